@@ -1,0 +1,2 @@
+//! Sans-I/O RFC 6455.
+pub mod handshake;

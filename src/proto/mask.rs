@@ -1,0 +1,112 @@
+//! Payload masking (RFC 6455 section 5.3): XOR with a 4-byte key, cycling.
+//!
+//! The hot path works on 8-byte words: the key is rotated to the caller's position in the mask cycle
+//! once, widened to a `u64`, and applied to aligned words; only the unaligned head and tail go byte by
+//! byte. That is several times faster than a byte loop and lets the compiler vectorise the middle.
+
+/// XORs `buf` with `mask`, where `buf[0]` sits at position `offset` of the payload (so a payload
+/// unmasked in several pieces continues the cycle correctly). Returns nothing; masking is its own
+/// inverse, so the same call masks and unmasks.
+#[inline]
+pub fn apply_mask(buf: &mut [u8], mask: [u8; 4], offset: usize) {
+    let mut key = rotate(mask, offset);
+    // SAFETY: every bit pattern is a valid u64, so reinterpreting the aligned middle of a byte slice
+    // as u64 words is sound; `align_to_mut` guarantees the alignment and bounds.
+    let (head, words, tail) = unsafe { buf.align_to_mut::<u64>() };
+    apply_mask_bytes(head, key, 0);
+    key = rotate(key, head.len());
+    let wide = u64::from_ne_bytes([key[0], key[1], key[2], key[3], key[0], key[1], key[2], key[3]]);
+    for word in words.iter_mut() {
+        *word ^= wide;
+    }
+    apply_mask_bytes(tail, key, 0);
+}
+
+/// The obvious byte-by-byte masking, kept as the reference the fast path is tested against.
+#[inline]
+pub fn apply_mask_bytes(buf: &mut [u8], mask: [u8; 4], offset: usize) {
+    for (i, byte) in buf.iter_mut().enumerate() {
+        *byte ^= mask[(i + offset) & 3];
+    }
+}
+
+#[inline]
+fn rotate(mask: [u8; 4], by: usize) -> [u8; 4] {
+    let mut rotated = mask;
+    rotated.rotate_left(by & 3);
+    rotated
+}
+
+/// A masking key from the operating system's CSPRNG. Keys are drawn 64 at a time into a
+/// thread-local buffer, so a client pays one `getrandom` call per 64 frames, not one per frame.
+pub fn random_mask() -> [u8; 4] {
+    use std::cell::RefCell;
+    thread_local! {
+        static POOL: RefCell<([u8; 256], usize)> = const { RefCell::new(([0; 256], 256)) };
+    }
+    POOL.with(|pool| {
+        let (bytes, next) = &mut *pool.borrow_mut();
+        if *next == bytes.len() {
+            // Without OS entropy there is no safe key to use; this is the machine failing, not input.
+            getrandom::fill(bytes).expect("operating system random source failed");
+            *next = 0;
+        }
+        let key = [bytes[*next], bytes[*next + 1], bytes[*next + 2], bytes[*next + 3]];
+        *next += 4;
+        key
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    #[test]
+    fn rfc_example_masked_hello() {
+        // RFC 6455 5.7: "Hello" masked with 37 fa 21 3d.
+        let mut data = *b"Hello";
+        apply_mask(&mut data, [0x37, 0xfa, 0x21, 0x3d], 0);
+        assert_eq!(data, [0x7f, 0x9f, 0x4d, 0x51, 0x58]);
+    }
+
+    #[test]
+    fn fast_path_matches_reference_at_every_alignment_length_and_offset() {
+        let mask = [0x6d, 0xb6, 0xb2, 0x80];
+        let source: Vec<u8> = (0..300u32).map(|i| (i * 7 + 3) as u8).collect();
+        for start in 0..8 {
+            for len in 0..(source.len() - start) {
+                for offset in 0..4 {
+                    let mut fast = source.clone();
+                    let mut slow = source.clone();
+                    apply_mask(&mut fast[start..start + len], mask, offset);
+                    apply_mask_bytes(&mut slow[start..start + len], mask, offset);
+                    assert_eq!(fast, slow, "start {start} len {len} offset {offset}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn random_masks_vary() {
+        let keys: std::collections::HashSet<[u8; 4]> = (0..200).map(|_| random_mask()).collect();
+        assert!(keys.len() > 190, "{} distinct keys of 200", keys.len());
+    }
+
+    proptest! {
+        #[test]
+        fn masking_in_pieces_equals_masking_at_once(data: Vec<u8>, mask: [u8; 4], cut in 0usize..64) {
+            let cut = cut.min(data.len());
+            let mut whole = data.clone();
+            apply_mask(&mut whole, mask, 0);
+            let mut pieces = data.clone();
+            let (a, b) = pieces.split_at_mut(cut);
+            apply_mask(a, mask, 0);
+            apply_mask(b, mask, cut);
+            prop_assert_eq!(&whole, &pieces);
+            apply_mask(&mut whole, mask, 0);
+            prop_assert_eq!(whole, data);
+        }
+    }
+}

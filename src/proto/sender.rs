@@ -1,0 +1,248 @@
+//! The sending half of a connection: encodes frames into an output buffer the transport drains.
+
+use super::close;
+use super::error::SendError;
+use super::frame::{MAX_CONTROL_PAYLOAD, encode_frame};
+use super::opcode::{MessageKind, Opcode};
+use super::utf8::{self, Utf8Validator};
+
+/// Encodes what the application sends into one output buffer, in order. Frames accumulate until the
+/// transport takes them ([`Sender::output`] then [`Sender::consume_output`]), so many small sends
+/// become one write. A client's frames are masked with a fresh key each.
+///
+/// Rules enforced here: nothing but control frames after a fragmented message begins until it is
+/// finished; no data after a close frame; control payloads of at most 125 bytes; only close codes that
+/// may appear on the wire; text is valid UTF-8 (also across fragments).
+#[derive(Debug)]
+pub struct Sender {
+    mask_source: Option<fn() -> [u8; 4]>,
+    out: Vec<u8>,
+    out_pos: usize,
+    fragment: Option<MessageKind>,
+    fragment_utf8: Utf8Validator,
+    close_sent: bool,
+}
+
+impl Sender {
+    /// A sender that masks its frames with keys from `mask_source` (a client), or none (a server).
+    pub(crate) fn new(mask_source: Option<fn() -> [u8; 4]>) -> Self {
+        Self {
+            mask_source,
+            out: Vec::new(),
+            out_pos: 0,
+            fragment: None,
+            fragment_utf8: Utf8Validator::new(),
+            close_sent: false,
+        }
+    }
+
+    pub(crate) fn set_mask_source(&mut self, source: fn() -> [u8; 4]) {
+        self.mask_source = Some(source);
+    }
+
+    /// Heap bytes held by the output buffer.
+    pub fn capacity(&self) -> usize {
+        self.out.capacity()
+    }
+
+    /// Queues a whole text message.
+    pub fn send_text(&mut self, text: &str) -> Result<(), SendError> {
+        self.send_message(MessageKind::Text, text.as_bytes())
+    }
+
+    /// Queues a whole binary message.
+    pub fn send_binary(&mut self, data: &[u8]) -> Result<(), SendError> {
+        self.send_message(MessageKind::Binary, data)
+    }
+
+    /// Queues a whole message of either kind; text bytes are checked to be UTF-8
+    /// ([`SendError::InvalidUtf8`]).
+    pub fn send_message(&mut self, kind: MessageKind, data: &[u8]) -> Result<(), SendError> {
+        self.check_can_send_data()?;
+        if self.fragment.is_some() {
+            return Err(SendError::MessageInProgress);
+        }
+        if kind == MessageKind::Text {
+            utf8::validate(data).map_err(|_| SendError::InvalidUtf8)?;
+        }
+        self.write_frame(true, kind.opcode(), data);
+        Ok(())
+    }
+
+    /// Starts a fragmented message whose total length need not be known: sends its first frame with
+    /// `data` (may be empty). Follow with [`Sender::continue_message`] and [`Sender::finish_message`];
+    /// pings, pongs and a close may be sent in between, other messages may not.
+    pub fn begin_message(&mut self, kind: MessageKind, data: &[u8]) -> Result<(), SendError> {
+        self.check_can_send_data()?;
+        if self.fragment.is_some() {
+            return Err(SendError::MessageInProgress);
+        }
+        self.fragment_utf8 = Utf8Validator::new();
+        if kind == MessageKind::Text {
+            self.fragment_utf8
+                .feed(data)
+                .map_err(|_| SendError::InvalidUtf8)?;
+        }
+        self.write_frame(false, kind.opcode(), data);
+        self.fragment = Some(kind);
+        Ok(())
+    }
+
+    /// Sends the next frame of the message begun with [`Sender::begin_message`]. Text may split a
+    /// code point between frames.
+    pub fn continue_message(&mut self, data: &[u8]) -> Result<(), SendError> {
+        self.send_continuation(data, false)
+    }
+
+    /// Sends the last frame (may be empty) of the message begun with [`Sender::begin_message`].
+    pub fn finish_message(&mut self, data: &[u8]) -> Result<(), SendError> {
+        self.send_continuation(data, true)
+    }
+
+    fn send_continuation(&mut self, data: &[u8], fin: bool) -> Result<(), SendError> {
+        self.check_can_send_data()?;
+        let kind = self.fragment.ok_or(SendError::NoMessageInProgress)?;
+        if kind == MessageKind::Text {
+            let mut check = self.fragment_utf8;
+            check.feed(data).map_err(|_| SendError::InvalidUtf8)?;
+            if fin {
+                check.finish().map_err(|_| SendError::InvalidUtf8)?;
+            }
+            self.fragment_utf8 = check;
+        }
+        self.write_frame(fin, Opcode::Continuation, data);
+        if fin {
+            self.fragment = None;
+        }
+        Ok(())
+    }
+
+    /// Queues a ping (at most 125 bytes of payload).
+    pub fn ping(&mut self, payload: &[u8]) -> Result<(), SendError> {
+        self.send_control(Opcode::Ping, payload)
+    }
+
+    /// Queues an unsolicited pong, e.g. as a unidirectional heartbeat (at most 125 bytes).
+    pub fn pong(&mut self, payload: &[u8]) -> Result<(), SendError> {
+        self.send_control(Opcode::Pong, payload)
+    }
+
+    fn send_control(&mut self, opcode: Opcode, payload: &[u8]) -> Result<(), SendError> {
+        if self.close_sent {
+            return Err(SendError::Closed);
+        }
+        if payload.len() > MAX_CONTROL_PAYLOAD {
+            return Err(SendError::ControlPayloadTooLong);
+        }
+        self.write_frame(true, opcode, payload);
+        Ok(())
+    }
+
+    /// Starts the closing handshake: queues a close frame with `code` (1000-1003, 1007-1014 or
+    /// 3000-4999) and a UTF-8 `reason` of at most 123 bytes. Afterwards no data may be sent; the
+    /// connection reports [`crate::proto::Event::Closed`] when the peer's close arrives.
+    pub fn close(&mut self, code: u16, reason: &str) -> Result<(), SendError> {
+        if self.close_sent {
+            return Err(SendError::Closed);
+        }
+        if !close::is_valid_on_wire(code) {
+            return Err(SendError::InvalidCloseCode(code));
+        }
+        if reason.len() > close::MAX_REASON_LEN {
+            return Err(SendError::ControlPayloadTooLong);
+        }
+        self.write_close(Some(code), reason);
+        Ok(())
+    }
+
+    /// True once a close frame has been queued.
+    pub fn close_sent(&self) -> bool {
+        self.close_sent
+    }
+
+    /// True while a fragmented message begun with [`Sender::begin_message`] is unfinished.
+    pub fn message_in_progress(&self) -> bool {
+        self.fragment.is_some()
+    }
+
+    /// Bytes waiting to be written, oldest first.
+    #[inline]
+    pub fn output(&self) -> &[u8] {
+        &self.out[self.out_pos..]
+    }
+
+    /// Marks the first `n` bytes of [`Sender::output`] as written.
+    #[inline]
+    pub fn consume_output(&mut self, n: usize) {
+        self.out_pos = (self.out_pos + n).min(self.out.len());
+        if self.out_pos == self.out.len() {
+            self.out.clear();
+            self.out_pos = 0;
+        }
+    }
+
+    /// Takes all bytes waiting to be written.
+    pub fn take_output(&mut self) -> Vec<u8> {
+        let mut out = std::mem::take(&mut self.out);
+        out.drain(..self.out_pos);
+        self.out_pos = 0;
+        out
+    }
+
+    /// How many bytes are waiting to be written (the browser API's `bufferedAmount`).
+    #[inline]
+    pub fn buffered_amount(&self) -> usize {
+        self.out.len() - self.out_pos
+    }
+
+    /// Frees the output buffer if it is empty, so an idle connection holds no heap memory.
+    pub fn release_memory(&mut self) {
+        if self.buffered_amount() == 0 {
+            self.out = Vec::new();
+            self.out_pos = 0;
+        }
+    }
+
+    fn check_can_send_data(&self) -> Result<(), SendError> {
+        if self.close_sent {
+            Err(SendError::Closed)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Queues a close frame without checking the code: also used to fail the connection with 1002,
+    /// 1007 or 1009, and to echo the peer's code.
+    pub(crate) fn write_close(&mut self, code: Option<u16>, reason: &str) {
+        let mut payload = [0u8; MAX_CONTROL_PAYLOAD];
+        let len = match code {
+            Some(code) => {
+                let reason = &reason.as_bytes()[..reason.len().min(close::MAX_REASON_LEN)];
+                payload[..2].copy_from_slice(&code.to_be_bytes());
+                payload[2..2 + reason.len()].copy_from_slice(reason);
+                2 + reason.len()
+            }
+            None => 0,
+        };
+        self.write_frame(true, Opcode::Close, &payload[..len]);
+        self.close_sent = true;
+    }
+
+    /// Queues a pong answering a ping, unless a close was already sent.
+    pub(crate) fn write_pong_reply(&mut self, payload: &[u8]) {
+        if !self.close_sent {
+            self.write_frame(true, Opcode::Pong, payload);
+        }
+    }
+
+    #[inline]
+    fn write_frame(&mut self, fin: bool, opcode: Opcode, payload: &[u8]) {
+        if self.out_pos > 0 && self.out_pos >= self.out.len() / 2 {
+            // Most of the buffer was written: drop the written part instead of growing.
+            self.out.drain(..self.out_pos);
+            self.out_pos = 0;
+        }
+        let mask = self.mask_source.map(|source| source());
+        encode_frame(&mut self.out, fin, opcode, payload, mask);
+    }
+}

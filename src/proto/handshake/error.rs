@@ -221,9 +221,9 @@ impl HandshakeError {
 
     /// Append a complete HTTP/1.1 error response for this error to `out`: status line,
     /// `Content-Type: text/plain; charset=utf-8`, `Content-Length`, `Connection: close`,
-    /// `Allow: GET` for 405, `Upgrade: websocket` and `Sec-WebSocket-Version: 13` for 426 (RFC 7231
-    /// 6.5.15, RFC 6455 4.4), and a one-line body naming the
-    /// problem. The caller should send it and then close the connection.
+    /// `Allow: GET` for 405, `Upgrade: websocket` and `Sec-WebSocket-Version: 13` for 426
+    /// (RFC 7231 6.5.15, RFC 6455 4.4), and a one-line body naming the problem. The caller should
+    /// send it and then close the connection.
     pub fn write_error_response(&self, out: &mut Vec<u8>) {
         let status = self.http_status();
         let body = format!("{self}\n");
@@ -336,6 +336,7 @@ mod tests {
         let r = response(&HandshakeError::UnsupportedVersion(Some("8".into())));
         assert!(r.starts_with("HTTP/1.1 426 Upgrade Required\r\n"));
         assert!(r.contains("\r\nSec-WebSocket-Version: 13\r\n"));
+        assert!(r.contains("\r\nUpgrade: websocket\r\n"));
         let r = response(&HandshakeError::MethodNotAllowed("POST".into()));
         assert!(r.starts_with("HTTP/1.1 405 Method Not Allowed\r\n"));
         assert!(r.contains("\r\nAllow: GET\r\n"));

@@ -129,6 +129,12 @@ impl Connection {
         }
     }
 
+    /// Keeps bytes that arrived before the connection existed (with the handshake) as if they had
+    /// been left unread: the next [`Connection::receive`] reports their events first.
+    pub(crate) fn push_unread(&mut self, bytes: &[u8]) {
+        self.stash.extend_from_slice(bytes);
+    }
+
     /// Feeds received bytes and hands every resulting event, with the sender, to `handler`.
     pub fn receive_with(&mut self, input: &mut [u8], mut handler: impl FnMut(Event<'_>, &mut Sender)) {
         let mut incoming = self.receive(input);

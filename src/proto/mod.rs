@@ -12,6 +12,7 @@
 pub mod close;
 pub mod config;
 pub mod connection;
+pub mod endpoint;
 pub mod error;
 pub mod event;
 pub mod frame;
@@ -25,6 +26,7 @@ pub mod utf8;
 
 pub use config::{Config, Role};
 pub use connection::{Connection, Incoming, State};
+pub use endpoint::{Endpoint, EndpointEvent, EndpointIncoming};
 pub use error::{ProtocolError, SendError};
 pub use event::{CloseInfo, Event, OwnedEvent};
 pub use opcode::{MessageKind, Opcode};

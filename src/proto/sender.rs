@@ -228,6 +228,11 @@ impl Sender {
         self.close_sent = true;
     }
 
+    /// Queues bytes that precede the frames (the handshake response).
+    pub(crate) fn write_raw(&mut self, bytes: &[u8]) {
+        self.out.extend_from_slice(bytes);
+    }
+
     /// Queues a pong answering a ping, unless a close was already sent.
     pub(crate) fn write_pong_reply(&mut self, payload: &[u8]) {
         if !self.close_sent {

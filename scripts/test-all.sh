@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Runs every test suite of the project and ends with one summary line: "tests: N passed, M failed".
+# Used by `make test` and .ci/run. Each step's own output stays visible above the summary.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+passed=0
+failed=0
+failed_steps=()
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+# step NAME COMMAND...: runs the command, adds the test counts it printed to the totals.
+step() {
+  local name=$1
+  shift
+  echo "==> $name: $*"
+  "$@" 2>&1 | tee "$log"
+  local rc=${PIPESTATUS[0]}
+  # cargo test: "test result: ok. 45 passed; 0 failed; ..."; pytest: "== 12 passed, 1 failed in ..."
+  local p f
+  p=$(grep -Eo '[0-9]+ passed' "$log" | awk '{s+=$1} END {print s+0}')
+  f=$(grep -Eo '[0-9]+ failed' "$log" | awk '{s+=$1} END {print s+0}')
+  passed=$((passed + p))
+  failed=$((failed + f))
+  if [ "$rc" -ne 0 ]; then
+    failed_steps+=("$name")
+    [ "$f" -eq 0 ] && failed=$((failed + 1)) # a step that failed without counting (build, lint) counts once
+  fi
+}
+
+step format cargo fmt --check
+step clippy cargo clippy --all-targets --locked -- -D warnings
+step cargo-test cargo test --locked --all-targets
+step doc-test cargo test --locked --doc
+if [ -n "${WSKIT_EXTRA_STEPS:-}" ]; then
+  for extra in $WSKIT_EXTRA_STEPS; do step "$extra" bash "scripts/$extra.sh"; done
+fi
+
+if [ ${#failed_steps[@]} -gt 0 ]; then
+  echo "failing steps: ${failed_steps[*]}"
+fi
+echo "tests: $passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ ${#failed_steps[@]} -eq 0 ]

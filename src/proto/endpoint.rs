@@ -1,0 +1,446 @@
+//! One object per role for a whole WebSocket connection: the opening handshake, then the frames.
+//!
+//! [`Endpoint::client`] sends the upgrade request and reports [`EndpointEvent::Open`] when the
+//! server accepts; [`Endpoint::server`] reports the upgrade [`EndpointEvent::Request`] for the
+//! application to [`Endpoint::accept`] or [`Endpoint::reject`]. After that every event is a
+//! [`Event`] of the inner [`Connection`]. Bytes that arrive in the same read as the handshake are the
+//! first frames: they are kept and reported (for a server, once it accepts: call
+//! [`Endpoint::receive`] with an empty buffer to pull them).
+
+use super::connection::{Connection, Incoming};
+use super::event::Event;
+use super::handshake::{
+    AcceptOptions, ClientHandshake, ClientOptions, HandshakeError, Request, RequestLimits, Response, WsUrl,
+    parse_request, write_reject,
+};
+use super::{Config, Role};
+
+/// Events of an [`Endpoint`].
+#[derive(Debug)]
+pub enum EndpointEvent<'a> {
+    /// Server: a valid upgrade request arrived. Accept or reject it; until then nothing more is read.
+    Request(&'a Request),
+    /// Client: the server accepted; messages may flow. Carries the server's response.
+    Open(Response),
+    /// The handshake failed. A server has queued the HTTP error response (400, 405, 426, 431, ...);
+    /// write it, then close the transport. Nothing follows.
+    HandshakeFailed(HandshakeError),
+    /// An event of the open connection.
+    Message(Event<'a>),
+}
+
+// `Open` is the steady state and the large one; boxing it would cost an allocation per connection.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+enum Phase {
+    ClientHandshake(Box<ClientHandshake>),
+    ServerHandshake(RequestLimits),
+    ServerDecision(Box<Request>),
+    Open(Connection),
+    Failed,
+}
+
+/// A client or server WebSocket connection from the first byte: handshake, then frames.
+#[derive(Debug)]
+pub struct Endpoint {
+    phase: Phase,
+    config: Config,
+    /// Handshake bytes received so far (released once the handshake is done).
+    received: Vec<u8>,
+    /// Bytes to send before the connection opens (the request, an error response).
+    out: Vec<u8>,
+}
+
+impl Endpoint {
+    /// A client about to connect to `url`; the upgrade request is already in [`Endpoint::output`].
+    pub fn client(url: &WsUrl, options: &ClientOptions, config: Config) -> Result<Self, HandshakeError> {
+        let handshake = ClientHandshake::new(url, options)?;
+        Ok(Self::with_client_handshake(handshake, config))
+    }
+
+    /// A client with a prepared handshake (e.g. one built with a fixed key for tests).
+    pub fn with_client_handshake(handshake: ClientHandshake, config: Config) -> Self {
+        let out = handshake.request().to_vec();
+        Self {
+            phase: Phase::ClientHandshake(Box::new(handshake)),
+            config,
+            received: Vec::new(),
+            out,
+        }
+    }
+
+    /// A server waiting for the upgrade request.
+    pub fn server(limits: RequestLimits, config: Config) -> Self {
+        Self {
+            phase: Phase::ServerHandshake(limits),
+            config,
+            received: Vec::new(),
+            out: Vec::new(),
+        }
+    }
+
+    /// Feeds received bytes; pull the events from the returned [`EndpointIncoming`].
+    pub fn receive<'c>(&'c mut self, input: &'c mut [u8]) -> EndpointIncoming<'c> {
+        let inner = match self.phase {
+            Phase::Open(_) => {
+                let Phase::Open(conn) = &mut self.phase else {
+                    unreachable!()
+                };
+                Inner::Frames(conn.receive(input))
+            }
+            Phase::Failed => Inner::Done,
+            _ => {
+                self.received.extend_from_slice(input);
+                Inner::Handshake(self)
+            }
+        };
+        EndpointIncoming { inner }
+    }
+
+    /// Server: accepts the request reported by [`EndpointEvent::Request`], queuing the 101 response.
+    /// Frames that came with the request are reported by the next [`Endpoint::receive`] (call it with
+    /// an empty buffer if no new bytes arrived).
+    pub fn accept(&mut self, options: &AcceptOptions<'_>) -> Result<(), HandshakeError> {
+        let Phase::ServerDecision(request) = &self.phase else {
+            return Err(HandshakeError::MalformedRequest(
+                "no upgrade request is waiting to be accepted".into(),
+            ));
+        };
+        let mut response = Vec::new();
+        request.write_accept(options, &mut response)?;
+        let mut conn = Connection::new(Role::Server, self.config);
+        conn.sender().write_raw(&response);
+        conn.push_unread(&self.received);
+        self.received = Vec::new();
+        self.phase = Phase::Open(conn);
+        Ok(())
+    }
+
+    /// Server: rejects the request with an HTTP `status` (e.g. 403), extra headers and a body. Write
+    /// the output, then close the transport.
+    pub fn reject(
+        &mut self,
+        status: u16,
+        headers: &[(String, String)],
+        body: &[u8],
+    ) -> Result<(), HandshakeError> {
+        if !matches!(self.phase, Phase::ServerDecision(_)) {
+            return Err(HandshakeError::MalformedRequest(
+                "no upgrade request is waiting to be rejected".into(),
+            ));
+        }
+        write_reject(status, headers, body, &mut self.out)?;
+        self.phase = Phase::Failed;
+        self.received = Vec::new();
+        Ok(())
+    }
+
+    /// The open connection, once the handshake succeeded.
+    pub fn connection(&mut self) -> Option<&mut Connection> {
+        match &mut self.phase {
+            Phase::Open(conn) => Some(conn),
+            _ => None,
+        }
+    }
+
+    /// The request waiting for a decision (server, after [`EndpointEvent::Request`]).
+    pub fn request(&self) -> Option<&Request> {
+        match &self.phase {
+            Phase::ServerDecision(request) => Some(request),
+            _ => None,
+        }
+    }
+
+    /// True once the handshake completed.
+    pub fn is_open(&self) -> bool {
+        matches!(self.phase, Phase::Open(_))
+    }
+
+    /// Bytes waiting to be written to the transport.
+    pub fn output(&self) -> &[u8] {
+        match &self.phase {
+            Phase::Open(conn) => conn.output(),
+            _ => &self.out,
+        }
+    }
+
+    /// Marks the first `n` bytes of [`Endpoint::output`] as written.
+    pub fn consume_output(&mut self, n: usize) {
+        match &mut self.phase {
+            Phase::Open(conn) => conn.consume_output(n),
+            _ => {
+                self.out.drain(..n.min(self.out.len()));
+            }
+        }
+    }
+
+    /// Takes every byte waiting to be written.
+    pub fn take_output(&mut self) -> Vec<u8> {
+        match &mut self.phase {
+            Phase::Open(conn) => conn.take_output(),
+            _ => std::mem::take(&mut self.out),
+        }
+    }
+
+    /// True when the transport should be closed once the output is written: the handshake failed or
+    /// was rejected, or the connection closed.
+    pub fn should_close_transport(&self) -> bool {
+        match &self.phase {
+            Phase::Open(conn) => conn.should_close_transport(),
+            Phase::Failed => self.out.is_empty(),
+            _ => false,
+        }
+    }
+
+    /// Runs the handshake on the bytes received so far.
+    fn advance_handshake(&mut self) -> Option<Result<HandshakeStep, HandshakeError>> {
+        match &self.phase {
+            Phase::ClientHandshake(handshake) => match handshake.parse_response(&self.received) {
+                Ok(None) => None,
+                Ok(Some((response, used))) => {
+                    let mut conn = Connection::new(Role::Client, self.config);
+                    conn.push_unread(&self.received[used..]);
+                    conn.sender().write_raw(&self.out);
+                    self.out = Vec::new();
+                    self.received = Vec::new();
+                    self.phase = Phase::Open(conn);
+                    Some(Ok(HandshakeStep::Opened(response)))
+                }
+                Err(err) => Some(Err(err)),
+            },
+            Phase::ServerHandshake(limits) => match parse_request(&self.received, limits) {
+                Ok(None) => None,
+                Ok(Some((request, used))) => {
+                    self.received.drain(..used);
+                    self.phase = Phase::ServerDecision(Box::new(request));
+                    Some(Ok(HandshakeStep::Requested))
+                }
+                Err(err) => {
+                    err.write_error_response(&mut self.out);
+                    Some(Err(err))
+                }
+            },
+            _ => None,
+        }
+    }
+}
+
+enum HandshakeStep {
+    Opened(Response),
+    Requested,
+}
+
+/// The events of one [`Endpoint::receive`] call.
+#[derive(Debug)]
+pub struct EndpointIncoming<'c> {
+    inner: Inner<'c>,
+}
+
+#[derive(Debug)]
+enum Inner<'c> {
+    Handshake(&'c mut Endpoint),
+    /// The handshake just finished in this call: frame events follow.
+    Opening(&'c mut Endpoint),
+    Frames(Incoming<'c>),
+    Done,
+}
+
+impl EndpointIncoming<'_> {
+    /// The next event, or `None` when the input is used up (or a server request awaits a decision).
+    pub fn next_event(&mut self) -> Option<EndpointEvent<'_>> {
+        loop {
+            match std::mem::replace(&mut self.inner, Inner::Done) {
+                Inner::Done => return None,
+                Inner::Frames(incoming) => {
+                    self.inner = Inner::Frames(incoming);
+                    let Inner::Frames(incoming) = &mut self.inner else {
+                        unreachable!()
+                    };
+                    return incoming.next_event().map(EndpointEvent::Message);
+                }
+                Inner::Opening(endpoint) => {
+                    let Phase::Open(conn) = &mut endpoint.phase else {
+                        return None;
+                    };
+                    self.inner = Inner::Frames(conn.receive(&mut []));
+                }
+                Inner::Handshake(endpoint) => {
+                    return match endpoint.advance_handshake()? {
+                        Ok(HandshakeStep::Opened(response)) => {
+                            self.inner = Inner::Opening(endpoint);
+                            Some(EndpointEvent::Open(response))
+                        }
+                        Ok(HandshakeStep::Requested) => {
+                            let endpoint: &Endpoint = endpoint;
+                            endpoint.request().map(EndpointEvent::Request)
+                        }
+                        Err(err) => {
+                            endpoint.phase = Phase::Failed;
+                            endpoint.received = Vec::new();
+                            Some(EndpointEvent::HandshakeFailed(err))
+                        }
+                    };
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::OwnedEvent;
+    use crate::proto::handshake::url;
+    use crate::proto::testing::test_config;
+
+    #[derive(Debug, PartialEq)]
+    enum Seen {
+        Request(String, Vec<String>),
+        Open(Option<String>),
+        Failed(u16),
+        Ws(OwnedEvent),
+    }
+
+    fn feed(endpoint: &mut Endpoint, bytes: &[u8], piece: usize) -> Vec<Seen> {
+        let mut seen = Vec::new();
+        let mut chunks: Vec<Vec<u8>> = bytes.chunks(piece.max(1)).map(<[u8]>::to_vec).collect();
+        if chunks.is_empty() {
+            chunks.push(Vec::new());
+        }
+        for mut chunk in chunks {
+            let mut incoming = endpoint.receive(&mut chunk);
+            while let Some(event) = incoming.next_event() {
+                seen.push(match event {
+                    EndpointEvent::Request(r) => Seen::Request(r.path.clone(), r.subprotocols.clone()),
+                    EndpointEvent::Open(response) => Seen::Open(response.subprotocol),
+                    EndpointEvent::HandshakeFailed(err) => Seen::Failed(err.http_status()),
+                    EndpointEvent::Message(event) => Seen::Ws(event.to_owned()),
+                });
+            }
+        }
+        seen
+    }
+
+    fn client() -> Endpoint {
+        let url = url::parse("ws://example.com/chat?room=1").unwrap();
+        let options = ClientOptions {
+            subprotocols: vec!["v2".into(), "v1".into()],
+            ..Default::default()
+        };
+        Endpoint::client(&url, &options, test_config()).unwrap()
+    }
+
+    fn server() -> Endpoint {
+        Endpoint::server(RequestLimits::default(), test_config())
+    }
+
+    #[test]
+    fn full_handshake_then_messages_with_frames_in_the_same_reads() {
+        for piece in [1, 7, usize::MAX] {
+            let mut client = client();
+            let mut server = server();
+            // The client sends a message right behind its request, before the server answered:
+            // the server must not lose it.
+            let mut first_flight = client.take_output();
+            let mut early = crate::proto::Connection::new(Role::Client, test_config());
+            early.send_text("early").unwrap();
+            first_flight.extend(early.take_output());
+
+            let seen = feed(&mut server, &first_flight, piece);
+            assert_eq!(
+                seen,
+                [Seen::Request("/chat".into(), vec!["v2".into(), "v1".into()])]
+            );
+            server
+                .accept(&AcceptOptions {
+                    subprotocol: Some("v1"),
+                    ..Default::default()
+                })
+                .unwrap();
+            assert_eq!(
+                feed(&mut server, &[], piece),
+                [Seen::Ws(OwnedEvent::Text("early".into()))]
+            );
+
+            // The server answers and sends a message in the same write.
+            server.connection().unwrap().send_text("welcome").unwrap();
+            let reply = server.take_output();
+            assert!(reply.starts_with(b"HTTP/1.1 101 Switching Protocols\r\n"));
+            let seen = feed(&mut client, &reply, piece);
+            assert_eq!(
+                seen,
+                [
+                    Seen::Open(Some("v1".into())),
+                    Seen::Ws(OwnedEvent::Text("welcome".into()))
+                ]
+            );
+            assert!(client.is_open() && server.is_open());
+        }
+    }
+
+    #[test]
+    fn bad_requests_get_an_http_error_and_close() {
+        let mut server = server();
+        let seen = feed(&mut server, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", usize::MAX);
+        assert_eq!(seen, [Seen::Failed(400)]);
+        assert!(server.output().starts_with(b"HTTP/1.1 400 "));
+        assert!(!server.should_close_transport(), "write the response first");
+        server.take_output();
+        assert!(server.should_close_transport());
+        assert!(
+            feed(&mut server, b"more", usize::MAX).is_empty(),
+            "nothing is read after failing"
+        );
+    }
+
+    #[test]
+    fn oversized_headers_get_431_before_the_request_ends() {
+        let mut server = Endpoint::server(
+            RequestLimits {
+                max_header_bytes: 1024,
+                ..Default::default()
+            },
+            test_config(),
+        );
+        let mut request = b"GET / HTTP/1.1\r\nHost: x\r\nX-Filler: ".to_vec();
+        request.extend(vec![b'a'; 2000]);
+        assert_eq!(feed(&mut server, &request, 100), [Seen::Failed(431)]);
+        assert!(server.output().starts_with(b"HTTP/1.1 431 "));
+    }
+
+    #[test]
+    fn rejected_requests_get_the_chosen_status_and_body() {
+        let mut client = client();
+        let mut server = server();
+        let request = client.take_output();
+        assert_eq!(feed(&mut server, &request, usize::MAX).len(), 1);
+        server.reject(403, &[], b"origin not allowed").unwrap();
+        let response = server.take_output();
+        assert!(server.should_close_transport());
+        let seen = feed(&mut client, &response, 5);
+        assert_eq!(
+            seen,
+            [Seen::Failed(400)],
+            "a client-side failure maps to status 400 for reporting"
+        );
+        let mut client2 = self::client();
+        let mut response2 = response.clone();
+        let mut incoming = client2.receive(&mut response2);
+        match incoming.next_event() {
+            Some(EndpointEvent::HandshakeFailed(HandshakeError::Rejected { status, body, .. })) => {
+                assert_eq!(status, 403);
+                assert_eq!(body, b"origin not allowed");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn accept_without_request_is_an_error() {
+        let mut server = server();
+        assert!(server.accept(&AcceptOptions::default()).is_err());
+        assert!(server.reject(400, &[], b"").is_err());
+        let mut incoming = server.receive(&mut []);
+        assert!(incoming.next_event().is_none());
+    }
+}

@@ -23,10 +23,11 @@ use super::close;
 use super::config::{Config, Role};
 use super::error::ProtocolError;
 use super::event::{CloseInfo, Event};
-use super::frame::{FrameHeader, MAX_HEADER_LEN};
+use super::frame::{FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN};
 use super::mask::apply_mask;
 use super::opcode::{MessageKind, Opcode};
 use super::sender::Sender;
+
 use super::utf8::Utf8Validator;
 
 /// Where the connection is in the closing handshake (RFC 6455 7).
@@ -68,7 +69,8 @@ struct Reader {
     close_received: bool,
     failed: bool,
     lost: bool,
-    after: After,
+    /// A failure whose `Closed` event has not been reported yet.
+    pending_failure: Option<ProtocolError>,
 }
 
 /// The frame whose payload is arriving.
@@ -79,16 +81,6 @@ struct FrameProgress {
     mask: Option<[u8; 4]>,
     len: u64,
     received: u64,
-}
-
-/// Work left over from the previous event, done at the start of the next call.
-#[derive(Debug, Default, Clone, Copy)]
-enum After {
-    #[default]
-    Nothing,
-    ReleaseAssembly,
-    ClearControl,
-    ReportFailure(ProtocolError),
 }
 
 impl Connection {
@@ -126,6 +118,7 @@ impl Connection {
             conn: self,
             buf,
             pos: 0,
+            current: None,
         }
     }
 
@@ -216,8 +209,7 @@ impl Connection {
     /// The transport closed or failed. Returns how the connection ended if it had not been reported
     /// yet: code 1006, not clean, unless the connection had already failed (then that failure).
     pub fn connection_lost(&mut self) -> Option<CloseInfo<'static>> {
-        if let After::ReportFailure(err) = self.rx.after {
-            self.rx.after = After::Nothing;
+        if let Some(err) = self.rx.pending_failure.take() {
             return Some(failure_info(err));
         }
         if self.state() == State::Closed {
@@ -256,15 +248,16 @@ impl Connection {
     }
 
     /// Fails the connection (RFC 6455 7.1.7): queue a close frame with the error's code, stop reading.
-    fn fail(&mut self, err: ProtocolError) -> Ready {
+    fn fail(&mut self, err: ProtocolError) -> Raw {
         if !self.tx.close_sent() {
             self.tx.write_close(Some(err.close_code()), err.close_reason());
         }
         self.rx.failed = true;
         self.rx.frame = None;
-        self.rx.after = After::ReportFailure(err);
+        self.rx.pending_failure = Some(err);
         self.assembly = Vec::new();
-        Ready::Error(err)
+        self.control = Vec::new();
+        Raw::Error(err)
     }
 
     /// Reads a frame header, buffering a partial one. Returns the header and how many bytes of
@@ -345,32 +338,42 @@ impl Connection {
         Ok(())
     }
 
-    /// Handles a complete control frame whose payload is `src`.
-    fn control_frame(&mut self, opcode: Opcode, src: Source, input: &[u8]) -> Ready {
-        let payload = match &src {
-            Source::Input(range) => &input[range.clone()],
-            _ => &self.control[..],
-        };
+    /// Handles a complete control frame.
+    fn control_frame(&mut self, opcode: Opcode, payload: Payload, input: &[u8]) -> Raw {
+        let bytes = payload.bytes(input);
         match opcode {
             Opcode::Ping => {
                 if self.config.auto_pong {
-                    self.tx.write_pong_reply(payload);
+                    self.tx.write_pong_reply(bytes);
                 }
-                Ready::Ping(src)
+                Raw::Ping(payload)
             }
-            Opcode::Pong => Ready::Pong(src),
-            _ => match close::parse_payload(payload) {
+            Opcode::Pong => Raw::Pong(payload),
+            _ => match close::parse_payload(bytes) {
                 Err(err) => self.fail(err),
                 Ok(parsed) => {
+                    let code = parsed.code;
                     let initiated_locally = self.tx.close_sent();
                     if !initiated_locally {
-                        self.tx.write_close(parsed.code, "");
+                        self.tx.write_close(code, "");
                     }
                     self.rx.close_received = true;
                     self.rx.frame = None;
-                    Ready::Closed {
-                        code: parsed.code.unwrap_or(close::NO_STATUS_RECEIVED),
-                        reason: src,
+                    let reason = match payload {
+                        Payload::Input(range) if range.len() >= 2 => {
+                            Payload::Input(range.start + 2..range.end)
+                        }
+                        Payload::Inline(bytes, len) if len >= 2 => {
+                            let mut reason = [0; MAX_CONTROL_PAYLOAD];
+                            reason[..usize::from(len) - 2].copy_from_slice(&bytes[2..usize::from(len)]);
+                            Payload::Inline(reason, len - 2)
+                        }
+                        _ => Payload::Static(""),
+                    };
+                    Raw::Closed {
+                        code: code.unwrap_or(close::NO_STATUS_RECEIVED),
+                        reason,
+                        clean: true,
                         initiated_locally,
                     }
                 }
@@ -390,6 +393,150 @@ impl Connection {
         }
         self.assembly.extend_from_slice(data);
     }
+
+    /// Decodes bytes until one event is ready, without keeping any borrow: the building block for
+    /// event loops that hand events to code which may call back into the connection.
+    ///
+    /// Returns how many bytes of `input` were used and the event, if any. Payload ranges of the
+    /// event refer to `input` (masked payloads are unmasked in place); read them with
+    /// [`RawEvent::event`] passing the same `input`. When no event is returned, all of `input` was
+    /// used (an incomplete frame is kept inside the connection). Give the event back with
+    /// [`Connection::recycle`] so its buffer can be reused.
+    pub fn read_event(&mut self, input: &mut [u8]) -> ReadStep {
+        if !self.stash.is_empty() {
+            let mut stash = std::mem::take(&mut self.stash);
+            let (used, raw) = self.decode(&mut stash);
+            // Stash bytes are not the caller's input: detach the payload from them.
+            let raw = raw.map(|raw| raw.detached(&stash[..used]));
+            stash.drain(..used);
+            self.stash = stash;
+            if raw.is_some() {
+                return ReadStep {
+                    consumed: 0,
+                    event: raw.map(RawEvent),
+                };
+            }
+        }
+        let (consumed, raw) = self.decode(input);
+        ReadStep {
+            consumed,
+            event: raw.map(RawEvent),
+        }
+    }
+
+    /// Returns an event's buffer (a reassembled message) for reuse by the next message.
+    pub fn recycle(&mut self, event: RawEvent) {
+        if let Raw::Message(_, Payload::Owned(mut buf)) = event.0 {
+            if self.assembly.capacity() == 0 && buf.capacity() <= 64 * 1024 {
+                buf.clear();
+                self.assembly = buf;
+            }
+        }
+    }
+
+    /// The state machine: consumes `buf` until an event is ready or the input is used up.
+    fn decode(&mut self, buf: &mut [u8]) -> (usize, Option<Raw>) {
+        if let Some(err) = self.rx.pending_failure.take() {
+            return (0, Some(Raw::Failed(err)));
+        }
+        let mut pos = 0;
+        loop {
+            if self.input_finished() {
+                return (buf.len(), None);
+            }
+            if self.rx.frame.is_none() {
+                if pos == buf.len() {
+                    return (pos, None);
+                }
+                match self.read_header(&buf[pos..]) {
+                    Ok(Some((header, used))) => {
+                        pos += used;
+                        if let Err(err) = self.start_frame(header) {
+                            return (pos, Some(self.fail(err)));
+                        }
+                    }
+                    Ok(None) => return (buf.len(), None),
+                    Err(err) => return (buf.len(), Some(self.fail(err))),
+                }
+            }
+            let Some(frame) = self.rx.frame.as_mut() else {
+                continue;
+            };
+            let avail = (frame.len - frame.received).min((buf.len() - pos) as u64) as usize;
+            let range = pos..pos + avail;
+            pos += avail;
+            let chunk = &mut buf[range.clone()];
+            if let Some(mask) = frame.mask {
+                apply_mask(chunk, mask, (frame.received & 3) as usize);
+            }
+            let whole_frame_here = frame.received == 0 && avail as u64 == frame.len;
+            frame.received += avail as u64;
+            let frame = *frame;
+            let complete = frame.received == frame.len;
+
+            if frame.opcode.is_control() {
+                if !complete {
+                    self.control.extend_from_slice(chunk);
+                    return (pos, None);
+                }
+                self.rx.frame = None;
+                let payload = if whole_frame_here {
+                    Payload::Input(range)
+                } else {
+                    self.control.extend_from_slice(chunk);
+                    let payload = Payload::inline(&self.control);
+                    self.control.clear();
+                    payload
+                };
+                return (pos, Some(self.control_frame(frame.opcode, payload, buf)));
+            }
+
+            let kind = self.rx.message.expect("a data frame always belongs to a message");
+            let last = complete && frame.fin;
+            if kind == MessageKind::Text
+                && (self.rx.utf8.feed(chunk).is_err() || (last && self.rx.utf8.finish().is_err()))
+            {
+                return (pos, Some(self.fail(ProtocolError::InvalidUtf8)));
+            }
+            if complete {
+                self.rx.frame = None;
+            }
+            if last {
+                self.rx.message = None;
+            }
+            if self.config.streaming {
+                if avail == 0 && !complete {
+                    return (pos, None);
+                }
+                let first = std::mem::replace(&mut self.rx.message_first_piece, last);
+                return (
+                    pos,
+                    Some(Raw::Fragment {
+                        kind,
+                        payload: Payload::Input(range),
+                        first,
+                        last,
+                    }),
+                );
+            }
+            if last && whole_frame_here && self.rx.message_len == frame.len {
+                return (pos, Some(Raw::Message(kind, Payload::Input(range))));
+            }
+            self.append_to_message(chunk);
+            if last {
+                return (
+                    pos,
+                    Some(Raw::Message(
+                        kind,
+                        Payload::Owned(std::mem::take(&mut self.assembly)),
+                    )),
+                );
+            }
+            if !complete {
+                return (pos, None);
+            }
+        }
+    }
 }
 
 fn failure_info(err: ProtocolError) -> CloseInfo<'static> {
@@ -401,12 +548,177 @@ fn failure_info(err: ProtocolError) -> CloseInfo<'static> {
     }
 }
 
+/// Where an event's payload lives.
+#[derive(Debug)]
+enum Payload {
+    /// A range of the input passed to `read_event` (zero copy).
+    Input(Range<usize>),
+    /// A reassembled message, moved out of the connection.
+    Owned(Vec<u8>),
+    /// A control payload that arrived in pieces (at most 125 bytes).
+    Inline([u8; MAX_CONTROL_PAYLOAD], u8),
+    Static(&'static str),
+}
+
+impl Payload {
+    fn inline(bytes: &[u8]) -> Self {
+        let mut inline = [0; MAX_CONTROL_PAYLOAD];
+        inline[..bytes.len()].copy_from_slice(bytes);
+        Payload::Inline(inline, bytes.len() as u8)
+    }
+
+    fn bytes<'a>(&'a self, input: &'a [u8]) -> &'a [u8] {
+        match self {
+            Payload::Input(range) => &input[range.clone()],
+            Payload::Owned(buf) => buf,
+            Payload::Inline(bytes, len) => &bytes[..usize::from(*len)],
+            Payload::Static(text) => text.as_bytes(),
+        }
+    }
+
+    fn detached(self, input: &[u8]) -> Self {
+        match self {
+            Payload::Input(range) if range.len() <= MAX_CONTROL_PAYLOAD => Payload::inline(&input[range]),
+            Payload::Input(range) => Payload::Owned(input[range].to_vec()),
+            other => other,
+        }
+    }
+}
+
+#[derive(Debug)]
+enum Raw {
+    Message(MessageKind, Payload),
+    Fragment {
+        kind: MessageKind,
+        payload: Payload,
+        first: bool,
+        last: bool,
+    },
+    Ping(Payload),
+    Pong(Payload),
+    Closed {
+        code: u16,
+        reason: Payload,
+        clean: bool,
+        initiated_locally: bool,
+    },
+    Failed(ProtocolError),
+    Error(ProtocolError),
+}
+
+impl Raw {
+    fn detached(self, input: &[u8]) -> Self {
+        match self {
+            Raw::Message(kind, p) => Raw::Message(kind, p.detached(input)),
+            Raw::Fragment {
+                kind,
+                payload,
+                first,
+                last,
+            } => Raw::Fragment {
+                kind,
+                payload: payload.detached(input),
+                first,
+                last,
+            },
+            Raw::Ping(p) => Raw::Ping(p.detached(input)),
+            Raw::Pong(p) => Raw::Pong(p.detached(input)),
+            Raw::Closed {
+                code,
+                reason,
+                clean,
+                initiated_locally,
+            } => Raw::Closed {
+                code,
+                reason: reason.detached(input),
+                clean,
+                initiated_locally,
+            },
+            other => other,
+        }
+    }
+}
+
+/// An event from [`Connection::read_event`] that borrows nothing; [`RawEvent::event`] views it.
+#[derive(Debug)]
+pub struct RawEvent(Raw);
+
+/// The result of [`Connection::read_event`].
+#[derive(Debug)]
+pub struct ReadStep {
+    /// Bytes of the input used.
+    pub consumed: usize,
+    /// The event, if one is ready.
+    pub event: Option<RawEvent>,
+}
+
+impl RawEvent {
+    /// The event, with payloads borrowed from `input` (the slice passed to
+    /// [`Connection::read_event`]) or from the event itself. Text that lies in `input` is checked
+    /// again, since the caller could have changed `input` in between; see
+    /// [`RawEvent::event_unchecked`] to skip that.
+    pub fn event<'a>(&'a self, input: &'a [u8]) -> Event<'a> {
+        match &self.0 {
+            Raw::Message(MessageKind::Text, payload @ Payload::Input(_)) => {
+                Event::Text(super::utf8::validate(payload.bytes(input)).unwrap_or(""))
+            }
+            // SAFETY: other text payloads are owned by the event and were validated by `decode`.
+            _ => unsafe { self.event_unchecked(input) },
+        }
+    }
+
+    /// Like [`RawEvent::event`] without re-checking text.
+    ///
+    /// # Safety
+    /// `input` must be the slice passed to the [`Connection::read_event`] call that returned this
+    /// event, with the bytes of the event's range unchanged since: they were validated as UTF-8.
+    pub unsafe fn event_unchecked<'a>(&'a self, input: &'a [u8]) -> Event<'a> {
+        match &self.0 {
+            Raw::Message(MessageKind::Text, payload) => {
+                // SAFETY: `decode` builds `Raw::Message(Text, _)` only after the Utf8Validator accepted
+                // every byte and the end of the message; owned payloads cannot change, and for input
+                // ranges the caller guarantees the bytes are the ones validated.
+                Event::Text(unsafe { std::str::from_utf8_unchecked(payload.bytes(input)) })
+            }
+            Raw::Message(MessageKind::Binary, payload) => Event::Binary(payload.bytes(input)),
+            Raw::Fragment {
+                kind,
+                payload,
+                first,
+                last,
+            } => Event::Fragment {
+                kind: *kind,
+                data: payload.bytes(input),
+                first: *first,
+                last: *last,
+            },
+            Raw::Ping(payload) => Event::Ping(payload.bytes(input)),
+            Raw::Pong(payload) => Event::Pong(payload.bytes(input)),
+            Raw::Closed {
+                code,
+                reason,
+                clean,
+                initiated_locally,
+            } => Event::Closed(CloseInfo {
+                code: *code,
+                reason: super::utf8::validate(reason.bytes(input)).unwrap_or(""),
+                clean: *clean,
+                initiated_locally: *initiated_locally,
+            }),
+            Raw::Failed(err) => Event::Closed(failure_info(*err)),
+            Raw::Error(err) => Event::Error(*err),
+        }
+    }
+}
+
 /// The events of one [`Connection::receive`] call, pulled one at a time.
 #[derive(Debug)]
 pub struct Incoming<'c> {
     conn: &'c mut Connection,
     buf: Input<'c>,
     pos: usize,
+    /// The event last handed out and where its input slice started.
+    current: Option<(usize, RawEvent)>,
 }
 
 #[derive(Debug)]
@@ -431,36 +743,7 @@ impl Input<'_> {
     }
 }
 
-/// Where an event's payload lives.
-#[derive(Debug, Clone)]
-enum Source {
-    Input(Range<usize>),
-    Control,
-    Assembly,
-}
-
-/// An event decided by [`Incoming::step`], before its payload is borrowed.
-#[derive(Debug)]
-enum Ready {
-    Message(MessageKind, Source),
-    Fragment {
-        kind: MessageKind,
-        range: Range<usize>,
-        first: bool,
-        last: bool,
-    },
-    Ping(Source),
-    Pong(Source),
-    Closed {
-        code: u16,
-        reason: Source,
-        initiated_locally: bool,
-    },
-    Failed(ProtocolError),
-    Error(ProtocolError),
-}
-
-impl<'c> Incoming<'c> {
+impl Incoming<'_> {
     /// The next event, or `None` when the input is used up (an incomplete frame is kept).
     pub fn next_event(&mut self) -> Option<Event<'_>> {
         self.next_with_sender().map(|(event, _)| event)
@@ -469,169 +752,28 @@ impl<'c> Incoming<'c> {
     /// The next event together with the connection's [`Sender`], so a handler can answer (e.g. echo
     /// the payload) while the event's payload is borrowed.
     pub fn next_with_sender(&mut self) -> Option<(Event<'_>, &mut Sender)> {
-        let ready = self.step()?;
-        let input = self.buf.as_ref();
-        let conn = &mut *self.conn;
-        let payload = |src: &Source| -> &[u8] {
-            match src {
-                Source::Input(range) => &input[range.clone()],
-                Source::Control => &conn.control,
-                Source::Assembly => &conn.assembly,
-            }
-        };
-        let event = match ready {
-            Ready::Message(MessageKind::Text, src) => {
-                // SAFETY: text payloads are only reported after the Utf8Validator accepted every byte
-                // and the end of the message (see `step`).
-                Event::Text(unsafe { std::str::from_utf8_unchecked(payload(&src)) })
-            }
-            Ready::Message(MessageKind::Binary, src) => Event::Binary(payload(&src)),
-            Ready::Fragment {
-                kind,
-                range,
-                first,
-                last,
-            } => Event::Fragment {
-                kind,
-                data: &input[range],
-                first,
-                last,
-            },
-            Ready::Ping(src) => Event::Ping(payload(&src)),
-            Ready::Pong(src) => Event::Pong(payload(&src)),
-            Ready::Closed {
-                code,
-                reason,
-                initiated_locally,
-            } => {
-                let bytes = payload(&reason);
-                // SAFETY: `close::parse_payload` validated the reason (bytes after the code) as UTF-8.
-                let reason = unsafe { std::str::from_utf8_unchecked(bytes.get(2..).unwrap_or(&[])) };
-                Event::Closed(CloseInfo {
-                    code,
-                    reason,
-                    clean: true,
-                    initiated_locally,
-                })
-            }
-            Ready::Failed(err) => Event::Closed(failure_info(err)),
-            Ready::Error(err) => Event::Error(err),
-        };
-        Some((event, &mut conn.tx))
-    }
-
-    /// Advances the state machine to the next event.
-    fn step(&mut self) -> Option<Ready> {
-        let conn = &mut *self.conn;
-        match std::mem::take(&mut conn.rx.after) {
-            After::Nothing => {}
-            After::ReleaseAssembly => {
-                conn.assembly.clear();
-                if conn.assembly.capacity() > 64 * 1024 {
-                    conn.assembly = Vec::new();
-                }
-            }
-            After::ClearControl => conn.control.clear(),
-            After::ReportFailure(err) => return Some(Ready::Failed(err)),
+        if let Some((_, previous)) = self.current.take() {
+            self.conn.recycle(previous);
         }
         let buf = self.buf.as_mut();
-        loop {
-            if conn.input_finished() {
-                self.pos = buf.len();
-                return None;
-            }
-            if conn.rx.frame.is_none() {
-                if self.pos == buf.len() {
-                    return None;
-                }
-                match conn.read_header(&buf[self.pos..]) {
-                    Ok(Some((header, used))) => {
-                        self.pos += used;
-                        if let Err(err) = conn.start_frame(header) {
-                            return Some(conn.fail(err));
-                        }
-                    }
-                    Ok(None) => {
-                        self.pos = buf.len();
-                        return None;
-                    }
-                    Err(err) => return Some(conn.fail(err)),
-                }
-            }
-            let Some(frame) = conn.rx.frame.as_mut() else {
-                continue;
-            };
-            let avail = (frame.len - frame.received).min((buf.len() - self.pos) as u64) as usize;
-            let range = self.pos..self.pos + avail;
-            self.pos += avail;
-            let chunk = &mut buf[range.clone()];
-            if let Some(mask) = frame.mask {
-                apply_mask(chunk, mask, (frame.received & 3) as usize);
-            }
-            let whole_frame_here = frame.received == 0 && avail as u64 == frame.len;
-            frame.received += avail as u64;
-            let frame = *frame;
-            let complete = frame.received == frame.len;
-
-            if frame.opcode.is_control() {
-                if !complete {
-                    conn.control.extend_from_slice(chunk);
-                    return None;
-                }
-                conn.rx.frame = None;
-                let src = if whole_frame_here {
-                    Source::Input(range)
-                } else {
-                    conn.control.extend_from_slice(chunk);
-                    conn.rx.after = After::ClearControl;
-                    Source::Control
-                };
-                return Some(conn.control_frame(frame.opcode, src, buf));
-            }
-
-            let kind = conn.rx.message.expect("a data frame always belongs to a message");
-            let last = complete && frame.fin;
-            if kind == MessageKind::Text
-                && (conn.rx.utf8.feed(chunk).is_err() || (last && conn.rx.utf8.finish().is_err()))
-            {
-                return Some(conn.fail(ProtocolError::InvalidUtf8));
-            }
-            if complete {
-                conn.rx.frame = None;
-            }
-            if last {
-                conn.rx.message = None;
-            }
-            if conn.config.streaming {
-                if avail == 0 && !complete {
-                    return None;
-                }
-                let first = std::mem::replace(&mut conn.rx.message_first_piece, last);
-                return Some(Ready::Fragment {
-                    kind,
-                    range,
-                    first,
-                    last,
-                });
-            }
-            if last && whole_frame_here && conn.rx.message_len == frame.len {
-                return Some(Ready::Message(kind, Source::Input(range)));
-            }
-            conn.append_to_message(chunk);
-            if last {
-                conn.rx.after = After::ReleaseAssembly;
-                return Some(Ready::Message(kind, Source::Assembly));
-            }
-            if !complete {
-                return None;
-            }
-        }
+        let step = self.conn.read_event(&mut buf[self.pos..]);
+        let base = self.pos;
+        self.pos += step.consumed;
+        self.current = Some((base, step.event?));
+        let (base, raw) = self.current.as_ref()?;
+        // SAFETY: `raw` was decoded from exactly this slice of `self.buf`, which nothing has written
+        // since (the buffer is private to this `Incoming`).
+        let event = unsafe { raw.event_unchecked(&self.buf.as_ref()[*base..]) };
+        Some((event, &mut self.conn.tx))
     }
 }
 
 impl Drop for Incoming<'_> {
     /// Keeps input the caller did not pull events for, so no byte is lost.
     fn drop(&mut self) {
+        if let Some((_, previous)) = self.current.take() {
+            self.conn.recycle(previous);
+        }
         if self.conn.input_finished() {
             return;
         }
@@ -640,7 +782,7 @@ impl Drop for Incoming<'_> {
             Input::Borrowed(buf) if pos < buf.len() => self.conn.stash.extend_from_slice(&buf[pos..]),
             Input::Owned(buf) if pos < buf.len() => {
                 buf.drain(..pos);
-                self.conn.stash = std::mem::take(buf);
+                self.conn.stash.splice(0..0, buf.drain(..));
             }
             _ => {}
         }

@@ -679,3 +679,28 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn read_event_borrows_nothing_and_reports_consumed_bytes() {
+    let mut s = server();
+    let mut bytes = [masked(0x81, b"one"), masked(0x01, b"tw"), masked(0x80, b"o")].concat();
+    let first_len = masked(0x81, b"one").len();
+    let step = s.read_event(&mut bytes);
+    assert_eq!(step.consumed, first_len);
+    let raw = step.event.unwrap();
+    assert_eq!(raw.event(&bytes), Event::Text("one"));
+    // The connection is free to use while the event is held (e.g. to send on it).
+    s.send_text("reply").unwrap();
+    // Changing the buffer can never produce invalid text through the safe view.
+    bytes[first_len - 1] = 0xFF;
+    assert_eq!(raw.event(&bytes), Event::Text(""));
+    s.recycle(raw);
+    let step = s.read_event(&mut bytes[first_len..]);
+    assert_eq!(step.consumed, bytes.len() - first_len);
+    assert_eq!(
+        step.event.unwrap().event(&[]),
+        Event::Text("two"),
+        "reassembled text is owned by the event"
+    );
+    assert!(s.read_event(&mut []).event.is_none());
+}

@@ -7,7 +7,7 @@
 //! first frames: they are kept and reported (for a server, once it accepts: call
 //! [`Endpoint::receive`] with an empty buffer to pull them).
 
-use super::connection::{Connection, Incoming};
+use super::connection::{Connection, Incoming, RawEvent};
 use super::event::Event;
 use super::handshake::{
     AcceptOptions, ClientHandshake, ClientOptions, HandshakeError, Request, RequestLimits, Response, WsUrl,
@@ -29,26 +29,60 @@ pub enum EndpointEvent<'a> {
     Message(Event<'a>),
 }
 
-// `Open` is the steady state and the large one; boxing it would cost an allocation per connection.
-#[allow(clippy::large_enum_variant)]
+/// An [`EndpointEvent`] that borrows nothing (see [`Endpoint::read_event`]).
 #[derive(Debug)]
-enum Phase {
-    ClientHandshake(Box<ClientHandshake>),
-    ServerHandshake(RequestLimits),
-    ServerDecision(Box<Request>),
-    Open(Connection),
-    Failed,
+pub enum RawEndpointEvent {
+    /// Server: the upgrade request is ready; see [`Endpoint::request`].
+    Request,
+    /// Client: the server accepted.
+    Open(Response),
+    /// The handshake failed (a server has queued the HTTP error response).
+    HandshakeFailed(HandshakeError),
+    /// An event of the open connection.
+    Message(RawEvent),
 }
 
-/// A client or server WebSocket connection from the first byte: handshake, then frames.
+/// The result of [`Endpoint::read_event`].
+#[derive(Debug)]
+pub struct EndpointStep {
+    /// Bytes of the input used.
+    pub consumed: usize,
+    /// The event, if one is ready.
+    pub event: Option<RawEndpointEvent>,
+}
+
+// `Open` is the steady state and the large one; the handshake is boxed so it costs nothing after.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+enum State {
+    Handshake(Box<Handshake>),
+    Open(Connection),
+    /// The handshake failed or was rejected; the bytes are the HTTP response still to write.
+    Failed(Vec<u8>),
+}
+
+#[derive(Debug)]
+struct Handshake {
+    side: Side,
+    config: Config,
+    /// Handshake bytes received so far.
+    received: Vec<u8>,
+    /// Bytes to send before the connection opens (the client's request).
+    out: Vec<u8>,
+}
+
+#[derive(Debug)]
+enum Side {
+    Client(ClientHandshake),
+    Server(RequestLimits),
+    ServerDecision(Request),
+}
+
+/// A client or server WebSocket connection from the first byte: handshake, then frames. After the
+/// handshake it costs exactly a [`Connection`].
 #[derive(Debug)]
 pub struct Endpoint {
-    phase: Phase,
-    config: Config,
-    /// Handshake bytes received so far (released once the handshake is done).
-    received: Vec<u8>,
-    /// Bytes to send before the connection opens (the request, an error response).
-    out: Vec<u8>,
+    state: State,
 }
 
 impl Endpoint {
@@ -61,58 +95,116 @@ impl Endpoint {
     /// A client with a prepared handshake (e.g. one built with a fixed key for tests).
     pub fn with_client_handshake(handshake: ClientHandshake, config: Config) -> Self {
         let out = handshake.request().to_vec();
-        Self {
-            phase: Phase::ClientHandshake(Box::new(handshake)),
-            config,
-            received: Vec::new(),
-            out,
-        }
+        Self::handshaking(Side::Client(handshake), config, out)
     }
 
     /// A server waiting for the upgrade request.
     pub fn server(limits: RequestLimits, config: Config) -> Self {
+        Self::handshaking(Side::Server(limits), config, Vec::new())
+    }
+
+    fn handshaking(side: Side, config: Config, out: Vec<u8>) -> Self {
         Self {
-            phase: Phase::ServerHandshake(limits),
-            config,
-            received: Vec::new(),
-            out: Vec::new(),
+            state: State::Handshake(Box::new(Handshake {
+                side,
+                config,
+                received: Vec::new(),
+                out,
+            })),
         }
     }
 
     /// Feeds received bytes; pull the events from the returned [`EndpointIncoming`].
     pub fn receive<'c>(&'c mut self, input: &'c mut [u8]) -> EndpointIncoming<'c> {
-        let inner = match self.phase {
-            Phase::Open(_) => {
-                let Phase::Open(conn) = &mut self.phase else {
-                    unreachable!()
+        if self.is_open() {
+            let State::Open(conn) = &mut self.state else {
+                unreachable!()
+            };
+            return EndpointIncoming {
+                inner: Inner::Frames(conn.receive(input)),
+            };
+        }
+        EndpointIncoming {
+            inner: Inner::Handshake {
+                endpoint: self,
+                input,
+                pos: 0,
+            },
+        }
+    }
+
+    /// Decodes bytes until one event is ready, borrowing nothing afterwards (for event loops; see
+    /// [`Connection::read_event`]). Handshake bytes are copied in until the handshake completes;
+    /// frame bytes that came with it are kept and reported by the following calls.
+    pub fn read_event(&mut self, input: &mut [u8]) -> EndpointStep {
+        let handshake = match &mut self.state {
+            State::Open(conn) => {
+                let step = conn.read_event(input);
+                return EndpointStep {
+                    consumed: step.consumed,
+                    event: step.event.map(RawEndpointEvent::Message),
                 };
-                Inner::Frames(conn.receive(input))
             }
-            Phase::Failed => Inner::Done,
-            _ => {
-                self.received.extend_from_slice(input);
-                Inner::Handshake(self)
+            State::Failed(_) => {
+                return EndpointStep {
+                    consumed: input.len(),
+                    event: None,
+                };
             }
+            State::Handshake(handshake) => handshake,
         };
-        EndpointIncoming { inner }
+        handshake.received.extend_from_slice(input);
+        let consumed = input.len();
+        let event = match &handshake.side {
+            Side::ServerDecision(_) => None,
+            Side::Client(client) => match client.parse_response(&handshake.received) {
+                Ok(None) => None,
+                Ok(Some((response, used))) => {
+                    let mut conn = Connection::new(Role::Client, handshake.config);
+                    conn.sender().write_raw(&handshake.out);
+                    conn.push_unread(&handshake.received[used..]);
+                    self.state = State::Open(conn);
+                    Some(RawEndpointEvent::Open(response))
+                }
+                Err(err) => {
+                    self.state = State::Failed(Vec::new());
+                    Some(RawEndpointEvent::HandshakeFailed(err))
+                }
+            },
+            Side::Server(limits) => match parse_request(&handshake.received, limits) {
+                Ok(None) => None,
+                Ok(Some((request, used))) => {
+                    handshake.received.drain(..used);
+                    handshake.side = Side::ServerDecision(request);
+                    Some(RawEndpointEvent::Request)
+                }
+                Err(err) => {
+                    let mut response = Vec::new();
+                    err.write_error_response(&mut response);
+                    self.state = State::Failed(response);
+                    Some(RawEndpointEvent::HandshakeFailed(err))
+                }
+            },
+        };
+        EndpointStep { consumed, event }
     }
 
     /// Server: accepts the request reported by [`EndpointEvent::Request`], queuing the 101 response.
     /// Frames that came with the request are reported by the next [`Endpoint::receive`] (call it with
     /// an empty buffer if no new bytes arrived).
     pub fn accept(&mut self, options: &AcceptOptions<'_>) -> Result<(), HandshakeError> {
-        let Phase::ServerDecision(request) = &self.phase else {
-            return Err(HandshakeError::MalformedRequest(
-                "no upgrade request is waiting to be accepted".into(),
-            ));
+        let State::Handshake(handshake) = &mut self.state else {
+            return Err(no_request("accepted"));
+        };
+        let Side::ServerDecision(request) = &handshake.side else {
+            return Err(no_request("accepted"));
         };
         let mut response = Vec::new();
         request.write_accept(options, &mut response)?;
-        let mut conn = Connection::new(Role::Server, self.config);
+        let mut conn = Connection::new(Role::Server, handshake.config);
         conn.sender().write_raw(&response);
-        conn.push_unread(&self.received);
-        self.received = Vec::new();
-        self.phase = Phase::Open(conn);
+        conn.push_unread(&handshake.received);
+        self.state = State::Open(conn);
         Ok(())
     }
 
@@ -124,110 +216,80 @@ impl Endpoint {
         headers: &[(String, String)],
         body: &[u8],
     ) -> Result<(), HandshakeError> {
-        if !matches!(self.phase, Phase::ServerDecision(_)) {
-            return Err(HandshakeError::MalformedRequest(
-                "no upgrade request is waiting to be rejected".into(),
-            ));
+        if self.request().is_none() {
+            return Err(no_request("rejected"));
         }
-        write_reject(status, headers, body, &mut self.out)?;
-        self.phase = Phase::Failed;
-        self.received = Vec::new();
+        let mut response = Vec::new();
+        write_reject(status, headers, body, &mut response)?;
+        self.state = State::Failed(response);
         Ok(())
     }
 
     /// The open connection, once the handshake succeeded.
     pub fn connection(&mut self) -> Option<&mut Connection> {
-        match &mut self.phase {
-            Phase::Open(conn) => Some(conn),
+        match &mut self.state {
+            State::Open(conn) => Some(conn),
             _ => None,
         }
     }
 
     /// The request waiting for a decision (server, after [`EndpointEvent::Request`]).
     pub fn request(&self) -> Option<&Request> {
-        match &self.phase {
-            Phase::ServerDecision(request) => Some(request),
+        match &self.state {
+            State::Handshake(handshake) => match &handshake.side {
+                Side::ServerDecision(request) => Some(request),
+                _ => None,
+            },
             _ => None,
         }
     }
 
     /// True once the handshake completed.
     pub fn is_open(&self) -> bool {
-        matches!(self.phase, Phase::Open(_))
+        matches!(self.state, State::Open(_))
     }
 
     /// Bytes waiting to be written to the transport.
     pub fn output(&self) -> &[u8] {
-        match &self.phase {
-            Phase::Open(conn) => conn.output(),
-            _ => &self.out,
+        match &self.state {
+            State::Open(conn) => conn.output(),
+            State::Handshake(handshake) => &handshake.out,
+            State::Failed(out) => out,
         }
     }
 
     /// Marks the first `n` bytes of [`Endpoint::output`] as written.
     pub fn consume_output(&mut self, n: usize) {
-        match &mut self.phase {
-            Phase::Open(conn) => conn.consume_output(n),
-            _ => {
-                self.out.drain(..n.min(self.out.len()));
-            }
-        }
+        let out = match &mut self.state {
+            State::Open(conn) => return conn.consume_output(n),
+            State::Handshake(handshake) => &mut handshake.out,
+            State::Failed(out) => out,
+        };
+        out.drain(..n.min(out.len()));
     }
 
     /// Takes every byte waiting to be written.
     pub fn take_output(&mut self) -> Vec<u8> {
-        match &mut self.phase {
-            Phase::Open(conn) => conn.take_output(),
-            _ => std::mem::take(&mut self.out),
+        match &mut self.state {
+            State::Open(conn) => conn.take_output(),
+            State::Handshake(handshake) => std::mem::take(&mut handshake.out),
+            State::Failed(out) => std::mem::take(out),
         }
     }
 
     /// True when the transport should be closed once the output is written: the handshake failed or
     /// was rejected, or the connection closed.
     pub fn should_close_transport(&self) -> bool {
-        match &self.phase {
-            Phase::Open(conn) => conn.should_close_transport(),
-            Phase::Failed => self.out.is_empty(),
-            _ => false,
-        }
-    }
-
-    /// Runs the handshake on the bytes received so far.
-    fn advance_handshake(&mut self) -> Option<Result<HandshakeStep, HandshakeError>> {
-        match &self.phase {
-            Phase::ClientHandshake(handshake) => match handshake.parse_response(&self.received) {
-                Ok(None) => None,
-                Ok(Some((response, used))) => {
-                    let mut conn = Connection::new(Role::Client, self.config);
-                    conn.push_unread(&self.received[used..]);
-                    conn.sender().write_raw(&self.out);
-                    self.out = Vec::new();
-                    self.received = Vec::new();
-                    self.phase = Phase::Open(conn);
-                    Some(Ok(HandshakeStep::Opened(response)))
-                }
-                Err(err) => Some(Err(err)),
-            },
-            Phase::ServerHandshake(limits) => match parse_request(&self.received, limits) {
-                Ok(None) => None,
-                Ok(Some((request, used))) => {
-                    self.received.drain(..used);
-                    self.phase = Phase::ServerDecision(Box::new(request));
-                    Some(Ok(HandshakeStep::Requested))
-                }
-                Err(err) => {
-                    err.write_error_response(&mut self.out);
-                    Some(Err(err))
-                }
-            },
-            _ => None,
+        match &self.state {
+            State::Open(conn) => conn.should_close_transport(),
+            State::Failed(out) => out.is_empty(),
+            State::Handshake(_) => false,
         }
     }
 }
 
-enum HandshakeStep {
-    Opened(Response),
-    Requested,
+fn no_request(what: &str) -> HandshakeError {
+    HandshakeError::MalformedRequest(format!("no upgrade request is waiting to be {what}"))
 }
 
 /// The events of one [`Endpoint::receive`] call.
@@ -238,9 +300,11 @@ pub struct EndpointIncoming<'c> {
 
 #[derive(Debug)]
 enum Inner<'c> {
-    Handshake(&'c mut Endpoint),
-    /// The handshake just finished in this call: frame events follow.
-    Opening(&'c mut Endpoint),
+    Handshake {
+        endpoint: &'c mut Endpoint,
+        input: &'c mut [u8],
+        pos: usize,
+    },
     Frames(Incoming<'c>),
     Done,
 }
@@ -258,28 +322,29 @@ impl EndpointIncoming<'_> {
                     };
                     return incoming.next_event().map(EndpointEvent::Message);
                 }
-                Inner::Opening(endpoint) => {
-                    let Phase::Open(conn) = &mut endpoint.phase else {
-                        return None;
-                    };
-                    self.inner = Inner::Frames(conn.receive(&mut []));
-                }
-                Inner::Handshake(endpoint) => {
-                    return match endpoint.advance_handshake()? {
-                        Ok(HandshakeStep::Opened(response)) => {
-                            self.inner = Inner::Opening(endpoint);
-                            Some(EndpointEvent::Open(response))
+                Inner::Handshake { endpoint, input, pos } => {
+                    let step = endpoint.read_event(&mut input[pos..]);
+                    let pos = pos + step.consumed;
+                    match step.event {
+                        None => return None,
+                        Some(RawEndpointEvent::Open(response)) => {
+                            // Frames that came with the response: the connection holds them.
+                            if let State::Open(conn) = &mut endpoint.state {
+                                self.inner = Inner::Frames(conn.receive(&mut input[pos..]));
+                            }
+                            return Some(EndpointEvent::Open(response));
                         }
-                        Ok(HandshakeStep::Requested) => {
+                        Some(RawEndpointEvent::Request) => {
                             let endpoint: &Endpoint = endpoint;
-                            endpoint.request().map(EndpointEvent::Request)
+                            return endpoint.request().map(EndpointEvent::Request);
                         }
-                        Err(err) => {
-                            endpoint.phase = Phase::Failed;
-                            endpoint.received = Vec::new();
-                            Some(EndpointEvent::HandshakeFailed(err))
+                        Some(RawEndpointEvent::HandshakeFailed(err)) => {
+                            return Some(EndpointEvent::HandshakeFailed(err));
                         }
-                    };
+                        Some(RawEndpointEvent::Message(_)) => {
+                            self.inner = Inner::Handshake { endpoint, input, pos };
+                        }
+                    }
                 }
             }
         }

@@ -25,8 +25,8 @@ pub(crate) mod testing;
 pub mod utf8;
 
 pub use config::{Config, Role};
-pub use connection::{Connection, Incoming, State};
-pub use endpoint::{Endpoint, EndpointEvent, EndpointIncoming};
+pub use connection::{Connection, Incoming, RawEvent, ReadStep, State};
+pub use endpoint::{Endpoint, EndpointEvent, EndpointIncoming, EndpointStep, RawEndpointEvent};
 pub use error::{ProtocolError, SendError};
 pub use event::{CloseInfo, Event, OwnedEvent};
 pub use opcode::{MessageKind, Opcode};

@@ -4,9 +4,10 @@
 //! Dependencies point down only; `tests/layering.rs` checks it.
 //! - [`proto`]: the sans-I/O protocol. Bytes in, events out, bytes to send out. No sockets, no clocks,
 //!   no threads; randomness (masks, keys) is injectable.
-//! - `net` (to come): a mio event loop that moves bytes between sockets and `proto`.
+//! - [`net`]: a mio event loop that moves bytes between sockets and `proto`.
 //! - `ffi` (to come): the C ABI, generated into `include/wskit.h`.
 #![deny(missing_docs)]
 #![doc(test(attr(deny(warnings))))]
 
+pub mod net;
 pub mod proto;

@@ -1,0 +1,189 @@
+//! What the event loop tells the application, and how the application answers upgrade requests.
+
+use std::net::SocketAddr;
+
+use super::Context;
+use super::error::Error;
+use super::id::{ConnId, ListenerId};
+use crate::proto::handshake::Request;
+use crate::proto::{CloseInfo, MessageKind, Role};
+
+/// Receives the events of a [`Context`] during [`Context::poll`]. Every method has a default that
+/// does nothing (the accept hook accepts), so implement only what you need.
+///
+/// Handlers get the context back and may call anything on it — send, close, abort, connect, listen —
+/// including on the connection whose event is being handled. Only `poll` itself is refused
+/// ([`Error::Reentrant`]). Payload slices are valid only during the call.
+#[allow(unused_variables)]
+pub trait Handler {
+    /// A listener is accepting connections on `addr`.
+    fn on_listen(&mut self, ctx: &mut Context, listener: ListenerId, addr: SocketAddr) {}
+
+    /// A client asked to upgrade (after the listener's Origin allowlist passed). Return whether to
+    /// accept, choosing a subprotocol and extra response headers, or reject with a status and body.
+    fn on_accept(&mut self, ctx: &mut Context, request: &AcceptRequest<'_>) -> Decision {
+        Decision::accept()
+    }
+
+    /// The connection is open (both roles). Every connection reported here, and every client
+    /// connection returned by [`Context::connect`], later gets exactly one `on_close`.
+    fn on_open(&mut self, ctx: &mut Context, conn: ConnId, info: &OpenInfo<'_>) {}
+
+    /// A whole message arrived (text is valid UTF-8).
+    fn on_message(&mut self, ctx: &mut Context, conn: ConnId, message: Message<'_>) {}
+
+    /// Streaming mode only (`ConnectionOptions::protocol.streaming`): a piece of a message arrived.
+    fn on_fragment(&mut self, ctx: &mut Context, conn: ConnId, fragment: Fragment<'_>) {}
+
+    /// A ping arrived; the pong is already queued unless auto-pong is off.
+    fn on_ping(&mut self, ctx: &mut Context, conn: ConnId, payload: &[u8]) {}
+
+    /// A pong arrived.
+    fn on_pong(&mut self, ctx: &mut Context, conn: ConnId, payload: &[u8]) {}
+
+    /// A send failed with [`Error::WouldBlock`] earlier and the queue has drained to the low-water
+    /// mark: sending may resume.
+    fn on_writable(&mut self, ctx: &mut Context, conn: ConnId) {}
+
+    /// The connection closed: close handshake done, failed, timed out or dropped (code 1006). The id
+    /// is invalid afterwards (or soon: no more events are reported for it).
+    fn on_close(&mut self, ctx: &mut Context, conn: ConnId, info: &CloseInfo<'_>) {}
+
+    /// Something failed: a protocol violation by the peer (followed by `on_close`), a failed
+    /// connect or handshake of a client connection (followed by `on_close`), or an error not tied to
+    /// a connection (`conn` is `None`, e.g. `accept` failing for lack of file descriptors).
+    fn on_error(&mut self, ctx: &mut Context, conn: Option<ConnId>, error: &Error) {}
+}
+
+/// A handler that ignores every event (accepting every request).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoHandler;
+
+impl Handler for NoHandler {}
+
+/// A whole message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Message<'a> {
+    /// UTF-8 text.
+    Text(&'a str),
+    /// Bytes.
+    Binary(&'a [u8]),
+}
+
+impl<'a> Message<'a> {
+    /// The payload bytes.
+    pub fn as_bytes(&self) -> &'a [u8] {
+        match *self {
+            Message::Text(text) => text.as_bytes(),
+            Message::Binary(data) => data,
+        }
+    }
+
+    /// Text or binary.
+    pub fn kind(&self) -> MessageKind {
+        match self {
+            Message::Text(_) => MessageKind::Text,
+            Message::Binary(_) => MessageKind::Binary,
+        }
+    }
+}
+
+/// A piece of a message (streaming mode).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fragment<'a> {
+    /// Text or binary.
+    pub kind: MessageKind,
+    /// The bytes (text may split a code point; the message as a whole is valid UTF-8).
+    pub data: &'a [u8],
+    /// First piece of its message.
+    pub first: bool,
+    /// Last piece of its message.
+    pub last: bool,
+}
+
+/// What the application learns when a connection opens.
+#[derive(Debug, Clone, Copy)]
+pub struct OpenInfo<'a> {
+    /// Client or server.
+    pub role: Role,
+    /// The listener that accepted it (server connections).
+    pub listener: Option<ListenerId>,
+    /// The negotiated subprotocol.
+    pub subprotocol: Option<&'a str>,
+    /// The request path (the URL's path for clients).
+    pub path: &'a str,
+    /// The request query, without `?`.
+    pub query: Option<&'a str>,
+    /// The request headers (server) or response headers (client), as received.
+    pub headers: &'a [(String, String)],
+    /// The peer's address.
+    pub peer: Option<SocketAddr>,
+}
+
+/// An upgrade request for [`Handler::on_accept`].
+#[derive(Debug, Clone, Copy)]
+pub struct AcceptRequest<'a> {
+    /// The connection (valid for sending once accepted and opened).
+    pub conn: ConnId,
+    /// The listener it came to.
+    pub listener: ListenerId,
+    /// The parsed request: path, query, headers, Origin, offered subprotocols.
+    pub request: &'a Request,
+    /// The client's address.
+    pub peer: Option<SocketAddr>,
+}
+
+impl AcceptRequest<'_> {
+    /// A request header by name (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.request.header(name)
+    }
+}
+
+/// The answer to an upgrade request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// Upgrade the connection.
+    Accept {
+        /// The subprotocol to select (must be one the client offered).
+        subprotocol: Option<String>,
+        /// Extra response headers (e.g. Set-Cookie).
+        headers: Vec<(String, String)>,
+    },
+    /// Refuse with an HTTP response; the connection is closed after it is written.
+    Reject {
+        /// HTTP status (200-599, not 101).
+        status: u16,
+        /// Extra response headers.
+        headers: Vec<(String, String)>,
+        /// Response body.
+        body: Vec<u8>,
+    },
+}
+
+impl Decision {
+    /// Accept without a subprotocol.
+    pub fn accept() -> Self {
+        Decision::Accept {
+            subprotocol: None,
+            headers: Vec::new(),
+        }
+    }
+
+    /// Accept selecting `subprotocol`.
+    pub fn accept_subprotocol(subprotocol: impl Into<String>) -> Self {
+        Decision::Accept {
+            subprotocol: Some(subprotocol.into()),
+            headers: Vec::new(),
+        }
+    }
+
+    /// Reject with `status` and a plain-text `body`.
+    pub fn reject(status: u16, body: impl Into<Vec<u8>>) -> Self {
+        Decision::Reject {
+            status,
+            headers: Vec::new(),
+            body: body.into(),
+        }
+    }
+}

@@ -1,0 +1,42 @@
+//! The event loop: non-blocking ws:// servers and clients over mio.
+//!
+//! `net` moves bytes between sockets and [`crate::proto`]; it makes no protocol decisions.
+//!
+//! # The contract
+//! - **One thread drives a [`Context`]** with [`Context::poll`]; handlers ([`Handler`]) run on that
+//!   thread, inside `poll`. Other threads use a [`Remote`] (`Send + Sync`, cloneable), which queues
+//!   work and wakes the loop through a `mio::Waker`.
+//! - **Re-entrancy:** handlers may call any method of the context they are given, on any
+//!   connection, including closing or aborting the one being handled; only `poll`/`run`/`shutdown`
+//!   are refused. After a connection is aborted inside a handler, no further events are delivered for
+//!   it (any remaining bytes of the read are discarded).
+//! - **Ids:** [`ConnId`]s are generation-checked: a stale id gives [`Error::NotFound`], never another
+//!   connection.
+//! - **Writes** are batched: sends append encoded frames to the connection's queue; the queue is
+//!   written once per `poll` iteration (and before `poll` returns), as far as the socket takes it.
+//!   `max_buffered` caps the queue ([`Error::WouldBlock`], then `on_writable`).
+//! - **Memory:** one read buffer per context; a connection keeps only a partial frame and unsent
+//!   bytes, and frees both when drained.
+//! - **Lifecycle events:** every connection reported by `on_open`, and every client connection
+//!   returned by [`Context::connect`], gets exactly one `on_close`.
+//! - **Timers:** handshake timeout (slowloris defence), closing-handshake timeout, optional ping
+//!   interval with pong timeout; a heap with lazy deletion, so 100k connections stay cheap.
+//! - **Host loops:** [`Context::fd`] is readable when there is work; [`Context::next_timeout`] says
+//!   how long the host may sleep.
+
+mod config;
+mod context;
+mod error;
+mod handler;
+mod id;
+mod remote;
+mod timers;
+mod trace;
+
+pub use config::{ConnectOptions, ConnectionOptions, ContextOptions, ListenOptions};
+pub use context::Context;
+pub use error::{Error, Result};
+pub use handler::{AcceptRequest, Decision, Fragment, Handler, Message, NoHandler, OpenInfo};
+pub use id::{ConnId, ListenerId};
+pub use remote::{REMOTE_QUEUE_CAP, Remote};
+pub use trace::{Direction, TraceEvent, Tracer};

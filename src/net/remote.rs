@@ -1,0 +1,107 @@
+//! The thread-safe handle: send, ping and close from any thread.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use mio::Waker;
+
+use super::error::{Error, Result};
+use super::id::ConnId;
+use crate::proto::MessageKind;
+
+/// Most bytes that other threads may queue for the loop before their sends fail with
+/// [`Error::WouldBlock`]. 64 MiB.
+pub const REMOTE_QUEUE_CAP: usize = 64 << 20;
+
+/// Work handed from other threads to the loop thread.
+#[derive(Debug)]
+pub(crate) enum Command {
+    Send(ConnId, MessageKind, Vec<u8>),
+    Ping(ConnId, Vec<u8>),
+    Close(ConnId, u16, String),
+}
+
+/// State shared between the loop and its [`Remote`] handles and resolver threads.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) waker: Waker,
+    pub(crate) inbox: Mutex<Inbox>,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Inbox {
+    pub(crate) commands: Vec<Command>,
+    pub(crate) queued_bytes: usize,
+    pub(crate) resolved: Vec<(ConnId, std::io::Result<Vec<SocketAddr>>)>,
+    pub(crate) stop: bool,
+}
+
+/// A cloneable, `Send + Sync` handle to a [`crate::net::Context`] for other threads.
+///
+/// Calls enqueue work and wake the loop; the loop performs it during its next `poll`, in the order
+/// each thread issued it. Errors that only the loop can detect (the connection closed meanwhile, a
+/// bad close code) are reported to the handler's `on_error` with the connection id. The only errors
+/// returned here are [`Error::WouldBlock`], when other threads have queued more than
+/// [`REMOTE_QUEUE_CAP`] bytes the loop has not taken yet, and [`Error::InvalidArgument`] for a
+/// control payload over 125 bytes.
+#[derive(Debug, Clone)]
+pub struct Remote {
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl Remote {
+    /// Queues a text message for `conn`.
+    pub fn send_text(&self, conn: ConnId, text: impl Into<String>) -> Result<()> {
+        self.push(Command::Send(conn, MessageKind::Text, text.into().into_bytes()))
+    }
+
+    /// Queues a binary message for `conn`.
+    pub fn send_binary(&self, conn: ConnId, data: impl Into<Vec<u8>>) -> Result<()> {
+        self.push(Command::Send(conn, MessageKind::Binary, data.into()))
+    }
+
+    /// Queues a ping for `conn`.
+    pub fn ping(&self, conn: ConnId, payload: impl Into<Vec<u8>>) -> Result<()> {
+        let payload = payload.into();
+        if payload.len() > 125 {
+            return Err(Error::InvalidArgument("ping payload over 125 bytes".into()));
+        }
+        self.push(Command::Ping(conn, payload))
+    }
+
+    /// Starts the closing handshake of `conn`.
+    pub fn close(&self, conn: ConnId, code: u16, reason: impl Into<String>) -> Result<()> {
+        self.push(Command::Close(conn, code, reason.into()))
+    }
+
+    /// Wakes the loop: a blocked `poll` returns (with no events if there was nothing else to do).
+    pub fn wake(&self) -> Result<()> {
+        Ok(self.shared.waker.wake()?)
+    }
+
+    /// Makes the context's `run` return at its next iteration.
+    pub fn stop(&self) -> Result<()> {
+        self.shared.inbox.lock().unwrap_or_else(|e| e.into_inner()).stop = true;
+        self.wake()
+    }
+
+    fn push(&self, command: Command) -> Result<()> {
+        let size = match &command {
+            Command::Send(_, _, data) | Command::Ping(_, data) => data.len(),
+            Command::Close(_, _, reason) => reason.len(),
+        };
+        {
+            let mut inbox = self.shared.inbox.lock().unwrap_or_else(|e| e.into_inner());
+            if inbox.queued_bytes > 0 && inbox.queued_bytes + size > REMOTE_QUEUE_CAP {
+                return Err(Error::WouldBlock);
+            }
+            inbox.queued_bytes += size;
+            let first = inbox.commands.is_empty();
+            inbox.commands.push(command);
+            if !first {
+                return Ok(()); // a wake-up is already on its way
+            }
+        }
+        self.wake()
+    }
+}

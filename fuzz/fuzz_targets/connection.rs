@@ -35,6 +35,8 @@ struct Setup {
 }
 
 impl Setup {
+    // `..Default::default()` keeps the target building when Config gains fields.
+    #[allow(clippy::needless_update)]
     fn new(flags: u8) -> Self {
         let config = Config {
             max_message_size: MAX_MESSAGE,
@@ -45,7 +47,11 @@ impl Setup {
             mask_source: fixed_mask,
             ..Default::default()
         };
-        let role = if flags & 1 == 0 { Role::Server } else { Role::Client };
+        let role = if flags & 1 == 0 {
+            Role::Server
+        } else {
+            Role::Client
+        };
         Self {
             role,
             config,
@@ -86,9 +92,15 @@ impl Observer {
                 assert!(streaming, "fragment without streaming");
                 assert!(data.len() as u64 <= MAX_FRAME, "fragment of {} bytes", data.len());
             }
-            Event::Ping(data) | Event::Pong(data) => assert!(data.len() <= 125, "control payload {}", data.len()),
+            Event::Ping(data) | Event::Pong(data) => {
+                assert!(data.len() <= 125, "control payload {}", data.len())
+            }
             Event::Closed(info) => {
-                assert!(info.reason.len() <= 123, "close reason of {} bytes", info.reason.len());
+                assert!(
+                    info.reason.len() <= 123,
+                    "close reason of {} bytes",
+                    info.reason.len()
+                );
                 self.closed = true;
             }
             Event::Error(err) => self.pending_error = Some(err),
@@ -242,7 +254,11 @@ fuzz_target!(|data: &[u8]| {
             // cut can deliver more of a message before a UTF-8 failure: compare only clean runs.
             let failed = |events: &[OwnedEvent]| events.iter().any(|e| matches!(e, OwnedEvent::Error(_)));
             if !failed(pieces) && !failed(at_once) {
-                assert_eq!(normalize(pieces), normalize(at_once), "events depend on the cut (streaming)");
+                assert_eq!(
+                    normalize(pieces),
+                    normalize(at_once),
+                    "events depend on the cut (streaming)"
+                );
             }
         } else {
             assert_eq!(pieces, at_once, "events depend on how the stream was cut");

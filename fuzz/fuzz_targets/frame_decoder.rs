@@ -19,19 +19,29 @@ fuzz_target!(|data: &[u8]| {
     assert!(header.payload_len >> 63 == 0, "length top bit set");
     if header.opcode.is_control() {
         assert!(header.fin, "fragmented control frame accepted");
-        assert!(header.payload_len <= MAX_CONTROL_PAYLOAD as u64, "control payload too long");
+        assert!(
+            header.payload_len <= MAX_CONTROL_PAYLOAD as u64,
+            "control payload too long"
+        );
     }
 
     // The header depends on its own bytes only.
     assert_eq!(FrameHeader::parse(&data[..used]), Ok(Some((header, used))));
     for short in 0..used {
-        assert_eq!(FrameHeader::parse(&data[..short]), Ok(None), "prefix of {short} bytes");
+        assert_eq!(
+            FrameHeader::parse(&data[..short]),
+            Ok(None),
+            "prefix of {short} bytes"
+        );
     }
 
     // Re-encoding gives the minimal encoding of the same header.
     let mut buf = [0u8; MAX_HEADER_LEN];
     let n = header.encode(&mut buf);
     assert!((2..=MAX_HEADER_LEN).contains(&n), "encoded length {n}");
-    assert!(n <= used, "re-encoded header is longer ({n}) than the parsed one ({used})");
+    assert!(
+        n <= used,
+        "re-encoded header is longer ({n}) than the parsed one ({used})"
+    );
     assert_eq!(FrameHeader::parse(&buf[..n]), Ok(Some((header, n))), "round trip");
 });

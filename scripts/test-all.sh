@@ -33,9 +33,9 @@ step format cargo fmt --check
 step clippy cargo clippy --all-targets --locked -- -D warnings
 step cargo-test cargo test --locked --all-targets
 step doc-test cargo test --locked --doc
-if [ -n "${WSKIT_EXTRA_STEPS:-}" ]; then
-  for extra in $WSKIT_EXTRA_STEPS; do step "$extra" bash "scripts/$extra.sh"; done
-fi
+# Conformance: Autobahn TestSuite cases 1-10 in both roles (compression, 12-13, comes later).
+step autobahn-server bash scripts/autobahn-server.sh
+step autobahn-client bash scripts/autobahn-client.sh
 
 if [ ${#failed_steps[@]} -gt 0 ]; then
   echo "failing steps: ${failed_steps[*]}"

@@ -43,7 +43,10 @@ impl Handler for Printer {
     }
 
     fn on_close(&mut self, _ctx: &mut Context, _conn: ConnId, info: &CloseInfo<'_>) {
-        println!("closed: code {} reason {:?} clean {}", info.code, info.reason, info.clean);
+        println!(
+            "closed: code {} reason {:?} clean {}",
+            info.code, info.reason, info.clean
+        );
         self.done = true;
     }
 
@@ -53,12 +56,15 @@ impl Handler for Printer {
 }
 
 fn main() {
-    let url = std::env::args().nth(1).unwrap_or_else(|| "ws://127.0.0.1:9001/".into());
+    let url = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "ws://127.0.0.1:9001/".into());
     let mut ctx = Context::new().expect("event loop");
-    ctx.connect(&url, ConnectOptions::default()).unwrap_or_else(|err| {
-        eprintln!("client: {err}");
-        std::process::exit(1);
-    });
+    ctx.connect(&url, ConnectOptions::default())
+        .unwrap_or_else(|err| {
+            eprintln!("client: {err}");
+            std::process::exit(1);
+        });
     let mut printer = Printer { done: false };
     while !printer.done {
         if let Err(err) = ctx.poll(&mut printer, Some(Duration::from_millis(500))) {

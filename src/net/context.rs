@@ -164,7 +164,39 @@ impl Context {
     /// Installs a tracer that sees handshakes and frame headers (see [`Tracer`]); `None` removes it.
     /// Without one, tracing costs nothing.
     pub fn set_tracer(&mut self, tracer: Option<Box<dyn Tracer>>) {
+        let enabled = tracer.is_some();
         self.tracer = tracer;
+        for id in self.conns.ids() {
+            if let Some(connection) = self.conns.get_mut(id).and_then(|c| c.endpoint.connection()) {
+                connection.set_frame_log(enabled);
+            }
+        }
+    }
+
+    /// Hands recorded frame headers of `id` to the tracer.
+    fn drain_frame_log(&mut self, id: ConnId) {
+        let Some(tracer) = self.tracer.as_mut() else {
+            return;
+        };
+        let Some(connection) = self.conns.get_mut(id).and_then(|c| c.endpoint.connection()) else {
+            return;
+        };
+        for record in connection.take_frame_log() {
+            let direction = if record.sent {
+                Direction::Sent
+            } else {
+                Direction::Received
+            };
+            let h = record.header;
+            let event = TraceEvent::Frame {
+                direction,
+                opcode: h.opcode,
+                fin: h.fin,
+                rsv: h.rsv,
+                len: h.payload_len,
+            };
+            tracer.trace(id, &event);
+        }
     }
 
     /// How long the host may sleep before `poll` has timer work: `None` when no timer is set,
@@ -843,6 +875,9 @@ impl Context {
                 self.mark_dirty(id);
             }
             delivered += 1;
+            if self.tracer.is_some() {
+                self.drain_frame_log(id);
+            }
             match event {
                 RawEndpointEvent::Request => self.handle_request(handler, id),
                 RawEndpointEvent::Open(response) => self.handle_client_open(handler, id, response),
@@ -1019,9 +1054,13 @@ impl Context {
     fn opened(&mut self, id: ConnId) {
         let ping = self.options_of(id).ok().and_then(|o| o.ping_interval);
         let now = self.now_ms;
+        let tracing = self.tracer.is_some();
         let Some(conn) = self.conns.get_mut(id) else {
             return;
         };
+        if let Some(connection) = conn.endpoint.connection() {
+            connection.set_frame_log(tracing);
+        }
         conn.last_read_ms = now;
         conn.deadline_ms = ping.map_or(0, |interval| now + millis(interval));
         if conn.deadline_ms != 0 {
@@ -1146,6 +1185,9 @@ impl Context {
     /// Writes as much output as the socket takes; manages write interest, the writable event and
     /// the end of the connection.
     fn flush_conn(&mut self, id: ConnId) {
+        if self.tracer.is_some() {
+            self.drain_frame_log(id);
+        }
         let low_water = match self.options_of(id) {
             Ok(options) => options.low_water_mark,
             Err(_) => return,

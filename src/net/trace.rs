@@ -2,6 +2,7 @@
 //! browser's developer tools. Off by default; when off it costs one `Option` check per read.
 
 use super::id::ConnId;
+use crate::proto::Opcode;
 
 /// Which way bytes went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,6 +23,19 @@ pub enum TraceEvent<'a> {
         direction: Direction,
         /// The bytes.
         bytes: &'a [u8],
+    },
+    /// A frame header.
+    Frame {
+        /// Which way.
+        direction: Direction,
+        /// The opcode.
+        opcode: Opcode,
+        /// FIN bit.
+        fin: bool,
+        /// RSV1-3 (RSV1 = 0b100).
+        rsv: u8,
+        /// Payload length.
+        len: u64,
     },
 }
 

@@ -26,7 +26,7 @@ use super::event::{CloseInfo, Event};
 use super::frame::{FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN};
 use super::mask::apply_mask;
 use super::opcode::{MessageKind, Opcode};
-use super::sender::Sender;
+use super::sender::{FrameRecord, Sender};
 
 use super::utf8::Utf8Validator;
 
@@ -224,6 +224,21 @@ impl Connection {
         })
     }
 
+    /// Turns recording of frame headers (both directions) on or off, for tracing. Off by default;
+    /// when off, recording costs one branch per frame.
+    pub fn set_frame_log(&mut self, enabled: bool) {
+        self.tx.frame_log = if enabled { Some(Box::default()) } else { None };
+    }
+
+    /// Takes the frame headers recorded since the last call (oldest first).
+    pub fn take_frame_log(&mut self) -> Vec<FrameRecord> {
+        self.tx
+            .frame_log
+            .as_mut()
+            .map(|log| std::mem::take(&mut **log))
+            .unwrap_or_default()
+    }
+
     /// Frees every buffer that holds nothing, so an idle connection uses no heap memory.
     pub fn release_memory(&mut self) {
         self.tx.release_memory();
@@ -289,6 +304,9 @@ impl Connection {
 
     /// Applies the rules that depend on the connection to a new frame, and starts receiving it.
     fn start_frame(&mut self, header: FrameHeader) -> Result<(), ProtocolError> {
+        if let Some(log) = self.tx.frame_log.as_mut() {
+            log.push(FrameRecord { sent: false, header });
+        }
         if header.rsv & !self.config.allowed_rsv != 0 {
             return Err(ProtocolError::ReservedBits(header.rsv));
         }

@@ -704,3 +704,18 @@ fn read_event_borrows_nothing_and_reports_consumed_bytes() {
     );
     assert!(s.read_event(&mut []).event.is_none());
 }
+
+#[test]
+fn frame_log_records_both_directions_only_when_enabled() {
+    let mut s = server();
+    feed(&mut s, &masked(0x89, b"p"));
+    assert!(s.take_frame_log().is_empty(), "off by default");
+    s.set_frame_log(true);
+    feed(&mut s, &masked(0x82, b"abc"));
+    s.send_text("hi").unwrap();
+    let log = s.take_frame_log();
+    assert_eq!(log.len(), 2);
+    assert!(!log[0].sent && log[0].header.opcode == Opcode::Binary && log[0].header.payload_len == 3);
+    assert!(log[1].sent && log[1].header.opcode == Opcode::Text && log[1].header.payload_len == 2);
+    assert!(s.take_frame_log().is_empty());
+}

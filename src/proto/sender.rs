@@ -2,7 +2,7 @@
 
 use super::close;
 use super::error::SendError;
-use super::frame::{MAX_CONTROL_PAYLOAD, encode_frame};
+use super::frame::{FrameHeader, MAX_CONTROL_PAYLOAD, encode_frame};
 use super::opcode::{MessageKind, Opcode};
 use super::utf8::{self, Utf8Validator};
 
@@ -21,6 +21,17 @@ pub struct Sender {
     fragment: Option<MessageKind>,
     fragment_utf8: Utf8Validator,
     close_sent: bool,
+    /// Frame headers sent and received, recorded only while tracing is on.
+    pub(crate) frame_log: Option<Box<Vec<FrameRecord>>>,
+}
+
+/// A frame header as it crossed the wire (see [`crate::proto::Connection::set_frame_log`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FrameRecord {
+    /// True for frames this end sent, false for received ones.
+    pub sent: bool,
+    /// The header (the mask key of sent frames is included).
+    pub header: FrameHeader,
 }
 
 impl Sender {
@@ -33,6 +44,7 @@ impl Sender {
             fragment: None,
             fragment_utf8: Utf8Validator::new(),
             close_sent: false,
+            frame_log: None,
         }
     }
 
@@ -249,5 +261,15 @@ impl Sender {
         }
         let mask = self.mask_source.map(|source| source());
         encode_frame(&mut self.out, fin, opcode, payload, mask);
+        if let Some(log) = self.frame_log.as_mut() {
+            let header = FrameHeader {
+                fin,
+                rsv: 0,
+                opcode,
+                mask,
+                payload_len: payload.len() as u64,
+            };
+            log.push(FrameRecord { sent: true, header });
+        }
     }
 }

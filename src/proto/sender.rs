@@ -22,6 +22,8 @@ pub struct Sender {
     fragment_utf8: Utf8Validator,
     close_sent: bool,
     /// Frame headers sent and received, recorded only while tracing is on.
+    // Boxed: 8 bytes per connection while tracing is off, instead of an empty Vec's 24.
+    #[allow(clippy::box_collection)]
     pub(crate) frame_log: Option<Box<Vec<FrameRecord>>>,
 }
 

@@ -47,6 +47,8 @@ pub struct Context {
     dirty: Vec<ConnId>,
     /// Events produced outside a handler (or for later in this poll), delivered in order.
     deferred: VecDeque<Deferred>,
+    /// Connections whose socket may hold data not read because the handler asked to pause.
+    unread: Vec<ConnId>,
     /// Readiness taken from `events`, reused between polls.
     ready: Vec<(Token, bool, bool)>,
     start: Instant,
@@ -139,6 +141,7 @@ impl Context {
             timers: Timers::default(),
             dirty: Vec::new(),
             deferred: VecDeque::new(),
+            unread: Vec::new(),
             ready: Vec::new(),
             start: Instant::now(),
             now_ms: 0,
@@ -202,7 +205,7 @@ impl Context {
     /// How long the host may sleep before `poll` has timer work: `None` when no timer is set,
     /// zero when work is pending now.
     pub fn next_timeout(&self) -> Option<Duration> {
-        if !self.deferred.is_empty() || !self.dirty.is_empty() {
+        if !self.deferred.is_empty() || !self.dirty.is_empty() || !self.unread.is_empty() {
             return Some(Duration::ZERO);
         }
         let deadline = self.timers.next_deadline()?;
@@ -623,7 +626,7 @@ impl Context {
         self.now();
         self.flush_dirty();
         delivered += self.deliver_deferred(handler);
-        let wait = if self.deferred.is_empty() && self.dirty.is_empty() {
+        let wait = if self.deferred.is_empty() && self.dirty.is_empty() && self.unread.is_empty() {
             let timer = self
                 .timers
                 .next_deadline()
@@ -642,6 +645,9 @@ impl Context {
             Err(err) => return Err(err.into()),
         }
         self.now();
+        for id in std::mem::take(&mut self.unread) {
+            delivered += self.readable(handler, id);
+        }
         let mut ready = std::mem::take(&mut self.ready);
         ready.clear();
         ready.extend(self.events.iter().map(|e| {
@@ -808,6 +814,11 @@ impl Context {
         let mut buf = std::mem::take(&mut self.read_buf);
         let mut delivered = 0;
         while let Some(conn) = self.conns.get_mut(id) {
+            if handler.should_pause() {
+                // Edge-triggered readiness: remember that this socket may hold unread data.
+                self.unread.push(id);
+                break;
+            }
             let Some(socket) = conn.socket.as_mut() else { break };
             if let Origin::Client(link) = &conn.origin {
                 if !link.connected {

@@ -16,6 +16,13 @@ use crate::proto::{CloseInfo, MessageKind, Role};
 /// ([`Error::Reentrant`]). Payload slices are valid only during the call.
 #[allow(unused_variables)]
 pub trait Handler {
+    /// Asked before each socket read: return true to make `poll` stop reading (e.g. the host's own
+    /// event queue is full). Sockets not read are read first by the next `poll`, which then does not
+    /// block. Events of data already read are still delivered.
+    fn should_pause(&self) -> bool {
+        false
+    }
+
     /// A listener is accepting connections on `addr`.
     fn on_listen(&mut self, ctx: &mut Context, listener: ListenerId, addr: SocketAddr) {}
 

@@ -26,8 +26,7 @@ def ensure_websockets() -> None:
     except ImportError:
         pass
     venv_python = os.path.join(peers_dir(), "venv", "bin", "python")
-    if os.path.exists(venv_python) and os.path.realpath(sys.executable) != os.path.realpath(venv_python) \
-            and not os.environ.get("WSKIT_PEER_REEXEC"):
+    if os.path.exists(venv_python) and not os.environ.get("WSKIT_PEER_REEXEC"):
         os.environ["WSKIT_PEER_REEXEC"] = "1"
         os.execv(venv_python, [venv_python, *sys.argv])
     sys.stderr.write("python `websockets` is not installed: run scripts/setup-peers.sh\n")

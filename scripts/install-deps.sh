@@ -9,4 +9,6 @@ if ! command -v cargo >/dev/null; then
 fi
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 cargo fetch --locked >/dev/null
+# Real peers the tests talk to: Python websockets and Node ws (pinned, into .peers/).
+bash scripts/setup-peers.sh
 echo "install-deps: done"

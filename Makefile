@@ -6,8 +6,8 @@ all: build
 build:
 	cargo build --release
 
-demo: build
-	cargo run --release --example proto_demo
+demo:
+	bash scripts/demo.sh
 
 test:
 	bash scripts/test-all.sh

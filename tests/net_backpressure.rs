@@ -49,14 +49,20 @@ fn slow_reader_gets_would_block_then_writable() {
         s.poll(&mut sh, Some(Duration::ZERO)).unwrap();
         assert!(Instant::now() < end, "never got WouldBlock after {sent} sends");
     }
-    assert!(sent > MAX_BUFFERED / MSG, "the socket must have taken some and the queue some");
+    assert!(
+        sent > MAX_BUFFERED / MSG,
+        "the socket must have taken some and the queue some"
+    );
     // Keep trying for a while: still blocked, still capped, no writable event.
     let until = Instant::now() + Duration::from_millis(200);
     while Instant::now() < until {
         assert!(matches!(s.send_binary(sid, &data), Err(Error::WouldBlock)));
         let buffered = s.buffered_amount(sid).unwrap();
         assert!(buffered <= MAX_BUFFERED + MSG, "buffered {buffered}");
-        assert!(buffered > MAX_BUFFERED - MSG, "the queue should stay full, is {buffered}");
+        assert!(
+            buffered > MAX_BUFFERED - MSG,
+            "the queue should stay full, is {buffered}"
+        );
         s.poll(&mut sh, Some(Duration::from_millis(5))).unwrap();
     }
     assert!(
@@ -98,25 +104,40 @@ fn slow_reader_gets_would_block_then_writable() {
     common::pump(&mut s, &mut sh, Duration::from_secs(10), "on_writable", |_, h| {
         h.events.contains(&Ev::Writable(sid))
     });
-    assert!(s.buffered_amount(sid).unwrap() <= 64 << 10, "writable above the low-water mark");
+    assert!(
+        s.buffered_amount(sid).unwrap() <= 64 << 10,
+        "writable above the low-water mark"
+    );
     // Sending resumes.
     for _ in 0..8 {
         s.send_binary(sid, &data).expect("send after on_writable");
         sent += 1;
     }
     let total = sent;
-    common::pump(&mut s, &mut sh, Duration::from_secs(10), "every frame read", |_, _| {
-        frames.load(Ordering::SeqCst) == total
-    });
+    common::pump(
+        &mut s,
+        &mut sh,
+        Duration::from_secs(10),
+        "every frame read",
+        |_, _| frames.load(Ordering::SeqCst) == total,
+    );
     s.close(sid, 1000, "done").unwrap();
-    common::pump(&mut s, &mut sh, Duration::from_secs(10), "reader saw the close", |_, _| {
-        reader.is_finished()
-    });
+    common::pump(
+        &mut s,
+        &mut sh,
+        Duration::from_secs(10),
+        "reader saw the close",
+        |_, _| reader.is_finished(),
+    );
     reader.join().unwrap();
     assert_eq!(frames.load(Ordering::SeqCst), total);
     assert!(sh.errors(sid).is_empty(), "{:?}", sh.errors(sid));
     drop(raw.shutdown(std::net::Shutdown::Both));
-    common::pump(&mut s, &mut sh, Duration::from_secs(10), "connection gone", |s, _| {
-        s.connection_count() == 0
-    });
+    common::pump(
+        &mut s,
+        &mut sh,
+        Duration::from_secs(10),
+        "connection gone",
+        |s, _| s.connection_count() == 0,
+    );
 }

@@ -70,18 +70,18 @@ fn echo_every_size(same_context: bool) {
     for (i, (got, want)) in got.iter().zip(&sent).enumerate() {
         assert_eq!(got.0, want.0, "message {i}: kind");
         assert_eq!(got.1.len(), want.1.len(), "message {i}: length");
-        assert!(got.1 == want.1, "message {i} ({} bytes): payload differs", want.1.len());
+        assert!(
+            got.1 == want.1,
+            "message {i} ({} bytes): payload differs",
+            want.1.len()
+        );
     }
     // The server saw the same messages, in the same order.
     let sid = sh.opens(Role::Server)[0];
     let at_server = sh.messages(sid);
     assert_eq!(at_server.len(), sent.len());
     assert!(at_server == sent, "server received different messages");
-    assert!(
-        pick(same_context, &mut sh, &mut ch)
-            .errors(cid)
-            .is_empty()
-    );
+    assert!(pick(same_context, &mut sh, &mut ch).errors(cid).is_empty());
 }
 
 #[test]
@@ -125,7 +125,13 @@ fn fragmented_messages_with_a_ping_in_between() {
     );
     assert_eq!(p.ch.messages(cid), p.sh.messages(p.sid));
     // The ping went out between the fragments and was answered.
-    assert_eq!(p.sh.events_of(p.sid).iter().filter(|e| matches!(e, Ev::Ping(..))).count(), 1);
+    assert_eq!(
+        p.sh.events_of(p.sid)
+            .iter()
+            .filter(|e| matches!(e, Ev::Ping(..)))
+            .count(),
+        1
+    );
     assert!(p.sh.events.contains(&Ev::Ping(p.sid, b"mid-message".to_vec())));
     assert!(p.ch.events.contains(&Ev::Pong(cid, b"mid-message".to_vec())));
     assert!(p.sh.errors(p.sid).is_empty() && p.ch.errors(cid).is_empty());
@@ -148,25 +154,23 @@ fn ping_pong_payloads_both_ways() {
         p.ch.events.iter().filter(|e| matches!(e, Ev::Pong(..))).count() == 3
             && p.sh.events.iter().any(|e| matches!(e, Ev::Pong(..)))
     });
-    let pongs: Vec<Vec<u8>> = p
-        .ch
-        .events
-        .iter()
-        .filter_map(|e| match e {
-            Ev::Pong(c, data) if *c == cid => Some(data.clone()),
-            _ => None,
-        })
-        .collect();
+    let pongs: Vec<Vec<u8>> =
+        p.ch.events
+            .iter()
+            .filter_map(|e| match e {
+                Ev::Pong(c, data) if *c == cid => Some(data.clone()),
+                _ => None,
+            })
+            .collect();
     assert_eq!(pongs, payloads);
-    let pings: Vec<Vec<u8>> = p
-        .sh
-        .events
-        .iter()
-        .filter_map(|e| match e {
-            Ev::Ping(c, data) if *c == sid => Some(data.clone()),
-            _ => None,
-        })
-        .collect();
+    let pings: Vec<Vec<u8>> =
+        p.sh.events
+            .iter()
+            .filter_map(|e| match e {
+                Ev::Ping(c, data) if *c == sid => Some(data.clone()),
+                _ => None,
+            })
+            .collect();
     assert_eq!(pings, payloads);
     assert!(p.ch.events.contains(&Ev::Ping(cid, b"from-server".to_vec())));
     assert!(p.sh.events.contains(&Ev::Pong(sid, b"from-server".to_vec())));
@@ -220,12 +224,11 @@ fn extra_client_headers_reach_on_accept() {
     let mut connect = ConnectOptions::default();
     connect.handshake.headers = vec![("Authorization".into(), "Bearer s3cr3t".into())];
     let p = Pair::open(ListenOptions::default(), connect);
-    let accept = p
-        .sh
-        .events
-        .iter()
-        .find(|e| matches!(e, Ev::Accept { .. }))
-        .expect("on_accept ran");
+    let accept =
+        p.sh.events
+            .iter()
+            .find(|e| matches!(e, Ev::Accept { .. }))
+            .expect("on_accept ran");
     let Ev::Accept {
         authorization,
         path,
@@ -288,8 +291,10 @@ fn rejected_upgrade_reports_status_and_body() {
 
 #[test]
 fn origin_allowlist() {
-    let mut options = ListenOptions::default();
-    options.allowed_origins = vec!["https://good.example".into()];
+    let options = ListenOptions {
+        allowed_origins: vec!["https://good.example".into()],
+        ..Default::default()
+    };
     let mut p = Pair::start(options, Recorder::echoing());
 
     let mut evil = ConnectOptions::default();
@@ -306,20 +311,21 @@ fn origin_allowlist() {
     good.handshake.origin = Some("https://good.example".into());
     let ok = p.connect(good);
     p.pump("good client open", |p| p.ch.opens(Role::Client).contains(&ok));
-    let origins: Vec<_> = p
-        .sh
-        .events
-        .iter()
-        .filter_map(|e| match e {
-            Ev::Accept { origin, .. } => Some(origin.clone()),
-            _ => None,
-        })
-        .collect();
+    let origins: Vec<_> =
+        p.sh.events
+            .iter()
+            .filter_map(|e| match e {
+                Ev::Accept { origin, .. } => Some(origin.clone()),
+                _ => None,
+            })
+            .collect();
     assert_eq!(origins, vec![Some("https://good.example".to_string())]);
 
     // Non-browser clients (no Origin at all) are accepted.
     let none = p.connect(ConnectOptions::default());
-    p.pump("origin-less client open", |p| p.ch.opens(Role::Client).contains(&none));
+    p.pump("origin-less client open", |p| {
+        p.ch.opens(Role::Client).contains(&none)
+    });
 }
 
 fn close_path(client_initiates: bool, code: u16) {
@@ -347,10 +353,18 @@ fn close_path(client_initiates: bool, code: u16) {
     } else {
         (p.sh.closes(sid), p.ch.closes(cid))
     };
-    assert_eq!(receiver, vec![(code, reason.clone(), true, false)], "receiver's on_close");
+    assert_eq!(
+        receiver,
+        vec![(code, reason.clone(), true, false)],
+        "receiver's on_close"
+    );
     assert_eq!(initiator.len(), 1, "initiator's on_close: {initiator:?}");
     let (got_code, _, clean, local) = &initiator[0];
-    assert_eq!((*got_code, *clean, *local), (code, true, true), "initiator's on_close");
+    assert_eq!(
+        (*got_code, *clean, *local),
+        (code, true, true),
+        "initiator's on_close"
+    );
     p.drain();
     // Stale ids.
     assert!(matches!(p.c.send_text(cid, "x"), Err(Error::NotFound)));

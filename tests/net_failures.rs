@@ -7,7 +7,9 @@ use std::net::{Shutdown, TcpListener, TcpStream};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{Err, Ev, FrameReader, Pair, Recorder, client_frame, listen, raw_client, unmasked_frame, url, wait_eof};
+use common::{
+    Err, Ev, FrameReader, Pair, Recorder, client_frame, listen, raw_client, unmasked_frame, url, wait_eof,
+};
 use wskit::net::{ConnectOptions, Context, ListenOptions};
 use wskit::proto::{ProtocolError, Role};
 
@@ -32,11 +34,16 @@ fn raw_client_dropped_mid_frame_and_mid_handshake() {
     // Half a request, then gone: the connection never opened, so no events at all.
     let before = p.sh.events.len();
     let mut half = TcpStream::connect(p.addr).unwrap();
-    half.write_all(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgr").unwrap();
+    half.write_all(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgr")
+        .unwrap();
     p.pump("half-handshake accepted", |p| p.s.connection_count() == 2);
     drop(half);
     p.pump("half-handshake dropped", |p| p.s.connection_count() == 1);
-    assert_eq!(p.sh.events[before..], [], "no events for a connection that never opened");
+    assert_eq!(
+        p.sh.events[before..],
+        [],
+        "no events for a connection that never opened"
+    );
 
     // The healthy connection was not disturbed.
     p.c.send_text(p.cid, "still fine").unwrap();
@@ -53,9 +60,7 @@ fn server_dropped_mid_frame_gives_client_1006() {
     let addr = listener.local_addr().unwrap();
     let server = thread::spawn(move || {
         let (mut stream, _) = listener.accept().unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_millis(10)))
-            .unwrap();
+        stream.set_read_timeout(Some(Duration::from_millis(10))).unwrap();
         let (head, _) = common::read_http_head(&mut stream, Instant::now() + Duration::from_secs(5));
         let key = head
             .lines()
@@ -78,21 +83,36 @@ fn server_dropped_mid_frame_gives_client_1006() {
     let mut c = Context::new().unwrap();
     let mut ch = Recorder::new();
     let cid = c.connect(&url(addr, "/"), ConnectOptions::default()).unwrap();
-    common::pump(&mut c, &mut ch, Duration::from_secs(5), "client closed", |_, h| {
-        h.is_closed(cid)
-    });
+    common::pump(
+        &mut c,
+        &mut ch,
+        Duration::from_secs(5),
+        "client closed",
+        |_, h| h.is_closed(cid),
+    );
     server.join().unwrap();
     let events = ch.events_of(cid);
     assert!(matches!(events[0], Ev::Open { .. }), "{events:?}");
     assert!(
-        matches!(events.last(), Some(Ev::Close { code: 1006, clean: false, .. })),
+        matches!(
+            events.last(),
+            Some(Ev::Close {
+                code: 1006,
+                clean: false,
+                ..
+            })
+        ),
         "{events:?}"
     );
     assert!(ch.messages(cid).is_empty());
     assert_eq!(ch.closes(cid).len(), 1);
-    common::pump(&mut c, &mut ch, Duration::from_secs(5), "no connections", |c, _| {
-        c.connection_count() == 0
-    });
+    common::pump(
+        &mut c,
+        &mut ch,
+        Duration::from_secs(5),
+        "no connections",
+        |c, _| c.connection_count() == 0,
+    );
 }
 
 #[test]
@@ -106,7 +126,10 @@ fn slowloris_is_cut_off_by_handshake_timeout() {
     raw.write_all(b"GET / HTTP/1.1\r\n").unwrap();
     let (took, data) = wait_eof(&mut raw, &mut s, &mut sh, Duration::from_secs(2));
     assert!(took < Duration::from_secs(1), "closed only after {took:?}");
-    assert!(took >= Duration::from_millis(250), "closed too early, after {took:?}");
+    assert!(
+        took >= Duration::from_millis(250),
+        "closed too early, after {took:?}"
+    );
     assert!(data.is_empty() || data.starts_with(b"HTTP/1.1 "), "{data:?}");
     common::pump(&mut s, &mut sh, Duration::from_secs(2), "slot freed", |s, _| {
         s.connection_count() == 0
@@ -129,14 +152,31 @@ fn client_handshake_timeout_when_server_never_answers() {
     options.connection.handshake_timeout = Duration::from_millis(300);
     let start = Instant::now();
     let cid = c.connect(&url(addr, "/"), options).unwrap();
-    common::pump(&mut c, &mut ch, Duration::from_secs(3), "client closed", |_, h| {
-        h.is_closed(cid)
-    });
+    common::pump(
+        &mut c,
+        &mut ch,
+        Duration::from_secs(3),
+        "client closed",
+        |_, h| h.is_closed(cid),
+    );
     let took = start.elapsed();
-    assert!(took >= Duration::from_millis(250) && took < Duration::from_secs(1), "{took:?}");
+    assert!(
+        took >= Duration::from_millis(250) && took < Duration::from_secs(1),
+        "{took:?}"
+    );
     let events = ch.events_of(cid);
     assert!(
-        matches!(events.as_slice(), [Ev::Error(Some(_), Err::Timeout(_)), Ev::Close { code: 1006, clean: false, .. }]),
+        matches!(
+            events.as_slice(),
+            [
+                Ev::Error(Some(_), Err::Timeout(_)),
+                Ev::Close {
+                    code: 1006,
+                    clean: false,
+                    ..
+                }
+            ]
+        ),
         "{events:?}"
     );
     assert_eq!(c.connection_count(), 0);
@@ -152,12 +192,26 @@ fn client_connect_to_closed_port() {
     let mut c = Context::new().unwrap();
     let mut ch = Recorder::new();
     let cid = c.connect(&url(port, "/"), ConnectOptions::default()).unwrap();
-    common::pump(&mut c, &mut ch, Duration::from_secs(3), "client closed", |_, h| {
-        h.is_closed(cid)
-    });
+    common::pump(
+        &mut c,
+        &mut ch,
+        Duration::from_secs(3),
+        "client closed",
+        |_, h| h.is_closed(cid),
+    );
     let events = ch.events_of(cid);
     assert!(
-        matches!(events.as_slice(), [Ev::Error(Some(_), Err::Connect(_)), Ev::Close { code: 1006, clean: false, .. }]),
+        matches!(
+            events.as_slice(),
+            [
+                Ev::Error(Some(_), Err::Connect(_)),
+                Ev::Close {
+                    code: 1006,
+                    clean: false,
+                    ..
+                }
+            ]
+        ),
         "{events:?}"
     );
     assert_eq!(c.connection_count(), 0);
@@ -185,7 +239,9 @@ fn ping_timeout_drops_a_silent_peer() {
     let mut frames = FrameReader::with(leftover);
     let (fin, opcode, _) = frames.read_frame(&mut raw, &mut s, &mut sh, Duration::from_secs(1));
     assert!(fin && opcode == 0x9, "expected a ping, got opcode {opcode:#x}");
-    common::pump(&mut s, &mut sh, Duration::from_secs(2), "closed", |_, h| h.is_closed(sid));
+    common::pump(&mut s, &mut sh, Duration::from_secs(2), "closed", |_, h| {
+        h.is_closed(sid)
+    });
     let took = start.elapsed();
     assert!(took < Duration::from_secs(1), "dropped only after {took:?}");
     assert_eq!(sh.closes(sid), vec![(1006, String::new(), false, false)]);
@@ -229,18 +285,34 @@ fn unmasked_client_frame_fails_with_1002() {
     raw.write_all(&unmasked_frame(true, 0x1, b"hello")).unwrap();
     let mut frames = FrameReader::with(leftover);
     let (fin, opcode, payload) = frames.read_frame(&mut raw, &mut s, &mut sh, Duration::from_secs(2));
-    assert!(fin && opcode == 0x8, "expected a close frame, got opcode {opcode:#x}");
+    assert!(
+        fin && opcode == 0x8,
+        "expected a close frame, got opcode {opcode:#x}"
+    );
     assert!(payload.len() >= 2);
     assert_eq!(u16::from_be_bytes([payload[0], payload[1]]), 1002);
-    common::pump(&mut s, &mut sh, Duration::from_secs(2), "closed", |_, h| h.is_closed(sid));
+    common::pump(&mut s, &mut sh, Duration::from_secs(2), "closed", |_, h| {
+        h.is_closed(sid)
+    });
     let events = sh.events_of(sid);
     let n = events.len();
     assert!(
-        matches!(events[n - 2], Ev::Error(Some(_), Err::Protocol(ProtocolError::UnmaskedFrame))),
+        matches!(
+            events[n - 2],
+            Ev::Error(Some(_), Err::Protocol(ProtocolError::UnmaskedFrame))
+        ),
         "{events:?}"
     );
     assert!(
-        matches!(&events[n - 1], Ev::Close { code: 1002, clean: false, local: true, .. }),
+        matches!(
+            &events[n - 1],
+            Ev::Close {
+                code: 1002,
+                clean: false,
+                local: true,
+                ..
+            }
+        ),
         "{events:?}"
     );
     assert!(sh.messages(sid).is_empty());
@@ -248,4 +320,42 @@ fn unmasked_client_frame_fails_with_1002() {
     common::pump(&mut s, &mut sh, Duration::from_secs(2), "slot freed", |s, _| {
         s.connection_count() == 0
     });
+}
+
+#[test]
+fn close_timeout_when_peer_never_answers_the_close() {
+    let mut s = Context::new().unwrap();
+    let mut sh = Recorder::new();
+    let mut options = ListenOptions::default();
+    options.connection.close_timeout = Duration::from_millis(200);
+    let (_, addr) = listen(&mut s, &mut sh, options);
+    let (mut raw, leftover) = raw_client(&mut s, &mut sh, addr);
+    common::pump(&mut s, &mut sh, Duration::from_secs(2), "open", |_, h| {
+        !h.opens(Role::Server).is_empty()
+    });
+    let sid = sh.opens(Role::Server)[0];
+    let start = Instant::now();
+    s.close(sid, 1000, "bye").unwrap();
+    let mut frames = FrameReader::with(leftover);
+    let (_, opcode, payload) = frames.read_frame(&mut raw, &mut s, &mut sh, Duration::from_secs(1));
+    assert_eq!(opcode, 0x8);
+    assert_eq!(&payload[..2], &1000u16.to_be_bytes());
+    // The raw client never answers.
+    common::pump(&mut s, &mut sh, Duration::from_secs(2), "closed", |_, h| {
+        h.is_closed(sid)
+    });
+    let took = start.elapsed();
+    assert!(
+        took >= Duration::from_millis(150) && took < Duration::from_secs(1),
+        "{took:?}"
+    );
+    let closes = sh.closes(sid);
+    assert_eq!(closes.len(), 1);
+    assert_eq!(
+        (closes[0].0, closes[0].2, closes[0].3),
+        (1006, false, true),
+        "{closes:?}"
+    );
+    wait_eof(&mut raw, &mut s, &mut sh, Duration::from_secs(1));
+    assert_eq!(s.connection_count(), 0);
 }

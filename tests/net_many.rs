@@ -96,10 +96,16 @@ fn thousand_clients_echo_in_order_and_close_cleanly() {
                 && c.connection_count() == 0
         },
     );
-    assert!(ch.errors.is_empty(), "client errors: {:?}", &ch.errors[..ch.errors.len().min(5)]);
+    assert!(
+        ch.errors.is_empty(),
+        "client errors: {:?}",
+        &ch.errors[..ch.errors.len().min(5)]
+    );
     assert_eq!(ch.opened, CLIENTS);
     for id in &ids {
-        let want: Vec<String> = (0..MESSAGES).map(|seq| format!("{}-{seq}", id.as_u64())).collect();
+        let want: Vec<String> = (0..MESSAGES)
+            .map(|seq| format!("{}-{seq}", id.as_u64()))
+            .collect();
         assert_eq!(ch.received.get(id), Some(&want), "echoes of {id}");
     }
     let mut closed: Vec<ConnId> = ch.closes.iter().map(|c| c.0).collect();
@@ -116,7 +122,11 @@ fn thousand_clients_echo_in_order_and_close_cleanly() {
         .iter()
         .filter_map(|e| match e {
             Ev::Close {
-                conn, code, clean, reason, ..
+                conn,
+                code,
+                clean,
+                reason,
+                ..
             } => Some((*conn, *code, *clean, reason.clone())),
             _ => None,
         })

@@ -8,8 +8,8 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
 use wskit::net::{
-    AcceptRequest, ConnId, ConnectOptions, Context, Decision, Error, Handler, ListenOptions,
-    ListenerId, Message, OpenInfo,
+    AcceptRequest, ConnId, ConnectOptions, Context, Decision, Error, Handler, ListenOptions, ListenerId,
+    Message, OpenInfo,
 };
 use wskit::proto::handshake::HandshakeError;
 use wskit::proto::{CloseInfo, ProtocolError, Role};
@@ -91,7 +91,11 @@ impl Ev {
     }
 }
 
-type AcceptFn = Box<dyn FnMut(&AcceptRequest<'_>) -> Decision>;
+type AcceptFn = Box<dyn FnMut(&AcceptRequest<'_>) -> Decision + Send>;
+/// Runs inside `on_open` after the event is recorded.
+pub type OpenHook = Box<dyn FnMut(&mut Context, ConnId, Role) + Send>;
+/// Runs inside `on_message` after the event is recorded (instead of the echo).
+pub type MessageHook = Box<dyn FnMut(&mut Context, ConnId, &[u8]) + Send>;
 
 /// A handler that records every event, optionally echoes messages received on server connections,
 /// and optionally decides upgrades with a closure.
@@ -101,6 +105,8 @@ pub struct Recorder {
     /// Echo every message that arrives on a server-role connection.
     pub echo: bool,
     pub accept: Option<AcceptFn>,
+    pub on_open: Option<OpenHook>,
+    pub on_message: Option<MessageHook>,
     pub roles: HashMap<ConnId, Role>,
     pub closed: HashSet<ConnId>,
 }
@@ -212,6 +218,9 @@ impl Handler for Recorder {
             ctx_subprotocol,
             path: info.path.to_owned(),
         });
+        if let Some(hook) = self.on_open.as_mut() {
+            hook(ctx, conn, info.role);
+        }
     }
 
     fn on_message(&mut self, ctx: &mut Context, conn: ConnId, message: Message<'_>) {
@@ -220,7 +229,9 @@ impl Handler for Recorder {
             text: matches!(message, Message::Text(_)),
             data: message.as_bytes().to_vec(),
         });
-        if self.echo && self.roles.get(&conn) == Some(&Role::Server) {
+        if let Some(hook) = self.on_message.as_mut() {
+            hook(ctx, conn, message.as_bytes());
+        } else if self.echo && self.roles.get(&conn) == Some(&Role::Server) {
             ctx.send(conn, message.kind(), message.as_bytes())
                 .expect("echo send");
         }
@@ -364,14 +375,12 @@ pub fn read_http_head(stream: &mut TcpStream, deadline: Instant) -> (String, Vec
 /// A raw client that completed the opening handshake with a server in `ctx` (polled meanwhile).
 /// Returns the stream (blocking, 10 ms read timeout), any bytes after the 101 head, and the server's
 /// id of the connection.
-pub fn raw_client<H: Handler>(
-    ctx: &mut Context,
-    handler: &mut H,
-    addr: SocketAddr,
-) -> (TcpStream, Vec<u8>) {
+pub fn raw_client<H: Handler>(ctx: &mut Context, handler: &mut H, addr: SocketAddr) -> (TcpStream, Vec<u8>) {
     let mut stream = TcpStream::connect(addr).expect("raw connect");
     stream.set_nodelay(true).unwrap();
-    stream.write_all(upgrade_request(addr, "/raw").as_bytes()).unwrap();
+    stream
+        .write_all(upgrade_request(addr, "/raw").as_bytes())
+        .unwrap();
     stream.set_nonblocking(true).unwrap();
     let deadline = Instant::now() + Duration::from_secs(5);
     let mut buf = Vec::new();
@@ -380,18 +389,13 @@ pub fn raw_client<H: Handler>(
         if let Some(pos) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
             let rest = buf.split_off(pos + 4);
             let head = String::from_utf8_lossy(&buf).into_owned();
-            assert!(
-                head.starts_with("HTTP/1.1 101"),
-                "expected 101, got {head:?}"
-            );
+            assert!(head.starts_with("HTTP/1.1 101"), "expected 101, got {head:?}");
             assert!(
                 head.contains("s3pPLMBiTxaQ9kYGzzhZRbK+xOo="),
                 "wrong accept key in {head:?}"
             );
             stream.set_nonblocking(false).unwrap();
-            stream
-                .set_read_timeout(Some(Duration::from_millis(10)))
-                .unwrap();
+            stream.set_read_timeout(Some(Duration::from_millis(10))).unwrap();
             return (stream, rest);
         }
         assert!(Instant::now() < deadline, "timed out waiting for the 101");
@@ -601,8 +605,12 @@ impl Pair {
                 Instant::now() < end,
                 "timed out after {timeout:?} waiting for: {what}"
             );
-            self.s.poll(&mut self.sh, Some(Duration::ZERO)).expect("server poll");
-            self.c.poll(&mut self.ch, Some(Duration::from_millis(1))).expect("client poll");
+            self.s
+                .poll(&mut self.sh, Some(Duration::ZERO))
+                .expect("server poll");
+            self.c
+                .poll(&mut self.ch, Some(Duration::from_millis(1)))
+                .expect("client poll");
         }
     }
 

@@ -244,7 +244,7 @@ fn ping_timeout_drops_a_silent_peer() {
     });
     let took = start.elapsed();
     assert!(took < Duration::from_secs(1), "dropped only after {took:?}");
-    assert_eq!(sh.closes(sid), vec![(1006, String::new(), false, false)]);
+    assert_eq!(sh.closes(sid), vec![(1006, String::new(), false, true)]);
     assert!(
         matches!(sh.errors(sid).as_slice(), [Err::Timeout(_)]),
         "{:?}",

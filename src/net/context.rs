@@ -111,6 +111,13 @@ impl Conn {
     }
 }
 
+/// How to report a connection dropped without a closing handshake: 1006, not clean.
+#[derive(Clone, Copy)]
+struct Lost {
+    /// This end dropped it (abort, timeout) rather than the peer or the network.
+    initiated_locally: bool,
+}
+
 enum Deferred {
     Listening(ListenerId, SocketAddr),
     Error(Option<ConnId>, Error),
@@ -396,7 +403,12 @@ impl Context {
     /// A client connection failed before opening: report the error, then the close.
     fn fail_client(&mut self, id: ConnId, error: Error) {
         self.deferred.push_back(Deferred::Error(Some(id), error));
-        self.drop_conn(id, Some((close::ABNORMAL_CLOSURE, String::new(), false)));
+        self.drop_conn(
+            id,
+            Some(Lost {
+                initiated_locally: false,
+            }),
+        );
     }
 
     // ----- per-connection calls ----------------------------------------------------------------
@@ -473,7 +485,12 @@ impl Context {
         if self.conns.get(conn).is_none() {
             return Err(Error::NotFound);
         }
-        self.drop_conn(conn, Some((close::ABNORMAL_CLOSURE, String::new(), false)));
+        self.drop_conn(
+            conn,
+            Some(Lost {
+                initiated_locally: true,
+            }),
+        );
         Ok(())
     }
 
@@ -1100,12 +1117,17 @@ impl Context {
         if let Some(err) = error {
             self.deferred.push_back(Deferred::Error(Some(id), Error::Io(err)));
         }
-        self.drop_conn(id, Some((close::ABNORMAL_CLOSURE, String::new(), false)));
+        self.drop_conn(
+            id,
+            Some(Lost {
+                initiated_locally: false,
+            }),
+        );
     }
 
     /// Closes the socket and frees the slot. If the connection's close was not reported yet and it
     /// should be (open, or a client), report it with `fallback` (unless the protocol layer knows better).
-    fn drop_conn(&mut self, id: ConnId, fallback: Option<(u16, String, bool)>) {
+    fn drop_conn(&mut self, id: ConnId, report: Option<Lost>) {
         let Some(mut conn) = self.conns.remove(id) else {
             return;
         };
@@ -1121,12 +1143,9 @@ impl Context {
         if conn.has(CLOSE_REPORTED) || !reportable {
             return;
         }
-        let initiated_locally = conn
-            .endpoint
-            .connection()
-            .is_some_and(|c| c.state() == State::Closing);
         let lost = conn.endpoint.connection().and_then(|c| c.connection_lost());
-        match (lost, fallback) {
+        match (lost, report) {
+            // The protocol layer failed the connection before: report that failure.
             (Some(info), _) if info.code != close::ABNORMAL_CLOSURE => {
                 self.deferred.push_back(Deferred::Closed(
                     id,
@@ -1136,10 +1155,13 @@ impl Context {
                     info.initiated_locally,
                 ))
             }
-            (_, Some((code, reason, clean))) => {
-                self.deferred
-                    .push_back(Deferred::Closed(id, code, reason, clean, initiated_locally))
-            }
+            (_, Some(Lost { initiated_locally })) => self.deferred.push_back(Deferred::Closed(
+                id,
+                close::ABNORMAL_CLOSURE,
+                String::new(),
+                false,
+                initiated_locally,
+            )),
             _ => {}
         }
     }
@@ -1322,7 +1344,12 @@ impl Context {
             let state = conn.endpoint.connection().map_or(State::Closed, |c| c.state());
             if state != State::Open || conn.has(AWAITING_EOF) {
                 // Closing handshake (or the wait for the server's FIN) timed out.
-                self.drop_conn(id, Some((close::ABNORMAL_CLOSURE, String::new(), false)));
+                self.drop_conn(
+                    id,
+                    Some(Lost {
+                        initiated_locally: true,
+                    }),
+                );
                 continue;
             }
             let Some(interval) = options.ping_interval else {
@@ -1331,7 +1358,12 @@ impl Context {
             if conn.has(AWAITING_PONG) {
                 self.deferred
                     .push_back(Deferred::Error(Some(id), Error::Timeout("no pong from peer")));
-                self.drop_conn(id, Some((close::ABNORMAL_CLOSURE, String::new(), false)));
+                self.drop_conn(
+                    id,
+                    Some(Lost {
+                        initiated_locally: true,
+                    }),
+                );
                 continue;
             }
             let due = conn.last_read_ms + millis(interval);
@@ -1372,6 +1404,9 @@ impl Context {
     /// Graceful shutdown: [`Context::begin_shutdown`], then polls until every connection closed or
     /// `timeout` passed; what is left is dropped (reported as 1006).
     pub fn shutdown(&mut self, handler: &mut dyn Handler, timeout: Duration) -> Result<()> {
+        if self.in_poll {
+            return Err(Error::Reentrant);
+        }
         self.begin_shutdown();
         let end = Instant::now() + timeout;
         while self.conns.len() > 0 {

@@ -40,12 +40,12 @@ pub enum TraceEvent<'a> {
 }
 
 /// Receives [`TraceEvent`]s; install with [`crate::net::Context::set_tracer`].
-pub trait Tracer {
+pub trait Tracer: Send {
     /// Called for every traced item of connection `conn`.
     fn trace(&mut self, conn: ConnId, event: &TraceEvent<'_>);
 }
 
-impl<F: FnMut(ConnId, &TraceEvent<'_>)> Tracer for F {
+impl<F: FnMut(ConnId, &TraceEvent<'_>) + Send> Tracer for F {
     fn trace(&mut self, conn: ConnId, event: &TraceEvent<'_>) {
         self(conn, event)
     }

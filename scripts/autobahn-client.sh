@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 cases=${1:-*}
 exclude=${2:-12.*,13.*}
-port=${AUTOBAHN_CLIENT_PORT:-9311}
+port=${AUTOBAHN_CLIENT_PORT:-$(bash scripts/free-port.sh)}
 report=${REPORT_DIR:-target/autobahn/client}
 
 bash scripts/autobahn/setup.sh >/dev/null

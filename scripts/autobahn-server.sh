@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 cases=${1:-*}
 exclude=${2:-12.*,13.*}
-port=${AUTOBAHN_SERVER_PORT:-9301}
+port=${AUTOBAHN_SERVER_PORT:-$(bash scripts/free-port.sh)}
 report=${REPORT_DIR:-target/autobahn/server}
 
 bash scripts/autobahn/setup.sh >/dev/null
@@ -14,6 +14,16 @@ cargo build --release --quiet --example echo_server
 ./target/release/examples/echo_server "127.0.0.1:$port" >target/autobahn-echo-server.log 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT
+# Test only our own server: wait until it says it listens, and stop if it could not.
+for _ in $(seq 100); do
+  grep -q listening target/autobahn-echo-server.log && break
+  if ! kill -0 $server 2>/dev/null; then
+    echo "autobahn-server: the wskit echo server did not start:" >&2
+    cat target/autobahn-echo-server.log >&2
+    exit 2
+  fi
+  sleep 0.1
+done
 rc=0
 REPORT_DIR=$report AGENT=wskit bash scripts/autobahn/test-server.sh 127.0.0.1 "$port" "$cases" "$exclude" || rc=$?
 if ! kill -0 $server 2>/dev/null; then

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use super::tls::{TlsClientConfig, TlsServerConfig};
 use crate::proto::Config as ProtocolConfig;
 use crate::proto::handshake::{ClientOptions, RequestLimits};
 
@@ -63,6 +64,8 @@ pub struct ListenOptions {
     pub request_limits: RequestLimits,
     /// Options of each accepted connection.
     pub connection: ConnectionOptions,
+    /// Serve wss:// with this certificate and key. Default none (ws://).
+    pub tls: Option<TlsServerConfig>,
 }
 
 impl Default for ListenOptions {
@@ -74,6 +77,7 @@ impl Default for ListenOptions {
             allowed_origins: Vec::new(),
             request_limits: RequestLimits::default(),
             connection: ConnectionOptions::default(),
+            tls: None,
         }
     }
 }
@@ -85,6 +89,9 @@ pub struct ConnectOptions {
     pub handshake: ClientOptions,
     /// Limits and timers. `handshake_timeout` covers name resolution, TCP connect and the handshake.
     pub connection: ConnectionOptions,
+    /// How wss:// servers are verified. Default (`None`): the system trust store, with SNI and the
+    /// host name check from the URL. ws:// URLs ignore it.
+    pub tls: Option<TlsClientConfig>,
 }
 
 /// Options of a [`crate::net::Context`].

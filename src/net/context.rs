@@ -1,7 +1,7 @@
 //! The event loop: one `mio::Poll`, its listeners and connections.
 
 use std::collections::VecDeque;
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::net::{IpAddr, Shutdown, SocketAddr, ToSocketAddrs};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -15,6 +15,7 @@ use super::handler::{AcceptRequest, Decision, Fragment, Handler, Message, OpenIn
 use super::id::{ConnId, ListenerId, Slab};
 use super::remote::{Command, Inbox, Remote, Shared};
 use super::timers::Timers;
+use super::tls::{Stream, TlsClientConfig, describe as describe_tls, tls_failure};
 use super::trace::{Direction, TraceEvent, Tracer};
 use crate::proto::handshake::{AcceptOptions, WsUrl, url};
 use crate::proto::{CloseInfo, Endpoint, Event, MessageKind, RawEndpointEvent, Role, Sender, State, close};
@@ -54,6 +55,8 @@ pub struct Context {
     start: Instant,
     now_ms: u64,
     in_poll: bool,
+    /// Client TLS configuration from the system trust store, loaded on the first wss:// connect.
+    system_tls: Option<TlsClientConfig>,
     tracer: Option<Box<dyn Tracer>>,
 }
 
@@ -74,7 +77,7 @@ struct Listener {
 
 /// One connection. Kept small: the handshake state and client setup are boxed and dropped once open.
 struct Conn {
-    socket: Option<TcpStream>,
+    socket: Option<Stream>,
     endpoint: Endpoint,
     origin: Origin,
     user_data: u64,
@@ -153,6 +156,7 @@ impl Context {
             start: Instant::now(),
             now_ms: 0,
             in_poll: false,
+            system_tls: None,
             tracer: None,
         })
     }
@@ -285,11 +289,6 @@ impl Context {
     /// `on_close` follows.
     pub fn connect(&mut self, url: &str, options: ConnectOptions) -> Result<ConnId> {
         let url = url::parse(url)?;
-        if url.secure {
-            return Err(Error::InvalidArgument(
-                "wss:// needs TLS support, which is not built yet".into(),
-            ));
-        }
         let endpoint = Endpoint::client(&url, &options.handshake, options.connection.protocol)?;
         let now = self.now();
         let deadline = now + millis(options.connection.handshake_timeout);
@@ -341,6 +340,13 @@ impl Context {
         Ok(id)
     }
 
+    fn default_client_tls(&mut self) -> Result<TlsClientConfig> {
+        if self.system_tls.is_none() {
+            self.system_tls = Some(TlsClientConfig::system_roots()?);
+        }
+        Ok(self.system_tls.clone().expect("just set"))
+    }
+
     fn resolved(&mut self, id: ConnId, result: io::Result<Vec<SocketAddr>>) {
         let Some(conn) = self.conns.get_mut(id) else {
             return;
@@ -369,7 +375,7 @@ impl Context {
                 return;
             };
             if let Some(mut old) = conn.socket.take() {
-                let _ = self.poll.registry().deregister(&mut old);
+                let _ = self.poll.registry().deregister(old.tcp_mut());
             }
             let Some(&addr) = link.addrs.get(link.next_addr) else {
                 let detail = link
@@ -380,11 +386,29 @@ impl Context {
                 return self.fail_client(id, Error::Connect(msg));
             };
             link.next_addr += 1;
-            match TcpStream::connect(addr) {
+            let secure = link.url.secure;
+            let custom_tls = link.options.tls.clone();
+            let tls = if secure {
+                match custom_tls.map_or_else(|| self.default_client_tls(), Ok) {
+                    Ok(config) => Some(config),
+                    Err(err) => return self.fail_client(id, err),
+                }
+            } else {
+                None
+            };
+            let Some(conn) = self.conns.get_mut(id) else {
+                return;
+            };
+            let Origin::Client(link) = &mut conn.origin else {
+                return;
+            };
+            let connected =
+                TcpStream::connect(addr).and_then(|tcp| Stream::client(tcp, tls.as_ref(), &link.url.host));
+            match connected {
                 Ok(mut socket) => {
                     let token = Token(id.index().unwrap_or(0));
                     if let Err(err) = self.poll.registry().register(
-                        &mut socket,
+                        socket.tcp_mut(),
                         token,
                         Interest::READABLE | Interest::WRITABLE,
                     ) {
@@ -528,7 +552,7 @@ impl Context {
             .socket
             .as_ref()
             .ok_or(Error::InvalidState("not connected yet"))?;
-        Ok(socket.peer_addr()?)
+        Ok(socket.tcp().peer_addr()?)
     }
 
     /// True once the connection's handshake completed (until it is closed).
@@ -818,8 +842,19 @@ impl Context {
                 self.drop_conn(id, None);
                 continue;
             }
-            if let Some(conn) = self.conns.get_mut(id) {
-                conn.socket = Some(stream);
+            let tls = self.listeners[index]
+                .as_ref()
+                .and_then(|l| l.options.tls.as_ref());
+            match Stream::server(stream, tls) {
+                Ok(stream) => {
+                    if let Some(conn) = self.conns.get_mut(id) {
+                        conn.socket = Some(stream);
+                    }
+                }
+                Err(_) => {
+                    self.drop_conn(id, None);
+                    continue;
+                }
             }
             self.timers.push(deadline, id);
         }
@@ -850,13 +885,22 @@ impl Context {
                 Ok(n) => {
                     conn.last_read_ms = self.now_ms;
                     conn.flags &= !AWAITING_PONG;
+                    if socket.wants_write() {
+                        self.mark_dirty(id);
+                    }
                     let (count, alive) = self.process_input(handler, id, &mut buf[..n]);
                     delivered += count;
                     if !alive {
                         break;
                     }
                 }
-                Err(err) if err.kind() == io::ErrorKind::WouldBlock => break,
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+                    // The TLS handshake may have produced records to send.
+                    if socket.wants_write() {
+                        self.mark_dirty(id);
+                    }
+                    break;
+                }
                 Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
                 Err(err) => {
                     self.peer_closed(id, Some(err));
@@ -979,7 +1023,7 @@ impl Context {
         let Some(request) = conn.endpoint.request().cloned() else {
             return;
         };
-        let peer = conn.socket.as_ref().and_then(|s| s.peer_addr().ok());
+        let peer = conn.socket.as_ref().and_then(|s| s.tcp().peer_addr().ok());
         let listener = self.listeners[index as usize]
             .as_ref()
             .expect("listeners are never removed");
@@ -1060,7 +1104,7 @@ impl Context {
             return;
         };
         conn.subprotocol = response.subprotocol.clone().map(String::into_boxed_str);
-        let peer = conn.socket.as_ref().and_then(|s| s.peer_addr().ok());
+        let peer = conn.socket.as_ref().and_then(|s| s.tcp().peer_addr().ok());
         let (path, query) = match &conn.origin {
             Origin::Client(link) => (link.url.path.clone(), link.url.query.clone()),
             Origin::Accepted(_) => (String::from("/"), None),
@@ -1102,6 +1146,25 @@ impl Context {
             return;
         };
         let is_client = matches!(conn.origin, Origin::Client(_));
+        if let Some(tls) = error.as_ref().and_then(tls_failure) {
+            let host = match &conn.origin {
+                Origin::Client(link) => Some(link.url.host.clone()),
+                Origin::Accepted(_) => None,
+            };
+            let err = Error::Tls(describe_tls(tls, host.as_deref()));
+            if is_client && !conn.endpoint.is_open() {
+                return self.fail_client(id, err);
+            }
+            if conn.endpoint.is_open() {
+                self.deferred.push_back(Deferred::Error(Some(id), err));
+            }
+            return self.drop_conn(
+                id,
+                Some(Lost {
+                    initiated_locally: false,
+                }),
+            );
+        }
         if !conn.endpoint.is_open() {
             if is_client {
                 let detail = error.map_or_else(|| "connection closed by peer".to_string(), |e| e.to_string());
@@ -1132,7 +1195,7 @@ impl Context {
             return;
         };
         if let Some(mut socket) = conn.socket.take() {
-            let _ = self.poll.registry().deregister(&mut socket);
+            let _ = self.poll.registry().deregister(socket.tcp_mut());
         }
         if let Origin::Accepted(index) = conn.origin {
             if let Some(Some(listener)) = self.listeners.get_mut(index as usize) {
@@ -1177,17 +1240,17 @@ impl Context {
                 let Some(socket) = conn.socket.as_ref() else {
                     return;
                 };
-                match socket.take_error() {
+                match socket.tcp().take_error() {
                     Ok(None) => {}
                     Ok(Some(err)) | Err(err) => {
                         link.last_error = Some(err.to_string());
                         return self.connect_next(id);
                     }
                 }
-                match socket.peer_addr() {
+                match socket.tcp().peer_addr() {
                     Ok(_) => {
                         link.connected = true;
-                        let _ = socket.set_nodelay(true);
+                        let _ = socket.tcp().set_nodelay(true);
                         self.trace_output(id);
                     }
                     Err(err) if err.kind() == io::ErrorKind::NotConnected => return,
@@ -1239,8 +1302,11 @@ impl Context {
         if !connected {
             return;
         }
-        let mut failed = None;
-        loop {
+        let mut failed = match socket.flush_tls() {
+            Err(err) if err.kind() != io::ErrorKind::WouldBlock => Some(err),
+            _ => None,
+        };
+        while failed.is_none() {
             let out = conn.endpoint.output();
             if out.is_empty() {
                 break;
@@ -1263,7 +1329,7 @@ impl Context {
             return self.peer_closed(id, Some(err));
         }
         let pending = conn.endpoint.output().len();
-        let want_write = pending > 0;
+        let want_write = pending > 0 || socket.wants_write();
         if want_write != registered {
             let interest = if want_write {
                 Interest::READABLE | Interest::WRITABLE
@@ -1271,7 +1337,12 @@ impl Context {
                 Interest::READABLE
             };
             let token = Token(id.index().unwrap_or(0));
-            if self.poll.registry().reregister(socket, token, interest).is_ok() {
+            if self
+                .poll
+                .registry()
+                .reregister(socket.tcp_mut(), token, interest)
+                .is_ok()
+            {
                 conn.flags ^= WRITABLE_REGISTERED;
             }
         }
@@ -1309,9 +1380,11 @@ impl Context {
             self.timers.push(conn.deadline_ms, id);
             return;
         }
-        if !conn.has(AWAITING_EOF) {
-            if let Some(socket) = conn.socket.as_ref() {
-                let _ = socket.shutdown(Shutdown::Write);
+        let awaiting_eof = conn.has(AWAITING_EOF);
+        if let Some(socket) = conn.socket.as_mut() {
+            socket.close_notify();
+            if !awaiting_eof {
+                let _ = socket.tcp().shutdown(Shutdown::Write);
             }
         }
         self.drop_conn(id, None);

@@ -34,6 +34,9 @@ pub enum Error {
     Connect(String),
     /// A deadline passed (opening handshake, closing handshake, pong).
     Timeout(&'static str),
+    /// TLS failed: bad certificate or key files, or a handshake the peer or we refused (the message
+    /// names the reason, e.g. unknown issuer, expired, hostname mismatch).
+    Tls(String),
     /// The listener or context is at its connection limit.
     TooManyConnections,
     /// A socket operation failed.
@@ -60,6 +63,7 @@ impl fmt::Display for Error {
             Error::Resolve(what) => write!(f, "name resolution failed: {what}"),
             Error::Connect(what) => write!(f, "connect failed: {what}"),
             Error::Timeout(what) => write!(f, "timed out: {what}"),
+            Error::Tls(what) => write!(f, "TLS: {what}"),
             Error::TooManyConnections => f.write_str("connection limit reached"),
             Error::Io(err) => write!(f, "I/O error: {err}"),
         }

@@ -31,6 +31,7 @@ mod handler;
 mod id;
 mod remote;
 mod timers;
+mod tls;
 mod trace;
 
 pub use config::{ConnectOptions, ConnectionOptions, ContextOptions, ListenOptions};
@@ -39,4 +40,5 @@ pub use error::{Error, Result};
 pub use handler::{AcceptRequest, Decision, Fragment, Handler, Message, NoHandler, OpenInfo};
 pub use id::{ConnId, ListenerId};
 pub use remote::{REMOTE_QUEUE_CAP, Remote};
+pub use tls::{TlsClientConfig, TlsServerConfig};
 pub use trace::{Direction, TraceEvent, Tracer};

@@ -48,12 +48,18 @@ impl Peer {
     /// Runs a client scenario against `url`; returns its JSON line. Panics with the peer's stderr if
     /// it failed.
     pub fn run_client(self, url: &str, scenario: &str, args: &[&str]) -> String {
+        self.run_client_env(url, scenario, args, &[])
+    }
+
+    /// Like [`Peer::run_client`] with extra environment (e.g. `WSKIT_PEER_CA` for wss://).
+    pub fn run_client_env(self, url: &str, scenario: &str, args: &[&str], env: &[(&str, &str)]) -> String {
         let output = self
             .command("client")
             .arg(url)
             .arg(scenario)
             .args(args)
             .env("WSKIT_PEER_TIMEOUT", "60")
+            .envs(env.iter().copied())
             .output()
             .expect("run peer client");
         let stdout = String::from_utf8_lossy(&output.stdout).trim().to_string();
@@ -85,9 +91,15 @@ impl Peer {
 
     /// Starts the peer's server; it is killed when the returned value drops.
     pub fn start_server(self) -> PeerServer {
+        self.start_server_with(&[])
+    }
+
+    /// Starts the peer's server with extra arguments (e.g. `--tls CERT KEY`, Python only).
+    pub fn start_server_with(self, extra: &[&str]) -> PeerServer {
         let mut child = self
             .command("server")
             .args(["--port", "0"])
+            .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -131,12 +143,19 @@ pub struct WskitServer {
 
 impl WskitServer {
     pub fn start() -> Self {
+        Self::start_with(None)
+    }
+
+    /// Starts it serving wss:// with `tls`.
+    pub fn start_with(tls: Option<wskit::net::TlsServerConfig>) -> Self {
         let (tx, rx) = mpsc::channel();
         let thread = std::thread::spawn(move || {
             let mut ctx = Context::new().expect("context");
-            let listener = ctx
-                .listen("127.0.0.1:0", echo_handler::echo_listen_options())
-                .expect("listen");
+            let options = wskit::net::ListenOptions {
+                tls,
+                ..echo_handler::echo_listen_options()
+            };
+            let listener = ctx.listen("127.0.0.1:0", options).expect("listen");
             let port = ctx.local_addr(listener).expect("bound").port();
             tx.send((port, ctx.remote())).expect("report port");
             let mut echo = echo_handler::Echo::default();
@@ -152,6 +171,10 @@ impl WskitServer {
 
     pub fn url(&self, path: &str) -> String {
         format!("ws://127.0.0.1:{}{path}", self.port)
+    }
+
+    pub fn wss_url(&self, host: &str, path: &str) -> String {
+        format!("wss://{host}:{}{path}", self.port)
     }
 }
 

@@ -10,6 +10,7 @@ The whole run is limited to $WSKIT_PEER_TIMEOUT seconds (default 60). See README
 """
 
 import asyncio
+import ssl
 import json
 import os
 import sys
@@ -59,6 +60,10 @@ def dial(url: str, **kwargs):
     kwargs.setdefault("open_timeout", 30)
     kwargs.setdefault("close_timeout", 10)
     kwargs.setdefault("create_connection", RecordingConnection)
+    ca = os.environ.get("WSKIT_PEER_CA")
+    if url.startswith("wss://") and ca:
+        # wss:// against a test CA: verify the server against that bundle only.
+        kwargs.setdefault("ssl", ssl.create_default_context(cafile=ca))
     return connect(url, **kwargs)
 
 

@@ -6,6 +6,7 @@ Prints `READY <port>` once listening. Behaviour per request path: see README.md.
 """
 
 import argparse
+import ssl
 import asyncio
 import http
 import json
@@ -155,12 +156,22 @@ async def handler(ws: ServerConnection) -> None:
         pass
 
 
+def tls_context(files):
+    """An SSL context serving the given certificate chain and key, or None for ws://."""
+    if not files:
+        return None
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(files[0], files[1])
+    return context
+
+
 async def main() -> None:
     global CMD_MODE
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--cmd", action="store_true", help="make / and /echo understand cmd:close, cmd:headers, cmd:ping")
+    ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"), help="serve wss:// with this PEM certificate chain and key")
     args = ap.parse_args()
     CMD_MODE = args.cmd
 
@@ -174,6 +185,7 @@ async def main() -> None:
         max_size=None,  # no message (or fragment) size limit
         ping_interval=None,  # no keepalive pings: only the pings the tests ask for
         close_timeout=5,
+        ssl=tls_context(args.tls),
     ) as server:
         port = server.sockets[0].getsockname()[1]
         sys.stdout.write(f"READY {port}\n")

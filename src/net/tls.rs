@@ -1,0 +1,412 @@
+//! TLS (wss://) with rustls: configurations and the non-blocking stream the loop reads and writes.
+//!
+//! Crypto provider: `ring` (small, builds with only a C compiler, fast on x86-64 and ARM); the
+//! alternative, aws-lc-rs, needs cmake and roughly doubles build time for little gain here.
+//! Client trust: the operating system's store (`rustls-native-certs`, e.g. /etc/ssl/certs), or a CA
+//! bundle you pass, or — for local testing only — no verification at all.
+
+use std::fmt;
+use std::io::{self, Read, Write};
+use std::path::Path;
+use std::sync::Arc;
+
+use mio::net::TcpStream;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use rustls::{CertificateError, ClientConfig, RootCertStore, ServerConfig};
+
+use super::error::{Error, Result};
+
+/// Certificate chain and key of a wss:// listener (see `ListenOptions::tls`).
+#[derive(Clone)]
+pub struct TlsServerConfig {
+    pub(crate) inner: Arc<ServerConfig>,
+}
+
+impl fmt::Debug for TlsServerConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("TlsServerConfig { .. }")
+    }
+}
+
+impl TlsServerConfig {
+    /// Loads a PEM certificate chain (leaf first) and a PEM private key (PKCS#8, RSA or EC).
+    pub fn from_pem_files(cert_chain: impl AsRef<Path>, private_key: impl AsRef<Path>) -> Result<Self> {
+        let read = |path: &Path| {
+            std::fs::read(path).map_err(|e| Error::Tls(format!("cannot read {}: {e}", path.display())))
+        };
+        Self::from_pem(&read(cert_chain.as_ref())?, &read(private_key.as_ref())?)
+    }
+
+    /// Like [`TlsServerConfig::from_pem_files`], from memory.
+    pub fn from_pem(cert_chain_pem: &[u8], private_key_pem: &[u8]) -> Result<Self> {
+        let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(cert_chain_pem)
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|e| Error::Tls(format!("bad certificate PEM: {e}")))?;
+        if chain.is_empty() {
+            return Err(Error::Tls("no certificate in the PEM data".into()));
+        }
+        let key = PrivateKeyDer::from_pem_slice(private_key_pem)
+            .map_err(|e| Error::Tls(format!("bad private key PEM (PKCS#8, RSA or EC expected): {e}")))?;
+        let mut config = ServerConfig::builder_with_provider(provider())
+            .with_safe_default_protocol_versions()
+            .map_err(|e| Error::Tls(e.to_string()))?
+            .with_no_client_auth()
+            .with_single_cert(chain, key)
+            .map_err(|e| Error::Tls(format!("certificate and key do not form a usable pair: {e}")))?;
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        Ok(Self {
+            inner: Arc::new(config),
+        })
+    }
+
+    /// Uses a rustls configuration built by the caller.
+    pub fn from_rustls(config: Arc<ServerConfig>) -> Self {
+        Self { inner: config }
+    }
+}
+
+/// How a wss:// client verifies servers (see `ConnectOptions::tls`).
+#[derive(Clone)]
+pub struct TlsClientConfig {
+    pub(crate) inner: Arc<ClientConfig>,
+}
+
+impl fmt::Debug for TlsClientConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("TlsClientConfig { .. }")
+    }
+}
+
+impl TlsClientConfig {
+    /// Verifies servers against the operating system's trust store (the default for wss://).
+    pub fn system_roots() -> Result<Self> {
+        let found = rustls_native_certs::load_native_certs();
+        let mut roots = RootCertStore::empty();
+        let (added, _) = roots.add_parsable_certificates(found.certs);
+        if added == 0 {
+            let why = found
+                .errors
+                .first()
+                .map(|e| e.to_string())
+                .unwrap_or_else(|| "none found".into());
+            return Err(Error::Tls(format!(
+                "no trusted root certificates in the system store ({why}); install ca-certificates or pass a CA bundle"
+            )));
+        }
+        Ok(Self::with_roots(roots))
+    }
+
+    /// Verifies servers against these CA certificates only (PEM, one or more).
+    pub fn with_ca_pem(ca_pem: &[u8]) -> Result<Self> {
+        let mut roots = RootCertStore::empty();
+        for cert in CertificateDer::pem_slice_iter(ca_pem) {
+            let cert = cert.map_err(|e| Error::Tls(format!("bad CA PEM: {e}")))?;
+            roots
+                .add(cert)
+                .map_err(|e| Error::Tls(format!("unusable CA certificate: {e}")))?;
+        }
+        if roots.is_empty() {
+            return Err(Error::Tls("no certificate in the CA PEM data".into()));
+        }
+        Ok(Self::with_roots(roots))
+    }
+
+    /// Like [`TlsClientConfig::with_ca_pem`], from a file.
+    pub fn with_ca_file(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let pem =
+            std::fs::read(path).map_err(|e| Error::Tls(format!("cannot read {}: {e}", path.display())))?;
+        Self::with_ca_pem(&pem)
+    }
+
+    /// DANGER: accepts any certificate for any name — anyone on the path can read and change the
+    /// traffic. For local testing against self-signed certificates only; never in production.
+    pub fn dangerous_skip_verification_for_testing_only() -> Self {
+        let config = ClientConfig::builder_with_provider(provider())
+            .with_safe_default_protocol_versions()
+            .expect("ring supports the default versions")
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(NoVerification))
+            .with_no_client_auth();
+        Self::finish(config)
+    }
+
+    /// Uses a rustls configuration built by the caller.
+    pub fn from_rustls(config: Arc<ClientConfig>) -> Self {
+        Self { inner: config }
+    }
+
+    fn with_roots(roots: RootCertStore) -> Self {
+        let config = ClientConfig::builder_with_provider(provider())
+            .with_safe_default_protocol_versions()
+            .expect("ring supports the default versions")
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        Self::finish(config)
+    }
+
+    fn finish(mut config: ClientConfig) -> Self {
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        Self {
+            inner: Arc::new(config),
+        }
+    }
+}
+
+fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// Says in words why a TLS handshake failed (what a user can act on).
+pub(crate) fn describe(err: &rustls::Error, host: Option<&str>) -> String {
+    match err {
+        rustls::Error::InvalidCertificate(cert) => {
+            let why = match cert {
+                CertificateError::UnknownIssuer => {
+                    "issued by an unknown or untrusted authority (unknown issuer)".into()
+                }
+                CertificateError::Expired | CertificateError::ExpiredContext { .. } => "expired".to_string(),
+                CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
+                    "not valid yet".to_string()
+                }
+                CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
+                    format!(
+                        "not valid for host name {:?} (hostname mismatch)",
+                        host.unwrap_or("?")
+                    )
+                }
+                CertificateError::Revoked => "revoked".to_string(),
+                CertificateError::BadSignature => "badly signed".to_string(),
+                other => format!("{other:?}"),
+            };
+            format!("server certificate rejected: {why}")
+        }
+        other => other.to_string(),
+    }
+}
+
+/// A rustls error carried through `io::Error` from the stream to the loop.
+#[derive(Debug)]
+pub(crate) struct TlsFailure(pub(crate) rustls::Error);
+
+impl fmt::Display for TlsFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for TlsFailure {}
+
+/// A socket, plain or wrapped in TLS.
+pub(crate) enum Stream {
+    Plain(TcpStream),
+    Tls(Box<TlsStream>),
+}
+
+pub(crate) struct TlsStream {
+    tcp: TcpStream,
+    tls: rustls::Connection,
+}
+
+impl Stream {
+    pub(crate) fn server(tcp: TcpStream, config: Option<&TlsServerConfig>) -> io::Result<Self> {
+        Ok(match config {
+            None => Stream::Plain(tcp),
+            Some(config) => {
+                let tls = rustls::ServerConnection::new(config.inner.clone()).map_err(tls_error)?;
+                Stream::Tls(Box::new(TlsStream { tcp, tls: tls.into() }))
+            }
+        })
+    }
+
+    pub(crate) fn client(tcp: TcpStream, config: Option<&TlsClientConfig>, host: &str) -> io::Result<Self> {
+        Ok(match config {
+            None => Stream::Plain(tcp),
+            Some(config) => {
+                let name = ServerName::try_from(host.to_owned()).map_err(|e| {
+                    io::Error::new(
+                        io::ErrorKind::InvalidInput,
+                        format!("invalid TLS server name {host:?}: {e}"),
+                    )
+                })?;
+                let tls = rustls::ClientConnection::new(config.inner.clone(), name).map_err(tls_error)?;
+                Stream::Tls(Box::new(TlsStream { tcp, tls: tls.into() }))
+            }
+        })
+    }
+
+    pub(crate) fn tcp(&self) -> &TcpStream {
+        match self {
+            Stream::Plain(tcp) => tcp,
+            Stream::Tls(tls) => &tls.tcp,
+        }
+    }
+
+    pub(crate) fn tcp_mut(&mut self) -> &mut TcpStream {
+        match self {
+            Stream::Plain(tcp) => tcp,
+            Stream::Tls(tls) => &mut tls.tcp,
+        }
+    }
+
+    /// Reads plaintext. `Ok(0)` is the end of the stream.
+    pub(crate) fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Stream::Plain(tcp) => tcp.read(buf),
+            Stream::Tls(tls) => tls.read(buf),
+        }
+    }
+
+    /// Writes plaintext; returns how much was taken.
+    pub(crate) fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        match self {
+            Stream::Plain(tcp) => tcp.write(data),
+            Stream::Tls(tls) => tls.write(data),
+        }
+    }
+
+    /// Writes pending TLS records (handshake messages, alerts, encrypted data) as far as the socket
+    /// takes them.
+    pub(crate) fn flush_tls(&mut self) -> io::Result<()> {
+        match self {
+            Stream::Plain(_) => Ok(()),
+            Stream::Tls(tls) => tls.flush(),
+        }
+    }
+
+    /// True while TLS records wait to be written.
+    pub(crate) fn wants_write(&self) -> bool {
+        match self {
+            Stream::Plain(_) => false,
+            Stream::Tls(tls) => tls.tls.wants_write(),
+        }
+    }
+
+    /// Sends TLS close_notify (best effort) before the socket is closed.
+    pub(crate) fn close_notify(&mut self) {
+        if let Stream::Tls(tls) = self {
+            tls.tls.send_close_notify();
+            let _ = tls.flush();
+        }
+    }
+}
+
+impl TlsStream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            match self.tls.reader().read(buf) {
+                Ok(n) => return Ok(n),
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
+                Err(err) if err.kind() == io::ErrorKind::UnexpectedEof => return Ok(0),
+                Err(err) => return Err(err),
+            }
+            match self.tls.read_tls(&mut self.tcp) {
+                Ok(0) => {
+                    // TCP closed: let the reader say whether it was clean; nothing more will come.
+                    return match self.tls.reader().read(buf) {
+                        Ok(n) => Ok(n),
+                        Err(err) if err.kind() == io::ErrorKind::WouldBlock => Ok(0),
+                        Err(err) if err.kind() == io::ErrorKind::UnexpectedEof => Ok(0),
+                        Err(err) => Err(err),
+                    };
+                }
+                Ok(_) => {
+                    if let Err(err) = self.tls.process_new_packets() {
+                        let _ = self.flush(); // deliver the alert
+                        return Err(tls_error(err));
+                    }
+                    match self.flush() {
+                        Ok(()) => {}
+                        Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
+                        Err(err) => return Err(err),
+                    }
+                }
+                Err(err) => return Err(err),
+            }
+        }
+    }
+
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        let taken = self.tls.writer().write(data)?;
+        match self.flush() {
+            Ok(()) => {}
+            Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
+            Err(err) => return Err(err),
+        }
+        if taken == 0 && !data.is_empty() {
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        Ok(taken)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        while self.tls.wants_write() {
+            match self.tls.write_tls(&mut self.tcp) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(_) => {}
+                Err(err) => return Err(err),
+            }
+        }
+        Ok(())
+    }
+}
+
+fn tls_error(err: rustls::Error) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, TlsFailure(err))
+}
+
+/// The rustls error inside an `io::Error` from a [`Stream`], if any.
+pub(crate) fn tls_failure(err: &io::Error) -> Option<&rustls::Error> {
+    err.get_ref()
+        .and_then(|inner| inner.downcast_ref::<TlsFailure>())
+        .map(|f| &f.0)
+}
+
+#[derive(Debug)]
+struct NoVerification;
+
+impl rustls::client::danger::ServerCertVerifier for NoVerification {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: rustls::pki_types::UnixTime,
+    ) -> std::result::Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> std::result::Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &provider().signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> std::result::Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &provider().signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        provider().signature_verification_algorithms.supported_schemes()
+    }
+}

@@ -1,8 +1,9 @@
 // Echo server in C++17 over bindings/c/wskit.hpp: echoes every message; prints one line when
-// listening; exits 0 after `--seconds N` (default: runs until killed).
+// listening; exits 0 after `--seconds N` or on SIGINT/SIGTERM (graceful shutdown).
 //
 //     target/c/echo_cpp 127.0.0.1:9002 [--seconds N]
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -10,7 +11,13 @@
 
 #include "wskit.hpp"
 
+static volatile std::sig_atomic_t stop_requested = 0;
+
+extern "C" void on_signal(int) { stop_requested = 1; }
+
 int main(int argc, char **argv) {
+    std::signal(SIGINT, on_signal);
+    std::signal(SIGTERM, on_signal);
     std::string addr = argc > 1 ? argv[1] : "127.0.0.1:9002";
     double seconds = -1;
     for (int i = 2; i + 1 < argc; i++) {
@@ -31,7 +38,7 @@ int main(int argc, char **argv) {
         std::printf("echo_cpp listening on ws://%s:%u\n", host.c_str(), static_cast<unsigned>(ctx.local_port(listener)));
         std::fflush(stdout);
         auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
-        while (seconds < 0 || std::chrono::steady_clock::now() < end) ctx.poll(100);
+        while (!stop_requested && (seconds < 0 || std::chrono::steady_clock::now() < end)) ctx.poll(100);
         ctx.shutdown(1000);
     } catch (const wskit::Error &e) {
         std::fprintf(stderr, "echo_cpp: %s\n", e.what());

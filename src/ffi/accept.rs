@@ -75,7 +75,11 @@ impl wskit_accept {
             peer: nul_terminated(request.peer.map(|p| p.to_string()).unwrap_or_default().as_bytes()),
             header_storage,
             headers,
-            offered: r.subprotocols.iter().map(|s| nul_terminated(s.as_bytes())).collect(),
+            offered: r
+                .subprotocols
+                .iter()
+                .map(|s| nul_terminated(s.as_bytes()))
+                .collect(),
             offered_names: r.subprotocols.clone(),
             selected,
             extra_headers: Vec::new(),

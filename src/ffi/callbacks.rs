@@ -17,8 +17,15 @@ use super::status::{fail_with, wskit_status};
 
 /// A listener is accepting connections: its id, its bound address as text (`"127.0.0.1:9001"`),
 /// and its port.
-pub type wskit_on_listen_fn =
-    Option<unsafe extern "C" fn(user_data: *mut c_void, ctx: *mut wskit_ctx, listener: u32, addr: *const c_char, port: u16)>;
+pub type wskit_on_listen_fn = Option<
+    unsafe extern "C" fn(
+        user_data: *mut c_void,
+        ctx: *mut wskit_ctx,
+        listener: u32,
+        addr: *const c_char,
+        port: u16,
+    ),
+>;
 
 /// A client asked to upgrade (after the Origin allowlist passed). Inspect and decide through
 /// `acc` (`wskit_accept_*`); returning without a decision accepts, selecting the first offered
@@ -44,7 +51,14 @@ pub type wskit_on_open_fn = Option<
 
 /// A whole message arrived. Text is valid UTF-8 and NOT NUL-terminated: use `len`.
 pub type wskit_on_message_fn = Option<
-    unsafe extern "C" fn(user_data: *mut c_void, ctx: *mut wskit_ctx, conn: u64, is_text: bool, data: *const u8, len: usize),
+    unsafe extern "C" fn(
+        user_data: *mut c_void,
+        ctx: *mut wskit_ctx,
+        conn: u64,
+        is_text: bool,
+        data: *const u8,
+        len: usize,
+    ),
 >;
 
 /// Streaming mode (`wskit_config_set_streaming`): a piece of a message arrived. `first`/`last`
@@ -65,12 +79,14 @@ pub type wskit_on_fragment_fn = Option<
 
 /// A ping (or pong) arrived with this payload (at most 125 bytes). With auto-pong on (the
 /// default), the pong answering a ping is already queued.
-pub type wskit_on_control_fn =
-    Option<unsafe extern "C" fn(user_data: *mut c_void, ctx: *mut wskit_ctx, conn: u64, data: *const u8, len: usize)>;
+pub type wskit_on_control_fn = Option<
+    unsafe extern "C" fn(user_data: *mut c_void, ctx: *mut wskit_ctx, conn: u64, data: *const u8, len: usize),
+>;
 
 /// A send failed with `WSKIT_ERR_WOULD_BLOCK` earlier and the queue has drained to the low-water
 /// mark: sending may resume.
-pub type wskit_on_writable_fn = Option<unsafe extern "C" fn(user_data: *mut c_void, ctx: *mut wskit_ctx, conn: u64)>;
+pub type wskit_on_writable_fn =
+    Option<unsafe extern "C" fn(user_data: *mut c_void, ctx: *mut wskit_ctx, conn: u64)>;
 
 /// The connection closed: closing handshake done (`clean`), failed, timed out or dropped (code
 /// 1006). `reason` is NUL-terminated, `reason_len` bytes long (it may contain NUL bytes). The id is
@@ -91,7 +107,13 @@ pub type wskit_on_close_fn = Option<
 /// handshake of a client connection (a close event follows), a failed remote command, or an error
 /// not tied to a connection (`conn` is 0). `message` is a NUL-terminated English description.
 pub type wskit_on_error_fn = Option<
-    unsafe extern "C" fn(user_data: *mut c_void, ctx: *mut wskit_ctx, conn: u64, status: wskit_status, message: *const c_char),
+    unsafe extern "C" fn(
+        user_data: *mut c_void,
+        ctx: *mut wskit_ctx,
+        conn: u64,
+        status: wskit_status,
+        message: *const c_char,
+    ),
 >;
 
 /// A registered callback and its user data.
@@ -103,15 +125,26 @@ pub(crate) struct Callbacks {
     pub(crate) accept: Slot<unsafe extern "C" fn(*mut c_void, *mut wskit_ctx, *mut wskit_accept)>,
     #[allow(clippy::type_complexity)]
     pub(crate) open: Slot<
-        unsafe extern "C" fn(*mut c_void, *mut wskit_ctx, u64, u32, *const c_char, *const c_char, *const c_char),
+        unsafe extern "C" fn(
+            *mut c_void,
+            *mut wskit_ctx,
+            u64,
+            u32,
+            *const c_char,
+            *const c_char,
+            *const c_char,
+        ),
     >,
     pub(crate) message: Slot<unsafe extern "C" fn(*mut c_void, *mut wskit_ctx, u64, bool, *const u8, usize)>,
-    pub(crate) fragment: Slot<unsafe extern "C" fn(*mut c_void, *mut wskit_ctx, u64, bool, *const u8, usize, bool, bool)>,
+    pub(crate) fragment:
+        Slot<unsafe extern "C" fn(*mut c_void, *mut wskit_ctx, u64, bool, *const u8, usize, bool, bool)>,
     pub(crate) ping: Slot<unsafe extern "C" fn(*mut c_void, *mut wskit_ctx, u64, *const u8, usize)>,
     pub(crate) pong: Slot<unsafe extern "C" fn(*mut c_void, *mut wskit_ctx, u64, *const u8, usize)>,
     pub(crate) writable: Slot<unsafe extern "C" fn(*mut c_void, *mut wskit_ctx, u64)>,
-    pub(crate) close: Slot<unsafe extern "C" fn(*mut c_void, *mut wskit_ctx, u64, u16, *const c_char, usize, bool)>,
-    pub(crate) error: Slot<unsafe extern "C" fn(*mut c_void, *mut wskit_ctx, u64, wskit_status, *const c_char)>,
+    pub(crate) close:
+        Slot<unsafe extern "C" fn(*mut c_void, *mut wskit_ctx, u64, u16, *const c_char, usize, bool)>,
+    pub(crate) error:
+        Slot<unsafe extern "C" fn(*mut c_void, *mut wskit_ctx, u64, wskit_status, *const c_char)>,
 }
 
 /// Stores a callback, switching the context to callback mode.

@@ -97,7 +97,11 @@ crate::ffi_fn! {
 ///
 /// # Safety
 /// `config` must be NULL or a live config from `wskit_config_new` that no other thread uses.
-unsafe fn set(config: *mut wskit_config, problem: Option<&str>, apply: impl FnOnce(&mut wskit_config)) -> wskit_status {
+unsafe fn set(
+    config: *mut wskit_config,
+    problem: Option<&str>,
+    apply: impl FnOnce(&mut wskit_config),
+) -> wskit_status {
     let config = try_mut!(config);
     if let Some(problem) = problem {
         return invalid(problem);

@@ -22,7 +22,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use crate::net::{self, AcceptRequest, ConnId, Context, Decision, Fragment, Handler, ListenerId, Message, OpenInfo};
+use crate::net::{
+    self, AcceptRequest, ConnId, Context, Decision, Fragment, Handler, ListenerId, Message, OpenInfo,
+};
 use crate::proto::{CloseInfo, MessageKind};
 
 use super::accept::{self, wskit_accept};
@@ -205,7 +207,13 @@ impl Handler for Bridge<'_> {
                 // SAFETY: a C function pointer registered with `wskit_ctx_on_listen`; the pointers
                 // passed stay valid for the call.
                 self.call(ctx, || unsafe {
-                    f(user_data, ctx_ptr, listener.as_u32(), text.as_ptr().cast(), addr.port())
+                    f(
+                        user_data,
+                        ctx_ptr,
+                        listener.as_u32(),
+                        text.as_ptr().cast(),
+                        addr.port(),
+                    )
                 });
             }
             Mode::Unset => {}
@@ -297,7 +305,14 @@ impl Handler for Bridge<'_> {
                 // SAFETY: a C function pointer registered with `wskit_ctx_on_message`; `data` is
                 // valid for the call.
                 self.call(ctx, || unsafe {
-                    f(user_data, ctx_ptr, conn.as_u64(), is_text, data.as_ptr(), data.len())
+                    f(
+                        user_data,
+                        ctx_ptr,
+                        conn.as_u64(),
+                        is_text,
+                        data.as_ptr(),
+                        data.len(),
+                    )
                 });
             }
             Mode::Unset => {}
@@ -424,7 +439,9 @@ impl Handler for Bridge<'_> {
                 let ctx_ptr = self.ctx_ptr();
                 // SAFETY: a C function pointer registered with `wskit_ctx_on_error`; `text` is valid
                 // for the call.
-                self.call(ctx, || unsafe { f(user_data, ctx_ptr, conn, status, text.as_ptr().cast()) });
+                self.call(ctx, || unsafe {
+                    f(user_data, ctx_ptr, conn, status, text.as_ptr().cast())
+                });
             }
             Mode::Unset => {}
         }

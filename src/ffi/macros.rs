@@ -75,6 +75,11 @@ pub(crate) fn boundary<R: PanicDefault>(body: impl FnOnce() -> R) -> R {
 macro_rules! ffi_fn {
     ($(#[$meta:meta])* fn $name:ident($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty $body:block) => {
         $(#[$meta])*
+        ///
+        /// # Safety
+        /// Each non-NULL pointer argument must be valid as documented above (a live wskit handle
+        /// used by one thread at a time, a readable buffer of the stated length, a NUL-terminated
+        /// string, a writable out-parameter); see README.md, "C API conventions".
         #[unsafe(no_mangle)]
         pub unsafe extern "C" fn $name($($arg: $ty),*) -> $ret {
             $crate::ffi::macros::boundary(move || -> $ret { $body })
@@ -185,4 +190,3 @@ macro_rules! try_net {
         }
     };
 }
-

@@ -123,7 +123,11 @@ impl QueuedEvent {
             first: self.first,
             last: self.last,
             clean: self.clean,
-            data: if self.data.is_empty() { std::ptr::null() } else { self.data.as_ptr() },
+            data: if self.data.is_empty() {
+                std::ptr::null()
+            } else {
+                self.data.as_ptr()
+            },
             len,
         }
     }

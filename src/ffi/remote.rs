@@ -32,7 +32,10 @@ impl wskit_remote {
         if self.alive.load(Ordering::Acquire) {
             Ok(&self.remote)
         } else {
-            Err(fail_with(wskit_status::WSKIT_ERR_INVALID_STATE, "the context was freed"))
+            Err(fail_with(
+                wskit_status::WSKIT_ERR_INVALID_STATE,
+                "the context was freed",
+            ))
         }
     }
 }

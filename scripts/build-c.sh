@@ -5,7 +5,7 @@
 #   --lib-dir DIR  where libwskit.so/.a are (default target/release, built here with cargo)
 #   --no-cargo     do not run `cargo build --release` first
 # Extra flags for every compile: CFLAGS_EXTRA (e.g. "-fsanitize=address,undefined -g"), and
-# OUT_DIR (default target/c).
+# WSKIT_C_OUT (default target/c).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,7 +25,7 @@ if [ "$run_cargo" = 1 ]; then
   cargo build --release --locked >&2
 fi
 lib_dir=$(cd "$lib_dir" && pwd)
-out=${OUT_DIR:-target/c}
+out=${WSKIT_C_OUT:-target/c}
 mkdir -p "$out/lib"
 # Lay the shared library out as install.sh does: the SONAME (libwskit.so.0) must resolve.
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)

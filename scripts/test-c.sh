@@ -65,7 +65,7 @@ if ! bash scripts/build-c.sh "${build_args[@]}"; then
   exit 1
 fi
 pass "build: C99/C++17 with -Wall -Wextra -Werror -pedantic, shared and static"
-if OUT_DIR=target/c-asan CFLAGS_EXTRA="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+if WSKIT_C_OUT=target/c-asan CFLAGS_EXTRA="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
   bash scripts/build-c.sh --lib-dir "$lib_dir" --no-cargo; then
   pass "build with -fsanitize=address,undefined"
 else

@@ -1,5 +1,5 @@
 # wskit: the two commands a newcomer needs are `make demo` and `make test`.
-.PHONY: all build demo test fuzz bench clean
+.PHONY: all build demo test test-c header-check fuzz bench clean
 
 all: build
 
@@ -11,6 +11,14 @@ demo:
 
 test:
 	bash scripts/test-all.sh
+
+# C ABI: C tests (shared, static, ASan+UBSan, valgrind), C examples, python peer. Also run by `cargo test`.
+test-c:
+	bash scripts/test-c.sh
+
+# Fails when the committed include/wskit.h differs from what build.rs generates.
+header-check:
+	bash scripts/header-check.sh
 
 fuzz:
 	bash scripts/fuzz-all.sh --seconds $${FUZZ_SECONDS:-30}

@@ -6,16 +6,18 @@
 #   - the exported wskit_* symbols of libwskit.so equal the functions declared in the header;
 #   - the C echo server and C client, shared and static; the C game loop against the C server;
 #   - the C++ echo server (wskit.hpp) with the C client;
-#   - Python websockets (tests/peers/py_client.py echo-sizes) against the C echo server.
+#   - Python websockets (tests/peers/py_client.py) against the C echo server.
 # Ends with "c tests: N passed, M failed"; exits non-zero on any failure. Nothing is skipped:
 # a missing gcc/g++/valgrind/nm is installed with apt (root) or is a failure.
 # Usage: scripts/test-c.sh [--lib-dir DIR]   (default: cargo build --release, target/release)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-lib_args=()
+lib_dir=target/release
+build_args=()
 if [ "${1:-}" = --lib-dir ]; then
-  lib_args=(--lib-dir "$2" --no-cargo)
+  lib_dir=$2
+  build_args=(--lib-dir "$2" --no-cargo)
 fi
 passed=0
 failed=0
@@ -30,15 +32,23 @@ fail() { failed=$((failed + 1)); failures+=("$1"); echo "FAIL $1"; }
 check() {
   local name=$1
   shift
-  local log="target/c/logs/${name//\//_}.log"
-  if timeout "${CHECK_TIMEOUT:-300}" "$@" >"$log" 2>&1; then pass "$name"; else fail "$name"; tail -20 "$log" | sed 's/^/    /'; fi
+  local log="target/c/logs/$(echo "$name" | tr -c 'A-Za-z0-9._-' '_').log"
+  local runner=(timeout "${CHECK_TIMEOUT:-300}")
+  declare -F "$1" >/dev/null && runner=() # shell functions bound their own commands
+  if "${runner[@]}" "$@" >"$log" 2>&1; then
+    pass "$name"
+  else
+    fail "$name"
+    tail -20 "$log" | sed 's/^/    /'
+  fi
 }
 
 need() { # need TOOL APT_PACKAGE
   command -v "$1" >/dev/null && return 0
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "test-c: installing $2"
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null
   fi
   command -v "$1" >/dev/null || { fail "tool $1 missing (apt-get install $2)"; return 1; }
 }
@@ -46,18 +56,19 @@ need gcc gcc
 need g++ g++
 need valgrind valgrind
 need nm binutils
+need readelf binutils
 
-mkdir -p target/c/logs target/c-asan
-if ! bash scripts/build-c.sh "${lib_args[@]}"; then
+mkdir -p target/c/logs
+if ! bash scripts/build-c.sh "${build_args[@]}"; then
   fail "build (scripts/build-c.sh)"
   echo "c tests: $passed passed, $failed failed"
   exit 1
 fi
 pass "build: C99/C++17 with -Wall -Wextra -Werror -pedantic, shared and static"
-lib_dir=target/release
-[ ${#lib_args[@]} -gt 0 ] && lib_dir=${lib_args[1]}
-if ! OUT_DIR=target/c-asan CFLAGS_EXTRA="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+if WSKIT_C_OUT=target/c-asan CFLAGS_EXTRA="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
   bash scripts/build-c.sh --lib-dir "$lib_dir" --no-cargo; then
+  pass "build with -fsanitize=address,undefined"
+else
   fail "build with -fsanitize=address,undefined"
 fi
 
@@ -70,74 +81,81 @@ for t in "${tests[@]}"; do
   check "$t (static)" "target/c/$t.static"
 done
 # 2. AddressSanitizer + UndefinedBehaviorSanitizer (LeakSanitizer included).
-export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1
-export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 for t in "${tests[@]}"; do
-  check "$t (asan+ubsan)" "target/c-asan/$t.static"
+  check "$t (asan+ubsan)" env ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 \
+    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 "target/c-asan/$t.static"
 done
-unset ASAN_OPTIONS UBSAN_OPTIONS
-# 3. Valgrind: no errors, no leaks (definite/indirect/possible are errors).
+# 3. Valgrind: no errors, no leaks (definite/indirect/possible count as errors).
+VALGRIND=(valgrind -q --leak-check=full --show-leak-kinds=definite,indirect,possible
+  --errors-for-leak-kinds=definite,indirect,possible --error-exitcode=1)
 for t in "${tests[@]}"; do
-  cycles=()
-  check "$t (valgrind)" env WSKIT_LIFECYCLE_CYCLES=${VALGRIND_LIFECYCLE_CYCLES:-1000} \
-    valgrind -q --leak-check=full --show-leak-kinds=definite,indirect,possible \
-    --errors-for-leak-kinds=definite,indirect,possible --error-exitcode=1 "target/c/$t"
+  check "$t (valgrind)" "${VALGRIND[@]}" "target/c/$t"
 done
 
-# 4. Exported symbols == header functions.
+# 4. Exported symbols == header functions; SONAME.
 symbols_match() {
-  local so=target/c/lib/libwskit.so
-  diff <(nm -D --defined-only "$so" | awk '{print $3}' | grep '^wskit_' | sort -u) \
-       <(grep -oE '\bwskit_[a-z0-9_]+\(' include/wskit.h | tr -d '(' | sort -u)
+  diff <(nm -D --defined-only target/c/lib/libwskit.so | awk '{print $3}' | grep '^wskit_' | sort -u) \
+    <(grep -E '^[A-Za-z].*[ *]wskit_[a-z0-9_]+\(' include/wskit.h | grep -v '^typedef' |
+      grep -oE '[ *]wskit_[a-z0-9_]+\(' | tr -d ' *(' | sort -u)
 }
 check "exported symbols == header declarations" symbols_match
 check "SONAME is libwskit.so.0" bash -c "readelf -d target/c/lib/libwskit.so | grep -q 'SONAME.*libwskit.so.0'"
 
-# Starts a server binary on a free port; sets server_pid and server_url.
-start_server() { # start_server BINARY ARGS...
+# 5. Echo between C programs. start_server BINARY ARGS...: sets server_pid and server_url.
+start_server() {
   local out
   out=$(mktemp)
   "$@" >"$out" 2>&1 &
   server_pid=$!
   pids+=("$server_pid")
-  for _ in $(seq 100); do
+  for _ in $(seq 200); do
     grep -q 'listening on ws://' "$out" && break
     sleep 0.05
   done
   server_url=$(grep -o 'ws://[^ ]*' "$out" | head -1)/
   rm -f "$out"
 }
-stop_server() {
+stop_server() { # SIGTERM, then up to 30 s for a graceful exit; its status is the result
   kill -TERM "$server_pid" 2>/dev/null
+  for _ in $(seq 300); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$server_pid" 2>/dev/null
   wait "$server_pid"
 }
-
 echo_round_trip() { # echo_round_trip CLIENT: the C client gets each argument back
   local got
-  got=$("$1" "$server_url" hello "wörld ✓" "cmd:ping x" last) || return 1
+  got=$(timeout 60 "$1" "$server_url" hello "wörld ✓" last) || return 1
   [ "$got" = $'hello\nwörld ✓\nlast' ] || { echo "unexpected replies: $got"; return 1; }
+}
+stdin_round_trip() {
+  local got
+  got=$(printf 'a\nb\n' | timeout 60 "$1" "$server_url") || return 1
+  [ "$got" = $'a\nb' ] || { echo "unexpected replies: $got"; return 1; }
 }
 for variant in "" .static; do
   start_server "target/c/echo_server$variant" 127.0.0.1:0
-  check "echo: C server$variant + C client$variant" echo_round_trip "target/c/client$variant"
-  check "echo: C client$variant, stdin lines" bash -c "printf 'a\nb\n' | target/c/client$variant $server_url | tr '\n' ' ' | grep -qx 'a b '"
-  check "game_loop$variant (2 s at 60 Hz + remote thread)" "target/c/game_loop$variant" "$server_url" 2
+  check "echo: C server$variant + C client$variant (args)" echo_round_trip "target/c/client$variant"
+  check "echo: C server$variant + C client$variant (stdin)" stdin_round_trip "target/c/client$variant"
+  check "game_loop$variant: 2 s at 60 Hz + remote thread" "target/c/game_loop$variant" "$server_url" 2
   check "echo_server$variant exits 0 on SIGTERM" stop_server
 done
-# The C echo server under valgrind, exercised by the client, then stopped with SIGTERM.
-start_server valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect,possible --error-exitcode=1 target/c/echo_server 127.0.0.1:0
-check "echo: C client against echo_server under valgrind" echo_round_trip target/c/client
+start_server "${VALGRIND[@]}" target/c/echo_server 127.0.0.1:0
+check "echo: C client vs echo_server under valgrind" echo_round_trip target/c/client
+check "game_loop vs echo_server under valgrind" target/c/game_loop "$server_url" 1
 check "echo_server under valgrind: no errors, no leaks" stop_server
+start_server target/c-asan/echo_server.static 127.0.0.1:0
+check "echo: C client vs echo_server under asan+ubsan" echo_round_trip target/c-asan/client.static
+check "echo_server under asan+ubsan: clean exit" stop_server
 start_server target/c/echo_cpp 127.0.0.1:0
 check "echo: C++ server (wskit.hpp) + C client" echo_round_trip target/c/client
 check "echo_cpp exits 0 on SIGTERM" stop_server
 
-# 5. An independent peer: Python websockets against the C echo server.
+# 6. An independent peer: Python websockets against the C echo server.
 if [ -x .peers/venv/bin/python ] || bash scripts/setup-peers.sh >target/c/logs/setup-peers.log 2>&1; then
   start_server target/c/echo_server 127.0.0.1:0
-  for scenario in echo-sizes fragmented "ping hello" "server-ping abc" "client-close 4000 bye" "server-close 4001 done" "subprotocol chat,superchat" headers "concurrent 10 10"; do
+  for scenario in echo-sizes fragmented "ping hello" "server-ping abc" "client-close 4000 bye" \
+    "server-close 4001 done" "subprotocol chat,superchat" headers "concurrent 10 10"; do
     # shellcheck disable=SC2086
-    check "python websockets $scenario vs C echo_server" .peers/venv/bin/python tests/peers/py_client.py "$server_url" $scenario
+    check "python websockets: $scenario vs C echo_server" .peers/venv/bin/python tests/peers/py_client.py "$server_url" $scenario
   done
   check "echo_server exits 0 after the python peers" stop_server
 else

@@ -5,10 +5,12 @@
 //! - [`proto`]: the sans-I/O protocol. Bytes in, events out, bytes to send out. No sockets, no clocks,
 //!   no threads; randomness (masks, keys) is injectable.
 //! - [`net`]: a mio event loop that moves bytes between sockets and `proto`.
-//! - `ffi` (to come): the C ABI, generated into `include/wskit.h`.
+//! - [`ffi`]: the C ABI (`extern "C"` translation only), generated into `include/wskit.h` by
+//!   `build.rs` with cbindgen.
 #![deny(missing_docs)]
 #![doc(test(attr(deny(warnings))))]
 
+pub mod ffi;
 pub mod net;
 pub mod proto;
 

@@ -1,0 +1,192 @@
+/*
+ * Echo server in C: sends every text and binary message back as it came. Same CLI and behaviour
+ * as examples/echo_server.rs.
+ *
+ *     scripts/build-c.sh && target/c/echo_server 127.0.0.1:9001
+ *
+ * Prints one line when listening and runs until killed (SIGINT/SIGTERM: graceful shutdown, exit 0).
+ * Limits are raised to what conformance suites send (64 MiB messages); the library defaults stay
+ * safe. Text commands for tests: `cmd:close <code> <reason>` closes, `cmd:headers` answers with
+ * the request headers as JSON, `cmd:ping <payload>` sends a ping.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <ctype.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wskit.h"
+
+static volatile sig_atomic_t stop_requested = 0;
+
+static void on_signal(int sig) {
+    (void)sig;
+    stop_requested = 1;
+}
+
+/* A growable string. */
+typedef struct {
+    char *data;
+    size_t len, cap;
+} buf_t;
+
+static void buf_put(buf_t *b, const char *s, size_t n) {
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 256;
+        while (cap < b->len + n + 1) cap *= 2;
+        b->data = realloc(b->data, cap);
+        if (!b->data) abort();
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+static void json_string(buf_t *b, const char *s, size_t n, int lower) {
+    size_t i;
+    buf_put(b, "\"", 1);
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        char esc[8];
+        if (c == '"') buf_put(b, "\\\"", 2);
+        else if (c == '\\') buf_put(b, "\\\\", 2);
+        else if (c < 0x20) {
+            snprintf(esc, sizeof esc, "\\u%04x", c);
+            buf_put(b, esc, 6);
+        } else {
+            char ch = lower ? (char)tolower(c) : (char)c;
+            buf_put(b, &ch, 1);
+        }
+    }
+    buf_put(b, "\"", 1);
+}
+
+/* Accept every request, selecting the first offered subprotocol; remember the headers as JSON
+ * (the connection's user data, freed in on_close). */
+static void on_accept(void *user_data, wskit_ctx *ctx, wskit_accept *acc) {
+    const wskit_header *headers = NULL;
+    size_t count = 0, subs = 0, i;
+    const char *first = NULL;
+    uint64_t conn = 0;
+    buf_t json = {0};
+    (void)user_data;
+    wskit_accept_subprotocol_count(acc, &subs);
+    if (subs > 0 && wskit_accept_subprotocol_at(acc, 0, &first) == WSKIT_OK) {
+        wskit_accept_select_subprotocol(acc, first);
+    }
+    wskit_accept_headers(acc, &headers, &count);
+    buf_put(&json, "{", 1);
+    for (i = 0; i < count; i++) {
+        json_string(&json, headers[i].name, headers[i].name_len, 1);
+        buf_put(&json, ":", 1);
+        json_string(&json, headers[i].value, headers[i].value_len, 0);
+        buf_put(&json, ",", 1);
+    }
+    buf_put(&json, "\"_subprotocol\":", 15);
+    if (first) json_string(&json, first, strlen(first), 0);
+    else buf_put(&json, "null", 4);
+    buf_put(&json, "}", 1);
+    wskit_accept_conn(acc, &conn);
+    if (wskit_set_conn_user_data(ctx, conn, json.data) != WSKIT_OK) free(json.data);
+}
+
+static int starts_with(const uint8_t *data, size_t len, const char *prefix) {
+    size_t n = strlen(prefix);
+    return len >= n && memcmp(data, prefix, n) == 0;
+}
+
+static void on_message(void *user_data, wskit_ctx *ctx, uint64_t conn, bool is_text,
+                       const uint8_t *data, size_t len) {
+    wskit_status rc;
+    (void)user_data;
+    if (is_text && starts_with(data, len, "cmd:close ")) {
+        /* cmd:close <code> <reason...> */
+        char *text = malloc(len + 1), *reason, *end;
+        long code;
+        if (!text) abort();
+        memcpy(text, data, len);
+        text[len] = '\0';
+        code = strtol(text + 10, &end, 10);
+        if (end == text + 10) code = 1000;
+        reason = (*end == ' ') ? end + 1 : end;
+        wskit_close(ctx, conn, (uint16_t)code, reason);
+        free(text);
+        return;
+    }
+    if (is_text && len == 11 && memcmp(data, "cmd:headers", 11) == 0) {
+        void *json = NULL;
+        if (wskit_get_conn_user_data(ctx, conn, &json) == WSKIT_OK && json) {
+            wskit_send_text(ctx, conn, json, strlen(json));
+        }
+        return;
+    }
+    if (is_text && (starts_with(data, len, "cmd:ping ") || (len == 8 && memcmp(data, "cmd:ping", 8) == 0))) {
+        size_t skip = len > 8 ? 9 : 8;
+        wskit_ping(ctx, conn, data + skip, len - skip);
+        return;
+    }
+    rc = is_text ? wskit_send_text(ctx, conn, (const char *)data, len)
+                 : wskit_send_binary(ctx, conn, data, len);
+    if (rc != WSKIT_OK) {
+        fprintf(stderr, "echo to %llu: %s (%s)\n", (unsigned long long)conn, wskit_status_name(rc),
+                wskit_last_error());
+    }
+}
+
+static void on_close(void *user_data, wskit_ctx *ctx, uint64_t conn, uint16_t code,
+                     const char *reason, size_t reason_len, bool clean) {
+    void *json = NULL;
+    (void)user_data, (void)code, (void)reason, (void)reason_len, (void)clean;
+    if (wskit_get_conn_user_data(ctx, conn, &json) == WSKIT_OK) free(json);
+}
+
+int main(int argc, char **argv) {
+    const char *addr = argc > 1 ? argv[1] : "127.0.0.1:9001";
+    wskit_ctx *ctx = NULL;
+    wskit_config *config = NULL;
+    uint32_t listener = 0;
+    uint16_t port = 0;
+    struct sigaction sa;
+    size_t left = 0;
+
+    if (wskit_ctx_new(&ctx) != WSKIT_OK || wskit_config_new(&config) != WSKIT_OK) {
+        fprintf(stderr, "echo_server: %s\n", wskit_last_error());
+        return 1;
+    }
+    wskit_config_set_max_message_size(config, (uint64_t)64 << 20);
+    wskit_config_set_max_frame_size(config, (uint64_t)64 << 20);
+    wskit_config_set_max_buffered(config, (size_t)128 << 20);
+    wskit_ctx_on_accept(ctx, on_accept, NULL);
+    wskit_ctx_on_message(ctx, on_message, NULL);
+    wskit_ctx_on_close(ctx, on_close, NULL);
+    if (wskit_ctx_listen(ctx, addr, config, &listener) != WSKIT_OK) {
+        fprintf(stderr, "echo_server: cannot listen on %s: %s\n", addr, wskit_last_error());
+        wskit_config_free(config);
+        wskit_ctx_free(ctx);
+        return 1;
+    }
+    wskit_config_free(config);
+    wskit_ctx_local_port(ctx, listener, &port);
+    {
+        /* Print the bound address like the Rust example: the host part of addr plus the port. */
+        const char *colon = strrchr(addr, ':');
+        int host_len = colon ? (int)(colon - addr) : (int)strlen(addr);
+        printf("echo_server listening on ws://%.*s:%u\n", host_len, addr, (unsigned)port);
+        fflush(stdout);
+    }
+
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    while (!stop_requested) {
+        wskit_status rc = wskit_ctx_poll(ctx, 200, NULL);
+        if (rc != WSKIT_OK) fprintf(stderr, "echo_server: %s\n", wskit_last_error());
+    }
+    wskit_ctx_shutdown(ctx, 2000);
+    wskit_ctx_connection_count(ctx, &left);
+    wskit_ctx_free(ctx);
+    return left == 0 ? 0 : 1;
+}

@@ -1,0 +1,1216 @@
+/*
+ * wskit: a WebSocket (RFC 6455) library with a C ABI.
+ * Generated from src/ffi by cbindgen. Do not edit.
+ * Regenerate with `cargo build` (build.rs); `scripts/header-check.sh` fails when it is stale.
+ * Conventions (ownership, threads, errors): README.md, section "C API conventions".
+ */
+
+#ifndef WSKIT_H
+#define WSKIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/** Version of this header (Cargo.toml); compare with wskit_version() at run time. */
+#define WSKIT_VERSION_MAJOR 0
+#define WSKIT_VERSION_MINOR 1
+#define WSKIT_VERSION_PATCH 0
+/** WSKIT_VERSION_MAJOR << 16 | WSKIT_VERSION_MINOR << 8 | WSKIT_VERSION_PATCH */
+#define WSKIT_VERSION ((WSKIT_VERSION_MAJOR << 16) | (WSKIT_VERSION_MINOR << 8) | WSKIT_VERSION_PATCH)
+/** The version as a string literal. */
+#define WSKIT_VERSION_STRING "0.1.0"
+
+
+/**
+ * The result of every wskit function that can fail. `WSKIT_OK` is 0; errors are grouped by
+ * hundreds: 1xx the caller's mistake, 2xx the WebSocket protocol, 3xx the network, 4xx resources,
+ * 9xx wskit itself. Values are never reused: a retired code stays reserved. Out-parameters are
+ * written only when a function returns `WSKIT_OK`. After an error, `wskit_last_error()` says more.
+ *
+ * The C type is `uint32_t`; functions that take a status from C take a `uint32_t` and accept any
+ * value.
+ */
+enum wskit_status
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+    /**
+     * Success.
+     */
+    WSKIT_OK = 0,
+    /**
+     * A required pointer argument was NULL.
+     */
+    WSKIT_ERR_NULL_ARG = 100,
+    /**
+     * An argument is out of range or malformed (bad address, URL, close code, size 0, ...).
+     */
+    WSKIT_ERR_INVALID_ARG = 101,
+    /**
+     * The call is not allowed now (connection not open yet or already closing, callbacks and event
+     * queue mixed, context freed behind a remote handle, ...).
+     */
+    WSKIT_ERR_INVALID_STATE = 102,
+    /**
+     * Called from inside a callback of the same context where that is not allowed
+     * (`wskit_ctx_poll`, `wskit_ctx_shutdown`, `wskit_ctx_free`).
+     */
+    WSKIT_ERR_REENTRANT = 103,
+    /**
+     * The connection or listener id is stale (closed) or was never valid; or a looked-up item
+     * (header) does not exist.
+     */
+    WSKIT_ERR_NOT_FOUND = 104,
+    /**
+     * The peer broke the WebSocket protocol.
+     */
+    WSKIT_ERR_PROTOCOL = 200,
+    /**
+     * Text that is not valid UTF-8 (sent by the peer, or passed to a text send).
+     */
+    WSKIT_ERR_INVALID_UTF8 = 201,
+    /**
+     * A frame or message over the configured limit.
+     */
+    WSKIT_ERR_MESSAGE_TOO_BIG = 202,
+    /**
+     * The server answered the opening handshake with an HTTP status other than 101.
+     */
+    WSKIT_ERR_HANDSHAKE_REJECTED = 203,
+    /**
+     * The opening handshake failed (malformed request or response, bad accept key, ...).
+     */
+    WSKIT_ERR_HANDSHAKE = 204,
+    /**
+     * A socket operation failed.
+     */
+    WSKIT_ERR_IO = 300,
+    /**
+     * The host name could not be resolved.
+     */
+    WSKIT_ERR_RESOLVE = 301,
+    /**
+     * No address of the host accepted the TCP connection.
+     */
+    WSKIT_ERR_CONNECT = 302,
+    /**
+     * A deadline passed (opening or closing handshake, pong).
+     */
+    WSKIT_ERR_TIMEOUT = 303,
+    /**
+     * TLS failed: certificate or key files, or a handshake refused (`wskit_last_error()` names the
+     * reason: unknown issuer, expired, hostname mismatch, ...).
+     */
+    WSKIT_ERR_TLS = 304,
+    /**
+     * Memory could not be allocated.
+     */
+    WSKIT_ERR_NO_MEMORY = 400,
+    /**
+     * The send buffer is full (`max_buffered`, or the remote queue's cap): wait for the writable
+     * event and retry.
+     */
+    WSKIT_ERR_WOULD_BLOCK = 401,
+    /**
+     * A connection limit was reached.
+     */
+    WSKIT_ERR_TOO_MANY_CONNECTIONS = 402,
+    /**
+     * `wskit_ctx_next_event`: no event is queued. Not an error, "no more work".
+     */
+    WSKIT_ERR_QUEUE_EMPTY = 403,
+    /**
+     * A bug in wskit: an invariant did not hold.
+     */
+    WSKIT_ERR_INTERNAL = 900,
+    /**
+     * A bug in wskit: the function panicked; the panic was caught at the C boundary.
+     */
+    WSKIT_ERR_PANIC = 901,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum wskit_status wskit_status;
+#else
+typedef uint32_t wskit_status;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * The kind of a queued event (`wskit_event.kind`).
+ */
+enum wskit_event_kind
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+    /**
+     * A listener is accepting: `listener`, `data` = bound address as text, `code` = port.
+     */
+    WSKIT_EVENT_LISTEN = 1,
+    /**
+     * A connection opened: `conn`, `listener` (0 for clients), `data` = negotiated subprotocol
+     * (`len` 0 if none).
+     */
+    WSKIT_EVENT_OPEN = 2,
+    /**
+     * A whole message: `conn`, `is_text`, `data`/`len` = payload.
+     */
+    WSKIT_EVENT_MESSAGE = 3,
+    /**
+     * A piece of a message (streaming mode): `conn`, `is_text`, `first`, `last`, `data`/`len`.
+     */
+    WSKIT_EVENT_FRAGMENT = 4,
+    /**
+     * A ping arrived: `conn`, `data`/`len` = payload (the pong is already queued with auto-pong).
+     */
+    WSKIT_EVENT_PING = 5,
+    /**
+     * A pong arrived: `conn`, `data`/`len` = payload.
+     */
+    WSKIT_EVENT_PONG = 6,
+    /**
+     * Sending may resume after `WSKIT_ERR_WOULD_BLOCK`: `conn`.
+     */
+    WSKIT_EVENT_WRITABLE = 7,
+    /**
+     * The connection closed: `conn`, `code` = close code, `clean`, `data`/`len` = reason. The id
+     * is invalid from now on.
+     */
+    WSKIT_EVENT_CLOSE = 8,
+    /**
+     * Something failed: `conn` (0 if not tied to one), `code` = `wskit_status`, `data`/`len` =
+     * message.
+     */
+    WSKIT_EVENT_ERROR = 9,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum wskit_event_kind wskit_event_kind;
+#else
+typedef uint32_t wskit_event_kind;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * An upgrade request handed to the accept callback: read it with the getters, decide with
+ * `wskit_accept_select_subprotocol`, `wskit_accept_add_header` or `wskit_accept_reject`.
+ * Borrowed: valid only during the accept callback, and every pointer obtained from it too.
+ * Loop thread only.
+ *
+ * Methods: `wskit_accept_conn`, `wskit_accept_listener`, `wskit_accept_path`, `wskit_accept_query`,
+ * `wskit_accept_origin`, `wskit_accept_peer`, `wskit_accept_headers`, `wskit_accept_header`,
+ * `wskit_accept_subprotocol_count`, `wskit_accept_subprotocol_at`,
+ * `wskit_accept_select_subprotocol`, `wskit_accept_add_header`, `wskit_accept_reject`.
+ */
+typedef struct wskit_accept wskit_accept;
+
+/**
+ * Options for `wskit_ctx_listen` and `wskit_ctx_connect`: limits, timers, and handshake settings.
+ * Opaque: new options are added as new setters, never by changing a struct layout.
+ *
+ * A config is copied when it is used, so one config can serve many calls and may be freed (or
+ * changed) right after. Settings that do not apply to a role are ignored by it (e.g. the backlog
+ * for a client). Not thread-safe: use a config from one thread at a time.
+ *
+ * Methods: `wskit_config_new`, `wskit_config_free`, `wskit_config_set_*`, `wskit_config_add_*`.
+ */
+typedef struct wskit_config wskit_config;
+
+/**
+ * An event loop with its listeners, connections, timers and callbacks (or event queue).
+ *
+ * Threads: loop thread only. Every function taking a `wskit_ctx *` must be called from the one
+ * thread that drives the context (it may change between calls if the host synchronises), except
+ * through a `wskit_remote` handle, which any thread may use.
+ *
+ * Events reach the application one of two ways, chosen per context: callbacks
+ * (`wskit_ctx_on_*`), run inside `wskit_ctx_poll`; or an event queue
+ * (`wskit_ctx_use_event_queue`) that `wskit_ctx_poll` fills and `wskit_ctx_next_event` drains.
+ *
+ * Methods: `wskit_ctx_new`, `wskit_ctx_free`, `wskit_ctx_poll`, `wskit_ctx_fd`,
+ * `wskit_ctx_next_timeout_ms`, `wskit_ctx_flush`, `wskit_ctx_shutdown`, `wskit_ctx_begin_shutdown`,
+ * `wskit_ctx_connection_count`, `wskit_ctx_listen`, `wskit_ctx_local_port`,
+ * `wskit_ctx_close_listener`, `wskit_ctx_connect`, `wskit_ctx_on_*`, `wskit_ctx_use_event_queue`,
+ * `wskit_ctx_next_event`, `wskit_ctx_remote_new`, and the per-connection `wskit_send_*`,
+ * `wskit_ping`, `wskit_pong`, `wskit_close`, `wskit_abort`, `wskit_buffered_amount`,
+ * `wskit_*_conn_user_data`, `wskit_conn_subprotocol`.
+ */
+typedef struct wskit_ctx wskit_ctx;
+
+/**
+ * A thread-safe handle to a context: any thread may use it, concurrently. Calls copy their data,
+ * queue it for the loop thread and wake it; the loop performs the work during its next poll, in
+ * the order each thread issued it. Errors only the loop can detect (the connection closed
+ * meanwhile, a bad close code) are reported to the context's error event with the connection id.
+ *
+ * A remote stays valid after its context is freed: its calls then return
+ * `WSKIT_ERR_INVALID_STATE` and do nothing. Free it with `wskit_remote_free` (from any thread,
+ * once no other thread uses it).
+ *
+ * Methods: `wskit_ctx_remote_new`, `wskit_remote_send_text`, `wskit_remote_send_binary`,
+ * `wskit_remote_ping`, `wskit_remote_close`, `wskit_remote_wake`, `wskit_remote_free`.
+ */
+typedef struct wskit_remote wskit_remote;
+
+/**
+ * A listener is accepting connections: its id, its bound address as text (`"127.0.0.1:9001"`),
+ * and its port.
+ */
+typedef void (*wskit_on_listen_fn)(void *user_data,
+                                   wskit_ctx *ctx,
+                                   uint32_t listener,
+                                   const char *addr,
+                                   uint16_t port);
+
+/**
+ * A client asked to upgrade (after the Origin allowlist passed). Inspect and decide through
+ * `acc` (`wskit_accept_*`); returning without a decision accepts, selecting the first offered
+ * subprotocol that the listener's config lists. `acc` is valid only during the call.
+ */
+typedef void (*wskit_on_accept_fn)(void *user_data, wskit_ctx *ctx, wskit_accept *acc);
+
+/**
+ * A connection is open (server or client). `listener` is 0 for client connections;
+ * `subprotocol` is NULL when none was negotiated; `path` is the request path (the URL's path for
+ * clients); `peer` is the peer's address as text (`""` if unknown). Every connection reported
+ * here later gets exactly one close event.
+ */
+typedef void (*wskit_on_open_fn)(void *user_data,
+                                 wskit_ctx *ctx,
+                                 uint64_t conn,
+                                 uint32_t listener,
+                                 const char *subprotocol,
+                                 const char *path,
+                                 const char *peer);
+
+/**
+ * A whole message arrived. Text is valid UTF-8 and NOT NUL-terminated: use `len`.
+ */
+typedef void (*wskit_on_message_fn)(void *user_data,
+                                    wskit_ctx *ctx,
+                                    uint64_t conn,
+                                    bool is_text,
+                                    const uint8_t *data,
+                                    size_t len);
+
+/**
+ * Streaming mode (`wskit_config_set_streaming`): a piece of a message arrived. `first`/`last`
+ * mark the message's first and last pieces. A text piece may end inside a UTF-8 character; the
+ * whole message is valid UTF-8.
+ */
+typedef void (*wskit_on_fragment_fn)(void *user_data,
+                                     wskit_ctx *ctx,
+                                     uint64_t conn,
+                                     bool is_text,
+                                     const uint8_t *data,
+                                     size_t len,
+                                     bool first,
+                                     bool last);
+
+/**
+ * A ping (or pong) arrived with this payload (at most 125 bytes). With auto-pong on (the
+ * default), the pong answering a ping is already queued.
+ */
+typedef void (*wskit_on_control_fn)(void *user_data,
+                                    wskit_ctx *ctx,
+                                    uint64_t conn,
+                                    const uint8_t *data,
+                                    size_t len);
+
+/**
+ * A send failed with `WSKIT_ERR_WOULD_BLOCK` earlier and the queue has drained to the low-water
+ * mark: sending may resume.
+ */
+typedef void (*wskit_on_writable_fn)(void *user_data, wskit_ctx *ctx, uint64_t conn);
+
+/**
+ * The connection closed: closing handshake done (`clean`), failed, timed out or dropped (code
+ * 1006). `reason` is NUL-terminated, `reason_len` bytes long (it may contain NUL bytes). The id is
+ * invalid once the callback returns.
+ */
+typedef void (*wskit_on_close_fn)(void *user_data,
+                                  wskit_ctx *ctx,
+                                  uint64_t conn,
+                                  uint16_t code,
+                                  const char *reason,
+                                  size_t reason_len,
+                                  bool clean);
+
+/**
+ * Something failed: a protocol violation by the peer (a close event follows), a failed connect or
+ * handshake of a client connection (a close event follows), a failed remote command, or an error
+ * not tied to a connection (`conn` is 0). `message` is a NUL-terminated English description.
+ */
+typedef void (*wskit_on_error_fn)(void *user_data,
+                                  wskit_ctx *ctx,
+                                  uint64_t conn,
+                                  wskit_status status,
+                                  const char *message);
+
+/**
+ * A request header as seen by the accept callback: NUL-terminated name and value, with their
+ * lengths. Borrowed from the `wskit_accept` it came from.
+ */
+typedef struct {
+    /**
+     * The header name as received (case preserved).
+     */
+    const char *name;
+    /**
+     * Length of `name` in bytes.
+     */
+    size_t name_len;
+    /**
+     * The value, trimmed.
+     */
+    const char *value;
+    /**
+     * Length of `value` in bytes.
+     */
+    size_t value_len;
+} wskit_header;
+
+/**
+ * One event taken from the queue with `wskit_ctx_next_event`. Fields that do not apply to the
+ * kind are 0/false/NULL. `data` is NUL-terminated after `len` bytes when the data is text
+ * (listen, open, close, error), and may be NULL when `len` is 0. `data` is owned by the context
+ * and valid until the next `wskit_ctx_next_event`, `wskit_ctx_poll` or `wskit_ctx_free` on it.
+ *
+ * The layout is part of the ABI: fields are only ever added in a new major version (with a new
+ * SONAME).
+ */
+typedef struct {
+    /**
+     * What happened.
+     */
+    wskit_event_kind kind;
+    /**
+     * Listener id (listen; open of a server connection), else 0.
+     */
+    uint32_t listener;
+    /**
+     * Connection id, or 0.
+     */
+    uint64_t conn;
+    /**
+     * Close code (close), status (error), port (listen), else 0.
+     */
+    uint32_t code;
+    /**
+     * Message or fragment is text.
+     */
+    bool is_text;
+    /**
+     * Fragment: first piece of its message.
+     */
+    bool first;
+    /**
+     * Fragment: last piece of its message.
+     */
+    bool last;
+    /**
+     * Close: the closing handshake completed.
+     */
+    bool clean;
+    /**
+     * Payload, reason, subprotocol, address or message (see `wskit_event_kind`).
+     */
+    const uint8_t *data;
+    /**
+     * Length of `data` in bytes (without the NUL of text).
+     */
+    size_t len;
+} wskit_event;
+
+#ifdef __cplusplus
+extern "C" {
+#endif // __cplusplus
+
+/**
+ * A static, NUL-terminated English sentence describing `status` ("unknown status" for a
+ * number that is not a status). Never NULL; never freed. Any thread.
+ */
+const char *wskit_strerror(uint32_t status);
+
+/**
+ * The name of `status` as a static, NUL-terminated string, e.g. `"WSKIT_ERR_NOT_FOUND"`
+ * (`"WSKIT_UNKNOWN"` for a number that is not a status). Never NULL; never freed. Any thread.
+ */
+const char *wskit_status_name(uint32_t status);
+
+/**
+ * Details of the most recent error on the calling thread: the text of the underlying error
+ * (e.g. "I/O error: Address already in use (os error 98)"), or `""` if no wskit call on this
+ * thread has failed yet. Successful calls do not clear it. Never NULL. The string is owned by
+ * wskit and valid until the next wskit call on this thread; copy it to keep it. Any thread
+ * (each thread has its own).
+ */
+const char *wskit_last_error(void);
+
+/**
+ * The version of the loaded library as `major << 16 | minor << 8 | patch` (Cargo.toml's
+ * version). Compare with `WSKIT_VERSION` from the header to detect a header/library mismatch.
+ * Any thread.
+ */
+uint32_t wskit_version(void);
+
+/**
+ * The version of the loaded library as a static, NUL-terminated string, e.g. `"0.1.0"`.
+ * Never NULL; never freed. Any thread.
+ */
+const char *wskit_version_string(void);
+
+/**
+ * Creates a config with the library's safe defaults (16 MiB messages and frames, 16 MiB send
+ * buffer, 64 KiB low-water mark, 10 s handshake and 5 s close timeouts, no pings, auto-pong on,
+ * backlog 1024, 65,536 connections per listener, any Origin, 16 KiB / 64 request headers).
+ * On `WSKIT_OK`, `*out` owns a new config; free it with `wskit_config_free`. Any thread.
+ *
+ * Returns `WSKIT_OK` or `WSKIT_ERR_NULL_ARG`.
+ */
+wskit_status wskit_config_new(wskit_config **out);
+
+/**
+ * Frees a config. NULL is a no-op. Contexts do not keep a pointer to it (they copy it), so it
+ * may be freed at any time after use. Must not be called twice on the same pointer.
+ */
+void wskit_config_free(wskit_config *config);
+
+/**
+ * Largest message accepted, in bytes (> 0); a larger one fails the connection with 1009.
+ * Default 16 MiB.
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` (config NULL) or `WSKIT_ERR_INVALID_ARG`.
+ */
+wskit_status wskit_config_set_max_message_size(wskit_config *config, uint64_t value);
+
+/**
+ * Largest frame payload accepted, in bytes (> 0). Default 16 MiB.
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` (config NULL) or `WSKIT_ERR_INVALID_ARG`.
+ */
+wskit_status wskit_config_set_max_frame_size(wskit_config *config, uint64_t value);
+
+/**
+ * Cap on bytes queued for sending per connection (> 0); a send past it returns
+ * `WSKIT_ERR_WOULD_BLOCK` (a message is always accepted when nothing is queued). Default 16 MiB.
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` (config NULL) or `WSKIT_ERR_INVALID_ARG`.
+ */
+wskit_status wskit_config_set_max_buffered(wskit_config *config, size_t value);
+
+/**
+ * When the send queue drains to this many bytes after a `WSKIT_ERR_WOULD_BLOCK`, the writable
+ * event fires. Default 64 KiB.
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` (config NULL) or `WSKIT_ERR_INVALID_ARG`.
+ */
+wskit_status wskit_config_set_low_water_mark(wskit_config *config, size_t value);
+
+/**
+ * Time allowed from TCP accept/connect (including name resolution for clients) to the end of
+ * the opening handshake, in milliseconds (> 0). Default 10,000.
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` (config NULL) or `WSKIT_ERR_INVALID_ARG`.
+ */
+wskit_status wskit_config_set_handshake_timeout_ms(wskit_config *config, uint32_t value);
+
+/**
+ * Time allowed for the closing handshake before the TCP connection is dropped, in
+ * milliseconds (> 0). Default 5,000.
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` (config NULL) or `WSKIT_ERR_INVALID_ARG`.
+ */
+wskit_status wskit_config_set_close_timeout_ms(wskit_config *config, uint32_t value);
+
+/**
+ * Send a ping after this many milliseconds of silence from the peer; 0 turns pings off
+ * (the default).
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` (config NULL) or `WSKIT_ERR_INVALID_ARG`.
+ */
+wskit_status wskit_config_set_ping_interval_ms(wskit_config *config, uint32_t value);
+
+/**
+ * With a ping interval: drop the connection (close code 1006) when nothing arrives this many
+ * milliseconds after a ping (> 0). Default 20,000.
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` (config NULL) or `WSKIT_ERR_INVALID_ARG`.
+ */
+wskit_status wskit_config_set_pong_timeout_ms(wskit_config *config, uint32_t value);
+
+/**
+ * Streaming mode: deliver data as fragment events as it arrives instead of whole messages
+ * (nothing is buffered for reassembly). Default false.
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` (config NULL) or `WSKIT_ERR_INVALID_ARG`.
+ */
+wskit_status wskit_config_set_streaming(wskit_config *config, bool value);
+
+/**
+ * Answer every ping with a pong automatically. Default true; turn off only to answer pings
+ * yourself with `wskit_pong`.
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` (config NULL) or `WSKIT_ERR_INVALID_ARG`.
+ */
+wskit_status wskit_config_set_auto_pong(wskit_config *config, bool value);
+
+/**
+ * Listeners: length of the kernel's accept queue (> 0). Default 1024.
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` (config NULL) or `WSKIT_ERR_INVALID_ARG`.
+ */
+wskit_status wskit_config_set_backlog(wskit_config *config, int32_t value);
+
+/**
+ * Listeners: set SO_REUSEPORT so several processes can listen on one port. Default false.
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` (config NULL) or `WSKIT_ERR_INVALID_ARG`.
+ */
+wskit_status wskit_config_set_reuse_port(wskit_config *config, bool value);
+
+/**
+ * Listeners: most connections held at once (> 0); more are answered with HTTP 503.
+ * Default 65,536.
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` (config NULL) or `WSKIT_ERR_INVALID_ARG`.
+ */
+wskit_status wskit_config_set_max_connections(wskit_config *config, size_t value);
+
+/**
+ * Listeners: maximum size of the upgrade request's header block in bytes (> 0); larger
+ * requests get HTTP 431. Default 16,384.
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` (config NULL) or `WSKIT_ERR_INVALID_ARG`.
+ */
+wskit_status wskit_config_set_max_request_header_bytes(wskit_config *config, size_t value);
+
+/**
+ * Listeners: maximum number of request headers (> 0); more get HTTP 431. Default 64.
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` (config NULL) or `WSKIT_ERR_INVALID_ARG`.
+ */
+wskit_status wskit_config_set_max_request_headers(wskit_config *config, size_t value);
+
+/**
+ * Listeners: adds an Origin to the allowlist (compared case-insensitively, e.g.
+ * `"https://example.com"`). With a non-empty list, requests carrying another Origin get HTTP
+ * 403 before the accept callback runs; requests without Origin are accepted. The string is
+ * copied.
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_UTF8` or `WSKIT_ERR_INVALID_ARG`
+ * (empty).
+ */
+wskit_status wskit_config_add_allowed_origin(wskit_config *config, const char *origin);
+
+/**
+ * Adds a subprotocol (an RFC 7230 token such as `"chat.v1"`), in order of preference.
+ * Clients offer the list in `Sec-WebSocket-Protocol`. Listeners use it as the server's
+ * supported list: by default the first subprotocol the client offers that is in the list is
+ * selected (an accept callback may choose otherwise). The string is copied.
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_UTF8` or `WSKIT_ERR_INVALID_ARG`
+ * (not a token).
+ */
+wskit_status wskit_config_add_subprotocol(wskit_config *config, const char *name);
+
+/**
+ * Clients: adds a request header to the opening handshake (e.g. `Authorization`). Headers the
+ * handshake sets itself (Host, Upgrade, Sec-WebSocket-*) are refused by `wskit_ctx_connect`
+ * with `WSKIT_ERR_INVALID_ARG`. Both strings are copied.
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_UTF8` or `WSKIT_ERR_INVALID_ARG`
+ * (name not a token, or CR/LF in the value).
+ */
+wskit_status wskit_config_add_header(wskit_config *config, const char *name, const char *value);
+
+/**
+ * Clients: the `Origin` header to send (replaces an earlier one). The string is copied.
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_UTF8` or `WSKIT_ERR_INVALID_ARG`
+ * (CR/LF or empty).
+ */
+wskit_status wskit_config_set_origin(wskit_config *config, const char *origin);
+
+/**
+ * Serve wss:// on listeners created with this config: loads a PEM certificate chain (leaf
+ * first) and a PEM private key (PKCS#8, RSA or EC) now. ALPN `http/1.1` is offered.
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_UTF8` (paths), or `WSKIT_ERR_TLS`
+ * with the reason in `wskit_last_error()` (unreadable file, bad PEM, key not matching).
+ */
+wskit_status wskit_config_set_tls_cert_files(wskit_config *config,
+                                             const char *cert_chain_path,
+                                             const char *private_key_path);
+
+/**
+ * Like `wskit_config_set_tls_cert_files`, from PEM data in memory (copied).
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` or `WSKIT_ERR_TLS` (see `wskit_last_error()`).
+ */
+wskit_status wskit_config_set_tls_cert_pem(wskit_config *config,
+                                           const uint8_t *cert_chain_pem,
+                                           size_t cert_chain_len,
+                                           const uint8_t *private_key_pem,
+                                           size_t private_key_len);
+
+/**
+ * wss:// clients created with this config trust only the CA certificates in this PEM file
+ * (instead of the system trust store, the default). Loaded now.
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_UTF8` or `WSKIT_ERR_TLS`.
+ */
+wskit_status wskit_config_set_tls_ca_file(wskit_config *config, const char *ca_path);
+
+/**
+ * Like `wskit_config_set_tls_ca_file`, from PEM data in memory (copied).
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` or `WSKIT_ERR_TLS`.
+ */
+wskit_status wskit_config_set_tls_ca_pem(wskit_config *config,
+                                         const uint8_t *ca_pem,
+                                         size_t ca_len);
+
+/**
+ * DANGER: wss:// clients created with this config accept ANY server certificate for ANY host
+ * name, so anyone on the network path can read and change the traffic. For local testing with
+ * self-signed certificates only; never in production. `enable` 0 restores verification against
+ * the system trust store.
+ *
+ * Returns `WSKIT_OK` or `WSKIT_ERR_NULL_ARG`.
+ */
+wskit_status wskit_config_dangerous_skip_tls_verification(wskit_config *config, bool enable);
+
+/**
+ * Creates an event loop (an epoll instance, a waker and a 256 KiB read buffer). On `WSKIT_OK`,
+ * `*out` owns the context; free it with `wskit_ctx_free`. The thread that calls it need not be
+ * the loop thread; the context may be handed to another thread before first use.
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` or `WSKIT_ERR_IO` (out of file descriptors).
+ */
+wskit_status wskit_ctx_new(wskit_ctx **out);
+
+/**
+ * Frees a context and everything it owns: listeners and connections are closed at once
+ * (sockets closed without a closing handshake; no more events are delivered), queued events
+ * and the strings handed out are freed. For a graceful end call `wskit_ctx_shutdown` first.
+ * Remote handles stay valid (their calls then return `WSKIT_ERR_INVALID_STATE`).
+ *
+ * NULL is a no-op returning `WSKIT_OK`. Loop thread only. Calling it from inside a callback of
+ * the same context is refused with `WSKIT_ERR_REENTRANT` and frees nothing (free it after
+ * `wskit_ctx_poll` returns). The pointer must not be used after `WSKIT_OK`.
+ *
+ * Returns `WSKIT_OK` or `WSKIT_ERR_REENTRANT`.
+ */
+wskit_status wskit_ctx_free(wskit_ctx *ctx);
+
+/**
+ * Performs ready I/O, fires due timers and delivers events (runs callbacks, or fills the
+ * event queue), waiting up to `timeout_ms` milliseconds for something to happen: -1 blocks
+ * until something happens, 0 never blocks (call it once per frame). Everything sent during the
+ * call is written before it returns. In queue mode the data pointer of the last event taken
+ * with `wskit_ctx_next_event` becomes invalid.
+ *
+ * `out_events` is optional (may be NULL); on `WSKIT_OK` it receives the number of events
+ * delivered or queued. Loop thread only; not from inside a callback of this context.
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` (ctx), `WSKIT_ERR_INVALID_ARG` (timeout below -1),
+ * `WSKIT_ERR_REENTRANT` or `WSKIT_ERR_IO` (the poll itself failed).
+ */
+wskit_status wskit_ctx_poll(wskit_ctx *ctx, int timeout_ms, int *out_events);
+
+/**
+ * The file descriptor of the context's epoll instance: it becomes readable when
+ * `wskit_ctx_poll` has work, so hosts with their own select/poll/epoll loop can wait on it and
+ * call `wskit_ctx_poll(ctx, 0, ...)` when it is readable (and after `wskit_ctx_next_timeout_ms`).
+ * Owned by the context: do not close it. Loop thread only; may be called from a callback.
+ *
+ * Returns `WSKIT_OK` or `WSKIT_ERR_NULL_ARG`.
+ */
+wskit_status wskit_ctx_fd(const wskit_ctx *ctx, int *out_fd);
+
+/**
+ * How long the host may sleep before `wskit_ctx_poll` has timer work, in milliseconds
+ * (rounded up): -1 when no timer is set, 0 when work is pending now. Loop thread only; may be
+ * called from a callback.
+ *
+ * Returns `WSKIT_OK` or `WSKIT_ERR_NULL_ARG`.
+ */
+wskit_status wskit_ctx_next_timeout_ms(const wskit_ctx *ctx, int *out_ms);
+
+/**
+ * Writes what sends made outside `wskit_ctx_poll` queued, as far as the sockets take it (the
+ * rest is written by the next poll). Events this causes are delivered at the next poll. Loop
+ * thread only; may be called from a callback.
+ *
+ * Returns `WSKIT_OK` or `WSKIT_ERR_NULL_ARG`.
+ */
+wskit_status wskit_ctx_flush(wskit_ctx *ctx);
+
+/**
+ * Graceful shutdown, blocking up to `timeout_ms`: stops every listener, closes every open
+ * connection with 1001 and polls (running callbacks / queueing events) until all are closed
+ * or the time is up; what is left is dropped (close events with 1006). The context stays
+ * usable (new listeners and connections may be made). Calling it again is harmless. Loop
+ * thread only; not from inside a callback (use `wskit_ctx_begin_shutdown` there).
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_REENTRANT` or `WSKIT_ERR_IO`.
+ */
+wskit_status wskit_ctx_shutdown(wskit_ctx *ctx, uint32_t timeout_ms);
+
+/**
+ * Starts a graceful shutdown without blocking: stops every listener and closes every open
+ * connection with 1001 (connections still in their handshake are dropped). Keep polling until
+ * `wskit_ctx_connection_count` reports 0 (the close timeout bounds it). Loop thread only; may
+ * be called from a callback.
+ *
+ * Returns `WSKIT_OK` or `WSKIT_ERR_NULL_ARG`.
+ */
+wskit_status wskit_ctx_begin_shutdown(wskit_ctx *ctx);
+
+/**
+ * The number of connections in any state (handshaking, open, closing). Loop thread only; may
+ * be called from a callback.
+ *
+ * Returns `WSKIT_OK` or `WSKIT_ERR_NULL_ARG`.
+ */
+wskit_status wskit_ctx_connection_count(const wskit_ctx *ctx, size_t *out_count);
+
+/**
+ * Starts listening on `addr` (`"127.0.0.1:9001"`, `"[::1]:0"`, `"0.0.0.0:0"`; port 0 picks a
+ * free port, see `wskit_ctx_local_port`). `config` may be NULL (defaults); it is copied. The
+ * listen event follows at the next poll. On `WSKIT_OK`, `*out_listener` receives the listener
+ * id (never 0). Loop thread only; may be called from a callback.
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` (ctx, addr, out_listener),
+ * `WSKIT_ERR_INVALID_UTF8`, `WSKIT_ERR_INVALID_ARG` (not an address) or `WSKIT_ERR_IO` (e.g.
+ * the port is in use).
+ */
+wskit_status wskit_ctx_listen(wskit_ctx *ctx,
+                              const char *addr,
+                              const wskit_config *config,
+                              uint32_t *out_listener);
+
+/**
+ * The port a listener is bound to (useful after listening on port 0). Loop thread only; may be
+ * called from a callback.
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` or `WSKIT_ERR_NOT_FOUND` (unknown or closed
+ * listener).
+ */
+wskit_status wskit_ctx_local_port(const wskit_ctx *ctx, uint32_t listener, uint16_t *out_port);
+
+/**
+ * Stops accepting on a listener and closes its socket; its connections stay open. The id is
+ * invalid afterwards. Loop thread only; may be called from a callback.
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` or `WSKIT_ERR_NOT_FOUND` (unknown or already closed).
+ */
+wskit_status wskit_ctx_close_listener(wskit_ctx *ctx, uint32_t listener);
+
+/**
+ * Opens a client connection to a `ws://host[:port][/path][?query]` URL. Returns at once: name
+ * resolution runs on a helper thread, connect and handshake are non-blocking. The open event,
+ * or an error event then a close event (1006), follows. `config` may be NULL (defaults); it is
+ * copied. On `WSKIT_OK`, `*out_conn` receives the connection id (never 0). Loop thread only;
+ * may be called from a callback.
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` (ctx, url, out_conn), `WSKIT_ERR_INVALID_UTF8`,
+ * `WSKIT_ERR_INVALID_ARG` (bad URL, `wss://`, a reserved header in the config) or
+ * `WSKIT_ERR_IO`.
+ */
+wskit_status wskit_ctx_connect(wskit_ctx *ctx,
+                               const char *url,
+                               const wskit_config *config,
+                               uint64_t *out_conn);
+
+/**
+ * Sets (or, with `cb` NULL, removes) the listen callback. `user_data` is passed back as is.
+ * Switches the context to callback mode. Loop thread only; may be called from a callback.
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` (ctx) or `WSKIT_ERR_INVALID_STATE` (the context
+ * uses the event queue).
+ */
+wskit_status wskit_ctx_on_listen(wskit_ctx *ctx, wskit_on_listen_fn cb, void *user_data);
+
+/**
+ * Sets (or, with `cb` NULL, removes) the accept callback. Without one, every request that
+ * passes the Origin allowlist is accepted, selecting the first offered subprotocol that the
+ * listener's config lists. Same rules and statuses as `wskit_ctx_on_listen`.
+ */
+wskit_status wskit_ctx_on_accept(wskit_ctx *ctx, wskit_on_accept_fn cb, void *user_data);
+
+/**
+ * Sets (or removes) the open callback. Same rules and statuses as `wskit_ctx_on_listen`.
+ */
+wskit_status wskit_ctx_on_open(wskit_ctx *ctx, wskit_on_open_fn cb, void *user_data);
+
+/**
+ * Sets (or removes) the message callback. Same rules and statuses as `wskit_ctx_on_listen`.
+ */
+wskit_status wskit_ctx_on_message(wskit_ctx *ctx, wskit_on_message_fn cb, void *user_data);
+
+/**
+ * Sets (or removes) the fragment callback (streaming mode). Same rules and statuses as
+ * `wskit_ctx_on_listen`.
+ */
+wskit_status wskit_ctx_on_fragment(wskit_ctx *ctx, wskit_on_fragment_fn cb, void *user_data);
+
+/**
+ * Sets (or removes) the ping callback. Same rules and statuses as `wskit_ctx_on_listen`.
+ */
+wskit_status wskit_ctx_on_ping(wskit_ctx *ctx, wskit_on_control_fn cb, void *user_data);
+
+/**
+ * Sets (or removes) the pong callback. Same rules and statuses as `wskit_ctx_on_listen`.
+ */
+wskit_status wskit_ctx_on_pong(wskit_ctx *ctx, wskit_on_control_fn cb, void *user_data);
+
+/**
+ * Sets (or removes) the writable callback. Same rules and statuses as `wskit_ctx_on_listen`.
+ */
+wskit_status wskit_ctx_on_writable(wskit_ctx *ctx, wskit_on_writable_fn cb, void *user_data);
+
+/**
+ * Sets (or removes) the close callback. Same rules and statuses as `wskit_ctx_on_listen`.
+ */
+wskit_status wskit_ctx_on_close(wskit_ctx *ctx, wskit_on_close_fn cb, void *user_data);
+
+/**
+ * Sets (or removes) the error callback. Same rules and statuses as `wskit_ctx_on_listen`.
+ */
+wskit_status wskit_ctx_on_error(wskit_ctx *ctx, wskit_on_error_fn cb, void *user_data);
+
+/**
+ * The id the connection will have once open (valid for sending after the open event).
+ *
+ * Returns `WSKIT_OK` or `WSKIT_ERR_NULL_ARG`.
+ */
+wskit_status wskit_accept_conn(const wskit_accept *acc, uint64_t *out_conn);
+
+/**
+ * The listener the request came to.
+ *
+ * Returns `WSKIT_OK` or `WSKIT_ERR_NULL_ARG`.
+ */
+wskit_status wskit_accept_listener(const wskit_accept *acc, uint32_t *out_listener);
+
+/**
+ * The request path (starts with `/`, without the query), NUL-terminated, borrowed from `acc`.
+ *
+ * Returns `WSKIT_OK` or `WSKIT_ERR_NULL_ARG`.
+ */
+wskit_status wskit_accept_path(const wskit_accept *acc, const char **out);
+
+/**
+ * The request query without `?`, NUL-terminated, borrowed from `acc`; `*out` is NULL when the
+ * target has no query.
+ *
+ * Returns `WSKIT_OK` or `WSKIT_ERR_NULL_ARG`.
+ */
+wskit_status wskit_accept_query(const wskit_accept *acc, const char **out);
+
+/**
+ * The `Origin` header, NUL-terminated, borrowed from `acc`; `*out` is NULL when absent
+ * (non-browser clients).
+ *
+ * Returns `WSKIT_OK` or `WSKIT_ERR_NULL_ARG`.
+ */
+wskit_status wskit_accept_origin(const wskit_accept *acc, const char **out);
+
+/**
+ * The client's address as text (`"127.0.0.1:53012"`, `""` if unknown), borrowed from `acc`.
+ *
+ * Returns `WSKIT_OK` or `WSKIT_ERR_NULL_ARG`.
+ */
+wskit_status wskit_accept_peer(const wskit_accept *acc, const char **out);
+
+/**
+ * All request headers in order, as an array of `*out_count` `wskit_header`s borrowed from
+ * `acc`.
+ *
+ * Returns `WSKIT_OK` or `WSKIT_ERR_NULL_ARG`.
+ */
+wskit_status wskit_accept_headers(const wskit_accept *acc,
+                                  const wskit_header **out,
+                                  size_t *out_count);
+
+/**
+ * The value of the first request header named `name` (case-insensitive), NUL-terminated,
+ * borrowed from `acc`.
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_UTF8` (name) or
+ * `WSKIT_ERR_NOT_FOUND` (no such header; `*out` untouched).
+ */
+wskit_status wskit_accept_header(const wskit_accept *acc, const char *name, const char **out);
+
+/**
+ * The number of subprotocols the client offered.
+ *
+ * Returns `WSKIT_OK` or `WSKIT_ERR_NULL_ARG`.
+ */
+wskit_status wskit_accept_subprotocol_count(const wskit_accept *acc, size_t *out_count);
+
+/**
+ * The `index`th offered subprotocol (in the client's order), NUL-terminated, borrowed from
+ * `acc`.
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` or `WSKIT_ERR_INVALID_ARG` (index out of range).
+ */
+wskit_status wskit_accept_subprotocol_at(const wskit_accept *acc, size_t index, const char **out);
+
+/**
+ * Accepts selecting `name`, which must be one the client offered (replaces the default
+ * selection). The string is copied.
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_UTF8` or
+ * `WSKIT_ERR_INVALID_ARG` (not offered).
+ */
+wskit_status wskit_accept_select_subprotocol(wskit_accept *acc, const char *name);
+
+/**
+ * Adds a header to the response (101 when accepting, or the rejection), e.g. `Set-Cookie`.
+ * Both strings are copied. Headers the handshake sets itself are refused when the response is
+ * written (the request then fails with 500 and an error event).
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_UTF8` or
+ * `WSKIT_ERR_INVALID_ARG` (CR/LF, or an empty name).
+ */
+wskit_status wskit_accept_add_header(wskit_accept *acc, const char *name, const char *value);
+
+/**
+ * Rejects the request with HTTP `status` (200-599, not 101) and the NUL-terminated plain-text
+ * `body` (optional: NULL for an empty body; copied). The connection is closed after the
+ * response is written; no open or close event is delivered for it.
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` (acc), `WSKIT_ERR_INVALID_UTF8` (body) or
+ * `WSKIT_ERR_INVALID_ARG` (status).
+ */
+wskit_status wskit_accept_reject(wskit_accept *acc, uint16_t status, const char *body);
+
+/**
+ * Switches the context to queue mode: `wskit_ctx_poll` stores events in a queue instead of
+ * calling callbacks, and `wskit_ctx_next_event` takes them one by one. A context uses either
+ * callbacks or the queue, for its whole life.
+ *
+ * `capacity` (> 0) is a soft bound: once the queue holds `capacity` events, `wskit_ctx_poll`
+ * stops reading sockets (the unread data stays in the kernel, and TCP flow control slows the
+ * peer); events decoded from bytes already read are still queued, so the queue may exceed
+ * `capacity` briefly. Reading resumes at the first poll after the queue drops below it. Calling
+ * it again changes the capacity.
+ *
+ * In queue mode upgrade requests are accepted (after the Origin allowlist), selecting the
+ * first subprotocol the client offers that the listener's config lists
+ * (`wskit_config_add_subprotocol`). Loop thread only.
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_ARG` (capacity 0) or
+ * `WSKIT_ERR_INVALID_STATE` (callbacks were set).
+ */
+wskit_status wskit_ctx_use_event_queue(wskit_ctx *ctx, size_t capacity);
+
+/**
+ * Takes the oldest queued event into `*out`. The pointers in `*out` stay valid until the next
+ * `wskit_ctx_next_event`, `wskit_ctx_poll` or `wskit_ctx_free` on this context. Loop thread
+ * only.
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_QUEUE_EMPTY` (no event; `*out` untouched),
+ * `WSKIT_ERR_NULL_ARG` or `WSKIT_ERR_INVALID_STATE` (queue mode not enabled).
+ */
+wskit_status wskit_ctx_next_event(wskit_ctx *ctx, wskit_event *out);
+
+/**
+ * Queues a text message of `len` bytes of UTF-8 (not NUL-terminated; `data` may be NULL when
+ * `len` is 0). It is written during the next poll or flush (at once when called from a
+ * callback, before the poll returns). The bytes are copied.
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_UTF8`, `WSKIT_ERR_NOT_FOUND`
+ * (closed or unknown id), `WSKIT_ERR_INVALID_STATE` (not open yet, or a close was already sent,
+ * or a fragmented message is in progress) or `WSKIT_ERR_WOULD_BLOCK` (send buffer full: wait
+ * for the writable event).
+ */
+wskit_status wskit_send_text(wskit_ctx *ctx, uint64_t conn, const char *data, size_t len);
+
+/**
+ * Queues a binary message of `len` bytes (`data` may be NULL when `len` is 0). Same rules and
+ * statuses as `wskit_send_text`, without the UTF-8 check.
+ */
+wskit_status wskit_send_binary(wskit_ctx *ctx, uint64_t conn, const uint8_t *data, size_t len);
+
+/**
+ * Begins a fragmented message of unknown total length, sending its first frame with `len`
+ * bytes (may be 0). Continue with `wskit_continue_message`, end with `wskit_finish_message`;
+ * pings, pongs and a close may be sent in between, other messages may not. For text, the
+ * whole message must be valid UTF-8 (a piece may end inside a character).
+ *
+ * Returns the statuses of `wskit_send_text` (`WSKIT_ERR_INVALID_STATE` when a message is
+ * already in progress).
+ */
+wskit_status wskit_begin_message(wskit_ctx *ctx,
+                                 uint64_t conn,
+                                 bool is_text,
+                                 const uint8_t *data,
+                                 size_t len);
+
+/**
+ * Sends the next piece of the message begun with `wskit_begin_message`.
+ *
+ * Returns the statuses of `wskit_send_text` (`WSKIT_ERR_INVALID_STATE` when no message is in
+ * progress, `WSKIT_ERR_INVALID_UTF8` when text can no longer be valid UTF-8).
+ */
+wskit_status wskit_continue_message(wskit_ctx *ctx, uint64_t conn, const uint8_t *data, size_t len);
+
+/**
+ * Sends the last piece (may be empty) of the message begun with `wskit_begin_message`.
+ *
+ * Returns the statuses of `wskit_continue_message`.
+ */
+wskit_status wskit_finish_message(wskit_ctx *ctx, uint64_t conn, const uint8_t *data, size_t len);
+
+/**
+ * Queues a ping with a payload of at most 125 bytes (`data` may be NULL when `len` is 0).
+ * Control frames ignore `max_buffered`.
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_ARG` (payload over 125 bytes),
+ * `WSKIT_ERR_NOT_FOUND` or `WSKIT_ERR_INVALID_STATE`.
+ */
+wskit_status wskit_ping(wskit_ctx *ctx, uint64_t conn, const uint8_t *data, size_t len);
+
+/**
+ * Queues an unsolicited pong (or, with auto-pong off, the answer to a ping). Same rules and
+ * statuses as `wskit_ping`.
+ */
+wskit_status wskit_pong(wskit_ctx *ctx, uint64_t conn, const uint8_t *data, size_t len);
+
+/**
+ * Starts the closing handshake with `code` (1000, 1001, 1003, 1007-1014, 3000-4999) and a
+ * NUL-terminated UTF-8 `reason` of at most 123 bytes (optional: NULL for none). The close event
+ * follows when the peer answers or after the close timeout. Before the connection opened,
+ * it is dropped instead (a client's connect is cancelled; the close event reports 1006).
+ * Calling it on a connection already closing returns `WSKIT_ERR_INVALID_STATE`.
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` (ctx), `WSKIT_ERR_INVALID_UTF8`,
+ * `WSKIT_ERR_INVALID_ARG` (code or reason length), `WSKIT_ERR_NOT_FOUND` or
+ * `WSKIT_ERR_INVALID_STATE`.
+ */
+wskit_status wskit_close(wskit_ctx *ctx, uint64_t conn, uint16_t code, const char *reason);
+
+/**
+ * Drops the connection at once, without a closing handshake. If it had been reported open,
+ * the close event (1006, not clean) follows at the next poll (or later in the current one).
+ * No other event is delivered for it; the id is invalid after.
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` or `WSKIT_ERR_NOT_FOUND`.
+ */
+wskit_status wskit_abort(wskit_ctx *ctx, uint64_t conn);
+
+/**
+ * Bytes queued for sending and not yet taken by the socket (the browser's `bufferedAmount`).
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` or `WSKIT_ERR_NOT_FOUND`.
+ */
+wskit_status wskit_buffered_amount(const wskit_ctx *ctx, uint64_t conn, size_t *out_bytes);
+
+/**
+ * Attaches an application pointer to the connection (NULL allowed; wskit never dereferences
+ * or frees it). Free what it points to yourself, e.g. in the close event.
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` (ctx) or `WSKIT_ERR_NOT_FOUND`.
+ */
+wskit_status wskit_set_conn_user_data(wskit_ctx *ctx, uint64_t conn, void *user_data);
+
+/**
+ * The pointer set with `wskit_set_conn_user_data` (NULL if none).
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` or `WSKIT_ERR_NOT_FOUND`.
+ */
+wskit_status wskit_get_conn_user_data(const wskit_ctx *ctx, uint64_t conn, void **out);
+
+/**
+ * The negotiated subprotocol as a NUL-terminated string owned by the context, or `*out` =
+ * NULL when none was negotiated (or before the connection opened). A connection's subprotocol
+ * never changes once open, so the pointer stays the same; it is valid until the connection's
+ * close event has been consumed: the close callback returned, or, in queue mode, the close
+ * event was returned by `wskit_ctx_next_event` and the next `wskit_ctx_next_event` /
+ * `wskit_ctx_poll` call was made; and never past `wskit_ctx_free`.
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` or `WSKIT_ERR_NOT_FOUND`.
+ */
+wskit_status wskit_conn_subprotocol(const wskit_ctx *ctx, uint64_t conn, const char **out);
+
+/**
+ * Creates a remote handle for `ctx`. On `WSKIT_OK`, `*out` owns it; free it with
+ * `wskit_remote_free`. Loop thread only (the handle itself may then go to any thread); may be
+ * called from a callback.
+ *
+ * Returns `WSKIT_OK` or `WSKIT_ERR_NULL_ARG`.
+ */
+wskit_status wskit_ctx_remote_new(const wskit_ctx *ctx, wskit_remote **out);
+
+/**
+ * Frees a remote handle. NULL is a no-op. Any thread, once no other thread uses the handle.
+ */
+void wskit_remote_free(wskit_remote *remote);
+
+/**
+ * Queues a text message of `len` bytes of UTF-8 for `conn` (`data` may be NULL when `len` is
+ * 0; copied). Any thread.
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_UTF8`,
+ * `WSKIT_ERR_INVALID_STATE` (context freed) or `WSKIT_ERR_WOULD_BLOCK` (other threads have
+ * queued more than 64 MiB the loop has not taken yet). A stale `conn` is reported later, to
+ * the error event.
+ */
+wskit_status wskit_remote_send_text(const wskit_remote *remote,
+                                    uint64_t conn,
+                                    const char *data,
+                                    size_t len);
+
+/**
+ * Queues a binary message for `conn`. Same rules and statuses as `wskit_remote_send_text`,
+ * without the UTF-8 check. Any thread.
+ */
+wskit_status wskit_remote_send_binary(const wskit_remote *remote,
+                                      uint64_t conn,
+                                      const uint8_t *data,
+                                      size_t len);
+
+/**
+ * Queues a ping (payload at most 125 bytes) for `conn`. Any thread.
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_ARG` (payload too long),
+ * `WSKIT_ERR_INVALID_STATE` (context freed) or `WSKIT_ERR_WOULD_BLOCK`.
+ */
+wskit_status wskit_remote_ping(const wskit_remote *remote,
+                               uint64_t conn,
+                               const uint8_t *data,
+                               size_t len);
+
+/**
+ * Starts the closing handshake of `conn` with `code` and an optional NUL-terminated `reason`
+ * (NULL for none). An invalid code is reported later to the error event. Any thread.
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` (remote), `WSKIT_ERR_INVALID_UTF8`,
+ * `WSKIT_ERR_INVALID_STATE` (context freed) or `WSKIT_ERR_WOULD_BLOCK`.
+ */
+wskit_status wskit_remote_close(const wskit_remote *remote,
+                                uint64_t conn,
+                                uint16_t code,
+                                const char *reason);
+
+/**
+ * Wakes the loop: a `wskit_ctx_poll` blocked on this context returns (with no events if
+ * there was nothing else to do). Any thread; async-signal-unsafe.
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_STATE` (context freed) or
+ * `WSKIT_ERR_IO`.
+ */
+wskit_status wskit_remote_wake(const wskit_remote *remote);
+
+#ifdef __cplusplus
+}  // extern "C"
+#endif  // __cplusplus
+
+#endif  /* WSKIT_H */

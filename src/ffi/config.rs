@@ -1,0 +1,427 @@
+//! `wskit_config`: options for listeners and client connections.
+
+use std::ffi::c_char;
+use std::time::Duration;
+
+use crate::net::{ConnectOptions, ConnectionOptions, ListenOptions, TlsClientConfig, TlsServerConfig};
+use crate::proto::handshake::{ClientOptions, RequestLimits};
+
+use super::status::{fail_with, wskit_status};
+
+/// Options for `wskit_ctx_listen` and `wskit_ctx_connect`: limits, timers, and handshake settings.
+/// Opaque: new options are added as new setters, never by changing a struct layout.
+///
+/// A config is copied when it is used, so one config can serve many calls and may be freed (or
+/// changed) right after. Settings that do not apply to a role are ignored by it (e.g. the backlog
+/// for a client). Not thread-safe: use a config from one thread at a time.
+///
+/// Methods: `wskit_config_new`, `wskit_config_free`, `wskit_config_set_*`, `wskit_config_add_*`.
+#[derive(Debug, Clone, Default)]
+pub struct wskit_config {
+    pub(crate) connection: ConnectionOptions,
+    pub(crate) backlog: Option<i32>,
+    pub(crate) reuse_port: bool,
+    pub(crate) max_connections: Option<usize>,
+    pub(crate) allowed_origins: Vec<String>,
+    pub(crate) request_limits: RequestLimits,
+    pub(crate) subprotocols: Vec<String>,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) origin: Option<String>,
+    pub(crate) tls_server: Option<TlsServerConfig>,
+    pub(crate) tls_client: Option<TlsClientConfig>,
+}
+
+impl wskit_config {
+    pub(crate) fn listen_options(&self) -> ListenOptions {
+        let defaults = ListenOptions::default();
+        ListenOptions {
+            backlog: self.backlog.unwrap_or(defaults.backlog),
+            reuse_port: self.reuse_port,
+            max_connections: self.max_connections.unwrap_or(defaults.max_connections),
+            allowed_origins: self.allowed_origins.clone(),
+            request_limits: self.request_limits,
+            connection: self.connection,
+            tls: self.tls_server.clone(),
+        }
+    }
+
+    pub(crate) fn connect_options(&self) -> ConnectOptions {
+        ConnectOptions {
+            handshake: ClientOptions {
+                subprotocols: self.subprotocols.clone(),
+                origin: self.origin.clone(),
+                headers: self.headers.clone(),
+                ..ClientOptions::default()
+            },
+            connection: self.connection,
+            tls: self.tls_client.clone(),
+        }
+    }
+}
+
+fn invalid(what: &str) -> wskit_status {
+    fail_with(wskit_status::WSKIT_ERR_INVALID_ARG, what)
+}
+
+fn is_token(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+crate::ffi_fn! {
+    /// Creates a config with the library's safe defaults (16 MiB messages and frames, 16 MiB send
+    /// buffer, 64 KiB low-water mark, 10 s handshake and 5 s close timeouts, no pings, auto-pong on,
+    /// backlog 1024, 65,536 connections per listener, any Origin, 16 KiB / 64 request headers).
+    /// On `WSKIT_OK`, `*out` owns a new config; free it with `wskit_config_free`. Any thread.
+    ///
+    /// Returns `WSKIT_OK` or `WSKIT_ERR_NULL_ARG`.
+    fn wskit_config_new(out: *mut *mut wskit_config) -> wskit_status {
+        non_null!(out);
+        let config = Box::new(wskit_config::default());
+        // SAFETY: `out` is non-NULL and the documentation requires it to be valid for writing.
+        unsafe { out.write(Box::into_raw(config)) };
+        wskit_status::WSKIT_OK
+    }
+}
+
+crate::ffi_fn! {
+    /// Frees a config. NULL is a no-op. Contexts do not keep a pointer to it (they copy it), so it
+    /// may be freed at any time after use. Must not be called twice on the same pointer.
+    fn wskit_config_free(config: *mut wskit_config) {
+        if !config.is_null() {
+            // SAFETY: a non-NULL `config` came from `wskit_config_new` (Box::into_raw) and, per the
+            // documentation, is not used again after this call.
+            drop(unsafe { Box::from_raw(config) });
+        }
+    }
+}
+
+/// Applies a setter after checking its value.
+///
+/// # Safety
+/// `config` must be NULL or a live config from `wskit_config_new` that no other thread uses.
+unsafe fn set(
+    config: *mut wskit_config,
+    problem: Option<&str>,
+    apply: impl FnOnce(&mut wskit_config),
+) -> wskit_status {
+    let config = try_mut!(config);
+    if let Some(problem) = problem {
+        return invalid(problem);
+    }
+    apply(config);
+    wskit_status::WSKIT_OK
+}
+
+crate::ffi_fn! {
+/// Largest message accepted, in bytes (> 0); a larger one fails the connection with 1009.
+    /// Default 16 MiB.
+    ///
+    /// Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` (config NULL) or `WSKIT_ERR_INVALID_ARG`.
+    fn wskit_config_set_max_message_size(config: *mut wskit_config, value: u64) -> wskit_status {
+        // SAFETY: this function's contract (config NULL or a live config) is `set`'s.
+        unsafe { set(config, (value == 0).then_some("max_message_size must be > 0"), |c| c.connection.protocol.max_message_size = value) }
+    }
+}
+
+crate::ffi_fn! {
+/// Largest frame payload accepted, in bytes (> 0). Default 16 MiB.
+    ///
+    /// Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` (config NULL) or `WSKIT_ERR_INVALID_ARG`.
+    fn wskit_config_set_max_frame_size(config: *mut wskit_config, value: u64) -> wskit_status {
+        // SAFETY: this function's contract (config NULL or a live config) is `set`'s.
+        unsafe { set(config, (value == 0).then_some("max_frame_size must be > 0"), |c| c.connection.protocol.max_frame_size = value) }
+    }
+}
+
+crate::ffi_fn! {
+/// Cap on bytes queued for sending per connection (> 0); a send past it returns
+    /// `WSKIT_ERR_WOULD_BLOCK` (a message is always accepted when nothing is queued). Default 16 MiB.
+    ///
+    /// Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` (config NULL) or `WSKIT_ERR_INVALID_ARG`.
+    fn wskit_config_set_max_buffered(config: *mut wskit_config, value: usize) -> wskit_status {
+        // SAFETY: this function's contract (config NULL or a live config) is `set`'s.
+        unsafe { set(config, (value == 0).then_some("max_buffered must be > 0"), |c| c.connection.max_buffered = value) }
+    }
+}
+
+crate::ffi_fn! {
+/// When the send queue drains to this many bytes after a `WSKIT_ERR_WOULD_BLOCK`, the writable
+    /// event fires. Default 64 KiB.
+    ///
+    /// Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` (config NULL) or `WSKIT_ERR_INVALID_ARG`.
+    fn wskit_config_set_low_water_mark(config: *mut wskit_config, value: usize) -> wskit_status {
+        // SAFETY: this function's contract (config NULL or a live config) is `set`'s.
+        unsafe { set(config, None, |c| c.connection.low_water_mark = value) }
+    }
+}
+
+crate::ffi_fn! {
+/// Time allowed from TCP accept/connect (including name resolution for clients) to the end of
+    /// the opening handshake, in milliseconds (> 0). Default 10,000.
+    ///
+    /// Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` (config NULL) or `WSKIT_ERR_INVALID_ARG`.
+    fn wskit_config_set_handshake_timeout_ms(config: *mut wskit_config, value: u32) -> wskit_status {
+        // SAFETY: this function's contract (config NULL or a live config) is `set`'s.
+        unsafe { set(config, (value == 0).then_some("handshake timeout must be > 0"), |c| c.connection.handshake_timeout = Duration::from_millis(value.into())) }
+    }
+}
+
+crate::ffi_fn! {
+/// Time allowed for the closing handshake before the TCP connection is dropped, in
+    /// milliseconds (> 0). Default 5,000.
+    ///
+    /// Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` (config NULL) or `WSKIT_ERR_INVALID_ARG`.
+    fn wskit_config_set_close_timeout_ms(config: *mut wskit_config, value: u32) -> wskit_status {
+        // SAFETY: this function's contract (config NULL or a live config) is `set`'s.
+        unsafe { set(config, (value == 0).then_some("close timeout must be > 0"), |c| c.connection.close_timeout = Duration::from_millis(value.into())) }
+    }
+}
+
+crate::ffi_fn! {
+/// Send a ping after this many milliseconds of silence from the peer; 0 turns pings off
+    /// (the default).
+    ///
+    /// Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` (config NULL) or `WSKIT_ERR_INVALID_ARG`.
+    fn wskit_config_set_ping_interval_ms(config: *mut wskit_config, value: u32) -> wskit_status {
+        // SAFETY: this function's contract (config NULL or a live config) is `set`'s.
+        unsafe { set(config, None, |c| c.connection.ping_interval = (value > 0).then(|| Duration::from_millis(value.into()))) }
+    }
+}
+
+crate::ffi_fn! {
+/// With a ping interval: drop the connection (close code 1006) when nothing arrives this many
+    /// milliseconds after a ping (> 0). Default 20,000.
+    ///
+    /// Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` (config NULL) or `WSKIT_ERR_INVALID_ARG`.
+    fn wskit_config_set_pong_timeout_ms(config: *mut wskit_config, value: u32) -> wskit_status {
+        // SAFETY: this function's contract (config NULL or a live config) is `set`'s.
+        unsafe { set(config, (value == 0).then_some("pong timeout must be > 0"), |c| c.connection.pong_timeout = Duration::from_millis(value.into())) }
+    }
+}
+
+crate::ffi_fn! {
+/// Streaming mode: deliver data as fragment events as it arrives instead of whole messages
+    /// (nothing is buffered for reassembly). Default false.
+    ///
+    /// Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` (config NULL) or `WSKIT_ERR_INVALID_ARG`.
+    fn wskit_config_set_streaming(config: *mut wskit_config, value: bool) -> wskit_status {
+        // SAFETY: this function's contract (config NULL or a live config) is `set`'s.
+        unsafe { set(config, None, |c| c.connection.protocol.streaming = value) }
+    }
+}
+
+crate::ffi_fn! {
+/// Answer every ping with a pong automatically. Default true; turn off only to answer pings
+    /// yourself with `wskit_pong`.
+    ///
+    /// Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` (config NULL) or `WSKIT_ERR_INVALID_ARG`.
+    fn wskit_config_set_auto_pong(config: *mut wskit_config, value: bool) -> wskit_status {
+        // SAFETY: this function's contract (config NULL or a live config) is `set`'s.
+        unsafe { set(config, None, |c| c.connection.protocol.auto_pong = value) }
+    }
+}
+
+crate::ffi_fn! {
+/// Listeners: length of the kernel's accept queue (> 0). Default 1024.
+    ///
+    /// Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` (config NULL) or `WSKIT_ERR_INVALID_ARG`.
+    fn wskit_config_set_backlog(config: *mut wskit_config, value: i32) -> wskit_status {
+        // SAFETY: this function's contract (config NULL or a live config) is `set`'s.
+        unsafe { set(config, (value <= 0).then_some("backlog must be > 0"), |c| c.backlog = Some(value)) }
+    }
+}
+
+crate::ffi_fn! {
+/// Listeners: set SO_REUSEPORT so several processes can listen on one port. Default false.
+    ///
+    /// Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` (config NULL) or `WSKIT_ERR_INVALID_ARG`.
+    fn wskit_config_set_reuse_port(config: *mut wskit_config, value: bool) -> wskit_status {
+        // SAFETY: this function's contract (config NULL or a live config) is `set`'s.
+        unsafe { set(config, None, |c| c.reuse_port = value) }
+    }
+}
+
+crate::ffi_fn! {
+/// Listeners: most connections held at once (> 0); more are answered with HTTP 503.
+    /// Default 65,536.
+    ///
+    /// Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` (config NULL) or `WSKIT_ERR_INVALID_ARG`.
+    fn wskit_config_set_max_connections(config: *mut wskit_config, value: usize) -> wskit_status {
+        // SAFETY: this function's contract (config NULL or a live config) is `set`'s.
+        unsafe { set(config, (value == 0).then_some("max_connections must be > 0"), |c| c.max_connections = Some(value)) }
+    }
+}
+
+crate::ffi_fn! {
+/// Listeners: maximum size of the upgrade request's header block in bytes (> 0); larger
+    /// requests get HTTP 431. Default 16,384.
+    ///
+    /// Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` (config NULL) or `WSKIT_ERR_INVALID_ARG`.
+    fn wskit_config_set_max_request_header_bytes(config: *mut wskit_config, value: usize) -> wskit_status {
+        // SAFETY: this function's contract (config NULL or a live config) is `set`'s.
+        unsafe { set(config, (value == 0).then_some("must be > 0"), |c| c.request_limits.max_header_bytes = value) }
+    }
+}
+
+crate::ffi_fn! {
+/// Listeners: maximum number of request headers (> 0); more get HTTP 431. Default 64.
+    ///
+    /// Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` (config NULL) or `WSKIT_ERR_INVALID_ARG`.
+    fn wskit_config_set_max_request_headers(config: *mut wskit_config, value: usize) -> wskit_status {
+        // SAFETY: this function's contract (config NULL or a live config) is `set`'s.
+        unsafe { set(config, (value == 0).then_some("must be > 0"), |c| c.request_limits.max_headers = value) }
+    }
+}
+
+crate::ffi_fn! {
+    /// Listeners: adds an Origin to the allowlist (compared case-insensitively, e.g.
+    /// `"https://example.com"`). With a non-empty list, requests carrying another Origin get HTTP
+    /// 403 before the accept callback runs; requests without Origin are accepted. The string is
+    /// copied.
+    ///
+    /// Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_UTF8` or `WSKIT_ERR_INVALID_ARG`
+    /// (empty).
+    fn wskit_config_add_allowed_origin(config: *mut wskit_config, origin: *const c_char) -> wskit_status {
+        let config = try_mut!(config);
+        let origin = try_str!(origin);
+        if origin.is_empty() {
+            return invalid("origin must not be empty");
+        }
+        config.allowed_origins.push(origin.to_string());
+        wskit_status::WSKIT_OK
+    }
+}
+
+crate::ffi_fn! {
+    /// Adds a subprotocol (an RFC 7230 token such as `"chat.v1"`), in order of preference.
+    /// Clients offer the list in `Sec-WebSocket-Protocol`. Listeners use it as the server's
+    /// supported list: by default the first subprotocol the client offers that is in the list is
+    /// selected (an accept callback may choose otherwise). The string is copied.
+    ///
+    /// Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_UTF8` or `WSKIT_ERR_INVALID_ARG`
+    /// (not a token).
+    fn wskit_config_add_subprotocol(config: *mut wskit_config, name: *const c_char) -> wskit_status {
+        let config = try_mut!(config);
+        let name = try_str!(name);
+        if !is_token(name) {
+            return invalid("a subprotocol must be a non-empty RFC 7230 token");
+        }
+        config.subprotocols.push(name.to_string());
+        wskit_status::WSKIT_OK
+    }
+}
+
+crate::ffi_fn! {
+    /// Clients: adds a request header to the opening handshake (e.g. `Authorization`). Headers the
+    /// handshake sets itself (Host, Upgrade, Sec-WebSocket-*) are refused by `wskit_ctx_connect`
+    /// with `WSKIT_ERR_INVALID_ARG`. Both strings are copied.
+    ///
+    /// Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_UTF8` or `WSKIT_ERR_INVALID_ARG`
+    /// (name not a token, or CR/LF in the value).
+    fn wskit_config_add_header(config: *mut wskit_config, name: *const c_char, value: *const c_char) -> wskit_status {
+        let config = try_mut!(config);
+        let name = try_str!(name);
+        let value = try_str!(value);
+        if !is_token(name) || value.contains(['\r', '\n']) {
+            return invalid("header name must be a token and the value must not contain CR or LF");
+        }
+        config.headers.push((name.to_string(), value.to_string()));
+        wskit_status::WSKIT_OK
+    }
+}
+
+crate::ffi_fn! {
+    /// Clients: the `Origin` header to send (replaces an earlier one). The string is copied.
+    ///
+    /// Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_UTF8` or `WSKIT_ERR_INVALID_ARG`
+    /// (CR/LF or empty).
+    fn wskit_config_set_origin(config: *mut wskit_config, origin: *const c_char) -> wskit_status {
+        let config = try_mut!(config);
+        let origin = try_str!(origin);
+        if origin.is_empty() || origin.contains(['\r', '\n']) {
+            return invalid("origin must be non-empty and must not contain CR or LF");
+        }
+        config.origin = Some(origin.to_string());
+        wskit_status::WSKIT_OK
+    }
+}
+
+/// Stores a TLS setting, or records why it could not be loaded.
+fn tls_setting<T>(
+    config: &mut wskit_config,
+    loaded: crate::net::Result<T>,
+    store: impl FnOnce(&mut wskit_config, T),
+) -> wskit_status {
+    match loaded {
+        Ok(value) => {
+            store(config, value);
+            wskit_status::WSKIT_OK
+        }
+        Err(err) => super::status::fail(&err),
+    }
+}
+
+crate::ffi_fn! {
+    /// Serve wss:// on listeners created with this config: loads a PEM certificate chain (leaf
+    /// first) and a PEM private key (PKCS#8, RSA or EC) now. ALPN `http/1.1` is offered.
+    ///
+    /// Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_UTF8` (paths), or `WSKIT_ERR_TLS`
+    /// with the reason in `wskit_last_error()` (unreadable file, bad PEM, key not matching).
+    fn wskit_config_set_tls_cert_files(config: *mut wskit_config, cert_chain_path: *const c_char, private_key_path: *const c_char) -> wskit_status {
+        let config = try_mut!(config);
+        let cert = try_str!(cert_chain_path);
+        let key = try_str!(private_key_path);
+        tls_setting(config, TlsServerConfig::from_pem_files(cert, key), |c, tls| c.tls_server = Some(tls))
+    }
+}
+
+crate::ffi_fn! {
+    /// Like `wskit_config_set_tls_cert_files`, from PEM data in memory (copied).
+    ///
+    /// Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` or `WSKIT_ERR_TLS` (see `wskit_last_error()`).
+    fn wskit_config_set_tls_cert_pem(config: *mut wskit_config, cert_chain_pem: *const u8, cert_chain_len: usize, private_key_pem: *const u8, private_key_len: usize) -> wskit_status {
+        let config = try_mut!(config);
+        let cert = try_bytes!(cert_chain_pem, cert_chain_len);
+        let key = try_bytes!(private_key_pem, private_key_len);
+        tls_setting(config, TlsServerConfig::from_pem(cert, key), |c, tls| c.tls_server = Some(tls))
+    }
+}
+
+crate::ffi_fn! {
+    /// wss:// clients created with this config trust only the CA certificates in this PEM file
+    /// (instead of the system trust store, the default). Loaded now.
+    ///
+    /// Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_UTF8` or `WSKIT_ERR_TLS`.
+    fn wskit_config_set_tls_ca_file(config: *mut wskit_config, ca_path: *const c_char) -> wskit_status {
+        let config = try_mut!(config);
+        let path = try_str!(ca_path);
+        tls_setting(config, TlsClientConfig::with_ca_file(path), |c, tls| c.tls_client = Some(tls))
+    }
+}
+
+crate::ffi_fn! {
+    /// Like `wskit_config_set_tls_ca_file`, from PEM data in memory (copied).
+    ///
+    /// Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` or `WSKIT_ERR_TLS`.
+    fn wskit_config_set_tls_ca_pem(config: *mut wskit_config, ca_pem: *const u8, ca_len: usize) -> wskit_status {
+        let config = try_mut!(config);
+        let pem = try_bytes!(ca_pem, ca_len);
+        tls_setting(config, TlsClientConfig::with_ca_pem(pem), |c, tls| c.tls_client = Some(tls))
+    }
+}
+
+crate::ffi_fn! {
+    /// DANGER: wss:// clients created with this config accept ANY server certificate for ANY host
+    /// name, so anyone on the network path can read and change the traffic. For local testing with
+    /// self-signed certificates only; never in production. `enable` 0 restores verification against
+    /// the system trust store.
+    ///
+    /// Returns `WSKIT_OK` or `WSKIT_ERR_NULL_ARG`.
+    fn wskit_config_dangerous_skip_tls_verification(config: *mut wskit_config, enable: bool) -> wskit_status {
+        let config = try_mut!(config);
+        config.tls_client = enable.then(TlsClientConfig::dangerous_skip_verification_for_testing_only);
+        wskit_status::WSKIT_OK
+    }
+}

@@ -1,0 +1,122 @@
+/* The header compiles as C99 with -Wall -Wextra -Werror -pedantic (and, via build-c.sh, as C++17),
+ * declares every function, and agrees with the library about the version and status codes. */
+#include "test_util.h"
+
+typedef void (*any_fn)(void);
+/* Any function pointer converts to another function pointer type (ISO C 6.3.2.3p8). */
+#define wskit_fn_cast(f) ((any_fn)(f))
+
+int main(void) {
+    static const any_fn functions[] = {
+    (void (*)(void))wskit_fn_cast(&wskit_strerror),
+    (void (*)(void))wskit_fn_cast(&wskit_status_name),
+    (void (*)(void))wskit_fn_cast(&wskit_last_error),
+    (void (*)(void))wskit_fn_cast(&wskit_version_string),
+    (void (*)(void))wskit_fn_cast(&wskit_config_new),
+    (void (*)(void))wskit_fn_cast(&wskit_config_free),
+    (void (*)(void))wskit_fn_cast(&wskit_config_set_max_message_size),
+    (void (*)(void))wskit_fn_cast(&wskit_config_set_max_frame_size),
+    (void (*)(void))wskit_fn_cast(&wskit_config_set_max_buffered),
+    (void (*)(void))wskit_fn_cast(&wskit_config_set_low_water_mark),
+    (void (*)(void))wskit_fn_cast(&wskit_config_set_handshake_timeout_ms),
+    (void (*)(void))wskit_fn_cast(&wskit_config_set_close_timeout_ms),
+    (void (*)(void))wskit_fn_cast(&wskit_config_set_ping_interval_ms),
+    (void (*)(void))wskit_fn_cast(&wskit_config_set_pong_timeout_ms),
+    (void (*)(void))wskit_fn_cast(&wskit_config_set_streaming),
+    (void (*)(void))wskit_fn_cast(&wskit_config_set_auto_pong),
+    (void (*)(void))wskit_fn_cast(&wskit_config_set_backlog),
+    (void (*)(void))wskit_fn_cast(&wskit_config_set_reuse_port),
+    (void (*)(void))wskit_fn_cast(&wskit_config_set_max_connections),
+    (void (*)(void))wskit_fn_cast(&wskit_config_set_max_request_header_bytes),
+    (void (*)(void))wskit_fn_cast(&wskit_config_set_max_request_headers),
+    (void (*)(void))wskit_fn_cast(&wskit_config_add_allowed_origin),
+    (void (*)(void))wskit_fn_cast(&wskit_config_add_subprotocol),
+    (void (*)(void))wskit_fn_cast(&wskit_config_add_header),
+    (void (*)(void))wskit_fn_cast(&wskit_config_set_origin),
+    (void (*)(void))wskit_fn_cast(&wskit_ctx_new),
+    (void (*)(void))wskit_fn_cast(&wskit_ctx_free),
+    (void (*)(void))wskit_fn_cast(&wskit_ctx_poll),
+    (void (*)(void))wskit_fn_cast(&wskit_ctx_fd),
+    (void (*)(void))wskit_fn_cast(&wskit_ctx_next_timeout_ms),
+    (void (*)(void))wskit_fn_cast(&wskit_ctx_flush),
+    (void (*)(void))wskit_fn_cast(&wskit_ctx_shutdown),
+    (void (*)(void))wskit_fn_cast(&wskit_ctx_begin_shutdown),
+    (void (*)(void))wskit_fn_cast(&wskit_ctx_connection_count),
+    (void (*)(void))wskit_fn_cast(&wskit_ctx_listen),
+    (void (*)(void))wskit_fn_cast(&wskit_ctx_local_port),
+    (void (*)(void))wskit_fn_cast(&wskit_ctx_close_listener),
+    (void (*)(void))wskit_fn_cast(&wskit_ctx_connect),
+    (void (*)(void))wskit_fn_cast(&wskit_ctx_on_listen),
+    (void (*)(void))wskit_fn_cast(&wskit_ctx_on_accept),
+    (void (*)(void))wskit_fn_cast(&wskit_ctx_on_open),
+    (void (*)(void))wskit_fn_cast(&wskit_ctx_on_message),
+    (void (*)(void))wskit_fn_cast(&wskit_ctx_on_fragment),
+    (void (*)(void))wskit_fn_cast(&wskit_ctx_on_ping),
+    (void (*)(void))wskit_fn_cast(&wskit_ctx_on_pong),
+    (void (*)(void))wskit_fn_cast(&wskit_ctx_on_writable),
+    (void (*)(void))wskit_fn_cast(&wskit_ctx_on_close),
+    (void (*)(void))wskit_fn_cast(&wskit_ctx_on_error),
+    (void (*)(void))wskit_fn_cast(&wskit_accept_conn),
+    (void (*)(void))wskit_fn_cast(&wskit_accept_listener),
+    (void (*)(void))wskit_fn_cast(&wskit_accept_path),
+    (void (*)(void))wskit_fn_cast(&wskit_accept_query),
+    (void (*)(void))wskit_fn_cast(&wskit_accept_origin),
+    (void (*)(void))wskit_fn_cast(&wskit_accept_peer),
+    (void (*)(void))wskit_fn_cast(&wskit_accept_headers),
+    (void (*)(void))wskit_fn_cast(&wskit_accept_header),
+    (void (*)(void))wskit_fn_cast(&wskit_accept_subprotocol_count),
+    (void (*)(void))wskit_fn_cast(&wskit_accept_subprotocol_at),
+    (void (*)(void))wskit_fn_cast(&wskit_accept_select_subprotocol),
+    (void (*)(void))wskit_fn_cast(&wskit_accept_add_header),
+    (void (*)(void))wskit_fn_cast(&wskit_accept_reject),
+    (void (*)(void))wskit_fn_cast(&wskit_ctx_use_event_queue),
+    (void (*)(void))wskit_fn_cast(&wskit_ctx_next_event),
+    (void (*)(void))wskit_fn_cast(&wskit_send_text),
+    (void (*)(void))wskit_fn_cast(&wskit_send_binary),
+    (void (*)(void))wskit_fn_cast(&wskit_begin_message),
+    (void (*)(void))wskit_fn_cast(&wskit_continue_message),
+    (void (*)(void))wskit_fn_cast(&wskit_finish_message),
+    (void (*)(void))wskit_fn_cast(&wskit_ping),
+    (void (*)(void))wskit_fn_cast(&wskit_pong),
+    (void (*)(void))wskit_fn_cast(&wskit_close),
+    (void (*)(void))wskit_fn_cast(&wskit_abort),
+    (void (*)(void))wskit_fn_cast(&wskit_buffered_amount),
+    (void (*)(void))wskit_fn_cast(&wskit_set_conn_user_data),
+    (void (*)(void))wskit_fn_cast(&wskit_get_conn_user_data),
+    (void (*)(void))wskit_fn_cast(&wskit_conn_subprotocol),
+    (void (*)(void))wskit_fn_cast(&wskit_ctx_remote_new),
+    (void (*)(void))wskit_fn_cast(&wskit_remote_free),
+    (void (*)(void))wskit_fn_cast(&wskit_remote_send_text),
+    (void (*)(void))wskit_fn_cast(&wskit_remote_send_binary),
+    (void (*)(void))wskit_fn_cast(&wskit_remote_ping),
+    (void (*)(void))wskit_fn_cast(&wskit_remote_close),
+    (void (*)(void))wskit_fn_cast(&wskit_remote_wake),
+    };
+    static const uint32_t codes[] = {
+        WSKIT_OK, WSKIT_ERR_NULL_ARG, WSKIT_ERR_INVALID_ARG, WSKIT_ERR_INVALID_STATE,
+        WSKIT_ERR_REENTRANT, WSKIT_ERR_NOT_FOUND, WSKIT_ERR_PROTOCOL, WSKIT_ERR_INVALID_UTF8,
+        WSKIT_ERR_MESSAGE_TOO_BIG, WSKIT_ERR_HANDSHAKE_REJECTED, WSKIT_ERR_HANDSHAKE, WSKIT_ERR_IO,
+        WSKIT_ERR_RESOLVE, WSKIT_ERR_CONNECT, WSKIT_ERR_TIMEOUT, WSKIT_ERR_TLS, WSKIT_ERR_NO_MEMORY,
+        WSKIT_ERR_WOULD_BLOCK, WSKIT_ERR_TOO_MANY_CONNECTIONS, WSKIT_ERR_QUEUE_EMPTY,
+        WSKIT_ERR_INTERNAL, WSKIT_ERR_PANIC,
+    };
+    size_t i;
+    char version[32];
+    for (i = 0; i < sizeof functions / sizeof functions[0]; i++) CHECK(functions[i] != NULL);
+    CHECK(wskit_version() == WSKIT_VERSION);
+    CHECK(strcmp(wskit_version_string(), WSKIT_VERSION_STRING) == 0);
+    snprintf(version, sizeof version, "%d.%d.%d", WSKIT_VERSION_MAJOR, WSKIT_VERSION_MINOR, WSKIT_VERSION_PATCH);
+    CHECK(strcmp(version, wskit_version_string()) == 0);
+    for (i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+        const char *name = wskit_status_name(codes[i]);
+        CHECK(name != NULL && strncmp(name, "WSKIT_", 6) == 0 && strcmp(name, "WSKIT_UNKNOWN") != 0);
+        CHECK(wskit_strerror(codes[i]) != NULL && wskit_strerror(codes[i])[0] != '\0');
+    }
+    CHECK(strcmp(wskit_status_name(WSKIT_ERR_NOT_FOUND), "WSKIT_ERR_NOT_FOUND") == 0);
+    CHECK(strcmp(wskit_status_name(12345), "WSKIT_UNKNOWN") == 0);
+    CHECK(strcmp(wskit_strerror(12345), "unknown status") == 0);
+    CHECK(wskit_last_error() != NULL);
+    CHECK(sizeof(wskit_status) == 4);
+    printf("header: %zu functions declared\n", sizeof functions / sizeof functions[0]);
+    return test_finish("header_compiles");
+}

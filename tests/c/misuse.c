@@ -1,0 +1,322 @@
+/* Misuse never crashes: NULL for every pointer, stale and made-up ids, send after close, close and
+ * abort inside callbacks, poll/shutdown/free from inside a callback (refused), double shutdown. */
+#include "test_util.h"
+
+static void null_everywhere(void) {
+    wskit_ctx *ctx = NULL;
+    wskit_config *cfg = NULL;
+    wskit_remote *remote = NULL;
+    wskit_event ev;
+    uint32_t u32 = 0;
+    uint64_t u64 = 0;
+    uint16_t u16 = 0;
+    size_t sz = 0;
+    int i = 0;
+    void *p = NULL;
+    const char *s = NULL;
+    const uint8_t bytes[4] = {1, 2, 3, 4};
+
+    /* Destructors: NULL is a no-op. */
+    wskit_config_free(NULL);
+    wskit_remote_free(NULL);
+    CHECK_OK(wskit_ctx_free(NULL));
+
+    CHECK_RC(wskit_config_new(NULL), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_ctx_new(NULL), WSKIT_ERR_NULL_ARG);
+    CHECK(strstr(wskit_last_error(), "out") != NULL);
+
+    /* Config setters with a NULL config. */
+    CHECK_RC(wskit_config_set_max_message_size(NULL, 1), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_config_set_max_frame_size(NULL, 1), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_config_set_max_buffered(NULL, 1), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_config_set_low_water_mark(NULL, 1), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_config_set_handshake_timeout_ms(NULL, 1), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_config_set_close_timeout_ms(NULL, 1), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_config_set_ping_interval_ms(NULL, 1), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_config_set_pong_timeout_ms(NULL, 1), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_config_set_streaming(NULL, true), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_config_set_auto_pong(NULL, true), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_config_set_backlog(NULL, 1), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_config_set_reuse_port(NULL, true), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_config_set_max_connections(NULL, 1), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_config_set_max_request_header_bytes(NULL, 1), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_config_set_max_request_headers(NULL, 1), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_config_add_allowed_origin(NULL, "http://a"), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_config_add_subprotocol(NULL, "chat"), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_config_add_header(NULL, "X-A", "b"), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_config_set_origin(NULL, "http://a"), WSKIT_ERR_NULL_ARG);
+    CHECK_OK(wskit_config_new(&cfg));
+    CHECK_RC(wskit_config_add_allowed_origin(cfg, NULL), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_config_add_subprotocol(cfg, NULL), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_config_add_header(cfg, NULL, "b"), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_config_add_header(cfg, "X-A", NULL), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_config_set_origin(cfg, NULL), WSKIT_ERR_NULL_ARG);
+    /* Invalid values. */
+    CHECK_RC(wskit_config_set_max_message_size(cfg, 0), WSKIT_ERR_INVALID_ARG);
+    CHECK_RC(wskit_config_set_backlog(cfg, -1), WSKIT_ERR_INVALID_ARG);
+    CHECK_RC(wskit_config_add_subprotocol(cfg, "not a token"), WSKIT_ERR_INVALID_ARG);
+    CHECK_RC(wskit_config_add_header(cfg, "X-A", "line\r\nbreak"), WSKIT_ERR_INVALID_ARG);
+    CHECK_RC(wskit_config_add_subprotocol(cfg, "\xff\xfe"), WSKIT_ERR_INVALID_UTF8);
+
+    /* Context functions with a NULL context. */
+    CHECK_RC(wskit_ctx_poll(NULL, 0, &i), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_ctx_fd(NULL, &i), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_ctx_next_timeout_ms(NULL, &i), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_ctx_flush(NULL), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_ctx_shutdown(NULL, 10), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_ctx_begin_shutdown(NULL), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_ctx_connection_count(NULL, &sz), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_ctx_listen(NULL, "127.0.0.1:0", NULL, &u32), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_ctx_local_port(NULL, 1, &u16), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_ctx_close_listener(NULL, 1), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_ctx_connect(NULL, "ws://127.0.0.1:1/", NULL, &u64), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_ctx_on_listen(NULL, NULL, NULL), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_ctx_on_accept(NULL, NULL, NULL), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_ctx_on_open(NULL, NULL, NULL), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_ctx_on_message(NULL, NULL, NULL), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_ctx_on_fragment(NULL, NULL, NULL), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_ctx_on_ping(NULL, NULL, NULL), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_ctx_on_pong(NULL, NULL, NULL), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_ctx_on_writable(NULL, NULL, NULL), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_ctx_on_close(NULL, NULL, NULL), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_ctx_on_error(NULL, NULL, NULL), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_ctx_use_event_queue(NULL, 8), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_ctx_next_event(NULL, &ev), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_ctx_remote_new(NULL, &remote), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_send_text(NULL, 1, "a", 1), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_send_binary(NULL, 1, bytes, 1), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_begin_message(NULL, 1, true, bytes, 1), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_continue_message(NULL, 1, bytes, 1), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_finish_message(NULL, 1, bytes, 1), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_ping(NULL, 1, bytes, 1), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_pong(NULL, 1, bytes, 1), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_close(NULL, 1, 1000, "x"), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_abort(NULL, 1), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_buffered_amount(NULL, 1, &sz), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_set_conn_user_data(NULL, 1, p), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_get_conn_user_data(NULL, 1, &p), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_conn_subprotocol(NULL, 1, &s), WSKIT_ERR_NULL_ARG);
+
+    /* Other pointers NULL with a real context. */
+    CHECK_OK(wskit_ctx_new(&ctx));
+    CHECK_OK(wskit_ctx_poll(ctx, 0, NULL)); /* out_events is optional */
+    CHECK_RC(wskit_ctx_fd(ctx, NULL), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_ctx_next_timeout_ms(ctx, NULL), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_ctx_connection_count(ctx, NULL), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_ctx_listen(ctx, NULL, NULL, &u32), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_ctx_listen(ctx, "127.0.0.1:0", NULL, NULL), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_ctx_local_port(ctx, 1, NULL), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_ctx_connect(ctx, NULL, NULL, &u64), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_ctx_connect(ctx, "ws://127.0.0.1:1/", NULL, NULL), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_ctx_remote_new(ctx, NULL), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_ctx_next_event(ctx, NULL), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_send_text(ctx, 1, NULL, 1), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_send_binary(ctx, 1, NULL, 1), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_begin_message(ctx, 1, false, NULL, 1), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_continue_message(ctx, 1, NULL, 1), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_finish_message(ctx, 1, NULL, 1), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_ping(ctx, 1, NULL, 1), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_pong(ctx, 1, NULL, 1), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_buffered_amount(ctx, 1, NULL), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_get_conn_user_data(ctx, 1, NULL), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_conn_subprotocol(ctx, 1, NULL), WSKIT_ERR_NULL_ARG);
+    /* Accept handle functions with NULL. */
+    CHECK_RC(wskit_accept_conn(NULL, &u64), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_accept_listener(NULL, &u32), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_accept_path(NULL, &s), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_accept_query(NULL, &s), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_accept_origin(NULL, &s), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_accept_peer(NULL, &s), WSKIT_ERR_NULL_ARG);
+    {
+        const wskit_header *h = NULL;
+        CHECK_RC(wskit_accept_headers(NULL, &h, &sz), WSKIT_ERR_NULL_ARG);
+    }
+    CHECK_RC(wskit_accept_header(NULL, "Host", &s), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_accept_subprotocol_count(NULL, &sz), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_accept_subprotocol_at(NULL, 0, &s), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_accept_select_subprotocol(NULL, "chat"), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_accept_add_header(NULL, "X-A", "b"), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_accept_reject(NULL, 403, "no"), WSKIT_ERR_NULL_ARG);
+    /* Remote functions with NULL. */
+    CHECK_RC(wskit_remote_send_text(NULL, 1, "a", 1), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_remote_send_binary(NULL, 1, bytes, 1), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_remote_ping(NULL, 1, bytes, 1), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_remote_close(NULL, 1, 1000, "x"), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_remote_wake(NULL), WSKIT_ERR_NULL_ARG);
+    CHECK_OK(wskit_ctx_remote_new(ctx, &remote));
+    CHECK_RC(wskit_remote_send_text(remote, 1, NULL, 1), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_remote_send_binary(remote, 1, NULL, 1), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_remote_ping(remote, 1, NULL, 1), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_remote_send_text(remote, 1, "\xc3\x28", 2), WSKIT_ERR_INVALID_UTF8);
+
+    /* Made-up ids: 0 and random values are never valid. */
+    CHECK_RC(wskit_send_text(ctx, 0, "a", 1), WSKIT_ERR_NOT_FOUND);
+    CHECK_RC(wskit_send_text(ctx, 0xdeadbeefcafeULL, "a", 1), WSKIT_ERR_NOT_FOUND);
+    CHECK_RC(wskit_close(ctx, 42, 1000, NULL), WSKIT_ERR_NOT_FOUND);
+    CHECK_RC(wskit_abort(ctx, 7), WSKIT_ERR_NOT_FOUND);
+    CHECK_RC(wskit_buffered_amount(ctx, 3, &sz), WSKIT_ERR_NOT_FOUND);
+    CHECK_RC(wskit_set_conn_user_data(ctx, 3, NULL), WSKIT_ERR_NOT_FOUND);
+    CHECK_RC(wskit_conn_subprotocol(ctx, 3, &s), WSKIT_ERR_NOT_FOUND);
+    CHECK_RC(wskit_ctx_local_port(ctx, 0, &u16), WSKIT_ERR_NOT_FOUND);
+    CHECK_RC(wskit_ctx_local_port(ctx, 99, &u16), WSKIT_ERR_NOT_FOUND);
+    CHECK_RC(wskit_ctx_close_listener(ctx, 99), WSKIT_ERR_NOT_FOUND);
+    /* Bad arguments. */
+    CHECK_RC(wskit_ctx_poll(ctx, -5, NULL), WSKIT_ERR_INVALID_ARG);
+    CHECK_RC(wskit_ctx_listen(ctx, "not an address", NULL, &u32), WSKIT_ERR_INVALID_ARG);
+    CHECK_RC(wskit_ctx_connect(ctx, "http://example.com/", NULL, &u64), WSKIT_ERR_INVALID_ARG);
+    CHECK_RC(wskit_ctx_connect(ctx, "ws://exa mple/", NULL, &u64), WSKIT_ERR_INVALID_ARG);
+    CHECK_RC(wskit_send_text(ctx, 1, "\xff", 1), WSKIT_ERR_INVALID_UTF8);
+    CHECK_RC(wskit_ctx_use_event_queue(ctx, 0), WSKIT_ERR_INVALID_ARG);
+    CHECK_RC(wskit_ctx_next_event(ctx, &ev), WSKIT_ERR_INVALID_STATE);
+
+    wskit_remote_free(remote);
+    wskit_config_free(cfg);
+    CHECK_OK(wskit_ctx_free(ctx));
+}
+
+/* ---- callbacks that misbehave ---------------------------------------------------------------- */
+
+typedef struct {
+    wskit_ctx *ctx;
+    uint64_t server_conn, client_conn;
+    int opened, closed, messages, errors;
+    int reentrant_checked;
+    uint16_t last_close_code;
+} state_t;
+
+static void on_open(void *ud, wskit_ctx *ctx, uint64_t conn, uint32_t listener, const char *sub,
+                    const char *path, const char *peer) {
+    state_t *st = ud;
+    (void)sub, (void)peer;
+    CHECK(path != NULL && path[0] == '/');
+    if (listener) st->server_conn = conn;
+    else st->client_conn = conn;
+    st->opened++;
+    /* Re-entrant calls that must be refused, from inside a callback. */
+    CHECK_RC(wskit_ctx_poll(ctx, 0, NULL), WSKIT_ERR_REENTRANT);
+    CHECK_RC(wskit_ctx_shutdown(ctx, 10), WSKIT_ERR_REENTRANT);
+    CHECK_RC(wskit_ctx_free(ctx), WSKIT_ERR_REENTRANT);
+    CHECK_RC(wskit_ctx_use_event_queue(ctx, 4), WSKIT_ERR_INVALID_STATE);
+    st->reentrant_checked = 1;
+}
+
+static void on_message(void *ud, wskit_ctx *ctx, uint64_t conn, bool is_text, const uint8_t *data,
+                       size_t len) {
+    state_t *st = ud;
+    (void)is_text;
+    st->messages++;
+    if (len == 5 && memcmp(data, "close", 5) == 0) {
+        /* Close the current connection inside its own callback, then use it again. */
+        CHECK_OK(wskit_close(ctx, conn, 4001, "closing in callback"));
+        CHECK_RC(wskit_send_text(ctx, conn, "late", 4), WSKIT_ERR_INVALID_STATE);
+        CHECK_RC(wskit_close(ctx, conn, 1000, NULL), WSKIT_ERR_INVALID_STATE);
+    } else if (len == 5 && memcmp(data, "abort", 5) == 0) {
+        CHECK_OK(wskit_abort(ctx, conn));
+        CHECK_RC(wskit_send_text(ctx, conn, "late", 4), WSKIT_ERR_NOT_FOUND);
+        CHECK_RC(wskit_abort(ctx, conn), WSKIT_ERR_NOT_FOUND);
+    } else {
+        CHECK_OK(wskit_send_binary(ctx, conn, data, len));
+    }
+}
+
+static void on_close(void *ud, wskit_ctx *ctx, uint64_t conn, uint16_t code, const char *reason,
+                     size_t reason_len, bool clean) {
+    state_t *st = ud;
+    (void)ctx, (void)conn, (void)reason, (void)reason_len, (void)clean;
+    st->closed++;
+    st->last_close_code = code;
+}
+
+static void on_error(void *ud, wskit_ctx *ctx, uint64_t conn, wskit_status status, const char *msg) {
+    state_t *st = ud;
+    (void)ctx, (void)conn, (void)status;
+    CHECK(msg != NULL);
+    st->errors++;
+}
+
+static void connect_pair(state_t *st, wskit_ctx *ctx, const char *url) {
+    uint64_t conn = 0;
+    int want = st->opened + 2;
+    st->server_conn = st->client_conn = 0;
+    CHECK_OK(wskit_ctx_connect(ctx, url, NULL, &conn));
+    CHECK(conn != 0);
+    {
+        double end = test_now() + 5;
+        while (st->opened < want && test_now() < end) CHECK_OK(wskit_ctx_poll(ctx, 20, NULL));
+    }
+    CHECK(st->opened == want);
+    CHECK(st->client_conn == conn);
+}
+
+static void callbacks_misbehaving(void) {
+    wskit_ctx *ctx = NULL;
+    state_t st;
+    char url[64];
+    int closed_before;
+    size_t count = 0;
+    uint64_t stale;
+
+    memset(&st, 0, sizeof st);
+    CHECK_OK(wskit_ctx_new(&ctx));
+    st.ctx = ctx;
+    CHECK_OK(wskit_ctx_on_open(ctx, on_open, &st));
+    CHECK_OK(wskit_ctx_on_message(ctx, on_message, &st));
+    CHECK_OK(wskit_ctx_on_close(ctx, on_close, &st));
+    CHECK_OK(wskit_ctx_on_error(ctx, on_error, &st));
+    CHECK_RC(wskit_ctx_use_event_queue(ctx, 16), WSKIT_ERR_INVALID_STATE);
+    listen_local(ctx, NULL, url, sizeof url);
+
+    /* Close inside a callback; then the id goes stale. */
+    connect_pair(&st, ctx, url);
+    CHECK(st.reentrant_checked);
+    closed_before = st.closed;
+    CHECK_OK(wskit_send_text(ctx, st.client_conn, "close", 5));
+    {
+        double end = test_now() + 5;
+        while (st.closed < closed_before + 2 && test_now() < end) CHECK_OK(wskit_ctx_poll(ctx, 20, NULL));
+    }
+    CHECK(st.closed == closed_before + 2);
+    CHECK(st.last_close_code == 4001);
+    stale = st.server_conn;
+    CHECK_RC(wskit_send_text(ctx, stale, "x", 1), WSKIT_ERR_NOT_FOUND);
+    {
+        /* The client side may still wait for the server's FIN: stale or closing, never sendable. */
+        wskit_status rc = wskit_send_text(ctx, st.client_conn, "x", 1);
+        CHECK(rc == WSKIT_ERR_NOT_FOUND || rc == WSKIT_ERR_INVALID_STATE);
+    }
+
+    /* Abort inside a callback. */
+    connect_pair(&st, ctx, url);
+    closed_before = st.closed;
+    CHECK_OK(wskit_send_text(ctx, st.client_conn, "abort", 5));
+    {
+        double end = test_now() + 5;
+        while (st.closed < closed_before + 2 && test_now() < end) CHECK_OK(wskit_ctx_poll(ctx, 20, NULL));
+    }
+    CHECK(st.closed == closed_before + 2);
+
+    /* Send after close (outside callbacks). */
+    connect_pair(&st, ctx, url);
+    CHECK_OK(wskit_close(ctx, st.client_conn, 1000, "bye"));
+    CHECK_RC(wskit_send_text(ctx, st.client_conn, "after", 5), WSKIT_ERR_INVALID_STATE);
+    CHECK_RC(wskit_ping(ctx, st.client_conn, NULL, 0), WSKIT_ERR_INVALID_STATE);
+    CHECK_RC(wskit_close(ctx, st.client_conn, 9999, NULL), WSKIT_ERR_INVALID_STATE);
+
+    /* Double shutdown, then the context stays usable and then frees cleanly. */
+    connect_pair(&st, ctx, url);
+    CHECK_RC(wskit_close(ctx, st.client_conn, 9999, NULL), WSKIT_ERR_INVALID_ARG);
+    CHECK_RC(wskit_close(ctx, st.client_conn, 1005, NULL), WSKIT_ERR_INVALID_ARG);
+    CHECK_OK(wskit_ctx_shutdown(ctx, 2000));
+    CHECK_OK(wskit_ctx_connection_count(ctx, &count));
+    CHECK(count == 0);
+    CHECK_OK(wskit_ctx_shutdown(ctx, 100));
+    CHECK_OK(wskit_ctx_begin_shutdown(ctx));
+    CHECK(st.opened == st.closed);
+    CHECK_OK(wskit_ctx_free(ctx));
+}
+
+int main(void) {
+    null_everywhere();
+    callbacks_misbehaving();
+    return test_finish("misuse");
+}

@@ -11,4 +11,5 @@ rustup component add rustfmt clippy >/dev/null 2>&1 || true
 cargo fetch --locked >/dev/null
 # Real peers the tests talk to: Python websockets and Node ws (pinned, into .peers/).
 bash scripts/setup-peers.sh
+bash scripts/setup-browsers.sh
 echo "install-deps: done"

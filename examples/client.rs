@@ -1,18 +1,26 @@
 //! Interactive client: connects to a URL, sends each line of stdin as a text message, prints what
 //! comes back. EOF on stdin closes the connection with 1000.
 //!
-//!     cargo run --release --example client -- ws://127.0.0.1:9001/
+//!     cargo run --release --example client -- ws://127.0.0.1:9001/ [--ca CA_PEM]
 //!
 //! Stdin is read on a helper thread that hands lines to the loop through a `Remote`.
 
 use std::io::BufRead;
 use std::time::Duration;
 
-use wskit::net::{ConnId, ConnectOptions, Context, Error, Handler, Message, OpenInfo, Remote};
+use wskit::net::{
+    ConnId, ConnectOptions, Context, Error, Handler, Message, OpenInfo, Remote, TlsClientConfig,
+};
 use wskit::proto::CloseInfo;
 
 struct Printer {
     done: bool,
+}
+
+fn usage() -> ! {
+    eprintln!("usage: client [URL] [--ca CA_PEM]   (default URL ws://127.0.0.1:9001/; wss:// verifies");
+    eprintln!("       against the system trust store, or only against CA_PEM when given)");
+    std::process::exit(2);
 }
 
 /// Sends stdin lines once the connection is open (sending earlier is an error, as in browsers).
@@ -56,15 +64,28 @@ impl Handler for Printer {
 }
 
 fn main() {
-    let url = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "ws://127.0.0.1:9001/".into());
+    let mut url = "ws://127.0.0.1:9001/".to_string();
+    let mut options = ConnectOptions::default();
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--ca" => {
+                let Some(file) = args.next() else { usage() };
+                options.tls = Some(TlsClientConfig::with_ca_file(&file).unwrap_or_else(|err| {
+                    eprintln!("client: {err}");
+                    std::process::exit(1);
+                }));
+            }
+            "-h" | "--help" => usage(),
+            _ if arg.starts_with('-') => usage(),
+            _ => url = arg,
+        }
+    }
     let mut ctx = Context::new().expect("event loop");
-    ctx.connect(&url, ConnectOptions::default())
-        .unwrap_or_else(|err| {
-            eprintln!("client: {err}");
-            std::process::exit(1);
-        });
+    ctx.connect(&url, options).unwrap_or_else(|err| {
+        eprintln!("client: {err}");
+        std::process::exit(1);
+    });
     let mut printer = Printer { done: false };
     while !printer.done {
         if let Err(err) = ctx.poll(&mut printer, Some(Duration::from_millis(500))) {

@@ -1,6 +1,6 @@
 //! Echo server: sends every text and binary message back as it came.
 //!
-//!     cargo run --release --example echo_server -- 127.0.0.1:9001
+//!     cargo run --release --example echo_server -- 127.0.0.1:9001 [--tls CERT_PEM KEY_PEM]
 //!
 //! Prints one line when listening and runs until killed. Limits are raised to what conformance
 //! suites send (Autobahn 9.*: 16 MiB messages, 64 Ki fragments); the library defaults stay safe.
@@ -12,18 +12,47 @@ mod echo_handler;
 use std::time::Duration;
 
 use echo_handler::Echo;
-use wskit::net::Context;
+use wskit::net::{Context, ListenOptions, TlsServerConfig};
+
+fn usage() -> ! {
+    eprintln!("usage: echo_server [ADDR] [--tls CERT_PEM KEY_PEM]   (default ADDR 127.0.0.1:9001)");
+    std::process::exit(2);
+}
 
 fn main() {
-    let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:9001".into());
+    let mut addr = "127.0.0.1:9001".to_string();
+    let mut tls = None;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--tls" => {
+                let (Some(cert), Some(key)) = (args.next(), args.next()) else {
+                    usage()
+                };
+                tls = Some(
+                    TlsServerConfig::from_pem_files(&cert, &key).unwrap_or_else(|err| {
+                        eprintln!("echo_server: {err}");
+                        std::process::exit(1);
+                    }),
+                );
+            }
+            "-h" | "--help" => usage(),
+            _ if arg.starts_with('-') => usage(),
+            _ => addr = arg,
+        }
+    }
+    let scheme = if tls.is_some() { "wss" } else { "ws" };
     let mut ctx = Context::new().expect("event loop");
-    let options = echo_handler::echo_listen_options();
+    let options = ListenOptions {
+        tls,
+        ..echo_handler::echo_listen_options()
+    };
     let listener = ctx.listen(addr.as_str(), options).unwrap_or_else(|err| {
         eprintln!("echo_server: cannot listen on {addr}: {err}");
         std::process::exit(1);
     });
     println!(
-        "echo_server listening on ws://{}",
+        "echo_server listening on {scheme}://{}",
         ctx.local_addr(listener).expect("bound")
     );
     let mut echo = Echo::default();

@@ -30,6 +30,7 @@ step() {
 }
 
 step format cargo fmt --check
+step header-check bash scripts/header-check.sh
 step clippy cargo clippy --all-targets --locked -- -D warnings
 step cargo-test cargo test --locked --all-targets
 step doc-test cargo test --locked --doc

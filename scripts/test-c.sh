@@ -109,10 +109,10 @@ start_server() {
   server_pid=$!
   pids+=("$server_pid")
   for _ in $(seq 200); do
-    grep -q 'listening on ws://' "$out" && break
+    grep -Eq 'listening on wss?://' "$out" && break
     sleep 0.05
   done
-  server_url=$(grep -o 'ws://[^ ]*' "$out" | head -1)/
+  server_url=$(grep -Eo 'wss?://[^ ]*' "$out" | head -1)/
   rm -f "$out"
 }
 stop_server() { # SIGTERM, then up to 30 s for a graceful exit; its status is the result
@@ -160,6 +160,30 @@ if [ -x .peers/venv/bin/python ] || bash scripts/setup-peers.sh >target/c/logs/s
   check "echo_server exits 0 after the python peers" stop_server
 else
   fail "scripts/setup-peers.sh (python websockets)"
+fi
+
+# 7. wss:// through the C API: a certificate made here with openssl (a leaf: CA:FALSE), the C server
+# with --tls, the C client and Python websockets verifying it with --ca / WSKIT_PEER_CA.
+tls_dir=target/c/tls
+mkdir -p "$tls_dir"
+if openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=localhost \
+  -addext subjectAltName=DNS:localhost -addext basicConstraints=critical,CA:FALSE \
+  -keyout "$tls_dir/key.pem" -out "$tls_dir/cert.pem" >/dev/null 2>&1; then
+  start_server target/c/echo_server 127.0.0.1:0 --tls "$tls_dir/cert.pem" "$tls_dir/key.pem"
+  server_url=${server_url/127.0.0.1/localhost}
+  tls_round_trip() {
+    local got
+    got=$(timeout 60 target/c/client "$server_url" --ca "$tls_dir/cert.pem" hello "wörld ✓" last) || return 1
+    [ "$got" = $'hello\nwörld ✓\nlast' ] || { echo "unexpected replies: $got"; return 1; }
+  }
+  tls_untrusted() { ! timeout 60 target/c/client "$server_url" hello >/dev/null 2>&1; }
+  check "wss: C client --ca vs C echo_server --tls" tls_round_trip
+  check "wss: C client without the CA is refused" tls_untrusted
+  check "wss: python websockets (ssl) vs C echo_server" env WSKIT_PEER_CA="$tls_dir/cert.pem" \
+    .peers/venv/bin/python tests/peers/py_client.py "$server_url" echo-sizes
+  check "wss echo_server exits 0 on SIGTERM" stop_server
+else
+  fail "openssl could not make a test certificate"
 fi
 
 if [ ${#failures[@]} -gt 0 ]; then

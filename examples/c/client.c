@@ -71,6 +71,9 @@ static void on_error(void *ud, wskit_ctx *ctx, uint64_t conn, wskit_status statu
 
 int main(int argc, char **argv) {
     const char *url = argc > 1 ? argv[1] : "ws://127.0.0.1:9001/";
+    const char *ca_file = NULL;
+    int first_message = 2;
+    wskit_config *config = NULL;
     client_t c;
     wskit_ctx *ctx = NULL;
     uint64_t conn = 0;
@@ -79,9 +82,13 @@ int main(int argc, char **argv) {
     int rc;
 
     memset(&c, 0, sizeof c);
-    if (argc > 2) {
-        c.messages = argv + 2;
-        c.count = (size_t)(argc - 2);
+    if (argc > 3 && strcmp(argv[2], "--ca") == 0) {
+        ca_file = argv[3];
+        first_message = 4;
+    }
+    if (argc > first_message) {
+        c.messages = argv + first_message;
+        c.count = (size_t)(argc - first_message);
     } else {
         char *line = NULL;
         size_t cap = 0;
@@ -101,7 +108,16 @@ int main(int argc, char **argv) {
     wskit_ctx_on_message(ctx, on_message, &c);
     wskit_ctx_on_close(ctx, on_close, &c);
     wskit_ctx_on_error(ctx, on_error, &c);
-    if (wskit_ctx_connect(ctx, url, NULL, &conn) != WSKIT_OK) {
+    if (ca_file && (wskit_config_new(&config) != WSKIT_OK ||
+                    wskit_config_set_tls_ca_file(config, ca_file) != WSKIT_OK)) {
+        fprintf(stderr, "client: %s\n", wskit_last_error());
+        wskit_config_free(config);
+        wskit_ctx_free(ctx);
+        return 1;
+    }
+    rc = (int)wskit_ctx_connect(ctx, url, config, &conn);
+    wskit_config_free(config);
+    if (rc != WSKIT_OK) {
         fprintf(stderr, "client: %s\n", wskit_last_error());
         wskit_ctx_free(ctx);
         return 1;

@@ -143,16 +143,35 @@ static void on_close(void *user_data, wskit_ctx *ctx, uint64_t conn, uint16_t co
 }
 
 int main(int argc, char **argv) {
-    const char *addr = argc > 1 ? argv[1] : "127.0.0.1:9001";
+    const char *addr = "127.0.0.1:9001";
+    const char *tls_cert = NULL, *tls_key = NULL;
     wskit_ctx *ctx = NULL;
     wskit_config *config = NULL;
     uint32_t listener = 0;
     uint16_t port = 0;
     struct sigaction sa;
     size_t left = 0;
+    int i;
 
+    for (i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--tls") == 0 && i + 2 < argc) {
+            tls_cert = argv[++i];
+            tls_key = argv[++i];
+        } else if (argv[i][0] == '-') {
+            fprintf(stderr, "usage: echo_server [ADDR] [--tls CERT_PEM KEY_PEM]\n");
+            return 2;
+        } else {
+            addr = argv[i];
+        }
+    }
     if (wskit_ctx_new(&ctx) != WSKIT_OK || wskit_config_new(&config) != WSKIT_OK) {
         fprintf(stderr, "echo_server: %s\n", wskit_last_error());
+        return 1;
+    }
+    if (tls_cert && wskit_config_set_tls_cert_files(config, tls_cert, tls_key) != WSKIT_OK) {
+        fprintf(stderr, "echo_server: %s\n", wskit_last_error());
+        wskit_config_free(config);
+        wskit_ctx_free(ctx);
         return 1;
     }
     wskit_config_set_max_message_size(config, (uint64_t)64 << 20);
@@ -173,7 +192,8 @@ int main(int argc, char **argv) {
         /* Print the bound address like the Rust example: the host part of addr plus the port. */
         const char *colon = strrchr(addr, ':');
         int host_len = colon ? (int)(colon - addr) : (int)strlen(addr);
-        printf("echo_server listening on ws://%.*s:%u\n", host_len, addr, (unsigned)port);
+        printf("echo_server listening on %s://%.*s:%u\n", tls_cert ? "wss" : "ws", host_len, addr,
+               (unsigned)port);
         fflush(stdout);
     }
 

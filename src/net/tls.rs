@@ -178,6 +178,19 @@ pub(crate) fn describe(err: &rustls::Error, host: Option<&str>) -> String {
                 }
                 CertificateError::Revoked => "revoked".to_string(),
                 CertificateError::BadSignature => "badly signed".to_string(),
+                CertificateError::UnsupportedSignatureAlgorithmForPublicKeyContext { .. }
+                | CertificateError::UnsupportedSignatureAlgorithmContext { .. } => {
+                    "signed with an algorithm or key that does not match its issuer (not signed by a trusted \
+                     authority)"
+                        .to_string()
+                }
+                // webpki reports some reasons only as text (e.g. a CA certificate used as a server's
+                // own certificate: generate a leaf, or add basicConstraints=CA:FALSE).
+                CertificateError::Other(other) if format!("{other:?}").contains("CaUsedAsEndEntity") => {
+                    "a CA certificate (CA:TRUE) used as the server's own certificate; use a leaf \
+                     certificate (basicConstraints CA:FALSE)"
+                        .to_string()
+                }
                 other => format!("{other:?}"),
             };
             format!("server certificate rejected: {why}")

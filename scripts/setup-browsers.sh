@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the real browsers and WebDriver servers used by tests/browsers.rs:
 # Chromium + chromedriver and Firefox ESR from Debian's packages, geckodriver built from crates.io
-# (Debian 12 has no geckodriver package) into .browsers/cargo (or $WSKIT_BROWSERS_DIR/cargo).
+# (Debian 12 has no geckodriver package) into /opt/wskit-browsers/cargo (or $WSKIT_BROWSERS_DIR/cargo), outside the checkout
+# so that every clone on the machine (CI runs in a fresh one) reuses the build.
 # Idempotent; meant for a fresh Debian 12 machine as root (CI); fast when everything is present.
 # The first run takes a few minutes: apt (~1-2 min) and compiling geckodriver (~3-5 min on 2 cores).
 set -euo pipefail
@@ -10,7 +11,7 @@ cd "$(dirname "$0")/.."
 # Pinned: change it here only (tests/browsers.rs does not care which version it finds).
 GECKODRIVER_VERSION=0.37.1
 
-BROWSERS_DIR="${WSKIT_BROWSERS_DIR:-.browsers}"
+BROWSERS_DIR="${WSKIT_BROWSERS_DIR:-/opt/wskit-browsers}"
 mkdir -p "$BROWSERS_DIR"
 BROWSERS_DIR="$(cd "$BROWSERS_DIR" && pwd)"
 CARGO_ROOT="$BROWSERS_DIR/cargo"

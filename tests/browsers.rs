@@ -192,8 +192,8 @@ impl Browser {
 
     /// Fails the test (never skips it) when the browser, its driver or python3 is missing.
     fn check_installed(self) {
-        let browsers_dir =
-            repo().join(std::env::var("WSKIT_BROWSERS_DIR").unwrap_or_else(|_| ".browsers".to_string()));
+        let browsers_dir = repo()
+            .join(std::env::var("WSKIT_BROWSERS_DIR").unwrap_or_else(|_| "/opt/wskit-browsers".to_string()));
         let gecko_local = browsers_dir.join("cargo/bin/geckodriver");
         let needed: Vec<(&str, &str, Vec<PathBuf>)> = match self {
             Browser::Chromium => vec![

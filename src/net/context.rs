@@ -21,6 +21,9 @@ use crate::proto::handshake::{AcceptOptions, WsUrl, url};
 use crate::proto::{CloseInfo, Endpoint, Event, MessageKind, RawEndpointEvent, Role, Sender, State, close};
 
 const WAKER: Token = Token(usize::MAX);
+/// Drained send buffers kept for reuse (at most this many, each at most this large).
+const BUFFER_POOL_SIZE: usize = 64;
+const BUFFER_POOL_MAX_CAPACITY: usize = 1 << 20;
 const LISTENER_BASE: usize = 1 << 40;
 
 /// An event loop: owns one `mio::Poll`, any number of listeners and connections, one shared read
@@ -48,6 +51,8 @@ pub struct Context {
     dirty: Vec<ConnId>,
     /// Events produced outside a handler (or for later in this poll), delivered in order.
     deferred: VecDeque<Deferred>,
+    /// Drained send buffers, reused by the next send of any connection.
+    buffer_pool: Vec<Vec<u8>>,
     /// Connections whose socket may hold data not read because the handler asked to pause.
     unread: Vec<ConnId>,
     /// Readiness taken from `events`, reused between polls.
@@ -77,13 +82,17 @@ struct Listener {
 
 /// One connection. Kept small: the handshake state and client setup are boxed and dropped once open.
 struct Conn {
-    socket: Option<Stream>,
+    socket: Stream,
     endpoint: Endpoint,
     origin: Origin,
     user_data: u64,
     deadline_ms: u64,
-    last_read_ms: u64,
-    subprotocol: Option<Box<str>>,
+    /// When data last arrived, in ms since the context started (wraps after 49 days; only compared
+    /// with wrapping arithmetic over ping intervals).
+    last_read_ms: u32,
+    /// The negotiated subprotocol; boxed twice so connections without one pay 8 bytes.
+    #[allow(clippy::redundant_allocation)]
+    subprotocol: Option<Box<Box<str>>>,
     flags: u8,
 }
 
@@ -151,6 +160,7 @@ impl Context {
             timers: Timers::default(),
             dirty: Vec::new(),
             deferred: VecDeque::new(),
+            buffer_pool: Vec::new(),
             unread: Vec::new(),
             ready: Vec::new(),
             start: Instant::now(),
@@ -308,12 +318,12 @@ impl Context {
             last_error: None,
         };
         let id = self.conns.insert_with(|_| Conn {
-            socket: None,
+            socket: Stream::None,
             endpoint,
             origin: Origin::Client(Box::new(link)),
             user_data: 0,
             deadline_ms: deadline,
-            last_read_ms: now,
+            last_read_ms: now as u32,
             subprotocol: None,
             flags: 0,
         });
@@ -416,7 +426,7 @@ impl Context {
                         continue;
                     }
                     conn.flags |= WRITABLE_REGISTERED;
-                    conn.socket = Some(socket);
+                    conn.socket = socket;
                     return;
                 }
                 Err(err) => link.last_error = Some(format!("{addr}: {err}")),
@@ -537,12 +547,8 @@ impl Context {
 
     /// The negotiated subprotocol, once open.
     pub fn subprotocol(&self, conn: ConnId) -> Result<Option<&str>> {
-        Ok(self
-            .conns
-            .get(conn)
-            .ok_or(Error::NotFound)?
-            .subprotocol
-            .as_deref())
+        let entry = self.conns.get(conn).ok_or(Error::NotFound)?;
+        Ok(entry.subprotocol.as_deref().map(|s| &**s))
     }
 
     /// The peer's address.
@@ -575,6 +581,11 @@ impl Context {
             return Err(Error::InvalidState("the connection is not open yet"));
         };
         let sender = connection.sender();
+        if sender.capacity() == 0 {
+            if let Some(buf) = self.buffer_pool.pop() {
+                sender.give_buffer(buf);
+            }
+        }
         let buffered = sender.buffered_amount();
         if capped && buffered > 0 && buffered.saturating_add(size) > max_buffered {
             entry.flags |= WANTS_WRITABLE;
@@ -823,12 +834,12 @@ impl Context {
             let deadline = self.now_ms + millis(listener.options.connection.handshake_timeout);
             let now = self.now_ms;
             let id = self.conns.insert_with(|_| Conn {
-                socket: None,
+                socket: Stream::None,
                 endpoint,
                 origin: Origin::Accepted(index as u32),
                 user_data: 0,
                 deadline_ms: deadline,
-                last_read_ms: now,
+                last_read_ms: now as u32,
                 subprotocol: None,
                 flags: 0,
             });
@@ -848,7 +859,7 @@ impl Context {
             match Stream::server(stream, tls) {
                 Ok(stream) => {
                     if let Some(conn) = self.conns.get_mut(id) {
-                        conn.socket = Some(stream);
+                        conn.socket = stream;
                     }
                 }
                 Err(_) => {
@@ -883,7 +894,7 @@ impl Context {
                     break;
                 }
                 Ok(n) => {
-                    conn.last_read_ms = self.now_ms;
+                    conn.last_read_ms = self.now_ms as u32;
                     conn.flags &= !AWAITING_PONG;
                     if socket.wants_write() {
                         self.mark_dirty(id);
@@ -1062,7 +1073,7 @@ impl Context {
                         .push_back(Deferred::Error(Some(id), Error::Handshake(err)));
                     return;
                 }
-                conn.subprotocol = subprotocol.as_deref().map(Box::from);
+                conn.subprotocol = subprotocol.as_deref().map(|s| Box::new(Box::from(s)));
                 conn.flags &= !AWAITING_PONG;
                 self.trace_output(id);
                 self.opened(id);
@@ -1103,7 +1114,7 @@ impl Context {
         let Some(conn) = self.conns.get_mut(id) else {
             return;
         };
-        conn.subprotocol = response.subprotocol.clone().map(String::into_boxed_str);
+        conn.subprotocol = response.subprotocol.clone().map(|s| Box::new(s.into_boxed_str()));
         let peer = conn.socket.as_ref().and_then(|s| s.tcp().peer_addr().ok());
         let (path, query) = match &conn.origin {
             Origin::Client(link) => (link.url.path.clone(), link.url.query.clone()),
@@ -1133,7 +1144,7 @@ impl Context {
         if let Some(connection) = conn.endpoint.connection() {
             connection.set_frame_log(tracing);
         }
-        conn.last_read_ms = now;
+        conn.last_read_ms = now as u32;
         conn.deadline_ms = ping.map_or(0, |interval| now + millis(interval));
         if conn.deadline_ms != 0 {
             self.timers.push(conn.deadline_ms, id);
@@ -1352,6 +1363,14 @@ impl Context {
         }
         if pending == 0 {
             if let Some(connection) = conn.endpoint.connection() {
+                // Keep drained send buffers for the next sender instead of freeing and allocating
+                // one per message; idle connections still hold none.
+                if let Some(buf) = connection.sender().take_spare_buffer() {
+                    if self.buffer_pool.len() < BUFFER_POOL_SIZE && buf.capacity() <= BUFFER_POOL_MAX_CAPACITY
+                    {
+                        self.buffer_pool.push(buf);
+                    }
+                }
                 connection.release_memory();
             }
         }
@@ -1439,7 +1458,8 @@ impl Context {
                 );
                 continue;
             }
-            let due = conn.last_read_ms + millis(interval);
+            let silent_for = u64::from((self.now_ms as u32).wrapping_sub(conn.last_read_ms));
+            let due = self.now_ms - silent_for.min(self.now_ms) + millis(interval);
             if due > self.now_ms {
                 conn.deadline_ms = due;
             } else {
@@ -1535,4 +1555,17 @@ fn bind_listener(addr: SocketAddr, options: &ListenOptions) -> io::Result<std::n
     socket.listen(options.backlog)?;
     socket.set_nonblocking(true)?;
     Ok(socket.into())
+}
+
+#[cfg(test)]
+mod tests {
+    /// Idle memory per connection is a headline number (goal: at most 256 bytes of user space per
+    /// idle ws:// connection, measured by `bench/compare.sh`). The slot is most of it.
+    #[test]
+    fn a_connection_slot_stays_small() {
+        let size = std::mem::size_of::<super::Conn>();
+        // Debug builds of mio add a selector id (8 bytes) to every socket.
+        let budget = if cfg!(debug_assertions) { 248 } else { 240 };
+        assert!(size <= budget, "Conn grew to {size} bytes (budget {budget})");
+    }
 }

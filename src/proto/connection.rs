@@ -23,7 +23,7 @@ use super::close;
 use super::config::{Config, Role};
 use super::error::ProtocolError;
 use super::event::{CloseInfo, Event};
-use super::frame::{FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN};
+use super::frame::{FrameHeader, MAX_HEADER_LEN};
 use super::mask::apply_mask;
 use super::opcode::{MessageKind, Opcode};
 use super::sender::{FrameRecord, Sender};
@@ -48,18 +48,37 @@ pub struct Connection {
     role: Role,
     tx: Sender,
     rx: Reader,
-    /// Payload of a control frame that arrived in pieces (at most 125 bytes).
-    control: Vec<u8>,
     /// A message that arrived in several frames or reads.
     assembly: Vec<u8>,
-    /// Unread input left when an [`Incoming`] was dropped before it was drained.
+    /// State that exists only while a frame header or control frame is split between reads, input
+    /// was left unread, or a failure awaits its report: boxed, so an idle connection pays 8 bytes.
+    partial: Option<Box<Partial>>,
+}
+
+#[derive(Debug, Default)]
+struct Partial {
+    header: [u8; MAX_HEADER_LEN],
+    header_len: u8,
+    /// Payload of a control frame that arrived in pieces (at most 125 bytes).
+    control: Vec<u8>,
+    /// Unread input left when an [`Incoming`] was dropped before it was drained, or frame bytes
+    /// that arrived with the handshake.
     stash: Vec<u8>,
+    /// A failure whose `Closed` event has not been reported yet.
+    pending_failure: Option<ProtocolError>,
+}
+
+impl Partial {
+    fn is_empty(&self) -> bool {
+        self.header_len == 0
+            && self.control.is_empty()
+            && self.stash.is_empty()
+            && self.pending_failure.is_none()
+    }
 }
 
 #[derive(Debug, Default)]
 struct Reader {
-    header: [u8; MAX_HEADER_LEN],
-    header_len: u8,
     frame: Option<FrameProgress>,
     /// The data message being received, if one has begun.
     message: Option<MessageKind>,
@@ -69,8 +88,6 @@ struct Reader {
     close_received: bool,
     failed: bool,
     lost: bool,
-    /// A failure whose `Closed` event has not been reported yet.
-    pending_failure: Option<ProtocolError>,
 }
 
 /// The frame whose payload is arriving.
@@ -98,19 +115,33 @@ impl Connection {
                 message_first_piece: true,
                 ..Reader::default()
             },
-            control: Vec::new(),
             assembly: Vec::new(),
-            stash: Vec::new(),
+            partial: None,
+        }
+    }
+
+    fn partial(&mut self) -> &mut Partial {
+        self.partial.get_or_insert_with(Box::default)
+    }
+
+    fn has_stash(&self) -> bool {
+        self.partial.as_ref().is_some_and(|p| !p.stash.is_empty())
+    }
+
+    /// Drops the partial state once nothing is in it.
+    fn tidy_partial(&mut self) {
+        if self.partial.as_ref().is_some_and(|p| p.is_empty()) {
+            self.partial = None;
         }
     }
 
     /// Feeds received bytes. Pull the resulting events from the returned [`Incoming`]; bytes of an
     /// incomplete frame are kept for the next call, so any split of the stream gives the same events.
     pub fn receive<'c>(&'c mut self, input: &'c mut [u8]) -> Incoming<'c> {
-        let buf = if self.stash.is_empty() {
+        let buf = if !self.has_stash() {
             Input::Borrowed(input)
         } else {
-            let mut joined = std::mem::take(&mut self.stash);
+            let mut joined = std::mem::take(&mut self.partial().stash);
             joined.extend_from_slice(input);
             Input::Owned(joined)
         };
@@ -125,7 +156,9 @@ impl Connection {
     /// Keeps bytes that arrived before the connection existed (with the handshake) as if they had
     /// been left unread: the next [`Connection::receive`] reports their events first.
     pub(crate) fn push_unread(&mut self, bytes: &[u8]) {
-        self.stash.extend_from_slice(bytes);
+        if !bytes.is_empty() {
+            self.partial().stash.extend_from_slice(bytes);
+        }
     }
 
     /// Feeds received bytes and hands every resulting event, with the sender, to `handler`.
@@ -209,7 +242,7 @@ impl Connection {
     /// The transport closed or failed. Returns how the connection ended if it had not been reported
     /// yet: code 1006, not clean, unless the connection had already failed (then that failure).
     pub fn connection_lost(&mut self) -> Option<CloseInfo<'static>> {
-        if let Some(err) = self.rx.pending_failure.take() {
+        if let Some(err) = self.partial.as_mut().and_then(|p| p.pending_failure.take()) {
             return Some(failure_info(err));
         }
         if self.state() == State::Closed {
@@ -245,17 +278,23 @@ impl Connection {
         if self.assembly.is_empty() {
             self.assembly = Vec::new();
         }
-        if self.control.is_empty() {
-            self.control = Vec::new();
+        if let Some(partial) = self.partial.as_mut() {
+            if partial.control.is_empty() {
+                partial.control = Vec::new();
+            }
+            if partial.stash.is_empty() {
+                partial.stash = Vec::new();
+            }
         }
-        if self.stash.is_empty() {
-            self.stash = Vec::new();
-        }
+        self.tidy_partial();
     }
 
     /// Heap bytes this connection holds right now (buffer capacities).
     pub fn heap_bytes(&self) -> usize {
-        self.tx.capacity() + self.assembly.capacity() + self.control.capacity() + self.stash.capacity()
+        let partial = self.partial.as_ref().map_or(0, |p| {
+            std::mem::size_of::<Partial>() + p.control.capacity() + p.stash.capacity()
+        });
+        self.tx.capacity() + self.assembly.capacity() + partial
     }
 
     fn input_finished(&self) -> bool {
@@ -269,34 +308,38 @@ impl Connection {
         }
         self.rx.failed = true;
         self.rx.frame = None;
-        self.rx.pending_failure = Some(err);
         self.assembly = Vec::new();
-        self.control = Vec::new();
+        let partial = self.partial();
+        partial.pending_failure = Some(err);
+        partial.control = Vec::new();
+        partial.header_len = 0;
         Raw::Error(err)
     }
 
     /// Reads a frame header, buffering a partial one. Returns the header and how many bytes of
     /// `input` it used.
     fn read_header(&mut self, input: &[u8]) -> Result<Option<(FrameHeader, usize)>, ProtocolError> {
-        let have = usize::from(self.rx.header_len);
+        let have = self.partial.as_ref().map_or(0, |p| usize::from(p.header_len));
         if have == 0 {
             let parsed = FrameHeader::parse(input)?;
             if parsed.is_none() {
                 // A header is at most 14 bytes, so an incomplete one fits.
-                self.rx.header[..input.len()].copy_from_slice(input);
-                self.rx.header_len = input.len() as u8;
+                let partial = self.partial();
+                partial.header[..input.len()].copy_from_slice(input);
+                partial.header_len = input.len() as u8;
             }
             return Ok(parsed);
         }
+        let partial = self.partial();
         let take = (MAX_HEADER_LEN - have).min(input.len());
-        self.rx.header[have..have + take].copy_from_slice(&input[..take]);
-        match FrameHeader::parse(&self.rx.header[..have + take])? {
+        partial.header[have..have + take].copy_from_slice(&input[..take]);
+        match FrameHeader::parse(&partial.header[..have + take])? {
             Some((header, used)) => {
-                self.rx.header_len = 0;
+                partial.header_len = 0;
                 Ok(Some((header, used - have)))
             }
             None => {
-                self.rx.header_len = (have + take) as u8;
+                partial.header_len = (have + take) as u8;
                 Ok(None)
             }
         }
@@ -381,11 +424,7 @@ impl Connection {
                         Payload::Input(range) if range.len() >= 2 => {
                             Payload::Input(range.start + 2..range.end)
                         }
-                        Payload::Inline(bytes, len) if len >= 2 => {
-                            let mut reason = [0; MAX_CONTROL_PAYLOAD];
-                            reason[..usize::from(len) - 2].copy_from_slice(&bytes[2..usize::from(len)]);
-                            Payload::Inline(reason, len - 2)
-                        }
+                        Payload::Owned(bytes) if bytes.len() >= 2 => Payload::Owned(bytes[2..].to_vec()),
                         _ => Payload::Static(""),
                     };
                     Raw::Closed {
@@ -421,13 +460,15 @@ impl Connection {
     /// used (an incomplete frame is kept inside the connection). Give the event back with
     /// [`Connection::recycle`] so its buffer can be reused.
     pub fn read_event(&mut self, input: &mut [u8]) -> ReadStep {
-        if !self.stash.is_empty() {
-            let mut stash = std::mem::take(&mut self.stash);
+        if self.has_stash() {
+            let mut stash = std::mem::take(&mut self.partial().stash);
             let (used, raw) = self.decode(&mut stash);
             // Stash bytes are not the caller's input: detach the payload from them.
             let raw = raw.map(|raw| raw.detached(&stash[..used]));
             stash.drain(..used);
-            self.stash = stash;
+            if !stash.is_empty() {
+                self.partial().stash = stash;
+            }
             if raw.is_some() {
                 return ReadStep {
                     consumed: 0,
@@ -436,6 +477,9 @@ impl Connection {
             }
         }
         let (consumed, raw) = self.decode(input);
+        if self.partial.is_some() {
+            self.tidy_partial();
+        }
         ReadStep {
             consumed,
             event: raw.map(RawEvent),
@@ -454,7 +498,7 @@ impl Connection {
 
     /// The state machine: consumes `buf` until an event is ready or the input is used up.
     fn decode(&mut self, buf: &mut [u8]) -> (usize, Option<Raw>) {
-        if let Some(err) = self.rx.pending_failure.take() {
+        if let Some(err) = self.partial.as_mut().and_then(|p| p.pending_failure.take()) {
             return (0, Some(Raw::Failed(err)));
         }
         let mut pos = 0;
@@ -494,17 +538,16 @@ impl Connection {
 
             if frame.opcode.is_control() {
                 if !complete {
-                    self.control.extend_from_slice(chunk);
+                    self.partial().control.extend_from_slice(chunk);
                     return (pos, None);
                 }
                 self.rx.frame = None;
                 let payload = if whole_frame_here {
                     Payload::Input(range)
                 } else {
-                    self.control.extend_from_slice(chunk);
-                    let payload = Payload::inline(&self.control);
-                    self.control.clear();
-                    payload
+                    let partial = self.partial();
+                    partial.control.extend_from_slice(chunk);
+                    Payload::Owned(std::mem::take(&mut partial.control))
                 };
                 return (pos, Some(self.control_frame(frame.opcode, payload, buf)));
             }
@@ -571,32 +614,23 @@ fn failure_info(err: ProtocolError) -> CloseInfo<'static> {
 enum Payload {
     /// A range of the input passed to `read_event` (zero copy).
     Input(Range<usize>),
-    /// A reassembled message, moved out of the connection.
+    /// A reassembled message moved out of the connection, or a control payload that arrived in
+    /// pieces (rare; a heap copy keeps every event a few words long).
     Owned(Vec<u8>),
-    /// A control payload that arrived in pieces (at most 125 bytes).
-    Inline([u8; MAX_CONTROL_PAYLOAD], u8),
     Static(&'static str),
 }
 
 impl Payload {
-    fn inline(bytes: &[u8]) -> Self {
-        let mut inline = [0; MAX_CONTROL_PAYLOAD];
-        inline[..bytes.len()].copy_from_slice(bytes);
-        Payload::Inline(inline, bytes.len() as u8)
-    }
-
     fn bytes<'a>(&'a self, input: &'a [u8]) -> &'a [u8] {
         match self {
             Payload::Input(range) => &input[range.clone()],
             Payload::Owned(buf) => buf,
-            Payload::Inline(bytes, len) => &bytes[..usize::from(*len)],
             Payload::Static(text) => text.as_bytes(),
         }
     }
 
     fn detached(self, input: &[u8]) -> Self {
         match self {
-            Payload::Input(range) if range.len() <= MAX_CONTROL_PAYLOAD => Payload::inline(&input[range]),
             Payload::Input(range) => Payload::Owned(input[range].to_vec()),
             other => other,
         }
@@ -797,10 +831,13 @@ impl Drop for Incoming<'_> {
         }
         let pos = self.pos;
         match &mut self.buf {
-            Input::Borrowed(buf) if pos < buf.len() => self.conn.stash.extend_from_slice(&buf[pos..]),
+            Input::Borrowed(buf) if pos < buf.len() => {
+                self.conn.partial().stash.extend_from_slice(&buf[pos..])
+            }
             Input::Owned(buf) if pos < buf.len() => {
                 buf.drain(..pos);
-                self.conn.stash.splice(0..0, buf.drain(..));
+                let stash = &mut self.conn.partial().stash;
+                stash.splice(0..0, buf.drain(..));
             }
             _ => {}
         }

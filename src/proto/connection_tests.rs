@@ -719,3 +719,24 @@ fn frame_log_records_both_directions_only_when_enabled() {
     assert!(log[1].sent && log[1].header.opcode == Opcode::Text && log[1].header.payload_len == 2);
     assert!(s.take_frame_log().is_empty());
 }
+
+#[test]
+fn connection_stays_small_and_idle_connections_hold_no_heap() {
+    // Per-connection memory is a headline number: keep the struct small (the event loop adds its
+    // own ~100 bytes) and free every buffer between messages.
+    assert!(
+        std::mem::size_of::<Connection>() <= 184,
+        "{}",
+        std::mem::size_of::<Connection>()
+    );
+    let mut s = server();
+    let bytes = [masked(0x01, b"frag"), masked(0x89, b"p"), masked(0x80, b"mented")].concat();
+    let mut events = Vec::new();
+    for chunk in bytes.chunks(3) {
+        events.extend(feed(&mut s, chunk));
+    }
+    assert_eq!(events, [E::Ping(b"p".to_vec()), E::Text("fragmented".into())]);
+    s.take_output();
+    s.release_memory();
+    assert_eq!(s.heap_bytes(), 0);
+}

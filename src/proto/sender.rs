@@ -209,6 +209,28 @@ impl Sender {
         self.out.len() - self.out_pos
     }
 
+    /// Takes the output buffer's allocation once everything was written (for a pool shared by many
+    /// connections), leaving the sender without one. `None` while bytes are still queued.
+    pub fn take_spare_buffer(&mut self) -> Option<Vec<u8>> {
+        if self.buffered_amount() > 0 || self.out.capacity() == 0 {
+            return None;
+        }
+        self.out_pos = 0;
+        let mut buf = std::mem::take(&mut self.out);
+        buf.clear();
+        Some(buf)
+    }
+
+    /// Gives the sender an empty buffer to encode into, if it has none (see
+    /// [`Sender::take_spare_buffer`]).
+    pub fn give_buffer(&mut self, mut buf: Vec<u8>) {
+        if self.out.capacity() == 0 {
+            buf.clear();
+            self.out = buf;
+            self.out_pos = 0;
+        }
+    }
+
     /// Frees the output buffer if it is empty, so an idle connection holds no heap memory.
     pub fn release_memory(&mut self) {
         if self.buffered_amount() == 0 {

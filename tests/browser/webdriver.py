@@ -14,7 +14,7 @@ removed. The whole run is bounded by --timeout (default 45 s).
 
 Environment: WSKIT_CHROMIUM, WSKIT_CHROMEDRIVER, WSKIT_FIREFOX, WSKIT_GECKODRIVER override the
 binaries (defaults: /usr/bin/chromium, chromedriver on PATH, /usr/bin/firefox-esr,
-<repo>/.browsers/cargo/bin/geckodriver then geckodriver on PATH).
+/opt/wskit-browsers/cargo/bin/geckodriver (or $WSKIT_BROWSERS_DIR) then geckodriver on PATH).
 """
 
 import argparse
@@ -31,7 +31,7 @@ import urllib.error
 import urllib.request
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BROWSERS_DIR = os.path.join(REPO_ROOT, os.environ.get("WSKIT_BROWSERS_DIR", ".browsers"))
+BROWSERS_DIR = os.path.join(REPO_ROOT, os.environ.get("WSKIT_BROWSERS_DIR", "/opt/wskit-browsers"))
 
 CHROMIUM_ARGS = [
     "--headless",

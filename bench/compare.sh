@@ -369,13 +369,16 @@ for sid in order:
         cpu_ns = med(res, "server_cpu_ns_per_msg")
         mw = med(base, "msgs_per_s") if base else None
         mr = med(raw, "msgs_per_s") if raw else None
+        client = med(res, "client_cpu_pct")
+        mark = " (c)" if client is not None and client >= 85 else ""
         out.append(
-            f"| {labels[sid]} | {s} | {fmt(m)} | {fmt(med(res, 'mb_per_s'), 1)} | {fmt(med(res, 'p50_us'), 1)} "
+            f"| {labels[sid]} | {s} | {fmt(m)}{mark} | {fmt(med(res, 'mb_per_s'), 1)} | {fmt(med(res, 'p50_us'), 1)} "
             f"| {fmt(med(res, 'p99_us'), 1)} | {fmt(cpu_ns / 1000 if cpu_ns is not None else None, 2)} | "
             f"| {ratio(m, mw)} | {ratio(m, mr)} |"
         )
 out.append("")
 out.append("Ratios: throughput (msgs/s) over wskit's and over raw TCP's for the load scenarios; RSS per connection over wskit's for the idle one (no ratio to raw TCP there: its few bytes per connection make one meaningless; kernel socket buffers are in no server's RSS).")
+out.append("(c): the load generator used 85% or more of its core: the server may be faster than this figure shows (compare CPU per message there).")
 out.append("Server CPU per message: the server's utime+stime (/proc/PID/stat, all threads) over the measured interval, divided by the messages echoed in it.")
 text = "\n".join(out)
 print(text)

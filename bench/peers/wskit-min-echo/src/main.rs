@@ -1,0 +1,43 @@
+//! wskit echo server with the smallest handler: every text and binary message goes back as it came.
+//!
+//!     cargo run --release -- 127.0.0.1:9207
+//!
+//! Same limits as `examples/echo_server.rs` (64 MiB messages and frames, 128 MiB send queue) but no
+//! per-connection state in the handler, so `bench/compare.sh` can tell the library's memory per
+//! connection from the example's.
+
+use std::time::Duration;
+
+use wskit::net::{ConnId, Context, Handler, ListenOptions, Message};
+
+struct Echo;
+
+impl Handler for Echo {
+    fn on_message(&mut self, ctx: &mut Context, conn: ConnId, message: Message<'_>) {
+        if let Err(err) = ctx.send(conn, message.kind(), message.as_bytes()) {
+            eprintln!("echo to {conn}: {err}");
+        }
+    }
+}
+
+fn main() {
+    let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:9207".into());
+    let mut ctx = Context::new().expect("event loop");
+    let mut options = ListenOptions::default();
+    options.connection.protocol.max_message_size = 64 << 20;
+    options.connection.protocol.max_frame_size = 64 << 20;
+    options.connection.max_buffered = 128 << 20;
+    let listener = ctx.listen(addr.as_str(), options).unwrap_or_else(|err| {
+        eprintln!("wskit-min-echo: cannot listen on {addr}: {err}");
+        std::process::exit(1);
+    });
+    println!(
+        "wskit-min-echo listening on ws://{}",
+        ctx.local_addr(listener).expect("bound")
+    );
+    loop {
+        if let Err(err) = ctx.poll(&mut Echo, Some(Duration::from_secs(1))) {
+            eprintln!("wskit-min-echo: {err}");
+        }
+    }
+}

@@ -37,5 +37,5 @@ if ! "$py" -m pip install --quiet --disable-pip-version-check -e ./bindings/pyth
 fi
 "$py" -c 'import wskit, sys; print(f"test-python: wskit {wskit.library_version} from {wskit.library_path}", file=sys.stderr)'
 
-cd bindings/python
-exec "$py" -m pytest -p no:cacheprovider -q "$@" tests
+# Not exec: the EXIT trap must still remove a bundled copy.
+(cd bindings/python && "$py" -m pytest -p no:cacheprovider -q "$@" tests)

@@ -38,4 +38,4 @@ fi
 "$py" -c 'import wskit, sys; print(f"test-python: wskit {wskit.library_version} from {wskit.library_path}", file=sys.stderr)'
 
 # Not exec: the EXIT trap must still remove a bundled copy.
-(cd bindings/python && "$py" -m pytest -p no:cacheprovider -q "$@" tests)
+(cd bindings/python && "$py" -m pytest -p no:cacheprovider -q "${@:-tests}")

@@ -164,7 +164,10 @@ class Connection:
         self.subprotocol: Optional[str] = None
         #: Any Python object (kept on the Python side; wskit's C user data is not used).
         self.user_data: Any = None
+        #: True while open (after the open event, before the close event).
         self.open = False
+        #: True once the open event came (stays True after the close).
+        self.was_opened = False
         self.closed = False
         self.close_code: Optional[int] = None
         self.close_reason = ""
@@ -706,6 +709,7 @@ class Context:
         conn.subprotocol = _text(subprotocol)
         conn.remote_address = _text(peer) or ""
         conn.open = True
+        conn.was_opened = True
         self._call("open", conn)
 
     def _c_message(self, conn_id: int, is_text: bool, data: Optional[int], length: int) -> None:

@@ -108,10 +108,10 @@ class AsyncClientConnection:
             self._driver = AsyncioDriver(self._ctx)
             async def opened() -> None:
                 assert self._conn is not None
-                while not self._conn.open and not self._conn.closed:
+                while not self._conn.was_opened and not self._conn.closed:
                     await self._wait()
             await asyncio.wait_for(opened(), open_timeout)
-            if not self._conn.open:
+            if not self._conn.was_opened:
                 raise self._conn.error or ConnectionClosed(self._conn.close_code or 1006, self._conn.close_reason)
         except BaseException:
             self._cleanup()

@@ -26,9 +26,9 @@ class ClientConnection:
                 options.setdefault("handshake_timeout", open_timeout)
             self._conn: Connection = self._ctx.connect(url, **options)
             deadline = None if open_timeout is None else time.monotonic() + open_timeout + 1.0
-            while not self._conn.open and not self._conn.closed:
+            while not self._conn.was_opened and not self._conn.closed:
                 self._ctx.poll(self._remaining(deadline, "opening handshake"))
-            if not self._conn.open:
+            if not self._conn.was_opened:
                 raise self._conn.error or ConnectionClosed(self._conn.close_code or 1006, self._conn.close_reason)
         except BaseException:
             self._ctx.close()

@@ -42,4 +42,29 @@ say "the C client (examples/c/client.c) sends three messages"
 say "a game loop in C: polls once per frame at 60 Hz, a worker thread sends through wskit_remote"
 ./target/c/game_loop "$url/" 2
 
+say "the Python binding (bindings/python, ctypes): a chat server and two chat clients"
+chat_log=$(mktemp)
+python3 examples/python/chat.py server 127.0.0.1:0 >"$chat_log" 2>&1 &
+chat=$!
+trap 'kill $server $chat 2>/dev/null || true; rm -f "$log" "$chat_log"' EXIT
+for _ in $(seq 50); do grep -q listening "$chat_log" && break; sleep 0.1; done
+head -1 "$chat_log"
+chat_url=$(grep -o 'ws://[0-9.:]*' "$chat_log")/
+{ sleep 0.3; echo "hi, I am a Python client"; sleep 1; echo "see you"; } |
+  python3 examples/python/chat.py client "$chat_url" alice | sed 's/^/  [alice sees] /' &
+alice=$!
+{ sleep 0.6; echo "hello alice, Python here too"; sleep 0.3; } |
+  python3 examples/python/chat.py client "$chat_url" bob | sed 's/^/  [bob sees]   /'
+if [ -x target/c/client ]; then
+  # The C client (examples/c/client.c, scripts/build-c.sh): its first line is its chat name.
+  target/c/client "$chat_url" c-client "hello from C" | sed 's/^/  [C sees]     /'
+else
+  echo "  (run scripts/build-c.sh to have the C client join too)"
+fi
+wait $alice
+kill $chat 2>/dev/null || true
+wait $chat 2>/dev/null || true
+echo "  server log:"
+sed -n '2,$p' "$chat_log" | sed 's/^/  [server]     /'
+
 say "done"

@@ -1,0 +1,54 @@
+"""wskit: WebSocket (RFC 6455) for Python, over the wskit C library (ctypes, no compiled code).
+
+Server::
+
+    import wskit
+    with wskit.Context() as ctx:
+        @ctx.on_message
+        def echo(conn, data):
+            conn.send(data)
+        port = ctx.listen("127.0.0.1", 9001)
+        ctx.run()
+
+Client::
+
+    with wskit.connect("ws://127.0.0.1:9001/") as ws:
+        ws.send("hello")
+        print(ws.recv(timeout=5))
+
+The library is found through ``$WSKIT_LIBRARY``, a copy bundled in the package, the checkout's
+``target/release``, then the system (see ``wskit._native``).
+"""
+
+from . import aio
+from ._context import AcceptRequest, Connection, Context, Headers, Reject, make_config
+from ._native import EventKind, Status, library_path
+from ._native import version_string as library_version
+from .client import ClientConnection, connect
+from .errors import (
+    ConnectionClosed,
+    Error,
+    HandshakeError,
+    HandshakeRejected,
+    InternalError,
+    InvalidArgument,
+    InvalidState,
+    NetworkError,
+    NotFound,
+    ProtocolError,
+    ReentrantCall,
+    ResourceError,
+    TLSError,
+    WouldBlock,
+    WskitTimeout,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AcceptRequest", "ClientConnection", "Connection", "ConnectionClosed", "Context", "Error", "EventKind",
+    "HandshakeError", "HandshakeRejected", "Headers", "InternalError", "InvalidArgument", "InvalidState",
+    "NetworkError", "NotFound", "ProtocolError", "ReentrantCall", "Reject", "ResourceError", "Status",
+    "TLSError", "WouldBlock", "WskitTimeout", "aio", "connect", "library_path", "library_version",
+    "make_config", "__version__",
+]

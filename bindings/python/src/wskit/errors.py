@@ -1,0 +1,119 @@
+"""Exceptions: one :class:`Error` base carrying the C status, subclasses chosen from one table."""
+
+from __future__ import annotations
+
+import re
+from typing import Dict, Optional, Type
+
+
+class Error(Exception):
+    """A wskit failure: ``code`` (the ``wskit_status`` number), ``name`` (``"WSKIT_ERR_..."``)
+    and ``message`` (``wskit_last_error()`` or the error event's text)."""
+
+    def __init__(self, code: int, name: str, message: str) -> None:
+        super().__init__(code, name, message)
+        self.code = code
+        self.name = name
+        self.message = message
+
+    def __str__(self) -> str:
+        return f"{self.message} ({self.name})"
+
+
+class InvalidArgument(Error, ValueError):
+    """WSKIT_ERR_NULL_ARG / WSKIT_ERR_INVALID_ARG / WSKIT_ERR_INVALID_UTF8 (on send)."""
+
+
+class InvalidState(Error):
+    """WSKIT_ERR_INVALID_STATE: not allowed now (not open yet, already closing, ...)."""
+
+
+class ReentrantCall(InvalidState):
+    """WSKIT_ERR_REENTRANT: poll/shutdown/free called from a handler of the same context."""
+
+
+class NotFound(Error, LookupError):
+    """WSKIT_ERR_NOT_FOUND: the connection or listener is closed (or never existed)."""
+
+
+class ProtocolError(Error):
+    """WSKIT_ERR_PROTOCOL / INVALID_UTF8 / MESSAGE_TOO_BIG: the peer broke RFC 6455."""
+
+
+class HandshakeError(Error):
+    """WSKIT_ERR_HANDSHAKE: the opening handshake failed (malformed, bad accept key, ...)."""
+
+
+class HandshakeRejected(HandshakeError):
+    """WSKIT_ERR_HANDSHAKE_REJECTED: the server answered with an HTTP status other than 101.
+
+    ``status`` is that HTTP status (parsed from the message; None if it could not be found)."""
+
+    def __init__(self, code: int, name: str, message: str) -> None:
+        super().__init__(code, name, message)
+        match = re.search(r"handshake: (\d{3})\b", message) or re.search(r"\b([1-5]\d\d)\b", message)
+        self.status: Optional[int] = int(match.group(1)) if match else None
+
+
+class NetworkError(Error, OSError):
+    """WSKIT_ERR_IO / RESOLVE / CONNECT: a socket operation, name resolution or connect failed."""
+
+
+class WskitTimeout(Error, TimeoutError):
+    """WSKIT_ERR_TIMEOUT, and timeouts of the blocking client (``recv(timeout=...)``)."""
+
+
+class TLSError(NetworkError):
+    """WSKIT_ERR_TLS: certificate/key files or a refused TLS handshake (the message says why)."""
+
+
+class ResourceError(Error):
+    """WSKIT_ERR_NO_MEMORY / TOO_MANY_CONNECTIONS."""
+
+
+class WouldBlock(ResourceError):
+    """WSKIT_ERR_WOULD_BLOCK: the send buffer is full; wait for the writable event and retry."""
+
+
+class InternalError(Error):
+    """WSKIT_ERR_INTERNAL / PANIC: a bug in wskit."""
+
+
+class ConnectionClosed(Error):
+    """The connection is closed: ``code`` and ``reason`` of the close, ``clean`` if the closing
+    handshake completed. ``code`` is the WebSocket close code here, not a status."""
+
+    def __init__(self, close_code: int, reason: str = "", clean: bool = False) -> None:
+        super().__init__(close_code, "CONNECTION_CLOSED", f"connection closed: {close_code} {reason}".rstrip())
+        self.reason = reason
+        self.clean = clean
+
+
+#: wskit_status -> exception class. Codes not listed map to Error.
+STATUS_TO_EXCEPTION: Dict[int, Type[Error]] = {
+    100: InvalidArgument,
+    101: InvalidArgument,
+    102: InvalidState,
+    103: ReentrantCall,
+    104: NotFound,
+    200: ProtocolError,
+    201: ProtocolError,
+    202: ProtocolError,
+    203: HandshakeRejected,
+    204: HandshakeError,
+    300: NetworkError,
+    301: NetworkError,
+    302: NetworkError,
+    303: WskitTimeout,
+    304: TLSError,
+    400: ResourceError,
+    401: WouldBlock,
+    402: ResourceError,
+    900: InternalError,
+    901: InternalError,
+}
+
+
+def error_for(code: int, name: str, message: str) -> Error:
+    """The exception for a status code."""
+    return STATUS_TO_EXCEPTION.get(code, Error)(code, name, message)

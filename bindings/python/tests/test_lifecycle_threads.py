@@ -1,0 +1,159 @@
+"""Lifetimes (create/destroy cycles under gc stress, no fd leak, handles after close) and
+sending from several Python threads through the C remote."""
+
+from __future__ import annotations
+
+import gc
+import threading
+from typing import Any, Dict, List
+
+import pytest
+
+import wskit
+from conftest import ServerThread, fd_count
+
+
+def one_cycle(explicit_close: bool) -> None:
+    opened: List[Any] = []
+    ctx = wskit.Context(on_open=lambda conn: opened.append(conn))
+    ctx.on_message(lambda conn, data: conn.send(data))
+    port = ctx.listen("127.0.0.1", 0)
+    client = ctx.connect(f"ws://127.0.0.1:{port}/", user_data={"n": 1})
+    while len(opened) < 2:
+        ctx.poll(1)
+    client.send("x")
+    if explicit_close:
+        with ctx:
+            pass
+    else:
+        del ctx  # left to refcounting / the cycle collector: weakref.finalize frees it
+    del opened, client
+
+
+def test_create_destroy_cycles_under_gc() -> None:
+    gc.collect()
+    before = fd_count()
+    old = gc.get_threshold()
+    gc.set_threshold(1, 1, 1)  # collect all the time
+    try:
+        for i in range(1000):
+            one_cycle(explicit_close=i % 2 == 0)
+            if i % 100 == 0:
+                gc.collect()
+    finally:
+        gc.set_threshold(*old)
+    gc.collect()
+    assert fd_count() == before
+
+
+def test_handles_after_close_raise_cleanly() -> None:
+    ctx = wskit.Context()
+    port = ctx.listen("127.0.0.1", 0)
+    conn = ctx.connect(f"ws://127.0.0.1:{port}/")
+    ctx.close()
+    ctx.close()  # idempotent
+    assert ctx.closed and conn.closed
+    for call in (lambda: ctx.poll(0), lambda: conn.send("x"), lambda: ctx.fileno(), lambda: conn.send_threadsafe("x")):
+        with pytest.raises(wskit.InvalidState):
+            call()
+    conn.close()  # no-op on a closed connection
+    assert conn.buffered_amount == 0
+    ctx.stop()  # harmless
+
+
+def test_close_and_poll_refused_inside_handler() -> None:
+    seen: List[Any] = []
+    with wskit.Context() as ctx:
+        @ctx.on_open
+        def opened(conn: wskit.Connection) -> None:
+            for call in (ctx.close, lambda: ctx.poll(0), lambda: ctx.shutdown(1)):
+                try:
+                    call()
+                except wskit.ReentrantCall as exc:
+                    seen.append(exc.code)
+        port = ctx.listen("127.0.0.1", 0)
+        ctx.connect(f"ws://127.0.0.1:{port}/")
+        while len(seen) < 6:
+            ctx.poll(1)
+        assert seen == [103] * 6
+
+
+def test_stale_connection_is_not_found() -> None:
+    with wskit.Context() as ctx:
+        closed: List[Any] = []
+        ctx.on_close(lambda conn, code, reason, clean: closed.append((code, reason, clean)))
+        ctx.on_open(lambda conn: conn.close(4000, "done") if conn.is_client else None)
+        port = ctx.listen("127.0.0.1", 0)
+        conn = ctx.connect(f"ws://127.0.0.1:{port}/")
+        while len(closed) < 2:
+            ctx.poll(1)
+        # the server sees the client's reason; the client sees the server's reply (code echoed)
+        assert sorted(closed) == [(4000, "", True), (4000, "done", True)]
+        with pytest.raises(wskit.NotFound):
+            conn.send("late")
+
+
+def test_send_from_four_threads_in_order() -> None:
+    per_thread = 500
+    received: Dict[int, List[int]] = {t: [] for t in range(4)}
+    done = threading.Event()
+
+    def setup(ctx: wskit.Context) -> None:
+        @ctx.on_open
+        def opened(conn: wskit.Connection) -> None:
+            def sender(t: int) -> None:
+                for i in range(per_thread):
+                    conn.send_threadsafe(f"{t}:{i}" if i % 2 else f"{t}:{i}".encode())
+            threads = [threading.Thread(target=sender, args=(t,)) for t in range(4)]
+            for th in threads:
+                th.start()
+            # joined from another thread: the loop must keep polling meanwhile
+            threading.Thread(target=lambda: [th.join() for th in threads]).start()
+
+    server = ServerThread(setup)
+    try:
+        with wskit.connect(server.url()) as ws:
+            total = 0
+            while total < 4 * per_thread:
+                msg = ws.recv(timeout=10)
+                text = msg.decode() if isinstance(msg, bytes) else msg
+                t, i = map(int, text.split(":"))
+                assert isinstance(msg, str) == bool(i % 2)
+                received[t].append(i)
+                total += 1
+        done.set()
+    finally:
+        server.stop()
+    for t in range(4):
+        assert received[t] == list(range(per_thread)), t
+
+
+def test_stop_from_another_thread() -> None:
+    with wskit.Context() as ctx:
+        ctx.listen("127.0.0.1", 0)
+        timer = threading.Timer(0.2, ctx.stop)
+        timer.start()
+        ctx.run()  # returns once stop() woke it
+        timer.join()
+
+
+def test_writable_after_would_block() -> None:
+    events: List[str] = []
+    with wskit.Context() as ctx:
+        @ctx.on_open
+        def opened(conn: wskit.Connection) -> None:
+            if not conn.is_client:
+                return
+            try:
+                for _ in range(100):
+                    conn.send(b"x" * 65536)
+            except wskit.WouldBlock:
+                events.append("would_block")
+        ctx.on_writable(lambda conn: events.append("writable"))
+        port = ctx.listen("127.0.0.1", 0)
+        ctx.connect(f"ws://127.0.0.1:{port}/", max_buffered=256 << 10)
+        for _ in range(200):
+            ctx.poll(0.05)
+            if "writable" in events:
+                break
+        assert events == ["would_block", "writable"]

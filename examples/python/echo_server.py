@@ -1,0 +1,96 @@
+#!/usr/bin/env python3
+"""Echo server in Python (wskit binding): sends every text and binary message back as it came.
+Same CLI and behaviour as examples/echo_server.rs and examples/c/echo_server.c.
+
+    python3 examples/python/echo_server.py 127.0.0.1:9001 [--tls CERT_PEM KEY_PEM]
+
+Prints one line when listening and runs until killed (SIGINT/SIGTERM: graceful shutdown).
+Limits are raised to what conformance suites send (64 MiB messages); the library defaults stay
+safe. Text commands for tests: `cmd:close <code> <reason>` closes, `cmd:headers` answers with the
+request headers (names lowercased) and `_subprotocol` as JSON, `cmd:ping <payload>` sends a ping.
+Accepts the first subprotocol the client offers.
+
+Run from a checkout without installing: PYTHONPATH=bindings/python/src (the library is found in
+target/release; see bindings/python/src/wskit/_native.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+from typing import Any, Union
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bindings", "python", "src"))
+import wskit  # noqa: E402
+
+
+def usage() -> None:
+    sys.stderr.write("usage: echo_server.py [ADDR] [--tls CERT_PEM KEY_PEM]   (default ADDR 127.0.0.1:9001)\n")
+    sys.exit(2)
+
+
+def main() -> int:
+    addr, tls = "127.0.0.1:9001", None
+    args = sys.argv[1:]
+    while args:
+        arg = args.pop(0)
+        if arg == "--tls":
+            if len(args) < 2:
+                usage()
+            tls = (args.pop(0), args.pop(0))
+        elif arg.startswith("-"):
+            usage()
+        else:
+            addr = arg
+
+    ctx = wskit.Context()
+
+    @ctx.on_accept
+    def accept(req: wskit.AcceptRequest) -> Union[str, bool]:
+        return req.subprotocols[0] if req.subprotocols else True
+
+    @ctx.on_message
+    def message(conn: wskit.Connection, data: Union[str, bytes]) -> None:
+        if isinstance(data, str) and data.startswith("cmd:"):
+            command, _, rest = data[4:].partition(" ")
+            if command == "close":
+                code, _, reason = rest.partition(" ")
+                conn.close(int(code) if code.isdigit() else 1000, reason)
+                return
+            if command == "headers":
+                fields: Any = {}
+                for name, value in conn.headers.raw:
+                    fields[name.lower()] = value
+                fields["_subprotocol"] = conn.subprotocol
+                conn.send(json.dumps(fields))
+                return
+            if command == "ping":
+                conn.ping(rest.encode())
+                return
+        try:
+            conn.send(data)
+        except wskit.Error as err:
+            sys.stderr.write(f"echo to {conn.id}: {err}\n")
+
+    try:
+        port = ctx.listen(addr, None, tls=tls, max_message_size=64 << 20, max_frame_size=64 << 20,
+                          max_buffered=128 << 20)
+    except wskit.Error as err:
+        sys.stderr.write(f"echo_server: cannot listen on {addr}: {err}\n")
+        return 1
+    host = addr.rsplit(":", 1)[0]
+    print(f"echo_server listening on {'wss' if tls else 'ws'}://{host}:{port}", flush=True)
+
+    signal.signal(signal.SIGTERM, lambda *_: ctx.stop())
+    signal.signal(signal.SIGINT, lambda *_: ctx.stop())
+    ctx.run()
+    ctx.shutdown(2)
+    left = ctx.connection_count
+    ctx.close()
+    return 0 if left == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

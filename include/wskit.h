@@ -812,14 +812,16 @@ wskit_status wskit_ctx_local_port(const wskit_ctx *ctx, uint32_t listener, uint1
 wskit_status wskit_ctx_close_listener(wskit_ctx *ctx, uint32_t listener);
 
 /**
- * Opens a client connection to a `ws://host[:port][/path][?query]` URL. Returns at once: name
+ * Opens a client connection to a `ws://` or `wss://host[:port][/path][?query]` URL (wss://
+ * verifies the server against the system trust store unless the config sets a CA or skips
+ * verification; a refused certificate is an error event with `WSKIT_ERR_TLS`). Returns at once: name
  * resolution runs on a helper thread, connect and handshake are non-blocking. The open event,
  * or an error event then a close event (1006), follows. `config` may be NULL (defaults); it is
  * copied. On `WSKIT_OK`, `*out_conn` receives the connection id (never 0). Loop thread only;
  * may be called from a callback.
  *
  * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` (ctx, url, out_conn), `WSKIT_ERR_INVALID_UTF8`,
- * `WSKIT_ERR_INVALID_ARG` (bad URL, `wss://`, a reserved header in the config) or
+ * `WSKIT_ERR_INVALID_ARG` (bad URL, a reserved header in the config) or
  * `WSKIT_ERR_IO`.
  */
 wskit_status wskit_ctx_connect(wskit_ctx *ctx,

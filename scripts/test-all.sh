@@ -34,6 +34,7 @@ step header-check bash scripts/header-check.sh
 step clippy cargo clippy --all-targets --locked -- -D warnings
 step cargo-test cargo test --locked --all-targets
 step doc-test cargo test --locked --doc
+step python bash scripts/test-python.sh
 # Conformance: Autobahn TestSuite cases 1-10 in both roles (compression, 12-13, comes later).
 step autobahn-server bash scripts/autobahn-server.sh
 step autobahn-client bash scripts/autobahn-client.sh

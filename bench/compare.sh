@@ -139,8 +139,9 @@ if [ "$SETUP" = 1 ]; then
   fi
   if [ -f examples/c/echo_server.c ] && [ -f target/release/libwskit.so ]; then
     log "cc examples/c/echo_server.c (wskit C API)"
+    # Static: no run-time lookup of libwskit.so.0 (target/release holds only the unversioned name).
     cc -O2 -I include -o "$BUILD_DIR/wskit_c_echo" examples/c/echo_server.c \
-      -L target/release -lwskit -Wl,-rpath,"$ROOT/target/release" >&2 \
+      target/release/libwskit.a -lpthread -ldl -lm >&2 \
       || { log "the C echo server did not build; it will be skipped"; rm -f "$BUILD_DIR/wskit_c_echo"; }
   fi
 fi

@@ -186,6 +186,37 @@ else
   fail "openssl could not make a test certificate"
 fi
 
+# 8. Installed like a user would: bindings/c/install.sh into a scratch prefix, then pkg-config and
+# CMake's find_package(wskit) each build the C echo server against it, and it runs.
+need cmake cmake
+prefix=$(cd target/c && pwd)/prefix
+rm -rf "$prefix"
+installed_echo() { # installed_echo BINARY: it starts, listens, and the C client gets an echo
+  "$1" 127.0.0.1:0 >target/c/logs/installed.log 2>&1 &
+  local pid=$! got url
+  for _ in $(seq 100); do grep -q listening target/c/logs/installed.log && break; sleep 0.05; done
+  url=$(grep -o 'ws://[^ ]*' target/c/logs/installed.log | head -1)/
+  got=$(timeout 30 target/c/client "$url" installed) || { kill $pid; return 1; }
+  kill $pid; wait $pid 2>/dev/null
+  [ "$got" = installed ]
+}
+if check "install.sh into a scratch prefix" env WSKIT_NO_BUILD=1 bash bindings/c/install.sh "$prefix"; then
+  pc_build() {
+    # shellcheck disable=SC2046
+    gcc -std=c99 -Wall -Wextra -Werror -pedantic -o target/c/pc_echo examples/c/echo_server.c \
+      $(PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config --cflags --libs wskit) -Wl,-rpath,"$prefix/lib"
+  }
+  check "pkg-config --cflags --libs wskit builds the C echo server" pc_build
+  check "pkg-config build runs against the installed library" installed_echo target/c/pc_echo
+  cmake_build() {
+    rm -rf target/c/cmake-build
+    cmake -S bindings/c -B target/c/cmake-build -DCMAKE_PREFIX_PATH="$prefix" >target/c/logs/cmake.log 2>&1 &&
+      cmake --build target/c/cmake-build >>target/c/logs/cmake.log 2>&1
+  }
+  check "find_package(wskit) builds the C echo server (CMake)" cmake_build
+  check "CMake build runs against the installed library" installed_echo target/c/cmake-build/echo_server
+fi
+
 if [ ${#failures[@]} -gt 0 ]; then
   printf 'failed: %s\n' "${failures[@]}"
 fi

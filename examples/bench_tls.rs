@@ -75,30 +75,44 @@ fn main() {
             other => panic!("unknown option {other}"),
         }
     }
-    let mut options = ConnectOptions { tls, ..ConnectOptions::default() };
+    let mut options = ConnectOptions {
+        tls,
+        ..ConnectOptions::default()
+    };
     options.connection.max_buffered = 64 << 20;
     let mut ctx = Context::new().expect("context");
     let count = if idle > 0 { idle } else { connections };
-    let mut load =
-        Load { payload: vec![0x5a; size], depth: if idle > 0 { 0 } else { depth }, opened: 0, echoed: 0, bytes: 0, errors: 0, measuring: false };
+    let mut load = Load {
+        payload: vec![0x5a; size],
+        depth: if idle > 0 { 0 } else { depth },
+        opened: 0,
+        echoed: 0,
+        bytes: 0,
+        errors: 0,
+        measuring: false,
+    };
     let before = if pid > 0 { rss(pid) } else { 0 };
     for _ in 0..count {
         ctx.connect(&url, options.clone()).expect("connect");
     }
     let deadline = Instant::now() + Duration::from_secs(60);
     while load.opened < count && Instant::now() < deadline {
-        ctx.poll(&mut load, Some(Duration::from_millis(10))).expect("poll");
+        ctx.poll(&mut load, Some(Duration::from_millis(10)))
+            .expect("poll");
     }
     assert_eq!(load.opened, count, "not every connection opened");
     let scheme = url.split(':').next().unwrap_or("ws");
     if idle > 0 {
         let settle = Instant::now() + Duration::from_secs(2);
         while Instant::now() < settle {
-            ctx.poll(&mut load, Some(Duration::from_millis(50))).expect("poll");
+            ctx.poll(&mut load, Some(Duration::from_millis(50)))
+                .expect("poll");
         }
         let per_conn = (rss(pid).saturating_sub(before)) as f64 / idle as f64;
         println!("{scheme} idle: {idle} connections, server RSS +{per_conn:.0} bytes per connection");
-        println!("{{\"mode\":\"idle\",\"scheme\":\"{scheme}\",\"connections\":{idle},\"bytes_per_conn\":{per_conn:.0}}}");
+        println!(
+            "{{\"mode\":\"idle\",\"scheme\":\"{scheme}\",\"connections\":{idle},\"bytes_per_conn\":{per_conn:.0}}}"
+        );
         return;
     }
     let warm = Instant::now() + Duration::from_secs(1);

@@ -200,7 +200,7 @@ installed_echo() { # installed_echo BINARY: it starts, listens, and the C client
   kill $pid; wait $pid 2>/dev/null
   [ "$got" = installed ]
 }
-if check "install.sh into a scratch prefix" env WSKIT_NO_BUILD=1 bash bindings/c/install.sh "$prefix"; then
+if check "install.sh into a scratch prefix" env WSKIT_NO_BUILD=1 WSKIT_LIB_DIR="$lib_dir" bash bindings/c/install.sh "$prefix"; then
   pc_build() {
     # shellcheck disable=SC2046
     gcc -std=c99 -Wall -Wextra -Werror -pedantic -o target/c/pc_echo examples/c/echo_server.c \

@@ -4,20 +4,22 @@
 #   PREFIX/include/wskit.h, wskit.hpp
 #   PREFIX/lib/pkgconfig/wskit.pc          (pkg-config --cflags --libs wskit)
 #   PREFIX/lib/cmake/wskit/wskitConfig*.cmake   (find_package(wskit))
-# Builds the release library first unless WSKIT_NO_BUILD=1 (then target/release must hold it).
+# Builds the release library first unless WSKIT_NO_BUILD=1 (then target/release, or WSKIT_LIB_DIR,
+# must hold it).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 prefix=${1:-/usr/local}
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 major=${version%%.*}
+lib_dir=${WSKIT_LIB_DIR:-target/release}
 if [ "${WSKIT_NO_BUILD:-0}" != 1 ]; then
   cargo build --release --locked
 fi
 install -d "$prefix/lib" "$prefix/include" "$prefix/lib/pkgconfig" "$prefix/lib/cmake/wskit"
-install -m 755 target/release/libwskit.so "$prefix/lib/libwskit.so.$version"
+install -m 755 "$lib_dir/libwskit.so" "$prefix/lib/libwskit.so.$version"
 ln -sf "libwskit.so.$version" "$prefix/lib/libwskit.so.$major"
 ln -sf "libwskit.so.$major" "$prefix/lib/libwskit.so"
-install -m 644 target/release/libwskit.a "$prefix/lib/libwskit.a"
+install -m 644 "$lib_dir/libwskit.a" "$prefix/lib/libwskit.a"
 install -m 644 include/wskit.h bindings/c/wskit.hpp "$prefix/include/"
 subst() { sed -e "s|@PREFIX@|$prefix|g" -e "s|@VERSION@|$version|g" -e "s|@MAJOR@|$major|g" "$1"; }
 subst bindings/c/wskit.pc.in >"$prefix/lib/pkgconfig/wskit.pc"

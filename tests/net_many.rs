@@ -150,3 +150,34 @@ fn thousand_clients_echo_in_order_and_close_cleanly() {
     assert_eq!(s.connection_count(), 0);
     assert_eq!(c.connection_count(), 0);
 }
+
+/// Idle connections must not keep their expired handshake deadlines: once stale timer entries are
+/// most of the heap they are dropped (16 bytes each, 10k idle connections = 160 KB otherwise).
+#[test]
+fn stale_handshake_timers_are_dropped_once_connections_open() {
+    const IDLE: usize = 600;
+    ensure_fd_limit(2 * IDLE as u64 + 200);
+    let mut s = Context::new().unwrap();
+    let mut sh = Recorder::new();
+    let (_, addr) = listen(&mut s, &mut sh, ListenOptions::default());
+    let mut c = Context::new().unwrap();
+    let mut ch = wskit::net::NoHandler;
+    for _ in 0..IDLE {
+        c.connect(&url(addr, "/"), ConnectOptions::default()).unwrap();
+    }
+    common::pump2(
+        &mut s,
+        &mut sh,
+        &mut c,
+        &mut ch,
+        Duration::from_secs(20),
+        "all open",
+        |_, sh, _, _| sh.opens(wskit::proto::Role::Server).len() == IDLE,
+    );
+    assert_eq!(s.connection_count(), IDLE);
+    assert!(
+        s.timer_entries() < IDLE,
+        "{} timer entries kept for {IDLE} open connections",
+        s.timer_entries()
+    );
+}

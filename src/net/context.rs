@@ -51,6 +51,8 @@ pub struct Context {
     dirty: Vec<ConnId>,
     /// Events produced outside a handler (or for later in this poll), delivered in order.
     deferred: VecDeque<Deferred>,
+    /// Timer entries known to be stale since the last clean-up (see `opened`).
+    stale_timers: usize,
     /// Drained send buffers, reused by the next send of any connection.
     buffer_pool: Vec<Vec<u8>>,
     /// Connections whose socket may hold data not read because the handler asked to pause.
@@ -160,6 +162,7 @@ impl Context {
             timers: Timers::default(),
             dirty: Vec::new(),
             deferred: VecDeque::new(),
+            stale_timers: 0,
             buffer_pool: Vec::new(),
             unread: Vec::new(),
             ready: Vec::new(),
@@ -232,6 +235,12 @@ impl Context {
         let deadline = self.timers.next_deadline()?;
         let now = self.start.elapsed().as_millis() as u64;
         Some(Duration::from_millis(deadline.saturating_sub(now)))
+    }
+
+    /// Timer entries held, live and not yet cleaned up (for memory diagnostics: stale handshake
+    /// deadlines are dropped once they are most of the heap).
+    pub fn timer_entries(&self) -> usize {
+        self.timers.len()
     }
 
     /// Number of connections (in any state).
@@ -1148,6 +1157,15 @@ impl Context {
         conn.deadline_ms = ping.map_or(0, |interval| now + millis(interval));
         if conn.deadline_ms != 0 {
             self.timers.push(conn.deadline_ms, id);
+        }
+        // The handshake deadline just went stale. Once stale entries are most of the heap, drop
+        // them, so 10k idle connections do not keep 10k dead timers (16 B each) until they fire.
+        self.stale_timers += 1;
+        if self.stale_timers > 256 && self.stale_timers * 2 > self.timers.len() {
+            let conns = &self.conns;
+            self.timers
+                .retain(|deadline, conn| conns.get(conn).is_some_and(|c| c.deadline_ms == deadline));
+            self.stale_timers = 0;
         }
     }
 

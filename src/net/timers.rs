@@ -37,7 +37,14 @@ impl Timers {
         }
     }
 
-    #[cfg(test)]
+    /// Keeps only the entries `live` accepts, and gives back the memory of the rest.
+    pub(crate) fn retain(&mut self, mut live: impl FnMut(u64, ConnId) -> bool) {
+        let mut entries = std::mem::take(&mut self.heap).into_vec();
+        entries.retain(|Reverse((deadline, conn))| live(*deadline, ConnId::from_u64(*conn)));
+        entries.shrink_to_fit();
+        self.heap = BinaryHeap::from(entries);
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.heap.len()
     }
@@ -59,5 +66,17 @@ mod tests {
         assert_eq!(timers.pop_due(25), Some((20, ConnId::from_u64(2))));
         assert_eq!(timers.pop_due(25), None);
         assert_eq!(timers.len(), 1);
+    }
+
+    #[test]
+    fn retain_drops_stale_entries_and_keeps_order() {
+        let mut timers = Timers::default();
+        for id in 1..=100u64 {
+            timers.push(id * 10, ConnId::from_u64(id));
+        }
+        timers.retain(|_, conn| conn.as_u64() % 2 == 0);
+        assert_eq!(timers.len(), 50);
+        assert_eq!(timers.pop_due(1000), Some((20, ConnId::from_u64(2))));
+        assert_eq!(timers.pop_due(1000), Some((40, ConnId::from_u64(4))));
     }
 }

@@ -12,9 +12,10 @@ use crate::proto::MessageKind;
 use super::ctx::wskit_ctx;
 use super::status::{fail_with, wskit_status};
 
-/// `&str` of text bytes, or `WSKIT_ERR_INVALID_UTF8`.
+/// `&str` of text bytes, or `WSKIT_ERR_INVALID_UTF8` (checked once here; the send does not check
+/// again).
 pub(crate) fn utf8(data: &[u8]) -> Result<&str, wskit_status> {
-    std::str::from_utf8(data)
+    crate::proto::utf8::validate(data)
         .map_err(|_| fail_with(wskit_status::WSKIT_ERR_INVALID_UTF8, "text is not valid UTF-8"))
 }
 

@@ -294,6 +294,11 @@ impl Stream {
         }
     }
 
+    /// True for plain TCP (no TLS layer buffering records in between).
+    pub(crate) fn is_plain(&self) -> bool {
+        matches!(self, Stream::Plain(_))
+    }
+
     /// Reads plaintext. `Ok(0)` is the end of the stream.
     pub(crate) fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match self {

@@ -13,9 +13,11 @@
 //!    drops first, call [`Connection::connection_lost`].
 //!
 //! # Memory
-//! Per connection: a 14-byte header buffer, five bytes of UTF-8 state, and three vectors that are
-//! empty unless in use: the partial control frame, the reassembly buffer of a message that arrived
-//! in pieces (bounded by `max_message_size`), and unsent output.
+//! An idle connection is 64 bytes and holds no heap memory. Between reads it keeps only what a read
+//! left unfinished, in one box that exists while needed: a split frame header, the progress through
+//! a frame or fragmented message, its reassembly buffer (bounded by `max_message_size`), a control
+//! frame that arrived in pieces. Unsent output lives in a second box (see [`OutputBuffer`]) that
+//! event loops pool between connections.
 
 use std::ops::Range;
 
@@ -26,6 +28,8 @@ use super::event::{CloseInfo, Event};
 use super::frame::{FrameHeader, MAX_HEADER_LEN};
 use super::mask::apply_mask;
 use super::opcode::{MessageKind, Opcode};
+#[cfg(doc)]
+use super::sender::OutputBuffer;
 use super::sender::{FrameRecord, Sender};
 
 use super::utf8::Utf8Validator;
@@ -42,23 +46,34 @@ pub enum State {
 }
 
 /// A sans-I/O WebSocket connection: bytes in, events out, bytes to send out.
+// Field order is the compiler's; the settings are stored flat (not as a `Config`) so the flags pack
+// together: an idle connection is one of these, so every word counts.
 #[derive(Debug)]
 pub struct Connection {
-    config: Config,
-    role: Role,
+    max_frame_size: u64,
+    max_message_size: u64,
     tx: Sender,
-    rx: Reader,
-    /// A message that arrived in several frames or reads.
-    assembly: Vec<u8>,
-    /// State that exists only while a frame header or control frame is split between reads, input
-    /// was left unread, or a failure awaits its report: boxed, so an idle connection pays 8 bytes.
+    /// Everything that exists only between reads: a split frame header or control frame, the
+    /// progress through a frame or fragmented message that did not end in the last read, its
+    /// reassembly buffer, unread input, a failure awaiting its report. Boxed, so an idle connection
+    /// pays 8 bytes.
     partial: Option<Box<Partial>>,
+    role: Role,
+    streaming: bool,
+    auto_pong: bool,
+    allowed_rsv: u8,
+    close_received: bool,
+    failed: bool,
+    lost: bool,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Partial {
+    read: ReadState,
     header: [u8; MAX_HEADER_LEN],
     header_len: u8,
+    /// A message that arrived in several frames or reads.
+    assembly: Vec<u8>,
     /// Payload of a control frame that arrived in pieces (at most 125 bytes).
     control: Vec<u8>,
     /// Unread input left when an [`Incoming`] was dropped before it was drained, or frame bytes
@@ -68,26 +83,59 @@ struct Partial {
     pending_failure: Option<ProtocolError>,
 }
 
+impl Default for Partial {
+    fn default() -> Self {
+        Self {
+            read: ReadState::IDLE,
+            header: [0; MAX_HEADER_LEN],
+            header_len: 0,
+            assembly: Vec::new(),
+            control: Vec::new(),
+            stash: Vec::new(),
+            pending_failure: None,
+        }
+    }
+}
+
 impl Partial {
+    /// Nothing in it worth a box. A reassembly buffer kept for reuse counts (its capacity), until
+    /// [`Connection::release_memory`] frees it.
     fn is_empty(&self) -> bool {
-        self.header_len == 0
+        self.read.is_idle()
+            && self.header_len == 0
+            && self.assembly.capacity() == 0
             && self.control.is_empty()
             && self.stash.is_empty()
             && self.pending_failure.is_none()
     }
 }
 
-#[derive(Debug, Default)]
-struct Reader {
+/// Where the incoming stream stands: the frame whose payload is arriving and the data message it
+/// belongs to. Decoding works on a copy on the stack; it is stored (in [`Partial`]) only when a read
+/// ends inside a frame or a fragmented message, so whole messages in one read touch no heap.
+#[derive(Debug, Clone, Copy)]
+struct ReadState {
     frame: Option<FrameProgress>,
     /// The data message being received, if one has begun.
     message: Option<MessageKind>,
     message_len: u64,
     message_first_piece: bool,
     utf8: Utf8Validator,
-    close_received: bool,
-    failed: bool,
-    lost: bool,
+}
+
+impl ReadState {
+    const IDLE: Self = Self {
+        frame: None,
+        message: None,
+        message_len: 0,
+        message_first_piece: true,
+        utf8: Utf8Validator::new(),
+    };
+
+    /// Between messages: nothing here needs keeping.
+    fn is_idle(&self) -> bool {
+        self.frame.is_none() && self.message.is_none()
+    }
 }
 
 /// The frame whose payload is arriving.
@@ -108,15 +156,17 @@ impl Connection {
             Role::Server => None,
         };
         Self {
-            config,
-            role,
+            max_frame_size: config.max_frame_size,
+            max_message_size: config.max_message_size,
             tx: Sender::new(mask_source),
-            rx: Reader {
-                message_first_piece: true,
-                ..Reader::default()
-            },
-            assembly: Vec::new(),
             partial: None,
+            role,
+            streaming: config.streaming,
+            auto_pong: config.auto_pong,
+            allowed_rsv: config.allowed_rsv,
+            close_received: false,
+            failed: false,
+            lost: false,
         }
     }
 
@@ -206,7 +256,7 @@ impl Connection {
 
     /// Where the closing handshake stands.
     pub fn state(&self) -> State {
-        if self.rx.close_received || self.rx.failed || self.rx.lost {
+        if self.input_finished() {
             State::Closed
         } else if self.tx.close_sent() {
             State::Closing
@@ -220,9 +270,17 @@ impl Connection {
         self.role
     }
 
-    /// The limits this connection enforces.
-    pub fn config(&self) -> &Config {
-        &self.config
+    /// The limits and behaviour this connection has (a server's `mask_source` is the default: it
+    /// never masks).
+    pub fn config(&self) -> Config {
+        Config {
+            max_frame_size: self.max_frame_size,
+            max_message_size: self.max_message_size,
+            streaming: self.streaming,
+            auto_pong: self.auto_pong,
+            allowed_rsv: self.allowed_rsv,
+            mask_source: self.tx.mask_source().unwrap_or(Config::default().mask_source),
+        }
     }
 
     /// Changes the limits and behaviour, e.g. the RSV bits an extension negotiated in the handshake.
@@ -230,7 +288,11 @@ impl Connection {
         if self.role == Role::Client {
             self.tx.set_mask_source(config.mask_source);
         }
-        self.config = config;
+        self.max_frame_size = config.max_frame_size;
+        self.max_message_size = config.max_message_size;
+        self.streaming = config.streaming;
+        self.auto_pong = config.auto_pong;
+        self.allowed_rsv = config.allowed_rsv;
     }
 
     /// True once the connection is closed and its output written: the transport can be closed.
@@ -248,7 +310,7 @@ impl Connection {
         if self.state() == State::Closed {
             return None;
         }
-        self.rx.lost = true;
+        self.lost = true;
         Some(CloseInfo {
             code: close::ABNORMAL_CLOSURE,
             reason: "",
@@ -275,10 +337,10 @@ impl Connection {
     /// Frees every buffer that holds nothing, so an idle connection uses no heap memory.
     pub fn release_memory(&mut self) {
         self.tx.release_memory();
-        if self.assembly.is_empty() {
-            self.assembly = Vec::new();
-        }
         if let Some(partial) = self.partial.as_mut() {
+            if partial.assembly.is_empty() {
+                partial.assembly = Vec::new();
+            }
             if partial.control.is_empty() {
                 partial.control = Vec::new();
             }
@@ -289,16 +351,22 @@ impl Connection {
         self.tidy_partial();
     }
 
-    /// Heap bytes this connection holds right now (buffer capacities).
+    /// Heap bytes this connection holds right now (buffer capacities and the partial state).
     pub fn heap_bytes(&self) -> usize {
         let partial = self.partial.as_ref().map_or(0, |p| {
-            std::mem::size_of::<Partial>() + p.control.capacity() + p.stash.capacity()
+            std::mem::size_of::<Partial>() + p.assembly.capacity() + p.control.capacity() + p.stash.capacity()
         });
-        self.tx.capacity() + self.assembly.capacity() + partial
+        self.tx.heap_bytes() + partial
+    }
+
+    /// Capacity of the reassembly buffer (for tests of its growth).
+    #[cfg(test)]
+    pub(crate) fn assembly_capacity(&self) -> usize {
+        self.partial.as_ref().map_or(0, |p| p.assembly.capacity())
     }
 
     fn input_finished(&self) -> bool {
-        self.rx.close_received || self.rx.failed || self.rx.lost
+        self.close_received || self.failed || self.lost
     }
 
     /// Fails the connection (RFC 6455 7.1.7): queue a close frame with the error's code, stop reading.
@@ -306,10 +374,10 @@ impl Connection {
         if !self.tx.close_sent() {
             self.tx.write_close(Some(err.close_code()), err.close_reason());
         }
-        self.rx.failed = true;
-        self.rx.frame = None;
-        self.assembly = Vec::new();
+        self.failed = true;
         let partial = self.partial();
+        partial.read = ReadState::IDLE;
+        partial.assembly = Vec::new();
         partial.pending_failure = Some(err);
         partial.control = Vec::new();
         partial.header_len = 0;
@@ -318,6 +386,7 @@ impl Connection {
 
     /// Reads a frame header, buffering a partial one. Returns the header and how many bytes of
     /// `input` it used.
+    #[inline]
     fn read_header(&mut self, input: &[u8]) -> Result<Option<(FrameHeader, usize)>, ProtocolError> {
         let have = self.partial.as_ref().map_or(0, |p| usize::from(p.header_len));
         if have == 0 {
@@ -346,11 +415,12 @@ impl Connection {
     }
 
     /// Applies the rules that depend on the connection to a new frame, and starts receiving it.
-    fn start_frame(&mut self, header: FrameHeader) -> Result<(), ProtocolError> {
+    #[inline]
+    fn start_frame(&mut self, st: &mut ReadState, header: FrameHeader) -> Result<(), ProtocolError> {
         if let Some(log) = self.tx.frame_log.as_mut() {
             log.push(FrameRecord { sent: false, header });
         }
-        if header.rsv & !self.config.allowed_rsv != 0 {
+        if header.rsv & !self.allowed_rsv != 0 {
             return Err(ProtocolError::ReservedBits(header.rsv));
         }
         match (self.role, header.mask.is_some()) {
@@ -359,37 +429,37 @@ impl Connection {
             _ => {}
         }
         if !header.opcode.is_control() {
-            if header.payload_len > self.config.max_frame_size {
+            if header.payload_len > self.max_frame_size {
                 return Err(ProtocolError::FrameTooLarge {
                     size: header.payload_len,
-                    limit: self.config.max_frame_size,
+                    limit: self.max_frame_size,
                 });
             }
-            let so_far = match (header.opcode, self.rx.message) {
+            let so_far = match (header.opcode, st.message) {
                 (Opcode::Continuation, None) => return Err(ProtocolError::UnexpectedContinuation),
-                (Opcode::Continuation, Some(_)) => self.rx.message_len,
+                (Opcode::Continuation, Some(_)) => st.message_len,
                 (_, Some(_)) => return Err(ProtocolError::ExpectedContinuation),
                 (_, None) => 0,
             };
             let size = so_far.saturating_add(header.payload_len);
-            if size > self.config.max_message_size {
+            if size > self.max_message_size {
                 return Err(ProtocolError::MessageTooLarge {
                     size,
-                    limit: self.config.max_message_size,
+                    limit: self.max_message_size,
                 });
             }
             if header.opcode != Opcode::Continuation {
-                self.rx.message = Some(if header.opcode == Opcode::Text {
+                st.message = Some(if header.opcode == Opcode::Text {
                     MessageKind::Text
                 } else {
                     MessageKind::Binary
                 });
-                self.rx.message_first_piece = true;
-                self.rx.utf8 = Utf8Validator::new();
+                st.message_first_piece = true;
+                st.utf8 = Utf8Validator::new();
             }
-            self.rx.message_len = size;
+            st.message_len = size;
         }
-        self.rx.frame = Some(FrameProgress {
+        st.frame = Some(FrameProgress {
             opcode: header.opcode,
             fin: header.fin,
             mask: header.mask,
@@ -404,7 +474,7 @@ impl Connection {
         let bytes = payload.bytes(input);
         match opcode {
             Opcode::Ping => {
-                if self.config.auto_pong {
+                if self.auto_pong {
                     self.tx.write_pong_reply(bytes);
                 }
                 Raw::Ping(payload)
@@ -418,8 +488,7 @@ impl Connection {
                     if !initiated_locally {
                         self.tx.write_close(code, "");
                     }
-                    self.rx.close_received = true;
-                    self.rx.frame = None;
+                    self.close_received = true;
                     let reason = match payload {
                         Payload::Input(range) if range.len() >= 2 => {
                             Payload::Input(range.start + 2..range.end)
@@ -440,15 +509,24 @@ impl Connection {
 
     /// Appends to the reassembly buffer, growing it at most to `max_message_size`.
     fn append_to_message(&mut self, data: &[u8]) {
-        let needed = self.assembly.len() + data.len();
-        if needed > self.assembly.capacity() {
-            let limit = usize::try_from(self.config.max_message_size).unwrap_or(usize::MAX);
+        let limit = usize::try_from(self.max_message_size).unwrap_or(usize::MAX);
+        let assembly = &mut self.partial().assembly;
+        let needed = assembly.len() + data.len();
+        if needed > assembly.capacity() {
             let target = needed
-                .max(self.assembly.capacity().saturating_mul(2).min(limit))
+                .max(assembly.capacity().saturating_mul(2).min(limit))
                 .max(256.min(limit));
-            self.assembly.reserve_exact(target - self.assembly.len());
+            assembly.reserve_exact(target - assembly.len());
         }
-        self.assembly.extend_from_slice(data);
+        assembly.extend_from_slice(data);
+    }
+
+    /// Takes the reassembled message out of the connection.
+    fn take_message(&mut self) -> Vec<u8> {
+        self.partial
+            .as_mut()
+            .map(|p| std::mem::take(&mut p.assembly))
+            .unwrap_or_default()
     }
 
     /// Decodes bytes until one event is ready, without keeping any borrow: the building block for
@@ -459,6 +537,7 @@ impl Connection {
     /// [`RawEvent::event`] passing the same `input`. When no event is returned, all of `input` was
     /// used (an incomplete frame is kept inside the connection). Give the event back with
     /// [`Connection::recycle`] so its buffer can be reused.
+    #[inline]
     pub fn read_event(&mut self, input: &mut [u8]) -> ReadStep {
         if self.has_stash() {
             let mut stash = std::mem::take(&mut self.partial().stash);
@@ -477,7 +556,8 @@ impl Connection {
             }
         }
         let (consumed, raw) = self.decode(input);
-        if self.partial.is_some() {
+        // A reassembled message's buffer usually comes back through `recycle`: keep its box.
+        if self.partial.is_some() && !matches!(raw, Some(Raw::Message(_, Payload::Owned(_)))) {
             self.tidy_partial();
         }
         ReadStep {
@@ -487,33 +567,149 @@ impl Connection {
     }
 
     /// Returns an event's buffer (a reassembled message) for reuse by the next message.
+    #[inline]
     pub fn recycle(&mut self, event: RawEvent) {
         if let Raw::Message(_, Payload::Owned(mut buf)) = event.0 {
-            if self.assembly.capacity() == 0 && buf.capacity() <= 64 * 1024 {
-                buf.clear();
-                self.assembly = buf;
+            if buf.capacity() <= 64 * 1024 && !self.input_finished() {
+                let partial = self.partial();
+                if partial.assembly.capacity() == 0 {
+                    buf.clear();
+                    partial.assembly = buf;
+                }
             }
         }
     }
 
-    /// The state machine: consumes `buf` until an event is ready or the input is used up.
+    /// The state machine: consumes `buf` until an event is ready or the input is used up. Works on
+    /// a copy of the read state, stored back only if it is not idle.
+    #[inline]
     fn decode(&mut self, buf: &mut [u8]) -> (usize, Option<Raw>) {
-        if let Some(err) = self.partial.as_mut().and_then(|p| p.pending_failure.take()) {
-            return (0, Some(Raw::Failed(err)));
+        let mut st = match self.partial.as_mut() {
+            None => {
+                if let Some((used, kind, range)) = self.take_whole_message(buf) {
+                    let raw = if self.streaming {
+                        Raw::Fragment {
+                            kind,
+                            payload: Payload::Input(range),
+                            first: true,
+                            last: true,
+                        }
+                    } else {
+                        Raw::Message(kind, Payload::Input(range))
+                    };
+                    return (used, Some(raw));
+                }
+                ReadState::IDLE
+            }
+            Some(partial) => {
+                if let Some(err) = partial.pending_failure.take() {
+                    return (0, Some(Raw::Failed(err)));
+                }
+                partial.read
+            }
+        };
+        let result = self.decode_frames(&mut st, buf);
+        if self.input_finished() {
+            st = ReadState::IDLE;
         }
+        match self.partial.as_mut() {
+            Some(partial) => partial.read = st,
+            None if !st.is_idle() => self.partial().read = st,
+            None => {}
+        }
+        result
+    }
+
+    /// The common case in one pass: nothing carried over from earlier reads, and `buf` starts with
+    /// a whole unfragmented text or binary message within the limits, masked as the role requires,
+    /// and (for text) valid UTF-8. Returns the bytes used, the kind and where the (unmasked) payload
+    /// is. Anything else, including every error, is left to [`Connection::decode_frames`], which
+    /// applies every rule: `None` means nothing was consumed or changed.
+    #[inline(always)]
+    fn take_whole_message(&mut self, buf: &mut [u8]) -> Option<(usize, MessageKind, Range<usize>)> {
+        let [b0, b1, ..] = *buf else { return None };
+        // FIN, no RSV bits, text or binary.
+        let kind = match b0 {
+            0x81 => MessageKind::Text,
+            0x82 => MessageKind::Binary,
+            _ => return None,
+        };
+        let masked = b1 & 0x80 != 0;
+        if masked != (self.role == Role::Server)
+            || self.partial.is_some()
+            || self.input_finished()
+            || self.tx.frame_log.is_some()
+        {
+            return None;
+        }
+        let (len, mut pos) = match b1 & 0x7F {
+            126 => (usize::from(u16::from_be_bytes([*buf.get(2)?, *buf.get(3)?])), 4),
+            127 => return None,
+            short => (usize::from(short), 2),
+        };
+        let mask = if masked {
+            let key = buf.get(pos..pos + 4)?;
+            let key = [key[0], key[1], key[2], key[3]];
+            pos += 4;
+            Some(key)
+        } else {
+            None
+        };
+        let end = pos.checked_add(len).filter(|&end| end <= buf.len())?;
+        if len as u64 > self.max_frame_size || len as u64 > self.max_message_size {
+            return None;
+        }
+        let payload = &mut buf[pos..end];
+        if let Some(key) = mask {
+            apply_mask(payload, key, 0);
+        }
+        if kind == MessageKind::Text && super::utf8::validate(payload).is_err() {
+            // Put the bytes back as they came (masking is its own inverse): the general path
+            // reports the failure at the first bad byte.
+            if let Some(key) = mask {
+                apply_mask(payload, key, 0);
+            }
+            return None;
+        }
+        Some((end, kind, pos..end))
+    }
+
+    /// A fast path for event loops: when nothing is pending from earlier input and `input` starts
+    /// with a whole unfragmented message that breaks no rule, decodes it (unmasking in place) and
+    /// returns the bytes used and the message, borrowed from `input`. Otherwise (a control frame,
+    /// a fragment, a partial frame, streaming mode, any error) it consumes and changes nothing:
+    /// call [`Connection::read_event`], which handles everything. Either way the events are the
+    /// same as [`Connection::read_event`] alone would give.
+    #[inline]
+    pub fn read_message<'i>(&mut self, input: &'i mut [u8]) -> Option<(usize, Event<'i>)> {
+        if self.streaming {
+            return None;
+        }
+        let (used, kind, range) = self.take_whole_message(input)?;
+        let payload = &input[range];
+        let event = match kind {
+            // SAFETY: `take_whole_message` validated exactly these bytes as UTF-8, and `input` is
+            // borrowed from then until the event is dropped, so they cannot change.
+            MessageKind::Text => Event::Text(unsafe { std::str::from_utf8_unchecked(payload) }),
+            MessageKind::Binary => Event::Binary(payload),
+        };
+        Some((used, event))
+    }
+
+    fn decode_frames(&mut self, st: &mut ReadState, buf: &mut [u8]) -> (usize, Option<Raw>) {
         let mut pos = 0;
         loop {
             if self.input_finished() {
                 return (buf.len(), None);
             }
-            if self.rx.frame.is_none() {
+            if st.frame.is_none() {
                 if pos == buf.len() {
                     return (pos, None);
                 }
                 match self.read_header(&buf[pos..]) {
                     Ok(Some((header, used))) => {
                         pos += used;
-                        if let Err(err) = self.start_frame(header) {
+                        if let Err(err) = self.start_frame(st, header) {
                             return (pos, Some(self.fail(err)));
                         }
                     }
@@ -521,7 +717,7 @@ impl Connection {
                     Err(err) => return (buf.len(), Some(self.fail(err))),
                 }
             }
-            let Some(frame) = self.rx.frame.as_mut() else {
+            let Some(frame) = st.frame.as_mut() else {
                 continue;
             };
             let avail = (frame.len - frame.received).min((buf.len() - pos) as u64) as usize;
@@ -541,7 +737,7 @@ impl Connection {
                     self.partial().control.extend_from_slice(chunk);
                     return (pos, None);
                 }
-                self.rx.frame = None;
+                st.frame = None;
                 let payload = if whole_frame_here {
                     Payload::Input(range)
                 } else {
@@ -552,24 +748,24 @@ impl Connection {
                 return (pos, Some(self.control_frame(frame.opcode, payload, buf)));
             }
 
-            let kind = self.rx.message.expect("a data frame always belongs to a message");
+            let kind = st.message.expect("a data frame always belongs to a message");
             let last = complete && frame.fin;
             if kind == MessageKind::Text
-                && (self.rx.utf8.feed(chunk).is_err() || (last && self.rx.utf8.finish().is_err()))
+                && (st.utf8.feed(chunk).is_err() || (last && st.utf8.finish().is_err()))
             {
                 return (pos, Some(self.fail(ProtocolError::InvalidUtf8)));
             }
             if complete {
-                self.rx.frame = None;
+                st.frame = None;
             }
             if last {
-                self.rx.message = None;
+                st.message = None;
             }
-            if self.config.streaming {
+            if self.streaming {
                 if avail == 0 && !complete {
                     return (pos, None);
                 }
-                let first = std::mem::replace(&mut self.rx.message_first_piece, last);
+                let first = std::mem::replace(&mut st.message_first_piece, last);
                 return (
                     pos,
                     Some(Raw::Fragment {
@@ -580,18 +776,12 @@ impl Connection {
                     }),
                 );
             }
-            if last && whole_frame_here && self.rx.message_len == frame.len {
+            if last && whole_frame_here && st.message_len == frame.len {
                 return (pos, Some(Raw::Message(kind, Payload::Input(range))));
             }
             self.append_to_message(chunk);
             if last {
-                return (
-                    pos,
-                    Some(Raw::Message(
-                        kind,
-                        Payload::Owned(std::mem::take(&mut self.assembly)),
-                    )),
-                );
+                return (pos, Some(Raw::Message(kind, Payload::Owned(self.take_message()))));
             }
             if !complete {
                 return (pos, None);
@@ -695,6 +885,21 @@ impl Raw {
 #[derive(Debug)]
 pub struct RawEvent(Raw);
 
+impl RawEvent {
+    /// A message or a piece of one: decoding it queued no output (control frames, closes and
+    /// failures may have: a pong, a close reply).
+    #[inline]
+    pub fn is_data(&self) -> bool {
+        matches!(self.0, Raw::Message(..) | Raw::Fragment { .. })
+    }
+
+    /// The event owns a buffer that [`Connection::recycle`] would keep for the next message.
+    #[inline]
+    pub fn has_buffer(&self) -> bool {
+        matches!(self.0, Raw::Message(_, Payload::Owned(_)))
+    }
+}
+
 /// The result of [`Connection::read_event`].
 #[derive(Debug)]
 pub struct ReadStep {
@@ -724,6 +929,7 @@ impl RawEvent {
     /// # Safety
     /// `input` must be the slice passed to the [`Connection::read_event`] call that returned this
     /// event, with the bytes of the event's range unchanged since: they were validated as UTF-8.
+    #[inline]
     pub unsafe fn event_unchecked<'a>(&'a self, input: &'a [u8]) -> Event<'a> {
         match &self.0 {
             Raw::Message(MessageKind::Text, payload) => {

@@ -136,15 +136,22 @@ impl Endpoint {
     /// Decodes bytes until one event is ready, borrowing nothing afterwards (for event loops; see
     /// [`Connection::read_event`]). Handshake bytes are copied in until the handshake completes;
     /// frame bytes that came with it are kept and reported by the following calls.
+    #[inline]
     pub fn read_event(&mut self, input: &mut [u8]) -> EndpointStep {
+        if let State::Open(conn) = &mut self.state {
+            let step = conn.read_event(input);
+            return EndpointStep {
+                consumed: step.consumed,
+                event: step.event.map(RawEndpointEvent::Message),
+            };
+        }
+        self.read_handshake_event(input)
+    }
+
+    /// [`Endpoint::read_event`] before the connection opened.
+    fn read_handshake_event(&mut self, input: &mut [u8]) -> EndpointStep {
         let handshake = match &mut self.state {
-            State::Open(conn) => {
-                let step = conn.read_event(input);
-                return EndpointStep {
-                    consumed: step.consumed,
-                    event: step.event.map(RawEndpointEvent::Message),
-                };
-            }
+            State::Open(_) => unreachable!("handled by read_event"),
             State::Failed(_) => {
                 return EndpointStep {
                     consumed: input.len(),

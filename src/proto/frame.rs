@@ -140,12 +140,52 @@ pub fn encode_frame(out: &mut Vec<u8>, fin: bool, opcode: Opcode, payload: &[u8]
     };
     let mut buf = [0u8; MAX_HEADER_LEN];
     let header_len = header.encode(&mut buf);
-    out.reserve(header_len + payload.len());
-    out.extend_from_slice(&buf[..header_len]);
     let start = out.len();
-    out.extend_from_slice(payload);
+    let frame_len = header_len + payload.len();
+    out.reserve(frame_len);
+    let spare = &mut out.spare_capacity_mut()[..frame_len];
+    // Two fixed-size copies through `MaybeUninit` slices: no zero-fill, no per-byte capacity checks,
+    // and no call into `memcpy` for the few header bytes.
+    for (dst, src) in spare.iter_mut().zip(&buf[..header_len]) {
+        dst.write(*src);
+    }
+    write_bytes(&mut spare[header_len..], payload);
+    // SAFETY: `reserve` made room for `frame_len` more bytes and the two copies above initialised
+    // exactly those bytes (header, then payload).
+    unsafe { out.set_len(start + frame_len) };
     if let Some(mask) = mask {
-        apply_mask(&mut out[start..], mask, 0);
+        apply_mask(&mut out[start + header_len..], mask, 0);
+    }
+}
+
+/// The longest payload that fits the two-byte header.
+pub const SHORT_PAYLOAD: usize = 125;
+
+/// [`encode_frame`] for an unmasked frame of at most [`SHORT_PAYLOAD`] bytes (a server's small
+/// message): the header is two bytes, so there is nothing to choose.
+#[inline]
+pub fn encode_short_unmasked_frame(out: &mut Vec<u8>, fin: bool, opcode: Opcode, payload: &[u8]) {
+    assert!(payload.len() <= SHORT_PAYLOAD);
+    let start = out.len();
+    let frame_len = 2 + payload.len();
+    out.reserve(frame_len);
+    let spare = &mut out.spare_capacity_mut()[..frame_len];
+    spare[0].write((u8::from(fin) << 7) | opcode as u8);
+    spare[1].write(payload.len() as u8);
+    write_bytes(&mut spare[2..], payload);
+    // SAFETY: `reserve` made room for `frame_len` more bytes, all initialised just above.
+    unsafe { out.set_len(start + frame_len) };
+}
+
+/// Copies `src` into the uninitialised `dst` (same length). (`write_copy_of_slice` does this
+/// safely from Rust 1.93; the crate supports 1.85.)
+#[inline]
+fn write_bytes(dst: &mut [std::mem::MaybeUninit<u8>], src: &[u8]) {
+    assert_eq!(dst.len(), src.len());
+    // SAFETY: `MaybeUninit<u8>` has the layout of `u8`; `dst` and `src` are distinct borrows of
+    // equal length (checked above), so the copy stays in bounds and cannot overlap.
+    unsafe {
+        std::ptr::copy_nonoverlapping(src.as_ptr(), dst.as_mut_ptr().cast::<u8>(), src.len());
     }
 }
 

@@ -1,25 +1,52 @@
 //! Payload masking (RFC 6455 section 5.3): XOR with a 4-byte key, cycling.
 //!
 //! The hot path works on 8-byte words: the key is rotated to the caller's position in the mask cycle
-//! once, widened to a `u64`, and applied to aligned words; only the unaligned head and tail go byte by
-//! byte. That is several times faster than a byte loop and lets the compiler vectorise the middle.
+//! once, widened to a `u64`, and applied to unaligned words; only the last few bytes go byte by
+//! byte. That is several times faster than a byte loop and lets the compiler vectorise the bulk.
 
 /// XORs `buf` with `mask`, where `buf[0]` sits at position `offset` of the payload (so a payload
 /// unmasked in several pieces continues the cycle correctly). Returns nothing; masking is its own
 /// inverse, so the same call masks and unmasks.
-#[inline]
+#[inline(always)]
 pub fn apply_mask(buf: &mut [u8], mask: [u8; 4], offset: usize) {
-    let mut key = rotate(mask, offset);
-    // SAFETY: every bit pattern is a valid u64, so reinterpreting the aligned middle of a byte slice
-    // as u64 words is sound; `align_to_mut` guarantees the alignment and bounds.
-    let (head, words, tail) = unsafe { buf.align_to_mut::<u64>() };
-    apply_mask_bytes(head, key, 0);
-    key = rotate(key, head.len());
-    let wide = u64::from_ne_bytes([key[0], key[1], key[2], key[3], key[0], key[1], key[2], key[3]]);
-    for word in words.iter_mut() {
-        *word ^= wide;
+    let wide = widen(mask, offset);
+    // Unaligned 8-byte words: no alignment prologue, so a 16-byte frame is two XORs; 32-byte
+    // blocks let the compiler use vector registers for the bulk.
+    let mut blocks = buf.chunks_exact_mut(32);
+    for block in &mut blocks {
+        for word in block.chunks_exact_mut(8) {
+            xor_word(word, wide);
+        }
     }
-    apply_mask_bytes(tail, key, 0);
+    let mut words = blocks.into_remainder().chunks_exact_mut(8);
+    for word in &mut words {
+        xor_word(word, wide);
+    }
+    let key = wide.to_ne_bytes();
+    for (byte, k) in words.into_remainder().iter_mut().zip(key) {
+        *byte ^= k;
+    }
+}
+
+/// The key as a word whose first byte in memory is key byte `offset % 4`: two copies of the
+/// rotated key.
+#[inline(always)]
+fn widen(mask: [u8; 4], offset: usize) -> u64 {
+    let shift = 8 * (offset & 3) as u32;
+    let key = u32::from_ne_bytes(mask);
+    // Rotating the word moves the byte at `offset` to the lowest address.
+    let rotated = if cfg!(target_endian = "little") {
+        key.rotate_right(shift)
+    } else {
+        key.rotate_left(shift)
+    };
+    u64::from(rotated) | (u64::from(rotated) << 32)
+}
+
+#[inline(always)]
+fn xor_word(word: &mut [u8], wide: u64) {
+    let value = u64::from_ne_bytes(word.try_into().expect("8 bytes")) ^ wide;
+    word.copy_from_slice(&value.to_ne_bytes());
 }
 
 /// The obvious byte-by-byte masking, kept as the reference the fast path is tested against.
@@ -28,13 +55,6 @@ pub fn apply_mask_bytes(buf: &mut [u8], mask: [u8; 4], offset: usize) {
     for (i, byte) in buf.iter_mut().enumerate() {
         *byte ^= mask[(i + offset) & 3];
     }
-}
-
-#[inline]
-fn rotate(mask: [u8; 4], by: usize) -> [u8; 4] {
-    let mut rotated = mask;
-    rotated.rotate_left(by & 3);
-    rotated
 }
 
 /// A masking key from the operating system's CSPRNG. Keys are drawn 64 at a time into a

@@ -30,4 +30,4 @@ pub use endpoint::{Endpoint, EndpointEvent, EndpointIncoming, EndpointStep, RawE
 pub use error::{ProtocolError, SendError};
 pub use event::{CloseInfo, Event, OwnedEvent};
 pub use opcode::{MessageKind, Opcode};
-pub use sender::{FrameRecord, Sender};
+pub use sender::{FrameRecord, OutputBuffer, Sender};

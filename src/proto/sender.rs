@@ -2,7 +2,9 @@
 
 use super::close;
 use super::error::SendError;
-use super::frame::{FrameHeader, MAX_CONTROL_PAYLOAD, encode_frame};
+use super::frame::{
+    FrameHeader, MAX_CONTROL_PAYLOAD, SHORT_PAYLOAD, encode_frame, encode_short_unmasked_frame,
+};
 use super::opcode::{MessageKind, Opcode};
 use super::utf8::{self, Utf8Validator};
 
@@ -16,8 +18,9 @@ use super::utf8::{self, Utf8Validator};
 #[derive(Debug)]
 pub struct Sender {
     mask_source: Option<fn() -> [u8; 4]>,
-    out: Vec<u8>,
-    out_pos: usize,
+    /// Encoded frames not yet taken by the transport; `None` (one word) while there are none and
+    /// no buffer was handed over.
+    out: Option<Box<OutputBuffer>>,
     fragment: Option<MessageKind>,
     fragment_utf8: Utf8Validator,
     close_sent: bool,
@@ -25,6 +28,41 @@ pub struct Sender {
     // Boxed: 8 bytes per connection while tracing is off, instead of an empty Vec's 24.
     #[allow(clippy::box_collection)]
     pub(crate) frame_log: Option<Box<Vec<FrameRecord>>>,
+}
+
+/// An output buffer with its write position: what a [`Sender`] encodes into. Event loops keep
+/// drained ones in a pool shared by their connections ([`Sender::take_spare_buffer`],
+/// [`Sender::give_buffer`]), so sending allocates nothing once warm and idle connections hold none.
+#[derive(Debug, Default)]
+pub struct OutputBuffer {
+    bytes: Vec<u8>,
+    /// Bytes at the front already written.
+    written: usize,
+}
+
+impl OutputBuffer {
+    /// Heap bytes this buffer holds.
+    pub fn capacity(&self) -> usize {
+        self.bytes.capacity()
+    }
+
+    fn pending(&self) -> &[u8] {
+        &self.bytes[self.written..]
+    }
+
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.written = 0;
+    }
+
+    /// Drops the written part once it is most of the buffer, instead of growing the buffer.
+    #[inline]
+    fn compact(&mut self) {
+        if self.written > 0 && self.written >= self.bytes.len() / 2 {
+            self.bytes.drain(..self.written);
+            self.written = 0;
+        }
+    }
 }
 
 /// A frame header as it crossed the wire (see [`crate::proto::Connection::set_frame_log`]).
@@ -41,8 +79,7 @@ impl Sender {
     pub(crate) fn new(mask_source: Option<fn() -> [u8; 4]>) -> Self {
         Self {
             mask_source,
-            out: Vec::new(),
-            out_pos: 0,
+            out: None,
             fragment: None,
             fragment_utf8: Utf8Validator::new(),
             close_sent: false,
@@ -54,14 +91,32 @@ impl Sender {
         self.mask_source = Some(source);
     }
 
-    /// Heap bytes held by the output buffer.
-    pub fn capacity(&self) -> usize {
-        self.out.capacity()
+    /// Where a client's masking keys come from (`None`: a server, which does not mask).
+    pub(crate) fn mask_source(&self) -> Option<fn() -> [u8; 4]> {
+        self.mask_source
     }
 
-    /// Queues a whole text message.
+    /// Heap bytes held (the output buffer and its box).
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.out
+            .as_ref()
+            .map_or(0, |out| std::mem::size_of::<OutputBuffer>() + out.capacity())
+    }
+
+    /// Heap bytes held by the output buffer.
+    pub fn capacity(&self) -> usize {
+        self.out.as_ref().map_or(0, |out| out.capacity())
+    }
+
+    /// Queues a whole text message (a `&str` is UTF-8 already: it is not checked again).
+    #[inline]
     pub fn send_text(&mut self, text: &str) -> Result<(), SendError> {
-        self.send_message(MessageKind::Text, text.as_bytes())
+        self.check_can_send_data()?;
+        if self.fragment.is_some() {
+            return Err(SendError::MessageInProgress);
+        }
+        self.write_frame(true, Opcode::Text, text.as_bytes());
+        Ok(())
     }
 
     /// Queues a whole binary message.
@@ -71,6 +126,7 @@ impl Sender {
 
     /// Queues a whole message of either kind; text bytes are checked to be UTF-8
     /// ([`SendError::InvalidUtf8`]).
+    #[inline]
     pub fn send_message(&mut self, kind: MessageKind, data: &[u8]) -> Result<(), SendError> {
         self.check_can_send_data()?;
         if self.fragment.is_some() {
@@ -182,61 +238,68 @@ impl Sender {
     /// Bytes waiting to be written, oldest first.
     #[inline]
     pub fn output(&self) -> &[u8] {
-        &self.out[self.out_pos..]
+        self.out.as_ref().map_or(&[], |out| out.pending())
     }
 
     /// Marks the first `n` bytes of [`Sender::output`] as written.
     #[inline]
     pub fn consume_output(&mut self, n: usize) {
-        self.out_pos = (self.out_pos + n).min(self.out.len());
-        if self.out_pos == self.out.len() {
-            self.out.clear();
-            self.out_pos = 0;
+        if let Some(out) = self.out.as_mut() {
+            out.written = (out.written + n).min(out.bytes.len());
+            if out.written == out.bytes.len() {
+                out.clear();
+            }
         }
     }
 
     /// Takes all bytes waiting to be written.
     pub fn take_output(&mut self) -> Vec<u8> {
-        let mut out = std::mem::take(&mut self.out);
-        out.drain(..self.out_pos);
-        self.out_pos = 0;
-        out
+        match self.out.take() {
+            Some(mut out) => {
+                out.bytes.drain(..out.written);
+                out.bytes
+            }
+            None => Vec::new(),
+        }
     }
 
     /// How many bytes are waiting to be written (the browser API's `bufferedAmount`).
     #[inline]
     pub fn buffered_amount(&self) -> usize {
-        self.out.len() - self.out_pos
+        self.out.as_ref().map_or(0, |out| out.bytes.len() - out.written)
     }
 
-    /// Takes the output buffer's allocation once everything was written (for a pool shared by many
+    /// Takes the output buffer once everything was written (for a pool shared by many
     /// connections), leaving the sender without one. `None` while bytes are still queued.
-    pub fn take_spare_buffer(&mut self) -> Option<Vec<u8>> {
-        if self.buffered_amount() > 0 || self.out.capacity() == 0 {
+    pub fn take_spare_buffer(&mut self) -> Option<Box<OutputBuffer>> {
+        if self.buffered_amount() > 0 {
             return None;
         }
-        self.out_pos = 0;
-        let mut buf = std::mem::take(&mut self.out);
-        buf.clear();
-        Some(buf)
+        let mut out = self.out.take()?;
+        out.clear();
+        Some(out)
     }
 
     /// Gives the sender an empty buffer to encode into, if it has none (see
     /// [`Sender::take_spare_buffer`]).
-    pub fn give_buffer(&mut self, mut buf: Vec<u8>) {
-        if self.out.capacity() == 0 {
+    pub fn give_buffer(&mut self, mut buf: Box<OutputBuffer>) {
+        if self.out.is_none() {
             buf.clear();
-            self.out = buf;
-            self.out_pos = 0;
+            self.out = Some(buf);
         }
     }
 
     /// Frees the output buffer if it is empty, so an idle connection holds no heap memory.
     pub fn release_memory(&mut self) {
         if self.buffered_amount() == 0 {
-            self.out = Vec::new();
-            self.out_pos = 0;
+            self.out = None;
         }
+    }
+
+    /// The buffer to encode into (a new one if none was handed over).
+    #[inline]
+    fn out_mut(&mut self) -> &mut OutputBuffer {
+        self.out.get_or_insert_with(Box::default)
     }
 
     fn check_can_send_data(&self) -> Result<(), SendError> {
@@ -266,7 +329,7 @@ impl Sender {
 
     /// Queues bytes that precede the frames (the handshake response).
     pub(crate) fn write_raw(&mut self, bytes: &[u8]) {
-        self.out.extend_from_slice(bytes);
+        self.out_mut().bytes.extend_from_slice(bytes);
     }
 
     /// Queues a pong answering a ping, unless a close was already sent.
@@ -278,13 +341,21 @@ impl Sender {
 
     #[inline]
     fn write_frame(&mut self, fin: bool, opcode: Opcode, payload: &[u8]) {
-        if self.out_pos > 0 && self.out_pos >= self.out.len() / 2 {
-            // Most of the buffer was written: drop the written part instead of growing.
-            self.out.drain(..self.out_pos);
-            self.out_pos = 0;
+        if self.mask_source.is_none() && self.frame_log.is_none() && payload.len() <= SHORT_PAYLOAD {
+            // A server's small frame: a two-byte header and the payload, nothing else to decide.
+            let out = self.out_mut();
+            out.compact();
+            encode_short_unmasked_frame(&mut out.bytes, fin, opcode, payload);
+            return;
         }
+        self.write_any_frame(fin, opcode, payload);
+    }
+
+    fn write_any_frame(&mut self, fin: bool, opcode: Opcode, payload: &[u8]) {
         let mask = self.mask_source.map(|source| source());
-        encode_frame(&mut self.out, fin, opcode, payload, mask);
+        let out = self.out_mut();
+        out.compact();
+        encode_frame(&mut out.bytes, fin, opcode, payload, mask);
         if let Some(log) = self.frame_log.as_mut() {
             let header = FrameHeader {
                 fin,

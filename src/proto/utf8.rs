@@ -37,7 +37,16 @@ impl Utf8Validator {
     }
 
     /// Checks the next piece. Fails as soon as `input` holds a byte that cannot continue valid UTF-8.
-    pub fn feed(&mut self, mut input: &[u8]) -> Result<(), Utf8Error> {
+    #[inline]
+    pub fn feed(&mut self, input: &[u8]) -> Result<(), Utf8Error> {
+        // Most text is ASCII, and ASCII can neither continue nor leave a code point unfinished.
+        if self.pending_len == 0 && input.is_ascii() {
+            return Ok(());
+        }
+        self.feed_mixed(input)
+    }
+
+    fn feed_mixed(&mut self, mut input: &[u8]) -> Result<(), Utf8Error> {
         if self.pending_len > 0 {
             let have = usize::from(self.pending_len);
             let need = sequence_len(self.pending[0]) - have;
@@ -52,7 +61,7 @@ impl Utf8Validator {
             }
         }
         let split = unfinished_tail_start(input);
-        if simdutf8::basic::from_utf8(&input[..split]).is_err() {
+        if validate(&input[..split]).is_err() {
             return Err(Utf8Error);
         }
         let tail = &input[split..];
@@ -81,7 +90,15 @@ impl Utf8Validator {
 }
 
 /// Validates a whole text at once.
+#[inline(always)]
 pub fn validate(input: &[u8]) -> Result<&str, Utf8Error> {
+    // simdutf8 pays a fixed cost per call (and hands inputs under 64 bytes to the standard
+    // library's byte loop); a word-wide ASCII scan settles short and ASCII texts in a few
+    // instructions.
+    if input.is_ascii() {
+        // SAFETY: ASCII is valid UTF-8.
+        return Ok(unsafe { std::str::from_utf8_unchecked(input) });
+    }
     simdutf8::basic::from_utf8(input).map_err(|_| Utf8Error)
 }
 

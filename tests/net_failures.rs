@@ -54,6 +54,40 @@ fn raw_client_dropped_mid_frame_and_mid_handshake() {
     assert_eq!(p.sh.closes(healthy), vec![(1000, String::new(), true, false)]);
 }
 
+/// Reads stop at the first short read unless the peer closed its side: messages that arrive in
+/// the same segments as the FIN (and a FIN that arrives after the data was read) must still be
+/// seen, then the end of the stream, with no further readiness to wake the loop.
+#[test]
+fn messages_followed_at_once_by_the_peers_fin_are_all_delivered_then_the_close() {
+    let mut p = Pair::open(ListenOptions::default(), ConnectOptions::default());
+    for (round, pause) in [(0, false), (1, true)] {
+        let (mut raw, _) = raw_client(&mut p.s, &mut p.sh, p.addr);
+        let opened = 2 + round;
+        p.pump("raw connection open", |p| {
+            p.sh.opens(Role::Server).len() == opened
+        });
+        let raw_id = p.sh.opens(Role::Server)[1 + round];
+        let frames: Vec<u8> = (0..50)
+            .flat_map(|i| client_frame(true, 0x1, format!("message {i}").as_bytes()))
+            .collect();
+        raw.write_all(&frames).unwrap();
+        if pause {
+            // Let the server read the data first: the FIN then comes as a later edge of its own.
+            p.pump("messages read", |p| p.sh.messages(raw_id).len() == 50);
+        }
+        raw.shutdown(Shutdown::Write).unwrap();
+        p.pump("end of stream seen", |p| p.sh.is_closed(raw_id));
+        let got: Vec<String> =
+            p.sh.messages(raw_id)
+                .into_iter()
+                .map(|(_, bytes)| String::from_utf8(bytes).unwrap())
+                .collect();
+        let want: Vec<String> = (0..50).map(|i| format!("message {i}")).collect();
+        assert_eq!(got, want, "round {round}");
+        assert_eq!(p.sh.closes(raw_id), vec![(1006, String::new(), false, false)]);
+    }
+}
+
 #[test]
 fn server_dropped_mid_frame_gives_client_1006() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();

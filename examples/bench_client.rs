@@ -39,6 +39,9 @@ const MAX_PENDING_HANDSHAKES: usize = 256;
 const STALL: Duration = Duration::from_secs(15);
 /// Messages rotate their start in the pattern by up to this much, so consecutive echoes differ.
 const OFFSETS: usize = 61;
+/// Up to this much memory holds every message's frame ready-masked (then sending one is a copy,
+/// as in raw mode); above it (messages over ~4 MiB) frames are masked as they are queued.
+const PREBUILT_LIMIT: usize = 256 << 20;
 
 // ----- options --------------------------------------------------------------------------------
 
@@ -267,6 +270,22 @@ fn push_frame(out: &mut Vec<u8>, opcode: u8, payload: &[u8]) {
     mask_copy(&mut out[start..], payload);
 }
 
+/// The client frame of every message the run sends, masked once up front (a fixed key, as in
+/// `push_frame`), so queueing a message costs a copy like raw mode's and the generator spends its
+/// time on the server's answers. Empty when the frames would need more than `PREBUILT_LIMIT`.
+fn prebuilt_frames(pattern: &[u8], size: usize, opcode: u8) -> Vec<Vec<u8>> {
+    if (size + 14) * OFFSETS > PREBUILT_LIMIT {
+        return Vec::new();
+    }
+    (0..OFFSETS)
+        .map(|offset| {
+            let mut frame = Vec::with_capacity(size + 14);
+            push_frame(&mut frame, opcode, &pattern[offset..offset + size]);
+            frame
+        })
+        .collect()
+}
+
 /// `dst = src ^ mask` (the mask cycle starts at `src[0]`), eight bytes at a time.
 #[inline]
 fn mask_copy(dst: &mut [u8], src: &[u8]) {
@@ -362,6 +381,8 @@ struct Expect<'a> {
     size: usize,
     opcode: u8,
     pattern: &'a [u8],
+    /// Masked frames by pattern offset (see `prebuilt_frames`).
+    frames: &'a [Vec<u8>],
     now_ns: u64,
 }
 
@@ -389,6 +410,23 @@ fn on_input(conn: &mut Conn, data: &[u8], ex: &Expect<'_>, stats: &mut Stats) ->
     }
     let mut p = 0;
     while p < data.len() || (conn.in_frame && conn.frame_left == 0) {
+        // Whole small echoes in one go (the usual case for small messages); anything else, and
+        // every mismatch, goes through the general parser below, which reports it.
+        if !conn.in_frame && conn.header_len == 0 && conn.message_opcode == 0 {
+            if let [b0, b1, ref rest @ ..] = data[p..] {
+                let len = usize::from(b1);
+                if b0 == 0x80 | ex.opcode && len == ex.size && len < 126 && rest.len() >= len {
+                    if let Some(&(offset, sent)) = conn.inflight.front() {
+                        let start = offset as usize;
+                        if rest[..len] == ex.pattern[start..start + len] {
+                            p += 2 + len;
+                            complete(conn, sent, ex, stats);
+                            continue;
+                        }
+                    }
+                }
+            }
+        }
         if !conn.in_frame {
             let take = (conn.header_need - conn.header_len).min(data.len() - p);
             conn.header[conn.header_len..conn.header_len + take].copy_from_slice(&data[p..p + take]);
@@ -512,6 +550,8 @@ fn refill(conn: &mut Conn, depth: usize, ex: &Expect<'_>) {
         let payload = &ex.pattern[offset..offset + ex.size];
         if ex.mode == Mode::Raw {
             conn.out.extend_from_slice(payload);
+        } else if let Some(frame) = ex.frames.get(offset) {
+            conn.out.extend_from_slice(frame);
         } else {
             push_frame(&mut conn.out, ex.opcode, payload);
         }
@@ -630,12 +670,13 @@ struct Client {
     conns: Vec<Conn>,
     dirty: Vec<usize>,
     /// Readiness taken from `events`, reused between turns.
-    ready: Vec<(usize, bool, bool)>,
+    ready: Vec<(usize, bool, bool, bool)>,
     buf: Vec<u8>,
     start: Instant,
     stats: Stats,
     opts: Opts,
     pattern: Vec<u8>,
+    frames: Vec<Vec<u8>>,
     addr: SocketAddr,
     request: Vec<u8>,
     /// Send new messages (false while connecting and after the measurement).
@@ -688,14 +729,15 @@ impl Client {
                 e.token().0,
                 e.is_readable() || e.is_read_closed() || e.is_error(),
                 e.is_writable() || e.is_error(),
+                e.is_read_closed() || e.is_error(),
             )
         }));
-        for &(index, readable, writable) in &ready {
+        for &(index, readable, writable, read_closed) in &ready {
             if writable {
                 self.on_writable(index);
             }
             if readable {
-                self.on_readable(index);
+                self.on_readable(index, read_closed);
             }
         }
         self.ready = ready;
@@ -705,6 +747,7 @@ impl Client {
             size: self.opts.size,
             opcode: self.opcode(),
             pattern: &self.pattern,
+            frames: &self.frames,
             now_ns: self.start.elapsed().as_nanos() as u64,
         };
         let mut failed = Vec::new();
@@ -763,7 +806,10 @@ impl Client {
         }
     }
 
-    fn on_readable(&mut self, index: usize) {
+    /// Reads until the socket is empty: until it would block, or (unless the server closed its
+    /// side) until a read comes back shorter than the buffer, which also means empty (the same rule
+    /// as wskit and the raw echo server, so every server is driven alike).
+    fn on_readable(&mut self, index: usize, read_closed: bool) {
         let mut buf = std::mem::take(&mut self.buf);
         loop {
             let conn = &mut self.conns[index];
@@ -778,6 +824,9 @@ impl Client {
                 Ok(n) => {
                     if let Err(e) = self.input(index, &buf[..n]) {
                         self.fail(index, &e);
+                        break;
+                    }
+                    if n < buf.len() && !read_closed {
                         break;
                     }
                 }
@@ -810,6 +859,7 @@ impl Client {
             size: self.opts.size,
             opcode: self.opcode(),
             pattern: &self.pattern,
+            frames: &self.frames,
             now_ns: self.start.elapsed().as_nanos() as u64,
         };
         let conn = &mut self.conns[index];
@@ -883,6 +933,7 @@ fn run(opts: Opts) -> Result<bool, String> {
             errors: 0,
             last_progress: Instant::now(),
         },
+        frames: Vec::new(),
         pattern: pattern(opts.size, opts.text),
         addr,
         request: request.into_bytes(),
@@ -895,6 +946,9 @@ fn run(opts: Opts) -> Result<bool, String> {
     }
     if client.opts.mode == Mode::Idle {
         return run_idle(&mut client);
+    }
+    if client.opts.mode == Mode::Ws {
+        client.frames = prebuilt_frames(&client.pattern, client.opts.size, client.opcode());
     }
     run_load(&mut client)
 }

@@ -88,7 +88,13 @@ fn main() -> io::Result<()> {
             let Some(conn) = conns.get_mut(index).and_then(Option::as_mut) else {
                 continue;
             };
-            let alive = service(conn, &mut buf, &poll, index);
+            let alive = service(
+                conn,
+                &mut buf,
+                &poll,
+                index,
+                event.is_read_closed() || event.is_error(),
+            );
             if !alive {
                 if let Some(mut conn) = conns[index].take() {
                     let _ = poll.registry().deregister(&mut conn.stream);
@@ -100,8 +106,11 @@ fn main() -> io::Result<()> {
 }
 
 /// Flushes the backlog, then reads and echoes until the socket is drained or blocks on write.
-/// Returns false when the connection is finished.
-fn service(conn: &mut Conn, buf: &mut [u8], poll: &Poll, index: usize) -> bool {
+/// Returns false when the connection is finished. A read shorter than the buffer emptied the
+/// socket (new data raises a new edge), so it ends the loop without the read that would only say
+/// "would block", as wskit does; unless the peer closed its side (`read_closed`), whose FIN raises
+/// no new edge.
+fn service(conn: &mut Conn, buf: &mut [u8], poll: &Poll, index: usize, read_closed: bool) -> bool {
     if !conn.pending.is_empty() {
         match write_some(&mut conn.stream, &conn.pending) {
             Ok(n) => {
@@ -114,11 +123,16 @@ fn service(conn: &mut Conn, buf: &mut [u8], poll: &Poll, index: usize) -> bool {
     while conn.pending.is_empty() {
         match conn.stream.read(buf) {
             Ok(0) => return false,
-            Ok(n) => match write_some(&mut conn.stream, &buf[..n]) {
-                Ok(written) if written == n => {}
-                Ok(written) => conn.pending.extend_from_slice(&buf[written..n]),
-                Err(_) => return false,
-            },
+            Ok(n) => {
+                match write_some(&mut conn.stream, &buf[..n]) {
+                    Ok(written) if written == n => {}
+                    Ok(written) => conn.pending.extend_from_slice(&buf[written..n]),
+                    Err(_) => return false,
+                }
+                if n < buf.len() && !read_closed {
+                    break;
+                }
+            }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(_) => return false,

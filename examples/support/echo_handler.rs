@@ -74,7 +74,12 @@ impl Handler for Echo {
                 }
             }
         }
-        if let Err(err) = ctx.send(conn, message.kind(), message.as_bytes()) {
+        // `send_text` takes the `&str` as it is; `send` with bytes would check the UTF-8 again.
+        let sent = match message {
+            Message::Text(text) => ctx.send_text(conn, text),
+            Message::Binary(data) => ctx.send_binary(conn, data),
+        };
+        if let Err(err) = sent {
             eprintln!("echo to {conn}: {err}");
         }
     }

@@ -14,7 +14,11 @@ struct Echo;
 
 impl Handler for Echo {
     fn on_message(&mut self, ctx: &mut Context, conn: ConnId, message: Message<'_>) {
-        if let Err(err) = ctx.send(conn, message.kind(), message.as_bytes()) {
+        let sent = match message {
+            Message::Text(text) => ctx.send_text(conn, text),
+            Message::Binary(data) => ctx.send_binary(conn, data),
+        };
+        if let Err(err) = sent {
             eprintln!("echo to {conn}: {err}");
         }
     }

@@ -9,9 +9,12 @@
 //! under test. Each connection keeps `--depth` messages in flight; every echo is checked byte for
 //! byte (length, opcode and content; a mismatch is an error and the exit status is 1) and its
 //! round-trip time goes into a log-linear histogram (128 sub-buckets per power of two: under 1%
-//! error at p50/p99/p99.9). Client frames are masked as RFC 6455 requires (a fixed key, applied with
-//! a word-wide XOR while copying into the output buffer). One write per connection per loop turn,
-//! 256 KiB reads, no allocation per message.
+//! error at p50/p99/p99.9). Client frames are masked as RFC 6455 requires (a fixed key; every
+//! message's frame is built once before the run, so queueing one is a copy). `--mode raw` sends the
+//! same payloads as frames of a 4-byte big-endian length and the payload, to the raw TCP echo
+//! server, which echoes each frame once it has all of it, as a WebSocket server echoes a message.
+//! One write per connection per loop turn, 256 KiB reads that stop at a short read, no allocation
+//! per message.
 //!
 //! With `--pid`, the server's CPU time (utime+stime from /proc/PID/stat) is read at the start and end
 //! of the measured interval and reported per echoed message. `--mode idle` opens `--idle` connections
@@ -270,20 +273,38 @@ fn push_frame(out: &mut Vec<u8>, opcode: u8, payload: &[u8]) {
     mask_copy(&mut out[start..], payload);
 }
 
-/// The client frame of every message the run sends, masked once up front (a fixed key, as in
-/// `push_frame`), so queueing a message costs a copy like raw mode's and the generator spends its
-/// time on the server's answers. Empty when the frames would need more than `PREBUILT_LIMIT`.
-fn prebuilt_frames(pattern: &[u8], size: usize, opcode: u8) -> Vec<Vec<u8>> {
+/// The frame of every message the run sends, built once up front (ws: masked with the fixed key
+/// of `push_frame`; raw: the length prefix and the payload), so queueing a message is one copy in
+/// either mode and the generator spends its time on the server's answers. Empty when the frames
+/// would need more than `PREBUILT_LIMIT`.
+fn prebuilt_frames(pattern: &[u8], size: usize, mode: Mode, opcode: u8) -> Vec<Vec<u8>> {
     if (size + 14) * OFFSETS > PREBUILT_LIMIT {
         return Vec::new();
     }
     (0..OFFSETS)
         .map(|offset| {
             let mut frame = Vec::with_capacity(size + 14);
-            push_frame(&mut frame, opcode, &pattern[offset..offset + size]);
+            push_message(&mut frame, mode, opcode, &pattern[offset..offset + size]);
             frame
         })
         .collect()
+}
+
+/// Raw mode's frame header: the payload length, 4 bytes big-endian.
+const RAW_PREFIX: usize = 4;
+
+fn raw_prefix(size: usize) -> [u8; RAW_PREFIX] {
+    (size as u32).to_be_bytes()
+}
+
+/// Appends one message as the mode frames it.
+fn push_message(out: &mut Vec<u8>, mode: Mode, opcode: u8, payload: &[u8]) {
+    if mode == Mode::Raw {
+        out.extend_from_slice(&raw_prefix(payload.len()));
+        out.extend_from_slice(payload);
+    } else {
+        push_frame(out, opcode, payload);
+    }
 }
 
 /// `dst = src ^ mask` (the mask cycle starts at `src[0]`), eight bytes at a time.
@@ -389,24 +410,7 @@ struct Expect<'a> {
 /// Consumes bytes from the server. Err = the connection is unusable (counted as one error).
 fn on_input(conn: &mut Conn, data: &[u8], ex: &Expect<'_>, stats: &mut Stats) -> Result<(), String> {
     if ex.mode == Mode::Raw {
-        let mut p = 0;
-        while p < data.len() {
-            let &(offset, sent) = conn
-                .inflight
-                .front()
-                .ok_or("server sent bytes nobody asked for")?;
-            let n = (ex.size - conn.message_pos).min(data.len() - p);
-            let start = offset as usize + conn.message_pos;
-            if data[p..p + n] != ex.pattern[start..start + n] {
-                return Err("echoed bytes differ from what was sent".into());
-            }
-            p += n;
-            conn.message_pos += n;
-            if conn.message_pos == ex.size {
-                complete(conn, sent, ex, stats);
-            }
-        }
-        return Ok(());
+        return on_raw_input(conn, data, ex, stats);
     }
     let mut p = 0;
     while p < data.len() || (conn.in_frame && conn.frame_left == 0) {
@@ -468,6 +472,61 @@ fn on_input(conn: &mut Conn, data: &[u8], ex: &Expect<'_>, stats: &mut Stats) ->
         if conn.frame_left == 0 {
             conn.in_frame = false;
             end_frame(conn, ex, stats)?;
+        }
+    }
+    Ok(())
+}
+
+/// Raw mode: the echo of frames of a 4-byte big-endian length and the payload.
+fn on_raw_input(conn: &mut Conn, data: &[u8], ex: &Expect<'_>, stats: &mut Stats) -> Result<(), String> {
+    let mut p = 0;
+    while p < data.len() {
+        // Whole small frames in one go, as in ws mode.
+        if conn.header_len == 0 {
+            if let Some(frame) = data.get(p..p + RAW_PREFIX + ex.size) {
+                if let Some(&(offset, sent)) = conn.inflight.front() {
+                    let start = offset as usize;
+                    if frame[..RAW_PREFIX] == raw_prefix(ex.size)
+                        && frame[RAW_PREFIX..] == ex.pattern[start..start + ex.size]
+                    {
+                        p += frame.len();
+                        complete(conn, sent, ex, stats);
+                        continue;
+                    }
+                }
+            }
+        }
+        if conn.header_len < RAW_PREFIX {
+            let take = (RAW_PREFIX - conn.header_len).min(data.len() - p);
+            conn.header[conn.header_len..conn.header_len + take].copy_from_slice(&data[p..p + take]);
+            conn.header_len += take;
+            p += take;
+            if conn.header_len < RAW_PREFIX {
+                break;
+            }
+            let len = u32::from_be_bytes(conn.header[..RAW_PREFIX].try_into().expect("4 bytes")) as usize;
+            if len != ex.size {
+                return Err(format!("echoed frame of {len} bytes, sent {}", ex.size));
+            }
+            conn.inflight
+                .front()
+                .ok_or("server sent bytes nobody asked for")?;
+            continue;
+        }
+        let &(offset, sent) = conn
+            .inflight
+            .front()
+            .ok_or("server sent bytes nobody asked for")?;
+        let n = (ex.size - conn.message_pos).min(data.len() - p);
+        let start = offset as usize + conn.message_pos;
+        if data[p..p + n] != ex.pattern[start..start + n] {
+            return Err("echoed bytes differ from what was sent".into());
+        }
+        p += n;
+        conn.message_pos += n;
+        if conn.message_pos == ex.size {
+            conn.header_len = 0;
+            complete(conn, sent, ex, stats);
         }
     }
     Ok(())
@@ -548,12 +607,9 @@ fn refill(conn: &mut Conn, depth: usize, ex: &Expect<'_>) {
         let offset = (conn.seq * 7) % OFFSETS;
         conn.seq += 1;
         let payload = &ex.pattern[offset..offset + ex.size];
-        if ex.mode == Mode::Raw {
-            conn.out.extend_from_slice(payload);
-        } else if let Some(frame) = ex.frames.get(offset) {
-            conn.out.extend_from_slice(frame);
-        } else {
-            push_frame(&mut conn.out, ex.opcode, payload);
+        match ex.frames.get(offset) {
+            Some(frame) => conn.out.extend_from_slice(frame),
+            None => push_message(&mut conn.out, ex.mode, ex.opcode, payload),
         }
         conn.inflight.push_back((offset as u32, ex.now_ns));
     }
@@ -681,7 +737,8 @@ struct Client {
     request: Vec<u8>,
     /// Send new messages (false while connecting and after the measurement).
     sending: bool,
-    /// Plain TCP, no handshake or framing (`--mode raw`, or `--mode idle` with a tcp:// URL).
+    /// Plain TCP, no handshake, length-prefixed frames (`--mode raw`, or `--mode idle` with a tcp://
+    /// URL).
     raw: bool,
 }
 
@@ -947,9 +1004,15 @@ fn run(opts: Opts) -> Result<bool, String> {
     if client.opts.mode == Mode::Idle {
         return run_idle(&mut client);
     }
-    if client.opts.mode == Mode::Ws {
-        client.frames = prebuilt_frames(&client.pattern, client.opts.size, client.opcode());
+    if client.opts.size > u32::MAX as usize {
+        return Err("--size must fit in 32 bits".into());
     }
+    client.frames = prebuilt_frames(
+        &client.pattern,
+        client.opts.size,
+        client.opts.mode,
+        client.opcode(),
+    );
     run_load(&mut client)
 }
 

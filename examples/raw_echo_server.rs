@@ -2,11 +2,14 @@
 //!
 //!     cargo run --release --example raw_echo_server -- 127.0.0.1:9100
 //!
-//! Single-threaded mio loop that writes every byte it reads straight back (no framing: the load
-//! generator in `--mode raw` counts messages by length). One shared read buffer; a connection keeps
-//! a buffer only while the socket does not take everything (and then stops reading from it until
-//! the backlog is written: back-pressure like a WebSocket server's send queue). It does nothing a
-//! WebSocket server could skip, so the gap to it is what the protocol and the library cost.
+//! Single-threaded mio loop that echoes frames of a 4-byte big-endian length and a payload (what
+//! the load generator sends in `--mode raw`): each frame goes back once all of it arrived, as a
+//! WebSocket server echoes a whole message, so the comparison is of message servers, and the gap
+//! to this one is what the WebSocket protocol and the library cost. It does nothing more: no
+//! masking, no validation, no events. The complete frames of a read are written back straight
+//! from the one shared read buffer; a connection keeps a buffer only for a frame that is not
+//! complete yet or for output the socket did not take (and then stops reading until it is written:
+//! back-pressure like a WebSocket server's send queue). Reads stop at a short read, as wskit's do.
 //!
 //! Prints one line when listening and runs until killed.
 
@@ -18,10 +21,15 @@ use mio::{Events, Interest, Poll, Token};
 
 const LISTENER: Token = Token(usize::MAX);
 const READ_BUF: usize = 256 << 10;
+const PREFIX: usize = 4;
+/// Frames larger than this close the connection (the generator's limit: 64 MiB, like the servers').
+const MAX_FRAME: usize = 64 << 20;
 
 struct Conn {
     stream: TcpStream,
-    /// Bytes read but not yet written back (empty almost always).
+    /// The beginning of a frame that has not arrived whole (empty almost always).
+    partial: Vec<u8>,
+    /// Complete frames the socket did not take yet (empty almost always).
     pending: Vec<u8>,
     /// Writable interest registered (only while `pending` is not empty).
     want_write: bool,
@@ -69,6 +77,7 @@ fn main() -> io::Result<()> {
                             }
                             conns[index] = Some(Conn {
                                 stream,
+                                partial: Vec::new(),
                                 pending: Vec::new(),
                                 want_write: false,
                             });
@@ -88,13 +97,8 @@ fn main() -> io::Result<()> {
             let Some(conn) = conns.get_mut(index).and_then(Option::as_mut) else {
                 continue;
             };
-            let alive = service(
-                conn,
-                &mut buf,
-                &poll,
-                index,
-                event.is_read_closed() || event.is_error(),
-            );
+            let read_closed = event.is_read_closed() || event.is_error();
+            let alive = service(conn, &mut buf, &poll, index, read_closed);
             if !alive {
                 if let Some(mut conn) = conns[index].take() {
                     let _ = poll.registry().deregister(&mut conn.stream);
@@ -103,6 +107,22 @@ fn main() -> io::Result<()> {
             }
         }
     }
+}
+
+/// How many leading bytes of `data` are whole frames; `Err` for a frame over `MAX_FRAME`.
+fn whole_frames(data: &[u8]) -> Result<usize, ()> {
+    let mut pos = 0;
+    while let Some(prefix) = data.get(pos..pos + PREFIX) {
+        let len = u32::from_be_bytes(prefix.try_into().expect("4 bytes")) as usize;
+        if len > MAX_FRAME {
+            return Err(());
+        }
+        if data.len() - pos - PREFIX < len {
+            break;
+        }
+        pos += PREFIX + len;
+    }
+    Ok(pos)
 }
 
 /// Flushes the backlog, then reads and echoes until the socket is drained or blocks on write.
@@ -121,21 +141,36 @@ fn service(conn: &mut Conn, buf: &mut [u8], poll: &Poll, index: usize, read_clos
     }
     // Read only while nothing is waiting to be written (back-pressure).
     while conn.pending.is_empty() {
-        match conn.stream.read(buf) {
+        let n = match conn.stream.read(buf) {
             Ok(0) => return false,
-            Ok(n) => {
-                match write_some(&mut conn.stream, &buf[..n]) {
-                    Ok(written) if written == n => {}
-                    Ok(written) => conn.pending.extend_from_slice(&buf[written..n]),
-                    Err(_) => return false,
-                }
-                if n < buf.len() && !read_closed {
-                    break;
-                }
-            }
+            Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(_) => return false,
+        };
+        let echoed = if conn.partial.is_empty() {
+            let Ok(whole) = whole_frames(&buf[..n]) else {
+                return false;
+            };
+            let echoed = echo(conn, &buf[..whole]);
+            conn.partial.extend_from_slice(&buf[whole..n]);
+            echoed
+        } else {
+            conn.partial.extend_from_slice(&buf[..n]);
+            let Ok(whole) = whole_frames(&conn.partial) else {
+                return false;
+            };
+            let partial = std::mem::take(&mut conn.partial);
+            let echoed = echo(conn, &partial[..whole]);
+            conn.partial = partial;
+            conn.partial.drain(..whole);
+            echoed
+        };
+        if !echoed {
+            return false;
+        }
+        if n < buf.len() && !read_closed {
+            break;
         }
     }
     let want_write = !conn.pending.is_empty();
@@ -154,10 +189,27 @@ fn service(conn: &mut Conn, buf: &mut [u8], poll: &Poll, index: usize, read_clos
         }
         conn.want_write = want_write;
     }
+    if conn.partial.is_empty() && conn.partial.capacity() > 0 {
+        conn.partial = Vec::new();
+    }
     if !want_write && conn.pending.capacity() > 0 {
         conn.pending = Vec::new();
     }
     true
+}
+
+/// Writes `frames` back, keeping what the socket does not take. False if the connection failed.
+fn echo(conn: &mut Conn, frames: &[u8]) -> bool {
+    if frames.is_empty() {
+        return true;
+    }
+    match write_some(&mut conn.stream, frames) {
+        Ok(written) => {
+            conn.pending.extend_from_slice(&frames[written..]);
+            true
+        }
+        Err(_) => false,
+    }
 }
 
 /// Writes as much of `data` as the socket takes; returns how much.

@@ -9,9 +9,9 @@
 # See bench/README.md for what each scenario measures.
 #
 #   --quick      short runs (0.5 s warm-up, 2 s measured) for a smoke check
-#   --only NAME  one server: raw, wskit, wskit-min, wskit-c, node-ws, py-websockets,
-#                tokio-tungstenite, lws (ratio columns then show "-" unless NAME is raw or wskit:
-#                ratios are only taken within one run)
+#   --only NAME  one server: raw, wskit, wskit-min, wskit-c, wskit-c-min, node-ws, py-websockets,
+#                tokio-tungstenite, lws (ratio columns then show "-" unless NAME is raw or wskit-min:
+#                ratios are only taken within one run); may be given more than once
 #   --repeat N   measure each (server, scenario) N times and report the median (default 1)
 #   --no-setup   skip installing and building (everything must already be there)
 #
@@ -28,7 +28,7 @@ SETUP=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) QUICK=1 ;;
-    --only) ONLY="${2:?--only needs a server name}"; shift ;;
+    --only) ONLY="$ONLY ${2:?--only needs a server name}"; shift ;;
     --repeat) REPEAT="${2:?--repeat needs a number}"; shift ;;
     --no-setup) SETUP=0 ;;
     -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
@@ -137,13 +137,15 @@ if [ "$SETUP" = 1 ]; then
     # shellcheck disable=SC2046
     cc -O2 -o "$BUILD_DIR/lws_echo" bench/peers/lws_echo.c $(pkg-config --cflags --libs libwebsockets) >&2
   fi
-  if [ -f examples/c/echo_server.c ] && [ -f target/release/libwskit.so ]; then
-    log "cc examples/c/echo_server.c (wskit C API)"
-    # Static: no run-time lookup of libwskit.so.0 (target/release holds only the unversioned name).
-    cc -O2 -I include -o "$BUILD_DIR/wskit_c_echo" examples/c/echo_server.c \
+  log "cargo build --release (libwskit.a for the C servers)"
+  cargo build --release --lib >&2
+  # Static: no run-time lookup of libwskit.so.0 (target/release holds only the unversioned name).
+  for c_server in examples/c/echo_server.c:wskit_c_echo bench/peers/wskit_c_min_echo.c:wskit_c_min_echo; do
+    log "cc ${c_server%%:*} (wskit C API)"
+    cc -O2 -I include -o "$BUILD_DIR/${c_server#*:}" "${c_server%%:*}" \
       target/release/libwskit.a -lpthread -ldl -lm >&2 \
-      || { log "the C echo server did not build; it will be skipped"; rm -f "$BUILD_DIR/wskit_c_echo"; }
-  fi
+      || { log "${c_server%%:*} did not build; it will be skipped"; rm -f "$BUILD_DIR/${c_server#*:}"; }
+  done
 fi
 [ -x "$CLIENT" ] || { log "no $CLIENT: run without --no-setup"; exit 1; }
 
@@ -154,6 +156,7 @@ SERVERS=(
   "wskit|9201|ws|$ROOT/target/release/examples/echo_server ADDR"
   "wskit-min|9207|ws|$ROOT/bench/peers/wskit-min-echo/target/release/wskit-min-echo ADDR"
   "wskit-c|9202|ws|$BUILD_DIR/wskit_c_echo ADDR"
+  "wskit-c-min|9208|ws|$BUILD_DIR/wskit_c_min_echo ADDR"
   "node-ws|9203|ws|node $ROOT/bench/peers/node_ws_echo.js ADDR"
   "py-websockets|9204|ws|$PEERS_DIR/venv/bin/python $ROOT/bench/peers/py_websockets_echo.py ADDR"
   "tokio-tungstenite|9205|ws|$ROOT/bench/peers/tungstenite-echo/target/release/tungstenite-echo ADDR current"
@@ -163,13 +166,8 @@ SERVERS=(
 # Why a server cannot run ("" when it can).
 unavailable() {
   case "$1" in
-    wskit-c)
-      if [ ! -f examples/c/echo_server.c ] || [ ! -f target/release/libwskit.so ]; then
-        echo "skipped (not built yet)"
-      elif [ ! -x "$BUILD_DIR/wskit_c_echo" ]; then
-        echo "skipped (examples/c/echo_server.c did not build)"
-      fi
-      ;;
+    wskit-c) [ -x "$BUILD_DIR/wskit_c_echo" ] || echo "skipped (examples/c/echo_server.c did not build)" ;;
+    wskit-c-min) [ -x "$BUILD_DIR/wskit_c_min_echo" ] || echo "skipped (bench/peers/wskit_c_min_echo.c did not build)" ;;
     lws) [ -x "$BUILD_DIR/lws_echo" ] || echo "skipped (libwebsockets-dev missing)" ;;
     node-ws) [ -d "$PEERS_DIR/node/node_modules/ws" ] || echo "skipped (no .peers/node: scripts/setup-peers.sh)" ;;
     py-websockets) [ -x "$PEERS_DIR/venv/bin/python" ] || echo "skipped (no .peers/venv: scripts/setup-peers.sh)" ;;
@@ -183,14 +181,14 @@ unavailable() {
 }
 
 wanted() {
-  [ -z "$ONLY" ] || [ "$1" = "$ONLY" ]
+  [ -z "$ONLY" ] || [[ " $ONLY " == *" $1 "* ]]
 }
 
-if [ -n "$ONLY" ]; then
+for only in $ONLY; do
   found=0
-  for entry in "${SERVERS[@]}"; do [ "${entry%%|*}" = "$ONLY" ] && found=1; done
-  [ "$found" = 1 ] || { log "unknown server $ONLY"; exit 2; }
-fi
+  for entry in "${SERVERS[@]}"; do [ "${entry%%|*}" = "$only" ] && found=1; done
+  [ "$found" = 1 ] || { log "unknown server $only"; exit 2; }
+done
 
 # Waits until something listens on $1 (without connecting to it: the idle scenario measures memory).
 wait_listening() {
@@ -233,33 +231,35 @@ SCENARIOS=(
 LOAD_START="$(cut -d' ' -f1-3 /proc/loadavg)"
 log "warm-up ${WARMUP}s, measured ${DURATION}s, repeat $REPEAT, $PINNING"
 
+# Scenario by scenario, and within one repetition every server in turn: the figures compared
+# in a row were measured minutes apart at most, not a whole run apart (the machine's speed drifts).
 for entry in "${SERVERS[@]}"; do
-  IFS='|' read -r name port transport command <<<"$entry"
+  IFS='|' read -r name _ _ _ <<<"$entry"
   wanted "$name" || continue
   why="$(unavailable "$name")"
   if [ -n "$why" ]; then
     log "$name: $why"
     printf '{"server":"%s","skipped":"%s"}\n' "$name" "$why" >>"$RAW_JSON"
-    continue
   fi
-  addr="127.0.0.1:$port"
-  read -r -a argv <<<"${command//ADDR/$addr}"
-  for scenario in "${SCENARIOS[@]}"; do
-    IFS='|' read -r sid _label options <<<"$scenario"
-    for rep in $(seq "$REPEAT"); do
+done
+for scenario in "${SCENARIOS[@]}"; do
+  IFS='|' read -r sid _label options <<<"$scenario"
+  for rep in $(seq "$REPEAT"); do
+    for entry in "${SERVERS[@]}"; do
+      IFS='|' read -r name port transport command <<<"$entry"
+      wanted "$name" || continue
+      [ -z "$(unavailable "$name")" ] || continue
+      addr="127.0.0.1:$port"
+      read -r -a argv <<<"${command//ADDR/$addr}"
       # A fresh server per measurement: no state (allocator caches, buffers) carried over.
       if ! start_server "$name" "$port" "${argv[@]}"; then
         printf '{"server":"%s","scenario":"%s","rep":%d,"failed":"did not start"}\n' \
           "$name" "$sid" "$rep" >>"$RAW_JSON"
         continue
       fi
-      if [ "$sid" = d ]; then
-        url="$transport://$addr/"
-        timing=()
-      else
-        url="$transport://$addr/"
-        timing=(--warmup "$WARMUP" --duration "$DURATION")
-      fi
+      url="$transport://$addr/"
+      timing=()
+      [ "$sid" != d ] && timing=(--warmup "$WARMUP" --duration "$DURATION")
       mode=()
       [ "$transport" = tcp ] && [ "$sid" != d ] && mode=(--mode raw)
       # shellcheck disable=SC2086
@@ -344,7 +344,7 @@ out.append(f"- pinning: $PINNING")
 out.append(f"- warm-up $WARMUP s, measured $DURATION s, median of $REPEAT run(s); a fresh server process per measurement")
 out.append(f"- load average (1/5/15 min) at start: $LOAD_START, at end: $LOAD_END (above ~0.5 means other work shared the CPUs: compare ratios, not absolute figures)")
 out.append("")
-out.append("| scenario | server | msgs/s | MB/s | p50 us | p99 us | server CPU us/msg | RSS bytes/conn | vs wskit | vs raw TCP |")
+out.append("| scenario | server | msgs/s | MB/s | p50 us | p99 us | server CPU us/msg | RSS bytes/conn | vs wskit-min | vs raw TCP |")
 out.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 for sid in order:
     for s in servers:
@@ -357,7 +357,7 @@ for sid in order:
             why = failed.get((s, sid), "not run")
             out.append(f"| {labels[sid]} | {s} | FAILED ({why}) | | | | | | | |")
             continue
-        base = data.get(("wskit", sid))
+        base = data.get(("wskit-min", sid))
         raw = data.get(("raw", sid))
         if sid == "d":
             b = med(res, "bytes_per_conn")
@@ -378,7 +378,7 @@ for sid in order:
             f"| {ratio(m, mw)} | {ratio(m, mr)} |"
         )
 out.append("")
-out.append("Ratios: throughput (msgs/s) over wskit's and over raw TCP's for the load scenarios; RSS per connection over wskit's for the idle one (no ratio to raw TCP there: its few bytes per connection make one meaningless; kernel socket buffers are in no server's RSS).")
+out.append("Ratios: throughput (msgs/s) over wskit-min's (the library with the smallest handler) and over raw TCP's for the load scenarios; RSS per connection over wskit-min's for the idle one (no ratio to raw TCP there: its few bytes per connection make one meaningless; kernel socket buffers are in no server's RSS).")
 out.append("(c): the load generator used 85% or more of its core: the server may be faster than this figure shows (compare CPU per message there).")
 out.append("Server CPU per message: the server's utime+stime (/proc/PID/stat, all threads) over the measured interval, divided by the messages echoed in it.")
 text = "\n".join(out)

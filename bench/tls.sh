@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# ws:// versus wss:// on the wskit echo server: throughput for 16 B and 64 KiB messages, and idle
-# memory per connection. Server pinned to CPU 0, load to CPU 1; compare the ratio, not absolutes.
+# ws:// versus wss:// on the wskit echo server with the smallest handler (bench/peers/wskit-min-echo):
+# throughput for 16 B and 64 KiB messages, and idle memory per connection, so the difference is
+# TLS's alone. Server pinned to CPU 0, load to CPU 1; compare the ratio, not absolutes.
 #   bench/tls.sh [--quick]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=5
 idle=5000
 [ "${1:-}" = "--quick" ] && { seconds=2; idle=1000; }
-cargo build --release --quiet --example echo_server --example bench_tls
+cargo build --release --quiet --example bench_tls
+(cd bench/peers/wskit-min-echo && cargo build --release --quiet)
+server_bin=bench/peers/wskit-min-echo/target/release/wskit-min-echo
 dir=$(mktemp -d)
 server=
 trap 'kill $server 2>/dev/null || true; rm -rf "$dir"' EXIT
@@ -20,9 +23,9 @@ start() { # start ws|wss
   local port
   port=$(bash scripts/free-port.sh)
   if [ "$1" = wss ]; then
-    taskset -c 0 ./target/release/examples/echo_server "127.0.0.1:$port" --tls "$dir/cert.pem" "$dir/key.pem" >/dev/null &
+    taskset -c 0 "$server_bin" "127.0.0.1:$port" --tls "$dir/cert.pem" "$dir/key.pem" >/dev/null &
   else
-    taskset -c 0 ./target/release/examples/echo_server "127.0.0.1:$port" >/dev/null &
+    taskset -c 0 "$server_bin" "127.0.0.1:$port" >/dev/null &
   fi
   server=$!
   sleep 0.3
@@ -54,6 +57,5 @@ for size in 16 65536; do
   printf '| %s msgs/s | %s | %s | %.2f |\n' "$size B" "${result[ws-$size]}" "${result[wss-$size]}" \
     "$(echo "${result[wss-$size]} / ${result[ws-$size]}" | bc -l)"
 done
-# The example echo server keeps each connection's request headers (~400 B); the difference is TLS's.
 printf '| idle bytes/conn (%s conns) | %s | %s | +%s bytes for TLS |\n' "$idle" "${result[ws-idle]}" \
   "${result[wss-idle]}" "$(echo "${result[wss-idle]} - ${result[ws-idle]}" | bc)"

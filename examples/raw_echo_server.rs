@@ -153,7 +153,13 @@ fn service(conn: &mut Conn, buf: &mut [u8], poll: &Poll, index: usize, read_clos
                 return false;
             };
             let echoed = echo(conn, &buf[..whole]);
-            conn.partial.extend_from_slice(&buf[whole..n]);
+            let rest = &buf[whole..n];
+            if let Some(prefix) = rest.get(..PREFIX) {
+                // Room for the whole frame at once: no copying as the buffer grows.
+                let len = u32::from_be_bytes(prefix.try_into().expect("4 bytes")) as usize;
+                conn.partial.reserve_exact(PREFIX + len);
+            }
+            conn.partial.extend_from_slice(rest);
             echoed
         } else {
             conn.partial.extend_from_slice(&buf[..n]);

@@ -15,8 +15,13 @@
 //! - **Writes** are batched: sends append encoded frames to the connection's queue; the queue is
 //!   written once per `poll` iteration (and before `poll` returns), as far as the socket takes it.
 //!   `max_buffered` caps the queue ([`Error::WouldBlock`], then `on_writable`).
-//! - **Memory:** one read buffer per context; a connection keeps only a partial frame and unsent
-//!   bytes, and frees both when drained.
+//! - **Reads:** readiness is edge-triggered; a socket is read until it would block, or, for plain
+//!   TCP whose peer has not closed its side, until a read returns less than the buffer holds (the
+//!   receive queue is then empty and new data raises a new edge). Whole messages are handed to
+//!   the handler as slices of the read buffer.
+//! - **Memory:** one read buffer per context; an idle connection is a 128-byte slot and holds no
+//!   heap memory; a connection keeps only a partial frame and unsent bytes, and frees both (send
+//!   buffers go to a per-context pool) when drained.
 //! - **Lifecycle events:** every connection reported by `on_open`, and every client connection
 //!   returned by [`Context::connect`], gets exactly one `on_close`.
 //! - **Timers:** handshake timeout (slowloris defence), closing-handshake timeout, optional ping

@@ -55,6 +55,9 @@ pub struct EndpointStep {
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 enum State {
+    /// Server, before the first byte of the request: nothing on the heap yet, so a burst of
+    /// accepted connections holds no handshake state until each one's request is read.
+    AwaitingRequest(RequestLimits, Config),
     Handshake(Box<Handshake>),
     Open(Connection),
     /// The handshake failed or was rejected; the bytes are the HTTP response still to write.
@@ -100,7 +103,9 @@ impl Endpoint {
 
     /// A server waiting for the upgrade request.
     pub fn server(limits: RequestLimits, config: Config) -> Self {
-        Self::handshaking(Side::Server(limits), config, Vec::new())
+        Self {
+            state: State::AwaitingRequest(limits, config),
+        }
     }
 
     fn handshaking(side: Side, config: Config, out: Vec<u8>) -> Self {
@@ -150,8 +155,17 @@ impl Endpoint {
 
     /// [`Endpoint::read_event`] before the connection opened.
     fn read_handshake_event(&mut self, input: &mut [u8]) -> EndpointStep {
+        if let State::AwaitingRequest(limits, config) = self.state {
+            if input.is_empty() {
+                return EndpointStep {
+                    consumed: 0,
+                    event: None,
+                };
+            }
+            self.state = Self::handshaking(Side::Server(limits), config, Vec::new()).state;
+        }
         let handshake = match &mut self.state {
-            State::Open(_) => unreachable!("handled by read_event"),
+            State::Open(_) | State::AwaitingRequest(..) => unreachable!("handled above"),
             State::Failed(_) => {
                 return EndpointStep {
                     consumed: input.len(),
@@ -260,6 +274,7 @@ impl Endpoint {
     pub fn output(&self) -> &[u8] {
         match &self.state {
             State::Open(conn) => conn.output(),
+            State::AwaitingRequest(..) => &[],
             State::Handshake(handshake) => &handshake.out,
             State::Failed(out) => out,
         }
@@ -269,6 +284,7 @@ impl Endpoint {
     pub fn consume_output(&mut self, n: usize) {
         let out = match &mut self.state {
             State::Open(conn) => return conn.consume_output(n),
+            State::AwaitingRequest(..) => return,
             State::Handshake(handshake) => &mut handshake.out,
             State::Failed(out) => out,
         };
@@ -279,6 +295,7 @@ impl Endpoint {
     pub fn take_output(&mut self) -> Vec<u8> {
         match &mut self.state {
             State::Open(conn) => conn.take_output(),
+            State::AwaitingRequest(..) => Vec::new(),
             State::Handshake(handshake) => std::mem::take(&mut handshake.out),
             State::Failed(out) => std::mem::take(out),
         }
@@ -290,7 +307,7 @@ impl Endpoint {
         match &self.state {
             State::Open(conn) => conn.should_close_transport(),
             State::Failed(out) => out.is_empty(),
-            State::Handshake(_) => false,
+            State::AwaitingRequest(..) | State::Handshake(_) => false,
         }
     }
 }

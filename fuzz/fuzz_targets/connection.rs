@@ -12,7 +12,8 @@
 //! `Closed`; after `Closed` nothing more is reported, ever; message and control payloads respect the
 //! limits; sends return `Ok` or a `SendError`; and, when this end never sent a close, cutting the
 //! stream into pieces does not change the events (streaming: the same once adjacent pieces of a
-//! message are joined).
+//! message are joined); and the event loop's way of reading (`read_message`, then `read_event`
+//! when it declines) gives exactly the events of `receive`, piece for piece.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -143,6 +144,30 @@ fn feed(conn: &mut Connection, setup: &Setup, obs: &mut Observer, piece: &[u8]) 
     conn.consume_output(n);
 }
 
+/// Feeds one piece as `net::Context` does: `read_message` for whole messages, `read_event` for the
+/// rest. Returns the events, owned.
+fn feed_like_the_event_loop(conn: &mut Connection, piece: &[u8]) -> Vec<OwnedEvent> {
+    let mut buf = piece.to_vec();
+    let mut events = Vec::new();
+    let mut pos = 0;
+    loop {
+        if let Some((used, event)) = conn.read_message(&mut buf[pos..]) {
+            events.push(event.to_owned());
+            pos += used;
+            continue;
+        }
+        let step = conn.read_event(&mut buf[pos..]);
+        let base = pos;
+        pos += step.consumed;
+        let Some(raw) = step.event else { break };
+        events.push(raw.event(&buf[base..]).to_owned());
+        conn.recycle(raw);
+    }
+    let n = conn.output().len();
+    conn.consume_output(n);
+    events
+}
+
 /// Joins adjacent fragments of a message, so event lists from different cuts of a stream compare.
 fn normalize(events: &[OwnedEvent]) -> Vec<OwnedEvent> {
     let mut out: Vec<OwnedEvent> = Vec::new();
@@ -214,6 +239,8 @@ fuzz_target!(|data: &[u8]| {
 
     let mut conn = Connection::new(setup.role, setup.config);
     let mut obs = Observer::default();
+    let mut like_loop = Connection::new(setup.role, setup.config);
+    let mut like_loop_events = Vec::new();
     let mut closed_by_us = false;
     let mut rest = stream;
     let mut round = 0;
@@ -223,10 +250,13 @@ fuzz_target!(|data: &[u8]| {
         rest = tail;
         let op = (ops >> ((round * 2) % 16)) & 0b11;
         closed_by_us |= send(&mut conn, op, round, piece);
+        send(&mut like_loop, op, round, piece);
         check_heap(&mut conn, setup.write_per_event);
         feed(&mut conn, &setup, &mut obs, piece);
+        like_loop_events.extend(feed_like_the_event_loop(&mut like_loop, piece));
         round += 1;
     }
+    assert_eq!(like_loop_events, obs.events, "read_message + read_event differ from receive");
 
     // The transport drops: a closed connection has nothing more to say, an open one reports 1006.
     let lost = conn.connection_lost();

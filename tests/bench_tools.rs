@@ -6,27 +6,42 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use wskit::net::{ConnId, Context, Handler, ListenOptions, Message};
 
-/// An example binary built by `cargo test --all-targets` (beside the test binary's directory).
+/// The load generator and the raw echo server, built once per test run with this test's profile
+/// (`cargo test` compiles examples but does not put them where `cargo run --example` would).
 fn example(name: &str) -> PathBuf {
-    let test_exe = std::env::current_exe().expect("test binary path");
-    let profile_dir = test_exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target/<profile>");
-    let path = profile_dir.join("examples").join(name);
-    assert!(
-        path.exists(),
-        "{} is missing: run the tests with `cargo test --all-targets`",
-        path.display()
-    );
-    path
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    let dir = BUILT.get_or_init(|| {
+        let mut build = Command::new(env!("CARGO"));
+        build
+            .args([
+                "build",
+                "--quiet",
+                "--example",
+                "bench_client",
+                "--example",
+                "raw_echo_server",
+            ])
+            .current_dir(env!("CARGO_MANIFEST_DIR"));
+        if !cfg!(debug_assertions) {
+            build.arg("--release");
+        }
+        let status = build.status().expect("run cargo build");
+        assert!(status.success(), "building the bench examples failed");
+        let test_exe = std::env::current_exe().expect("test binary path");
+        let profile_dir = test_exe
+            .parent()
+            .and_then(|deps| deps.parent())
+            .expect("target/<profile>");
+        profile_dir.join("examples")
+    });
+    dir.join(name)
 }
 
 /// Runs the load generator to completion.

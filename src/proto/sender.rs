@@ -111,10 +111,7 @@ impl Sender {
     /// Queues a whole text message (a `&str` is UTF-8 already: it is not checked again).
     #[inline]
     pub fn send_text(&mut self, text: &str) -> Result<(), SendError> {
-        self.check_can_send_data()?;
-        if self.fragment.is_some() {
-            return Err(SendError::MessageInProgress);
-        }
+        self.check_can_begin_message()?;
         self.write_frame(true, Opcode::Text, text.as_bytes());
         Ok(())
     }
@@ -128,10 +125,7 @@ impl Sender {
     /// ([`SendError::InvalidUtf8`]).
     #[inline]
     pub fn send_message(&mut self, kind: MessageKind, data: &[u8]) -> Result<(), SendError> {
-        self.check_can_send_data()?;
-        if self.fragment.is_some() {
-            return Err(SendError::MessageInProgress);
-        }
+        self.check_can_begin_message()?;
         if kind == MessageKind::Text {
             utf8::validate(data).map_err(|_| SendError::InvalidUtf8)?;
         }
@@ -139,14 +133,21 @@ impl Sender {
         Ok(())
     }
 
-    /// Starts a fragmented message whose total length need not be known: sends its first frame with
-    /// `data` (may be empty). Follow with [`Sender::continue_message`] and [`Sender::finish_message`];
-    /// pings, pongs and a close may be sent in between, other messages may not.
-    pub fn begin_message(&mut self, kind: MessageKind, data: &[u8]) -> Result<(), SendError> {
+    /// A new message may begin now: no close sent, no fragmented message in progress.
+    #[inline]
+    fn check_can_begin_message(&self) -> Result<(), SendError> {
         self.check_can_send_data()?;
         if self.fragment.is_some() {
             return Err(SendError::MessageInProgress);
         }
+        Ok(())
+    }
+
+    /// Starts a fragmented message whose total length need not be known: sends its first frame with
+    /// `data` (may be empty). Follow with [`Sender::continue_message`] and [`Sender::finish_message`];
+    /// pings, pongs and a close may be sent in between, other messages may not.
+    pub fn begin_message(&mut self, kind: MessageKind, data: &[u8]) -> Result<(), SendError> {
+        self.check_can_begin_message()?;
         self.fragment_utf8 = Utf8Validator::new();
         if kind == MessageKind::Text {
             self.fragment_utf8

@@ -61,7 +61,8 @@ impl Utf8Validator {
             }
         }
         let split = unfinished_tail_start(input);
-        if validate(&input[..split]).is_err() {
+        // Not `validate`: `feed` already found a byte above 0x7F, so its ASCII scan would be wasted.
+        if simdutf8::basic::from_utf8(&input[..split]).is_err() {
             return Err(Utf8Error);
         }
         let tail = &input[split..];

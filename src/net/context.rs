@@ -993,41 +993,17 @@ impl Context {
             let Some(conn) = self.conns.get_mut(id) else {
                 return (delivered, false);
             };
+            // The steady state, kept lean: an open connection, nothing to trace, a whole message.
+            // Everything else (and the message of a traced connection) takes the general path.
             if self.tracer.is_none() {
-                if let Some(connection) = conn.endpoint.connection() {
-                    // The steady state, kept lean: an open connection, nothing to trace, and most
-                    // often a whole message.
-                    if let Some((used, event)) = connection.read_message(&mut input[pos..]) {
-                        pos += used;
-                        delivered += 1;
-                        self.deliver(handler, id, event);
-                        continue;
-                    }
-                    let step = connection.read_event(&mut input[pos..]);
-                    let base = pos;
-                    pos += step.consumed;
-                    let queued_output = match &step.event {
-                        Some(raw) if raw.is_data() => false,
-                        _ => !connection.output().is_empty(),
-                    };
-                    if queued_output && conn.flags & DIRTY == 0 {
-                        conn.flags |= DIRTY;
-                        self.dirty.push(id);
-                    }
-                    let Some(raw) = step.event else {
-                        return (delivered, true);
-                    };
+                if let Some((used, event)) = conn
+                    .endpoint
+                    .connection()
+                    .and_then(|connection| connection.read_message(&mut input[pos..]))
+                {
+                    pos += used;
                     delivered += 1;
-                    // SAFETY: `raw` was decoded by `read_event` from `input[base..]`, which nothing has
-                    // written since: the buffer is owned by this call chain, not by the context.
-                    let event = unsafe { raw.event_unchecked(&input[base..]) };
                     self.deliver(handler, id, event);
-                    if raw.has_buffer() {
-                        if let Some(connection) = self.conns.get_mut(id).and_then(|c| c.endpoint.connection())
-                        {
-                            connection.recycle(raw);
-                        }
-                    }
                     continue;
                 }
             }

@@ -885,21 +885,6 @@ impl Raw {
 #[derive(Debug)]
 pub struct RawEvent(Raw);
 
-impl RawEvent {
-    /// A message or a piece of one: decoding it queued no output (control frames, closes and
-    /// failures may have: a pong, a close reply).
-    #[inline]
-    pub fn is_data(&self) -> bool {
-        matches!(self.0, Raw::Message(..) | Raw::Fragment { .. })
-    }
-
-    /// The event owns a buffer that [`Connection::recycle`] would keep for the next message.
-    #[inline]
-    pub fn has_buffer(&self) -> bool {
-        matches!(self.0, Raw::Message(_, Payload::Owned(_)))
-    }
-}
-
 /// The result of [`Connection::read_event`].
 #[derive(Debug)]
 pub struct ReadStep {

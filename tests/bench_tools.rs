@@ -23,6 +23,7 @@ fn example(name: &str) -> PathBuf {
             .args([
                 "build",
                 "--quiet",
+                "--locked",
                 "--example",
                 "bench_client",
                 "--example",
@@ -156,12 +157,24 @@ impl Drop for WskitServer {
 
 const SHORT_RUN: [&str; 4] = ["--warmup", "0.1", "--duration", "0.4"];
 
+/// Runs the generator briefly with `args`; it must succeed with echoes and no error. Returns its
+/// JSON line.
+fn clean_short_run(mut args: Vec<&str>) -> String {
+    args.extend(SHORT_RUN);
+    let output = bench_client(&args);
+    let json = json_line(&output);
+    assert!(output.status.success(), "{args:?}: {json}");
+    assert_eq!(field(&json, "errors"), 0.0, "{json}");
+    assert!(field(&json, "messages") > 0.0, "{json}");
+    json
+}
+
 #[test]
 fn generator_checks_every_echo_of_a_wskit_server() {
     let server = WskitServer::start(Answer::Echo);
     let url = server.url();
     for (size, kind, connections, depth) in [("16", "--text", "4", "8"), ("300k", "--binary", "1", "2")] {
-        let mut args = vec![
+        let args = vec![
             "--url",
             &url,
             "--size",
@@ -172,12 +185,7 @@ fn generator_checks_every_echo_of_a_wskit_server() {
             "--depth",
             depth,
         ];
-        args.extend(SHORT_RUN);
-        let output = bench_client(&args);
-        let json = json_line(&output);
-        assert!(output.status.success(), "{size} {kind}: {json}");
-        assert_eq!(field(&json, "errors"), 0.0, "{json}");
-        assert!(field(&json, "messages") > 0.0, "{json}");
+        let json = clean_short_run(args);
         assert!(field(&json, "p50_us") > 0.0, "{json}");
     }
 }
@@ -261,7 +269,7 @@ fn raw_mode_echoes_length_prefixed_frames_whole() {
 
     let url = format!("tcp://{}", server.addr);
     for size in ["16", "1M"] {
-        let mut args = vec![
+        let args = vec![
             "--mode",
             "raw",
             "--url",
@@ -273,12 +281,7 @@ fn raw_mode_echoes_length_prefixed_frames_whole() {
             "--depth",
             "2",
         ];
-        args.extend(SHORT_RUN);
-        let output = bench_client(&args);
-        let json = json_line(&output);
-        assert!(output.status.success(), "{size}: {json}");
-        assert_eq!(field(&json, "errors"), 0.0, "{json}");
-        assert!(field(&json, "messages") > 0.0, "{json}");
+        clean_short_run(args);
     }
 }
 

@@ -5,8 +5,9 @@ cd "$(dirname "$0")/.."
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
-say "building (cargo build --release)"
-cargo build --release --quiet --examples
+say "building (cargo build --release: the library, libwskit.so/.a, and the examples)"
+# --lib as well: --examples alone does not build the cdylib the C and Python parts load.
+cargo build --release --locked --quiet --lib --examples
 
 say "the sans-I/O core on its own: a client and a server through memory"
 ./target/release/examples/proto_demo

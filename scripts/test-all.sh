@@ -29,6 +29,9 @@ step() {
   fi
 }
 
+# `make test` is the whole setup on a fresh machine: install what the tests need first (idempotent;
+# fast when everything is there).
+step install-deps bash scripts/install-deps.sh
 step format cargo fmt --check
 step header-check bash scripts/header-check.sh
 step clippy cargo clippy --all-targets --locked -- -D warnings

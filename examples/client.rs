@@ -1,9 +1,13 @@
 //! Interactive client: connects to a URL, sends each line of stdin as a text message, prints what
 //! comes back. EOF on stdin closes the connection with 1000.
 //!
-//!     cargo run --release --example client -- ws://127.0.0.1:9001/ [--ca CA_PEM]
+//!     cargo run --release --example client -- ws://127.0.0.1:9001/ [--ca CA_PEM] [--trace]
 //!
-//! Stdin is read on a helper thread that hands lines to the loop through a `Remote`.
+//! Stdin is read on a helper thread that hands lines to the loop through a `Remote`. `--trace`
+//! prints the handshake and every frame header to stderr.
+
+#[path = "support/trace_printer.rs"]
+mod trace_printer;
 
 use std::io::BufRead;
 use std::time::Duration;
@@ -18,7 +22,9 @@ struct Printer {
 }
 
 fn usage() -> ! {
-    eprintln!("usage: client [URL] [--ca CA_PEM]   (default URL ws://127.0.0.1:9001/; wss:// verifies");
+    eprintln!(
+        "usage: client [URL] [--ca CA_PEM] [--trace]   (default URL ws://127.0.0.1:9001/; wss:// verifies"
+    );
     eprintln!("       against the system trust store, or only against CA_PEM when given)");
     std::process::exit(2);
 }
@@ -66,6 +72,7 @@ impl Handler for Printer {
 fn main() {
     let mut url = "ws://127.0.0.1:9001/".to_string();
     let mut options = ConnectOptions::default();
+    let mut trace = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -76,12 +83,16 @@ fn main() {
                     std::process::exit(1);
                 }));
             }
+            "--trace" => trace = true,
             "-h" | "--help" => usage(),
             _ if arg.starts_with('-') => usage(),
             _ => url = arg,
         }
     }
     let mut ctx = Context::new().expect("event loop");
+    if trace {
+        trace_printer::install(&mut ctx);
+    }
     ctx.connect(&url, options).unwrap_or_else(|err| {
         eprintln!("client: {err}");
         std::process::exit(1);

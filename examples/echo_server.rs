@@ -1,6 +1,8 @@
 //! Echo server: sends every text and binary message back as it came.
 //!
-//!     cargo run --release --example echo_server -- 127.0.0.1:9001 [--tls CERT_PEM KEY_PEM]
+//!     cargo run --release --example echo_server -- 127.0.0.1:9001 [--tls CERT_PEM KEY_PEM] [--trace]
+//!
+//! `--trace` prints every handshake and frame header to stderr.
 //!
 //! Prints one line when listening and runs until killed. Limits are raised to what conformance
 //! suites send (Autobahn 9.*: 16 MiB messages, 64 Ki fragments); the library defaults stay safe.
@@ -8,6 +10,8 @@
 
 #[path = "support/echo_handler.rs"]
 mod echo_handler;
+#[path = "support/trace_printer.rs"]
+mod trace_printer;
 
 use std::time::Duration;
 
@@ -15,13 +19,14 @@ use echo_handler::Echo;
 use wskit::net::{Context, ListenOptions, TlsServerConfig};
 
 fn usage() -> ! {
-    eprintln!("usage: echo_server [ADDR] [--tls CERT_PEM KEY_PEM]   (default ADDR 127.0.0.1:9001)");
+    eprintln!("usage: echo_server [ADDR] [--tls CERT_PEM KEY_PEM] [--trace]   (default ADDR 127.0.0.1:9001)");
     std::process::exit(2);
 }
 
 fn main() {
     let mut addr = "127.0.0.1:9001".to_string();
     let mut tls = None;
+    let mut trace = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -36,6 +41,7 @@ fn main() {
                     }),
                 );
             }
+            "--trace" => trace = true,
             "-h" | "--help" => usage(),
             _ if arg.starts_with('-') => usage(),
             _ => addr = arg,
@@ -43,6 +49,9 @@ fn main() {
     }
     let scheme = if tls.is_some() { "wss" } else { "ws" };
     let mut ctx = Context::new().expect("event loop");
+    if trace {
+        trace_printer::install(&mut ctx);
+    }
     let options = ListenOptions {
         tls,
         ..echo_handler::echo_listen_options()

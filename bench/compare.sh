@@ -14,6 +14,9 @@
 #                ratios are only taken within one run); may be given more than once
 #   --repeat N   measure each (server, scenario) N times and report the median (default 1)
 #   --no-setup   skip installing and building (everything must already be there)
+#   --extra NAME=COMMAND  one more ws:// server to run beside the others (ADDR in COMMAND becomes
+#                127.0.0.1:PORT), e.g. a build of an older commit for an A/B comparison; it is
+#                measured whatever --only says; may be given more than once
 #
 # Environment: WARMUP, DURATION (seconds), IDLE_CONNECTIONS (default 10000), SERVER_CPU (0),
 # CLIENT_CPU (1), WSKIT_PEERS_DIR (default .peers).
@@ -25,13 +28,18 @@ QUICK=0
 ONLY=""
 REPEAT=1
 SETUP=1
+EXTRA=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) QUICK=1 ;;
     --only) ONLY="$ONLY ${2:?--only needs a server name}"; shift ;;
     --repeat) REPEAT="${2:?--repeat needs a number}"; shift ;;
     --no-setup) SETUP=0 ;;
-    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+    --extra)
+      spec="${2:?--extra needs NAME=COMMAND}"
+      [[ "$spec" == *=* ]] || { echo "compare.sh: --extra needs NAME=COMMAND" >&2; exit 2; }
+      EXTRA+=("$spec"); shift ;;
+    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
     *) echo "compare.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -162,6 +170,12 @@ SERVERS=(
   "tokio-tungstenite|9205|ws|$ROOT/bench/peers/tungstenite-echo/target/release/tungstenite-echo ADDR current"
   "lws|9206|ws|$BUILD_DIR/lws_echo ADDR"
 )
+extra_port=9300
+for spec in ${EXTRA[@]+"${EXTRA[@]}"}; do
+  SERVERS+=("${spec%%=*}|$extra_port|ws|${spec#*=}")
+  [ -z "$ONLY" ] || ONLY="$ONLY ${spec%%=*}"
+  extra_port=$((extra_port + 1))
+done
 
 # Why a server cannot run ("" when it can).
 unavailable() {

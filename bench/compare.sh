@@ -39,7 +39,7 @@ while [ $# -gt 0 ]; do
       spec="${2:?--extra needs NAME=COMMAND}"
       [[ "$spec" == *=* ]] || { echo "compare.sh: --extra needs NAME=COMMAND" >&2; exit 2; }
       EXTRA+=("$spec"); shift ;;
-    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "compare.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift

@@ -1,0 +1,102 @@
+//! How a connection ends: the peer's FIN or a socket error, and freeing the slot with its one
+//! close report.
+
+use std::io;
+
+use crate::net::error::Error;
+use crate::net::id::ConnId;
+use crate::net::tls::{describe as describe_tls, tls_failure};
+use crate::proto::close;
+
+use super::{CLOSE_REPORTED, Context, Deferred, Lost, Origin};
+
+impl Context {
+    /// The peer closed the TCP connection (or it failed).
+    pub(super) fn peer_closed(&mut self, id: ConnId, error: Option<io::Error>) {
+        let Some(conn) = self.conns.get_mut(id) else {
+            return;
+        };
+        let is_client = matches!(conn.origin, Origin::Client(_));
+        if let Some(tls) = error.as_ref().and_then(tls_failure) {
+            let host = match &conn.origin {
+                Origin::Client(link) => Some(link.url.host.clone()),
+                Origin::Accepted(_) => None,
+            };
+            let err = Error::Tls(describe_tls(tls, host.as_deref()));
+            if is_client && !conn.endpoint.is_open() {
+                return self.fail_client(id, err);
+            }
+            if conn.endpoint.is_open() {
+                self.deferred.push_back(Deferred::Error(Some(id), err));
+            }
+            return self.drop_conn(
+                id,
+                Some(Lost {
+                    initiated_locally: false,
+                }),
+            );
+        }
+        if !conn.endpoint.is_open() {
+            if is_client {
+                let detail = error.map_or_else(|| "connection closed by peer".to_string(), |e| e.to_string());
+                let err = Error::Handshake(crate::proto::handshake::HandshakeError::MalformedResponse(
+                    format!("no handshake response: {detail}"),
+                ));
+                self.fail_client(id, err);
+            } else {
+                self.drop_conn(id, None);
+            }
+            return;
+        }
+        if let Some(err) = error {
+            self.deferred.push_back(Deferred::Error(Some(id), Error::Io(err)));
+        }
+        self.drop_conn(
+            id,
+            Some(Lost {
+                initiated_locally: false,
+            }),
+        );
+    }
+
+    /// Closes the socket and frees the slot. If the connection's close was not reported yet and it
+    /// should be (open, or a client), report it with `fallback` (unless the protocol layer knows better).
+    pub(super) fn drop_conn(&mut self, id: ConnId, report: Option<Lost>) {
+        let Some(mut conn) = self.conns.remove(id) else {
+            return;
+        };
+        if let Some(mut socket) = conn.socket.take() {
+            let _ = self.poll.registry().deregister(socket.tcp_mut());
+        }
+        if let Origin::Accepted(index) = conn.origin {
+            if let Some(Some(listener)) = self.listeners.get_mut(index as usize) {
+                listener.active -= 1;
+            }
+        }
+        let reportable = conn.endpoint.is_open() || matches!(conn.origin, Origin::Client(_));
+        if conn.has(CLOSE_REPORTED) || !reportable {
+            return;
+        }
+        let lost = conn.endpoint.connection().and_then(|c| c.connection_lost());
+        match (lost, report) {
+            // The protocol layer failed the connection before: report that failure.
+            (Some(info), _) if info.code != close::ABNORMAL_CLOSURE => {
+                self.deferred.push_back(Deferred::Closed(
+                    id,
+                    info.code,
+                    info.reason.to_owned(),
+                    info.clean,
+                    info.initiated_locally,
+                ))
+            }
+            (_, Some(Lost { initiated_locally })) => self.deferred.push_back(Deferred::Closed(
+                id,
+                close::ABNORMAL_CLOSURE,
+                String::new(),
+                false,
+                initiated_locally,
+            )),
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,474 @@
+//! The event loop: one `mio::Poll`, its listeners and connections. This file holds the state
+//! (`Context`, `Conn`) and the poll loop; each sibling file holds one job of the loop:
+//! `listen` (listening sockets, accepting TCP), `accept` (the upgrade decision), `connect` (client
+//! connections up to open), `read` (socket to handler), `write` (queue to socket), `send` (the
+//! application's sends and closes), `info` (what the application may ask about a connection),
+//! `deadlines` (timers), `end` (how a connection ends and its close report), `shutdown`, `tracing`.
+
+mod accept;
+mod connect;
+mod deadlines;
+mod end;
+mod info;
+mod listen;
+mod read;
+mod send;
+mod shutdown;
+mod tracing;
+mod write;
+
+use std::collections::VecDeque;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use mio::net::TcpListener;
+use mio::{Events, Poll, Token, Waker};
+
+use super::config::{ConnectOptions, ConnectionOptions, ContextOptions, ListenOptions};
+use super::error::{Error, Result};
+use super::handler::Handler;
+use super::id::{ConnId, ListenerId, Slab};
+use super::remote::{Command, Inbox, Remote, Shared};
+use super::timers::Timers;
+use super::tls::{Stream, TlsClientConfig};
+use super::trace::Tracer;
+use crate::proto::handshake::WsUrl;
+use crate::proto::{CloseInfo, Endpoint, OutputBuffer};
+
+const WAKER: Token = Token(usize::MAX);
+/// Drained send buffers kept for reuse (at most this many, each at most this large).
+const BUFFER_POOL_SIZE: usize = 64;
+const BUFFER_POOL_MAX_CAPACITY: usize = 1 << 20;
+const LISTENER_BASE: usize = 1 << 40;
+
+/// An event loop: owns one `mio::Poll`, any number of listeners and connections, one shared read
+/// buffer, the timers and the cross-thread inbox.
+///
+/// # Threads
+/// A `Context` is `Send` but not `Sync`: use it from one thread at a time (the loop thread). Other
+/// threads use a [`Remote`] (from [`Context::remote`]).
+///
+/// # Driving it
+/// Call [`Context::poll`] with a [`Handler`]. A timeout of zero never blocks (a game calls it once per
+/// frame); otherwise it waits for I/O, a timer ([`Context::next_timeout`]) or a wake-up. Hosts with
+/// their own epoll/select loop wait on [`Context::fd`] and call `poll` with a zero timeout when it is
+/// readable. Sends made outside `poll` are written at the next `poll` (or by [`Context::flush`]);
+/// everything queued during a `poll` is written before it returns.
+pub struct Context {
+    poll: Poll,
+    events: Events,
+    shared: Arc<Shared>,
+    listeners: Vec<Option<Listener>>,
+    conns: Slab<Conn>,
+    read_buf: Vec<u8>,
+    timers: Timers,
+    /// Connections with output to write.
+    dirty: Vec<ConnId>,
+    /// Events produced outside a handler (or for later in this poll), delivered in order.
+    deferred: VecDeque<Deferred>,
+    /// Timer entries known to be stale since the last clean-up (see `opened`).
+    stale_timers: usize,
+    /// Drained send buffers, reused by the next send of any connection. Boxed as the senders hold
+    /// them, so handing one over moves a pointer and allocates nothing.
+    #[allow(clippy::vec_box)]
+    buffer_pool: Vec<Box<OutputBuffer>>,
+    /// Connections whose socket may hold data not read because the handler asked to pause.
+    unread: Vec<ConnId>,
+    /// Readiness taken from `events`, reused between polls.
+    ready: Vec<Readiness>,
+    start: Instant,
+    now_ms: u64,
+    in_poll: bool,
+    /// Client TLS configuration from the system trust store, loaded on the first wss:// connect.
+    system_tls: Option<TlsClientConfig>,
+    tracer: Option<Box<dyn Tracer>>,
+}
+
+impl std::fmt::Debug for Context {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Context")
+            .field("listeners", &self.listeners.iter().flatten().count())
+            .field("connections", &self.conns.len())
+            .finish_non_exhaustive()
+    }
+}
+
+struct Listener {
+    socket: Option<TcpListener>,
+    options: ListenOptions,
+    active: usize,
+}
+
+/// One connection. Kept small: the handshake state and client setup are boxed and dropped once open.
+struct Conn {
+    socket: Stream,
+    endpoint: Endpoint,
+    origin: Origin,
+    user_data: u64,
+    deadline_ms: u64,
+    /// When data last arrived, in ms since the context started (wraps after 49 days; only compared
+    /// with wrapping arithmetic over ping intervals).
+    last_read_ms: u32,
+    /// The negotiated subprotocol; boxed twice so connections without one pay 8 bytes.
+    #[allow(clippy::redundant_allocation)]
+    subprotocol: Option<Box<Box<str>>>,
+    flags: u8,
+}
+
+enum Origin {
+    Accepted(u32),
+    Client(Box<ClientLink>),
+}
+
+struct ClientLink {
+    url: WsUrl,
+    options: ConnectOptions,
+    addrs: Vec<SocketAddr>,
+    next_addr: usize,
+    connected: bool,
+    last_error: Option<String>,
+}
+
+const WRITABLE_REGISTERED: u8 = 1;
+const DIRTY: u8 = 2;
+const WANTS_WRITABLE: u8 = 4;
+const CLOSE_REPORTED: u8 = 8;
+const AWAITING_PONG: u8 = 16;
+const AWAITING_EOF: u8 = 32;
+
+impl Conn {
+    fn has(&self, flag: u8) -> bool {
+        self.flags & flag != 0
+    }
+}
+
+/// How to report a connection dropped without a closing handshake: 1006, not clean.
+#[derive(Clone, Copy)]
+struct Lost {
+    /// This end dropped it (abort, timeout) rather than the peer or the network.
+    initiated_locally: bool,
+}
+
+/// One event of a poll, copied out of `events` so handlers can run while it is walked.
+#[derive(Clone, Copy)]
+struct Readiness {
+    token: Token,
+    readable: bool,
+    writable: bool,
+    /// The peer closed its side or the socket failed: read until the end, however short a read.
+    read_closed: bool,
+}
+
+/// How far `Context::readable` reads.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Drain {
+    /// Until the socket would block or ends.
+    Fully,
+    /// Until a read comes back shorter than the buffer (see `Context::readable`).
+    UntilShortRead,
+}
+
+enum Deferred {
+    Listening(ListenerId, SocketAddr),
+    Error(Option<ConnId>, Error),
+    Closed(ConnId, u16, String, bool, bool),
+    Writable(ConnId),
+}
+
+impl Context {
+    /// A context with default options.
+    pub fn new() -> Result<Self> {
+        Self::with_options(ContextOptions::default())
+    }
+
+    /// A context with the given options.
+    pub fn with_options(options: ContextOptions) -> Result<Self> {
+        let poll = Poll::new()?;
+        let waker = Waker::new(poll.registry(), WAKER)?;
+        Ok(Self {
+            poll,
+            events: Events::with_capacity(options.events_capacity.max(16)),
+            shared: Arc::new(Shared {
+                waker,
+                inbox: Mutex::new(Inbox::default()),
+            }),
+            listeners: Vec::new(),
+            conns: Slab::new(),
+            read_buf: vec![0; options.read_buffer_size.max(4096)],
+            timers: Timers::default(),
+            dirty: Vec::new(),
+            deferred: VecDeque::new(),
+            stale_timers: 0,
+            buffer_pool: Vec::new(),
+            unread: Vec::new(),
+            ready: Vec::new(),
+            start: Instant::now(),
+            now_ms: 0,
+            in_poll: false,
+            system_tls: None,
+            tracer: None,
+        })
+    }
+
+    /// A handle for other threads (see [`Remote`]).
+    pub fn remote(&self) -> Remote {
+        Remote {
+            shared: self.shared.clone(),
+        }
+    }
+
+    /// The file descriptor of the poll (epoll) instance: readable when `poll` has work to do.
+    #[cfg(unix)]
+    pub fn fd(&self) -> std::os::unix::io::RawFd {
+        use std::os::unix::io::AsRawFd;
+        self.poll.as_raw_fd()
+    }
+
+    /// How long the host may sleep before `poll` has timer work: `None` when no timer is set,
+    /// zero when work is pending now.
+    pub fn next_timeout(&self) -> Option<Duration> {
+        if !self.deferred.is_empty() || !self.dirty.is_empty() || !self.unread.is_empty() {
+            return Some(Duration::ZERO);
+        }
+        let deadline = self.timers.next_deadline()?;
+        let now = self.start.elapsed().as_millis() as u64;
+        Some(Duration::from_millis(deadline.saturating_sub(now)))
+    }
+
+    /// Timer entries held, live and not yet cleaned up (for memory diagnostics: stale handshake
+    /// deadlines are dropped once they are most of the heap).
+    pub fn timer_entries(&self) -> usize {
+        self.timers.len()
+    }
+
+    /// Number of connections (in any state).
+    pub fn connection_count(&self) -> usize {
+        self.conns.len()
+    }
+
+    fn options_of(&self, conn: ConnId) -> Result<&ConnectionOptions> {
+        let entry = self.conns.get(conn).ok_or_else(not_found)?;
+        Ok(self.conn_options(entry))
+    }
+
+    fn conn_options<'a>(&'a self, entry: &'a Conn) -> &'a ConnectionOptions {
+        match &entry.origin {
+            Origin::Accepted(index) => {
+                &self.listeners[*index as usize]
+                    .as_ref()
+                    .expect("listeners are never removed")
+                    .options
+                    .connection
+            }
+            Origin::Client(link) => &link.options.connection,
+        }
+    }
+
+    fn mark_dirty(&mut self, conn: ConnId) {
+        if let Some(entry) = self.conns.get_mut(conn) {
+            if !entry.has(DIRTY) {
+                entry.flags |= DIRTY;
+                self.dirty.push(conn);
+            }
+        }
+    }
+
+    fn now(&mut self) -> u64 {
+        self.now_ms = self.start.elapsed().as_millis() as u64;
+        self.now_ms
+    }
+
+    /// Performs all ready I/O, fires due timers and delivers events to `handler`, waiting up to
+    /// `timeout` for something to happen (`None` = until something happens, zero = never block).
+    /// Everything sent during the call is written before it returns. Returns the number of events
+    /// delivered. Calling it from inside a handler of the same context fails with
+    /// [`Error::Reentrant`].
+    pub fn poll(&mut self, handler: &mut dyn Handler, timeout: Option<Duration>) -> Result<usize> {
+        if self.in_poll {
+            return Err(Error::Reentrant);
+        }
+        self.in_poll = true;
+        let result = self.poll_inner(handler, timeout);
+        self.in_poll = false;
+        result
+    }
+
+    /// Polls until [`Remote::stop`] is called or `handler` calls [`Context::stop`]... or until there
+    /// is nothing left to do (no listener, no connection).
+    pub fn run(&mut self, handler: &mut dyn Handler) -> Result<()> {
+        loop {
+            self.poll(handler, None)?;
+            let mut inbox = self.shared.inbox.lock().unwrap_or_else(|e| e.into_inner());
+            if std::mem::take(&mut inbox.stop) {
+                return Ok(());
+            }
+            drop(inbox);
+            if self.conns.len() == 0 && self.listeners.iter().flatten().all(|l| l.socket.is_none()) {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Makes [`Context::run`] return after the current iteration.
+    pub fn stop(&self) {
+        self.shared.inbox.lock().unwrap_or_else(|e| e.into_inner()).stop = true;
+        let _ = self.shared.waker.wake();
+    }
+
+    /// Writes what sends outside `poll` queued. Events this causes (a failed write) are delivered
+    /// at the next `poll`.
+    pub fn flush(&mut self) {
+        self.flush_dirty();
+    }
+
+    fn poll_inner(&mut self, handler: &mut dyn Handler, timeout: Option<Duration>) -> Result<usize> {
+        let mut delivered = 0;
+        self.now();
+        self.flush_dirty();
+        delivered += self.deliver_deferred(handler);
+        let wait = if self.deferred.is_empty() && self.dirty.is_empty() && self.unread.is_empty() {
+            let timer = self
+                .timers
+                .next_deadline()
+                .map(|d| Duration::from_millis(d.saturating_sub(self.now_ms)));
+            match (timeout, timer) {
+                (Some(t), Some(d)) => Some(t.min(d)),
+                (None, Some(d)) => Some(d),
+                (t, None) => t,
+            }
+        } else {
+            Some(Duration::ZERO)
+        };
+        match self.poll.poll(&mut self.events, wait) {
+            Ok(()) => {}
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+            Err(err) => return Err(err.into()),
+        }
+        self.now();
+        for id in std::mem::take(&mut self.unread) {
+            delivered += self.readable(handler, id, Drain::Fully);
+        }
+        let mut ready = std::mem::take(&mut self.ready);
+        ready.clear();
+        ready.extend(self.events.iter().map(|e| Readiness {
+            token: e.token(),
+            readable: e.is_readable() || e.is_read_closed() || e.is_error(),
+            writable: e.is_writable() || e.is_error(),
+            read_closed: e.is_read_closed() || e.is_error(),
+        }));
+        for event in &ready {
+            match event.token {
+                WAKER => self.drain_inbox(),
+                Token(t) if t >= LISTENER_BASE => self.accept_ready(t - LISTENER_BASE),
+                Token(index) => {
+                    let Some(id) = self.conns.id_at(index) else {
+                        continue;
+                    };
+                    if event.writable {
+                        self.writable(id);
+                    }
+                    if event.readable {
+                        let drain = if event.read_closed {
+                            Drain::Fully
+                        } else {
+                            Drain::UntilShortRead
+                        };
+                        delivered += self.readable(handler, id, drain);
+                    }
+                }
+            }
+            delivered += self.deliver_deferred(handler);
+        }
+        self.ready = ready;
+        delivered += self.fire_timers(handler);
+        // Handlers may send while others are handled: write until nothing new is queued.
+        loop {
+            self.flush_dirty();
+            let more = self.deliver_deferred(handler);
+            delivered += more;
+            if more == 0 && self.dirty.is_empty() {
+                break;
+            }
+        }
+        Ok(delivered)
+    }
+
+    fn deliver_deferred(&mut self, handler: &mut dyn Handler) -> usize {
+        let mut count = 0;
+        while let Some(event) = self.deferred.pop_front() {
+            count += 1;
+            match event {
+                Deferred::Listening(id, addr) => handler.on_listen(self, id, addr),
+                Deferred::Error(conn, error) => handler.on_error(self, conn, &error),
+                Deferred::Closed(conn, code, reason, clean, initiated_locally) => {
+                    let info = CloseInfo {
+                        code,
+                        reason: &reason,
+                        clean,
+                        initiated_locally,
+                    };
+                    handler.on_close(self, conn, &info);
+                }
+                Deferred::Writable(conn) => {
+                    if self.conns.get(conn).is_some() {
+                        handler.on_writable(self, conn);
+                    }
+                }
+            }
+        }
+        count
+    }
+
+    fn drain_inbox(&mut self) {
+        let (commands, resolved) = {
+            let mut inbox = self.shared.inbox.lock().unwrap_or_else(|e| e.into_inner());
+            inbox.queued_bytes = 0;
+            (
+                std::mem::take(&mut inbox.commands),
+                std::mem::take(&mut inbox.resolved),
+            )
+        };
+        for (id, result) in resolved {
+            self.resolved(id, result);
+        }
+        for command in commands {
+            let (conn, result) = match command {
+                Command::Send(conn, kind, data) => (
+                    conn,
+                    self.with_sender(conn, data.len(), false, |s| s.send_message(kind, &data)),
+                ),
+                Command::Ping(conn, data) => (conn, self.ping(conn, &data)),
+                Command::Close(conn, code, reason) => (conn, self.close(conn, code, &reason)),
+            };
+            if let Err(error) = result {
+                self.deferred.push_back(Deferred::Error(Some(conn), error));
+            }
+        }
+    }
+}
+
+/// The error of a lookup that found nothing: built only when needed, since `Error` has drop glue
+/// and `ok_or(Error::NotFound)` would build and drop one on every successful lookup.
+#[cold]
+fn not_found() -> Error {
+    Error::NotFound
+}
+
+fn millis(duration: Duration) -> u64 {
+    duration.as_millis().min(u128::from(u64::MAX / 4)) as u64
+}
+
+#[cfg(test)]
+mod tests {
+    /// Idle memory per connection is a headline number (goal: at most 256 bytes of user space per
+    /// idle ws:// connection, measured by `bench/compare.sh`). The slot is most of it.
+    #[test]
+    fn a_connection_slot_stays_small() {
+        let size = std::mem::size_of::<super::Conn>();
+        // Debug builds of mio add a selector id (8 bytes) to every socket.
+        let budget = if cfg!(debug_assertions) { 136 } else { 128 };
+        assert!(size <= budget, "Conn grew to {size} bytes (budget {budget})");
+    }
+}

@@ -15,7 +15,7 @@ use crate::net::tls::{Stream, TlsClientConfig};
 use crate::proto::handshake::url;
 use crate::proto::{Endpoint, Role};
 
-use super::{ClientLink, Conn, Context, Deferred, Lost, Origin, WRITABLE_REGISTERED, millis};
+use super::{ClientLink, Conn, Context, Details, Kept, Lost, Origin, WRITABLE_REGISTERED, millis};
 
 impl Context {
     /// Opens a client connection to a `ws://` URL. Returns at once: name resolution runs on a helper
@@ -48,7 +48,7 @@ impl Context {
             user_data: 0,
             deadline_ms: deadline,
             last_read_ms: now as u32,
-            subprotocol: None,
+            details: None,
             flags: 0,
         });
         self.timers.push(deadline, id);
@@ -160,7 +160,7 @@ impl Context {
 
     /// A client connection failed before opening: report the error, then the close.
     pub(super) fn fail_client(&mut self, id: ConnId, error: Error) {
-        self.deferred.push_back(Deferred::Error(Some(id), error));
+        self.defer_error(Some(id), error);
         self.drop_conn(
             id,
             Some(Lost {
@@ -178,7 +178,15 @@ impl Context {
         let Some(conn) = self.conns.get_mut(id) else {
             return;
         };
-        conn.subprotocol = response.subprotocol.clone().map(|s| Box::new(s.into_boxed_str()));
+        let keep = match &conn.origin {
+            Origin::Client(link) => link.options.keep_headers.select(&response.headers),
+            Origin::Accepted(_) => None,
+        };
+        let kept = keep.map(|headers| Kept {
+            request: None,
+            headers: Some(headers),
+        });
+        conn.details = Details::new(response.subprotocol.as_deref(), kept);
         let peer = conn.socket.as_ref().and_then(|s| s.tcp().peer_addr().ok());
         let (path, query) = match &conn.origin {
             Origin::Client(link) => (link.url.path.clone(), link.url.query.clone()),

@@ -6,7 +6,7 @@ use crate::net::handler::Handler;
 use crate::net::id::ConnId;
 use crate::proto::State;
 
-use super::{AWAITING_EOF, AWAITING_PONG, Context, Deferred, Lost, Origin, millis};
+use super::{AWAITING_EOF, AWAITING_PONG, Context, Lost, Origin, millis};
 
 impl Context {
     /// The handshake completed: switch the deadline to the ping timer (or none).
@@ -54,7 +54,14 @@ impl Context {
                 if matches!(conn.origin, Origin::Client(_)) {
                     self.fail_client(id, Error::Timeout("opening handshake"));
                 } else {
-                    self.drop_conn(id, None); // slowloris: never finished the request
+                    // Slowloris, or an accept decision still pending: reported (1006) only if its
+                    // user data was set.
+                    self.drop_conn(
+                        id,
+                        Some(Lost {
+                            initiated_locally: true,
+                        }),
+                    );
                 }
                 continue;
             }
@@ -73,8 +80,7 @@ impl Context {
                 continue;
             };
             if conn.has(AWAITING_PONG) {
-                self.deferred
-                    .push_back(Deferred::Error(Some(id), Error::Timeout("no pong from peer")));
+                self.defer_error(Some(id), Error::Timeout("no pong from peer"));
                 self.drop_conn(
                     id,
                     Some(Lost {

@@ -8,7 +8,7 @@ use crate::net::id::ConnId;
 use crate::net::tls::{describe as describe_tls, tls_failure};
 use crate::proto::close;
 
-use super::{CLOSE_REPORTED, Context, Deferred, Lost, Origin};
+use super::{CLOSE_REPORTED, Closed, Context, Deferred, Lost, Origin};
 
 impl Context {
     /// The peer closed the TCP connection (or it failed).
@@ -27,7 +27,7 @@ impl Context {
                 return self.fail_client(id, err);
             }
             if conn.endpoint.is_open() {
-                self.deferred.push_back(Deferred::Error(Some(id), err));
+                self.defer_error(Some(id), err);
             }
             return self.drop_conn(
                 id,
@@ -44,12 +44,18 @@ impl Context {
                 ));
                 self.fail_client(id, err);
             } else {
-                self.drop_conn(id, None);
+                // Reported (1006) only if its user data was set while its decision was pending.
+                self.drop_conn(
+                    id,
+                    Some(Lost {
+                        initiated_locally: false,
+                    }),
+                );
             }
             return;
         }
         if let Some(err) = error {
-            self.deferred.push_back(Deferred::Error(Some(id), Error::Io(err)));
+            self.defer_error(Some(id), Error::Io(err));
         }
         self.drop_conn(
             id,
@@ -59,8 +65,10 @@ impl Context {
         );
     }
 
-    /// Closes the socket and frees the slot. If the connection's close was not reported yet and it
-    /// should be (open, or a client), report it with `fallback` (unless the protocol layer knows better).
+    /// Closes the socket and frees the slot, and reports the close if it was not reported yet and
+    /// should be: the connection was open, or is a client, or has user data (set during
+    /// `on_accept`: then it gets its one `on_close` even though it never opened). `report` says how
+    /// to report a drop without a closing handshake (unless the protocol layer knows better).
     pub(super) fn drop_conn(&mut self, id: ConnId, report: Option<Lost>) {
         let Some(mut conn) = self.conns.remove(id) else {
             return;
@@ -73,30 +81,41 @@ impl Context {
                 listener.active -= 1;
             }
         }
-        let reportable = conn.endpoint.is_open() || matches!(conn.origin, Origin::Client(_));
+        let open = conn.endpoint.is_open();
+        let is_client = matches!(conn.origin, Origin::Client(_));
+        let reportable = open || is_client || conn.user_data != 0;
         if conn.has(CLOSE_REPORTED) || !reportable {
             return;
         }
+        // A server connection that never opened was rejected, failed its handshake, timed out or
+        // was dropped by this end unless the caller says the peer left.
+        let report = match report {
+            None if !open && !is_client => Some(Lost {
+                initiated_locally: true,
+            }),
+            report => report,
+        };
         let lost = conn.endpoint.connection().and_then(|c| c.connection_lost());
-        match (lost, report) {
+        let (code, reason, clean, initiated_locally) = match (lost, report) {
             // The protocol layer failed the connection before: report that failure.
-            (Some(info), _) if info.code != close::ABNORMAL_CLOSURE => {
-                self.deferred.push_back(Deferred::Closed(
-                    id,
-                    info.code,
-                    info.reason.to_owned(),
-                    info.clean,
-                    info.initiated_locally,
-                ))
+            (Some(info), _) if info.code != close::ABNORMAL_CLOSURE => (
+                info.code,
+                info.reason.to_owned(),
+                info.clean,
+                info.initiated_locally,
+            ),
+            (_, Some(Lost { initiated_locally })) => {
+                (close::ABNORMAL_CLOSURE, String::new(), false, initiated_locally)
             }
-            (_, Some(Lost { initiated_locally })) => self.deferred.push_back(Deferred::Closed(
-                id,
-                close::ABNORMAL_CLOSURE,
-                String::new(),
-                false,
-                initiated_locally,
-            )),
-            _ => {}
-        }
+            _ => return,
+        };
+        self.deferred.push_back(Deferred::Closed(Closed {
+            conn: id,
+            code,
+            reason,
+            clean,
+            initiated_locally,
+            user_data: conn.user_data,
+        }));
     }
 }

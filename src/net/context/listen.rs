@@ -17,6 +17,10 @@ use super::{Conn, Context, Deferred, LISTENER_BASE, Listener, Origin, millis, no
 impl Context {
     /// Starts listening on `addr` (e.g. `"127.0.0.1:9001"`, `"[::]:0"`; port 0 picks a free port).
     /// The handler's `on_listen` runs at the next `poll`.
+    ///
+    /// `addr` goes through [`ToSocketAddrs`]: a host name (`"localhost:9001"`) is resolved here, on
+    /// the calling thread, and that may block. Pass a [`SocketAddr`] (or a numeric `"ip:port"`
+    /// string) to avoid any resolution.
     pub fn listen(&mut self, addr: impl ToSocketAddrs, options: ListenOptions) -> Result<ListenerId> {
         let addr = addr
             .to_socket_addrs()?
@@ -82,7 +86,7 @@ impl Context {
                     // ECONNABORTED and the like: skip this connection. EMFILE: report and stop.
                     if matches!(err.raw_os_error(), Some(libc_emfile) if libc_emfile == 24 || libc_emfile == 23)
                     {
-                        self.deferred.push_back(Deferred::Error(None, Error::Io(err)));
+                        self.defer_error(None, Error::Io(err));
                         return;
                     }
                     continue;
@@ -110,7 +114,7 @@ impl Context {
                 user_data: 0,
                 deadline_ms: deadline,
                 last_read_ms: now as u32,
-                subprotocol: None,
+                details: None,
                 flags: 0,
             });
             let token = Token(id.index().unwrap_or(0));

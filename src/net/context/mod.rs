@@ -28,13 +28,13 @@ use mio::{Events, Poll, Token, Waker};
 
 use super::config::{ConnectOptions, ConnectionOptions, ContextOptions, ListenOptions};
 use super::error::{Error, Result};
-use super::handler::Handler;
+use super::handler::{Decision, Handler};
 use super::id::{ConnId, ListenerId, Slab};
 use super::remote::{Command, Inbox, Remote, Shared};
 use super::timers::Timers;
 use super::tls::{Stream, TlsClientConfig};
 use super::trace::Tracer;
-use crate::proto::handshake::WsUrl;
+use crate::proto::handshake::{Request, WsUrl};
 use crate::proto::{CloseInfo, Endpoint, OutputBuffer};
 
 const WAKER: Token = Token(usize::MAX);
@@ -81,6 +81,18 @@ pub struct Context {
     start: Instant,
     now_ms: u64,
     in_poll: bool,
+    /// Size of `read_buf` (recreated after a panic unwound through `poll`).
+    read_buf_size: usize,
+    /// The connection being read (set around each socket read): if a handler panics meanwhile, the
+    /// rest of that read is lost, so the connection is aborted (see `recover_from_panic`).
+    reading: Option<ConnId>,
+    /// The connection whose `on_accept` is running, and the answer given for it through
+    /// `Context::accept`/`reject` during that call (applied when it returns).
+    deciding: Option<ConnId>,
+    decided: Option<Decision>,
+    /// A connection whose slot is gone and whose deferred `on_close`/`on_error` is being delivered,
+    /// with its user data (so `Context::user_data` still answers).
+    departed: Option<(ConnId, u64)>,
     /// Client TLS configuration from the system trust store, loaded on the first wss:// connect.
     system_tls: Option<TlsClientConfig>,
     tracer: Option<Box<dyn Tracer>>,
@@ -111,10 +123,39 @@ struct Conn {
     /// When data last arrived, in ms since the context started (wraps after 49 days; only compared
     /// with wrapping arithmetic over ping intervals).
     last_read_ms: u32,
-    /// The negotiated subprotocol; boxed twice so connections without one pay 8 bytes.
-    #[allow(clippy::redundant_allocation)]
-    subprotocol: Option<Box<Box<str>>>,
+    /// The negotiated subprotocol and what the options keep after the handshake; `None` (8 bytes,
+    /// no heap) when there is neither.
+    details: Option<Box<Details>>,
     flags: u8,
+}
+
+/// What an open connection holds beyond its slot. 24 bytes, so a connection with only a
+/// subprotocol pays what it did when the slot held a `Box<Box<str>>` (one malloc chunk).
+struct Details {
+    subprotocol: Option<Box<str>>,
+    kept: Option<Box<Kept>>,
+}
+
+/// Request or response information kept on request (`ListenOptions::keep_request`,
+/// `keep_headers`, `ConnectOptions::keep_headers`).
+struct Kept {
+    /// The request's path and query (servers with `keep_request`).
+    request: Option<(Box<str>, Option<Box<str>>)>,
+    /// The kept headers: the request's (servers) or the response's (clients).
+    headers: Option<Box<[(String, String)]>>,
+}
+
+impl Details {
+    /// `None` when there is nothing to hold.
+    fn new(subprotocol: Option<&str>, kept: Option<Kept>) -> Option<Box<Self>> {
+        if subprotocol.is_none() && kept.is_none() {
+            return None;
+        }
+        Some(Box::new(Details {
+            subprotocol: subprotocol.map(Box::from),
+            kept: kept.map(Box::new),
+        }))
+    }
 }
 
 enum Origin {
@@ -137,6 +178,9 @@ const WANTS_WRITABLE: u8 = 4;
 const CLOSE_REPORTED: u8 = 8;
 const AWAITING_PONG: u8 = 16;
 const AWAITING_EOF: u8 = 32;
+/// A server connection whose upgrade request waits for `Context::accept`/`reject`
+/// (`Decision::Defer`): nothing is read from it meanwhile.
+const ACCEPT_PENDING: u8 = 64;
 
 impl Conn {
     fn has(&self, flag: u8) -> bool {
@@ -166,15 +210,39 @@ struct Readiness {
 enum Drain {
     /// Until the socket would block or ends.
     Fully,
+    /// As `Fully`: the readiness said the peer closed its side or the socket failed.
+    PeerClosed,
     /// Until a read comes back shorter than the buffer (see `Context::readable`).
     UntilShortRead,
 }
 
 enum Deferred {
     Listening(ListenerId, SocketAddr),
-    Error(Option<ConnId>, Error),
-    Closed(ConnId, u16, String, bool, bool),
+    /// An error, with the connection's user data when it was reported (the slot may be gone by
+    /// delivery).
+    Error(Option<ConnId>, Error, u64),
+    Closed(Closed),
     Writable(ConnId),
+    /// A request accepted by `Context::accept` after `on_accept` returned.
+    Opened(ConnId, Box<Opening>),
+}
+
+/// A close to report; the slot is gone, so it carries the user data.
+struct Closed {
+    conn: ConnId,
+    code: u16,
+    reason: String,
+    clean: bool,
+    initiated_locally: bool,
+    user_data: u64,
+}
+
+/// What `on_open` reports for a request accepted after its `on_accept`.
+struct Opening {
+    listener: ListenerId,
+    request: Request,
+    subprotocol: Option<String>,
+    peer: Option<SocketAddr>,
 }
 
 impl Context {
@@ -197,6 +265,11 @@ impl Context {
             listeners: Vec::new(),
             conns: Slab::new(),
             read_buf: vec![0; options.read_buffer_size.max(4096)],
+            read_buf_size: options.read_buffer_size.max(4096),
+            reading: None,
+            deciding: None,
+            decided: None,
+            departed: None,
             timers: Timers::default(),
             dirty: Vec::new(),
             deferred: VecDeque::new(),
@@ -266,6 +339,13 @@ impl Context {
         }
     }
 
+    /// Queues `error` for `on_error`, with the connection's user data (the slot may be gone when it
+    /// is delivered).
+    fn defer_error(&mut self, conn: Option<ConnId>, error: Error) {
+        let user_data = conn.and_then(|c| self.conns.get(c)).map_or(0, |c| c.user_data);
+        self.deferred.push_back(Deferred::Error(conn, error, user_data));
+    }
+
     fn mark_dirty(&mut self, conn: ConnId) {
         if let Some(entry) = self.conns.get_mut(conn) {
             if !entry.has(DIRTY) {
@@ -285,14 +365,52 @@ impl Context {
     /// Everything sent during the call is written before it returns. Returns the number of events
     /// delivered. Calling it from inside a handler of the same context fails with
     /// [`Error::Reentrant`].
+    ///
+    /// # Panics in handlers
+    /// A panic in a handler unwinds out of `poll`. If the caller catches it
+    /// (`std::panic::catch_unwind`), the context stays usable: the next `poll` works, every
+    /// connection is read again (readiness not handled before the panic is not lost), and the
+    /// connection whose input was being processed when the panic came is aborted, since the rest of
+    /// that read is lost (its `on_close`, 1006, follows at the next `poll` if it is reportable).
+    /// Events still queued for delivery are delivered by the next `poll`; the one whose handler
+    /// panicked is not delivered again.
     pub fn poll(&mut self, handler: &mut dyn Handler, timeout: Option<Duration>) -> Result<usize> {
         if self.in_poll {
             return Err(Error::Reentrant);
         }
         self.in_poll = true;
-        let result = self.poll_inner(handler, timeout);
+        let guard = InPoll(self);
+        guard.0.poll_inner(handler, timeout)
+    }
+
+    /// The end of a `poll`, normal or unwinding (see [`InPoll`]).
+    fn end_poll(&mut self) {
         self.in_poll = false;
-        result
+        if std::thread::panicking() {
+            self.recover_from_panic();
+        }
+    }
+
+    /// Puts the context back in order after a handler panicked inside `poll`.
+    #[cold]
+    fn recover_from_panic(&mut self) {
+        self.deciding = None;
+        self.decided = None;
+        self.departed = None;
+        if self.read_buf.len() != self.read_buf_size {
+            self.read_buf = vec![0; self.read_buf_size];
+        }
+        if let Some(id) = self.reading.take() {
+            self.drop_conn(
+                id,
+                Some(Lost {
+                    initiated_locally: true,
+                }),
+            );
+        }
+        // Readiness is edge-triggered and the rest of this poll's events are lost: read every
+        // socket at the next poll (those with nothing to read answer "would block").
+        self.unread = self.conns.ids();
     }
 
     /// Polls until [`Remote::stop`] is called or `handler` calls [`Context::stop`]... or until there
@@ -349,6 +467,8 @@ impl Context {
         self.now();
         for id in std::mem::take(&mut self.unread) {
             delivered += self.readable(handler, id, Drain::Fully);
+            // An `on_open` deferred by `Context::accept` comes before its connection's messages.
+            delivered += self.deliver_deferred(handler);
         }
         let mut ready = std::mem::take(&mut self.ready);
         ready.clear();
@@ -371,7 +491,7 @@ impl Context {
                     }
                     if event.readable {
                         let drain = if event.read_closed {
-                            Drain::Fully
+                            Drain::PeerClosed
                         } else {
                             Drain::UntilShortRead
                         };
@@ -401,21 +521,28 @@ impl Context {
             count += 1;
             match event {
                 Deferred::Listening(id, addr) => handler.on_listen(self, id, addr),
-                Deferred::Error(conn, error) => handler.on_error(self, conn, &error),
-                Deferred::Closed(conn, code, reason, clean, initiated_locally) => {
+                Deferred::Error(conn, error, user_data) => {
+                    self.departed = conn.map(|conn| (conn, user_data));
+                    handler.on_error(self, conn, &error);
+                    self.departed = None;
+                }
+                Deferred::Closed(closed) => {
                     let info = CloseInfo {
-                        code,
-                        reason: &reason,
-                        clean,
-                        initiated_locally,
+                        code: closed.code,
+                        reason: &closed.reason,
+                        clean: closed.clean,
+                        initiated_locally: closed.initiated_locally,
                     };
-                    handler.on_close(self, conn, &info);
+                    self.departed = Some((closed.conn, closed.user_data));
+                    handler.on_close(self, closed.conn, &info);
+                    self.departed = None;
                 }
                 Deferred::Writable(conn) => {
                     if self.conns.get(conn).is_some() {
                         handler.on_writable(self, conn);
                     }
                 }
+                Deferred::Opened(conn, opening) => count += self.deliver_opened(handler, conn, &opening),
             }
         }
         count
@@ -435,17 +562,31 @@ impl Context {
         }
         for command in commands {
             let (conn, result) = match command {
+                // The same `max_buffered` check as a send on the loop thread.
                 Command::Send(conn, kind, data) => (
                     conn,
-                    self.with_sender(conn, data.len(), false, |s| s.send_message(kind, &data)),
+                    self.with_sender(conn, data.len(), true, |s| s.send_message(kind, &data))
+                        .map_err(|err| match err {
+                            Error::WouldBlock => Error::QueueFull { dropped: data.len() },
+                            other => other,
+                        }),
                 ),
                 Command::Ping(conn, data) => (conn, self.ping(conn, &data)),
                 Command::Close(conn, code, reason) => (conn, self.close(conn, code, &reason)),
             };
             if let Err(error) = result {
-                self.deferred.push_back(Deferred::Error(Some(conn), error));
+                self.defer_error(Some(conn), error);
             }
         }
+    }
+}
+
+/// Resets `Context::in_poll` when `poll` returns or a handler's panic unwinds through it.
+struct InPoll<'a>(&'a mut Context);
+
+impl Drop for InPoll<'_> {
+    fn drop(&mut self) {
+        self.0.end_poll();
     }
 }
 
@@ -470,5 +611,13 @@ mod tests {
         // Debug builds of mio add a selector id (8 bytes) to every socket.
         let budget = if cfg!(debug_assertions) { 136 } else { 128 };
         assert!(size <= budget, "Conn grew to {size} bytes (budget {budget})");
+    }
+
+    /// A connection with a subprotocol and nothing kept allocates one 24-byte `Details`: the same
+    /// malloc chunk as the `Box<Box<str>>` it replaced.
+    #[test]
+    fn details_stay_one_small_allocation() {
+        assert_eq!(std::mem::size_of::<super::Details>(), 24);
+        assert_eq!(std::mem::size_of::<Option<Box<super::Details>>>(), 8);
     }
 }

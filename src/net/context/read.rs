@@ -8,7 +8,7 @@ use crate::net::id::ConnId;
 use crate::net::trace::{Direction, TraceEvent};
 use crate::proto::{Event, RawEndpointEvent};
 
-use super::{AWAITING_PONG, CLOSE_REPORTED, Context, Drain, Origin};
+use super::{ACCEPT_PENDING, AWAITING_PONG, CLOSE_REPORTED, Context, Drain, Origin};
 
 impl Context {
     /// Reads and processes what the socket holds. Readiness is edge-triggered, so the socket must
@@ -20,7 +20,16 @@ impl Context {
     pub(super) fn readable(&mut self, handler: &mut dyn Handler, id: ConnId, drain: Drain) -> usize {
         let mut buf = std::mem::take(&mut self.read_buf);
         let mut delivered = 0;
+        self.reading = Some(id);
         while let Some(conn) = self.conns.get_mut(id) {
+            if conn.has(ACCEPT_PENDING) {
+                // Nothing is read while the accept decision is pending (`Context::accept` reads
+                // on); a peer that leaves meanwhile is dropped.
+                if drain == Drain::PeerClosed {
+                    self.peer_closed(id, None);
+                }
+                break;
+            }
             if handler.should_pause() {
                 // Edge-triggered readiness: remember that this socket may hold unread data.
                 self.unread.push(id);
@@ -64,13 +73,19 @@ impl Context {
                 }
             }
         }
+        self.reading = None;
         self.read_buf = buf;
         delivered
     }
 
     /// Decodes `input` and delivers its events. Returns the event count and whether the connection
     /// is still there to read from.
-    fn process_input(&mut self, handler: &mut dyn Handler, id: ConnId, input: &mut [u8]) -> (usize, bool) {
+    pub(super) fn process_input(
+        &mut self,
+        handler: &mut dyn Handler,
+        id: ConnId,
+        input: &mut [u8],
+    ) -> (usize, bool) {
         let mut pos = 0;
         let mut delivered = 0;
         loop {

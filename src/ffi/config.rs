@@ -42,6 +42,7 @@ impl wskit_config {
             request_limits: self.request_limits,
             connection: self.connection,
             tls: self.tls_server.clone(),
+            ..defaults
         }
     }
 
@@ -55,6 +56,7 @@ impl wskit_config {
             },
             connection: self.connection,
             tls: self.tls_client.clone(),
+            ..ConnectOptions::default()
         }
     }
 }

@@ -3,8 +3,11 @@
 use proptest::prelude::*;
 
 use super::*;
+use crate::proto::Event;
 use crate::proto::OwnedEvent as E;
-use crate::proto::frame::encode_frame;
+use crate::proto::frame::{FrameHeader, encode_frame};
+use crate::proto::mask::apply_mask;
+use crate::proto::opcode::{MessageKind, Opcode};
 use crate::proto::testing::*;
 use crate::proto::{SendError, Sender};
 

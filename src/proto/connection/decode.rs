@@ -16,8 +16,8 @@ use crate::proto::sender::{FrameRecord, Sender};
 use crate::proto::utf8::{self, Utf8Validator};
 
 /// Where the incoming stream stands: the frame whose payload is arriving and the data message it
-/// belongs to. Decoding works on a copy on the stack; it is stored (in [`super::Partial`]) only when a read
-/// ends inside a frame or a fragmented message, so whole messages in one read touch no heap.
+/// belongs to. Decoding works on a copy on the stack; it is stored (in [`super::Partial`]) only when
+/// a read ends inside a frame or a fragmented message, so whole messages in one read touch no heap.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct ReadState {
     frame: Option<FrameProgress>,
@@ -386,18 +386,22 @@ impl Connection {
     /// same as [`Connection::read_event`] alone would give.
     #[inline]
     pub fn read_message<'i>(&mut self, input: &'i mut [u8]) -> Option<(usize, Event<'i>)> {
+        let whole = self.read_whole(input)?;
+        // SAFETY: `input` is the slice `read_whole` just read, and it stays borrowed (unchanged)
+        // from then until the event is dropped.
+        Some((whole.used, unsafe { whole.event(input) }))
+    }
+
+    /// [`Connection::read_message`] without the borrow: where the message lies, or `None` (nothing
+    /// consumed or changed). For [`crate::proto::feed::Feed`], which cannot hold a borrow of its input
+    /// across a declined fast path.
+    #[inline(always)]
+    pub(crate) fn read_whole(&mut self, input: &mut [u8]) -> Option<WholeMessage> {
         if self.streaming {
             return None;
         }
         let (used, kind, range) = self.take_whole_message(input)?;
-        let payload = &input[range];
-        let event = match kind {
-            // SAFETY: `take_whole_message` validated exactly these bytes as UTF-8, and `input` is
-            // borrowed from then until the event is dropped, so they cannot change.
-            MessageKind::Text => Event::Text(unsafe { std::str::from_utf8_unchecked(payload) }),
-            MessageKind::Binary => Event::Binary(payload),
-        };
-        Some((used, event))
+        Some(WholeMessage { used, kind, range })
     }
 
     fn decode_frames(&mut self, st: &mut ReadState, buf: &mut [u8]) -> (usize, Option<Raw>) {
@@ -490,6 +494,34 @@ impl Connection {
             if !complete {
                 return (pos, None);
             }
+        }
+    }
+}
+
+/// A whole message taken by [`Connection::read_whole`]: the bytes of the input it used, and its
+/// kind and payload (unmasked, and for text validated as UTF-8).
+#[derive(Debug, Clone)]
+pub(crate) struct WholeMessage {
+    /// Bytes of the input used.
+    pub(crate) used: usize,
+    kind: MessageKind,
+    range: Range<usize>,
+}
+
+impl WholeMessage {
+    /// The message, borrowed from `input`.
+    ///
+    /// # Safety
+    /// `input` must be the slice passed to the [`Connection::read_whole`] call that returned this,
+    /// with its bytes unchanged since: they were validated as UTF-8.
+    #[inline(always)]
+    pub(crate) unsafe fn event(self, input: &[u8]) -> Event<'_> {
+        let payload = &input[self.range];
+        match self.kind {
+            // SAFETY: `take_whole_message` validated exactly these bytes as UTF-8, and the caller
+            // guarantees they are unchanged.
+            MessageKind::Text => Event::Text(unsafe { std::str::from_utf8_unchecked(payload) }),
+            MessageKind::Binary => Event::Binary(payload),
         }
     }
 }
@@ -592,8 +624,7 @@ pub struct ReadStep {
 impl RawEvent {
     /// The event, with payloads borrowed from `input` (the slice passed to
     /// [`Connection::read_event`]) or from the event itself. Text that lies in `input` is checked
-    /// again, since the caller could have changed `input` in between; see
-    /// [`RawEvent::event_unchecked`] to skip that.
+    /// again, since the caller could have changed `input` in between.
     pub fn event<'a>(&'a self, input: &'a [u8]) -> Event<'a> {
         match &self.0 {
             Raw::Message(MessageKind::Text, payload @ Payload::Input(_)) => {
@@ -610,7 +641,7 @@ impl RawEvent {
     /// `input` must be the slice passed to the [`Connection::read_event`] call that returned this
     /// event, with the bytes of the event's range unchanged since: they were validated as UTF-8.
     #[inline]
-    pub unsafe fn event_unchecked<'a>(&'a self, input: &'a [u8]) -> Event<'a> {
+    pub(crate) unsafe fn event_unchecked<'a>(&'a self, input: &'a [u8]) -> Event<'a> {
         match &self.0 {
             Raw::Message(MessageKind::Text, payload) => {
                 // SAFETY: `decode` builds `Raw::Message(Text, _)` only after the Utf8Validator accepted

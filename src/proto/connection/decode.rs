@@ -393,10 +393,10 @@ impl Connection {
     }
 
     /// [`Connection::read_message`] without the borrow: where the message lies, or `None` (nothing
-    /// consumed or changed). For [`crate::proto::feed::Feed`], which cannot hold a borrow of its input
-    /// across a declined fast path.
+    /// consumed or changed). For [`crate::proto::feed::Feed`], which splits the message off its
+    /// input before viewing it.
     #[inline(always)]
-    pub(crate) fn read_whole(&mut self, input: &mut [u8]) -> Option<WholeMessage> {
+    pub(in crate::proto) fn read_whole(&mut self, input: &mut [u8]) -> Option<WholeMessage> {
         if self.streaming {
             return None;
         }
@@ -501,9 +501,9 @@ impl Connection {
 /// A whole message taken by [`Connection::read_whole`]: the bytes of the input it used, and its
 /// kind and payload (unmasked, and for text validated as UTF-8).
 #[derive(Debug, Clone)]
-pub(crate) struct WholeMessage {
+pub(in crate::proto) struct WholeMessage {
     /// Bytes of the input used.
-    pub(crate) used: usize,
+    pub(in crate::proto) used: usize,
     kind: MessageKind,
     range: Range<usize>,
 }
@@ -515,7 +515,7 @@ impl WholeMessage {
     /// `input` must be the slice passed to the [`Connection::read_whole`] call that returned this,
     /// with its bytes unchanged since: they were validated as UTF-8.
     #[inline(always)]
-    pub(crate) unsafe fn event(self, input: &[u8]) -> Event<'_> {
+    pub(in crate::proto) unsafe fn event(self, input: &[u8]) -> Event<'_> {
         let payload = &input[self.range];
         match self.kind {
             // SAFETY: `take_whole_message` validated exactly these bytes as UTF-8, and the caller
@@ -635,11 +635,14 @@ impl RawEvent {
         }
     }
 
-    /// Like [`RawEvent::event`] without re-checking text.
+    /// Like [`RawEvent::event`] without re-checking text. Crate-internal: [`Incoming`] and
+    /// [`crate::proto::feed::Feed`] use it (and `net`'s read loop until it reads through `Feed`;
+    /// then this becomes `pub(in crate::proto)`).
     ///
     /// # Safety
-    /// `input` must be the slice passed to the [`Connection::read_event`] call that returned this
-    /// event, with the bytes of the event's range unchanged since: they were validated as UTF-8.
+    /// `input` must start where the slice passed to the [`Connection::read_event`] call that
+    /// returned this event started, and hold at least the bytes that call consumed, unchanged
+    /// since: they were validated as UTF-8.
     #[inline]
     pub(crate) unsafe fn event_unchecked<'a>(&'a self, input: &'a [u8]) -> Event<'a> {
         match &self.0 {

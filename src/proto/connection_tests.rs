@@ -5,7 +5,7 @@ use proptest::prelude::*;
 use super::*;
 use crate::proto::Event;
 use crate::proto::OwnedEvent as E;
-use crate::proto::feed::Feed;
+use crate::proto::feed::{Fed, Feed};
 use crate::proto::frame::{FrameHeader, encode_frame};
 use crate::proto::mask::apply_mask;
 use crate::proto::opcode::{MessageKind, Opcode};
@@ -717,9 +717,16 @@ fn feed_with_read_message(conn: &mut Connection, bytes: &[u8], piece: usize) -> 
     for chunk in bytes.chunks(piece.max(1)) {
         let mut chunk = chunk.to_vec();
         let mut feed = Feed::new(&mut chunk);
+        let mut output = conn.output().len();
         while let Some(fed) = feed.next(conn) {
+            if let Fed::Fast(event) = &fed {
+                assert!(matches!(event, Event::Text(_) | Event::Binary(_)), "{event:?}");
+                assert_eq!(conn.output().len(), output, "the fast path queued output");
+            }
             events.push(fed.event().to_owned());
+            output = conn.output().len();
         }
+        assert!(feed.unread().is_empty());
     }
     events
 }

@@ -3,8 +3,12 @@
 use proptest::prelude::*;
 
 use super::*;
+use crate::proto::Event;
 use crate::proto::OwnedEvent as E;
-use crate::proto::frame::encode_frame;
+use crate::proto::feed::{Fed, Feed};
+use crate::proto::frame::{FrameHeader, encode_frame};
+use crate::proto::mask::apply_mask;
+use crate::proto::opcode::{MessageKind, Opcode};
 use crate::proto::testing::*;
 use crate::proto::{SendError, Sender};
 
@@ -670,8 +674,9 @@ proptest! {
         prop_assert_eq!(whole.take_output(), bytewise.take_output());
     }
 
-    /// The event-loop fast path (`read_message`, falling back to `read_event`) gives exactly the
-    /// events and output of `read_event` alone, for any stream (valid or not) and any split.
+    /// The event loop's way of reading ([`Feed`]: `read_message`, falling back to `read_event`)
+    /// gives exactly the events and output of `read_event` alone, for any stream (valid or not) and
+    /// any split.
     #[test]
     fn read_message_fast_path_equals_read_event(
         sends in prop::collection::vec(any_send(), 0..8),
@@ -705,26 +710,23 @@ proptest! {
     }
 }
 
-/// Feeds `bytes` in pieces as `net::Context` does: `read_message` first, `read_event` when it
-/// declines.
+/// Feeds `bytes` in pieces as `net::Context` does: through a [`Feed`] (`read_message`'s fast path
+/// first, `read_event` when it declines, `recycle` in between).
 fn feed_with_read_message(conn: &mut Connection, bytes: &[u8], piece: usize) -> Vec<E> {
     let mut events = Vec::new();
     for chunk in bytes.chunks(piece.max(1)) {
         let mut chunk = chunk.to_vec();
-        let mut pos = 0;
-        loop {
-            if let Some((used, event)) = conn.read_message(&mut chunk[pos..]) {
-                events.push(event.to_owned());
-                pos += used;
-                continue;
+        let mut feed = Feed::new(&mut chunk);
+        let mut output = conn.output().len();
+        while let Some(fed) = feed.next(conn) {
+            if let Fed::Fast(event) = &fed {
+                assert!(matches!(event, Event::Text(_) | Event::Binary(_)), "{event:?}");
+                assert_eq!(conn.output().len(), output, "the fast path queued output");
             }
-            let step = conn.read_event(&mut chunk[pos..]);
-            let base = pos;
-            pos += step.consumed;
-            let Some(raw) = step.event else { break };
-            events.push(raw.event(&chunk[base..]).to_owned());
-            conn.recycle(raw);
+            events.push(fed.event().to_owned());
+            output = conn.output().len();
         }
+        assert!(feed.unread().is_empty());
     }
     events
 }

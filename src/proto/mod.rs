@@ -15,6 +15,7 @@ pub mod connection;
 pub mod endpoint;
 pub mod error;
 pub mod event;
+pub(crate) mod feed;
 pub mod frame;
 pub mod handshake;
 pub mod mask;
@@ -31,3 +32,11 @@ pub use error::{ProtocolError, SendError};
 pub use event::{CloseInfo, Event, OwnedEvent};
 pub use opcode::{MessageKind, Opcode};
 pub use sender::{FrameRecord, OutputBuffer, Sender};
+
+/// What the fuzz targets (a separate crate, `fuzz/`) need beyond the public API: the event loop's
+/// way of reading ([`feed::Feed`]), so they check the code `net` runs. Not part of the API: it may change
+/// in any release.
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use super::feed::{EndpointFed, Fed, Feed};
+}

@@ -6,7 +6,8 @@ use crate::net::error::Error;
 use crate::net::handler::{Fragment, Handler, Message};
 use crate::net::id::ConnId;
 use crate::net::trace::{Direction, TraceEvent};
-use crate::proto::{Event, RawEndpointEvent};
+use crate::proto::Event;
+use crate::proto::feed::{EndpointFed, Feed};
 
 use super::{ACCEPT_PENDING, AWAITING_PONG, CLOSE_REPORTED, Context, Drain, Origin, PULL_BUFFERED};
 
@@ -84,73 +85,53 @@ impl Context {
     /// Decodes `input` and delivers its events. Returns the event count and whether the connection
     /// is still there to read from.
     fn process_input(&mut self, handler: &mut dyn Handler, id: ConnId, input: &mut [u8]) -> (usize, bool) {
-        let mut pos = 0;
+        let mut feed = Feed::new(input);
         let mut delivered = 0;
         loop {
             let Some(conn) = self.conns.get_mut(id) else {
                 return (delivered, false);
             };
-            // The steady state, kept lean: an open connection, nothing to trace, a whole message.
-            // Everything else (and the message of a traced connection) takes the general path.
-            if self.tracer.is_none() {
-                if let Some((used, event)) = conn
-                    .endpoint
-                    .connection()
-                    .and_then(|connection| connection.read_message(&mut input[pos..]))
-                {
-                    pos += used;
-                    delivered += 1;
-                    self.deliver(handler, id, event);
-                    continue;
-                }
+            // The steady state, kept lean: a whole message that changed nothing else (no output,
+            // no frame record; a traced connection never takes this path).
+            if let Some(event) = feed.fast_endpoint(&mut conn.endpoint) {
+                delivered += 1;
+                self.deliver(handler, id, event);
+                continue;
             }
-            let was_open = conn.endpoint.is_open();
-            if self.tracer.is_some() && !was_open {
+            if self.tracer.is_some() && !conn.endpoint.is_open() {
                 if let Some(tracer) = self.tracer.as_mut() {
                     tracer.trace(
                         id,
                         &TraceEvent::Handshake {
                             direction: Direction::Received,
-                            bytes: &input[pos..],
+                            bytes: feed.unread(),
                         },
                     );
                 }
             }
-            let conn = self.conns.get_mut(id).expect("checked above");
-            let step = conn.endpoint.read_event(&mut input[pos..]);
-            let base = pos;
-            pos += step.consumed;
-            let Some(event) = step.event else {
+            let Some(fed) = feed.general_endpoint(&mut conn.endpoint) else {
                 if !conn.endpoint.output().is_empty() {
                     self.mark_dirty(id);
                 }
                 return (delivered, true);
             };
+            delivered += 1;
             if !conn.endpoint.output().is_empty() {
                 self.mark_dirty(id);
             }
-            delivered += 1;
             if self.tracer.is_some() {
                 self.drain_frame_log(id);
             }
-            match event {
-                RawEndpointEvent::Request => self.handle_request(handler, id),
-                RawEndpointEvent::Open(response) => self.handle_client_open(handler, id, response),
-                RawEndpointEvent::HandshakeFailed(err) => {
+            match fed {
+                EndpointFed::Event(event) => self.deliver(handler, id, event),
+                EndpointFed::Request => self.handle_request(handler, id),
+                EndpointFed::Open(response) => self.handle_client_open(handler, id, response),
+                EndpointFed::HandshakeFailed(err) => {
                     self.mark_dirty(id);
                     if matches!(self.conns.get(id).map(|c| &c.origin), Some(Origin::Client(_))) {
                         self.fail_client(id, Error::Handshake(err));
                     }
                     return (delivered, false);
-                }
-                RawEndpointEvent::Message(raw) => {
-                    // SAFETY: `raw` was decoded by `read_event` from `input[base..]`, which nothing has
-                    // written since: the buffer is owned by this call chain, not by the context.
-                    let event = unsafe { raw.event_unchecked(&input[base..]) };
-                    self.deliver(handler, id, event);
-                    if let Some(connection) = self.conns.get_mut(id).and_then(|c| c.endpoint.connection()) {
-                        connection.recycle(raw);
-                    }
                 }
             }
         }

@@ -636,15 +636,14 @@ impl RawEvent {
     }
 
     /// Like [`RawEvent::event`] without re-checking text. Crate-internal: [`Incoming`] and
-    /// [`crate::proto::feed::Feed`] use it (and `net`'s read loop until it reads through `Feed`;
-    /// then this becomes `pub(in crate::proto)`).
+    /// [`crate::proto::feed::Feed`] use it.
     ///
     /// # Safety
     /// `input` must start where the slice passed to the [`Connection::read_event`] call that
     /// returned this event started, and hold at least the bytes that call consumed, unchanged
     /// since: they were validated as UTF-8.
     #[inline]
-    pub(crate) unsafe fn event_unchecked<'a>(&'a self, input: &'a [u8]) -> Event<'a> {
+    pub(in crate::proto) unsafe fn event_unchecked<'a>(&'a self, input: &'a [u8]) -> Event<'a> {
         match &self.0 {
             Raw::Message(MessageKind::Text, payload) => {
                 // SAFETY: `decode` builds `Raw::Message(Text, _)` only after the Utf8Validator accepted

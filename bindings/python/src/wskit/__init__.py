@@ -21,7 +21,10 @@ The library is found through ``$WSKIT_LIBRARY``, a copy bundled in the package, 
 """
 
 from . import aio
-from ._context import AcceptRequest, Connection, Context, Headers, Reject, make_config
+from ._accept import AcceptRequest, Headers, Reject
+from ._config import make_config
+from ._connection import Connection
+from ._loop import Context
 from ._native import EventKind, Status, library_path
 from ._native import version_string as library_version
 from .client import ClientConnection, connect

@@ -389,3 +389,8 @@ if _major != EXPECTED_VERSION[0] or _minor < EXPECTED_VERSION[1]:
 def as_bytes(data: Any) -> bytes:
     """bytes from bytes / bytearray / memoryview (copies only when it is not bytes already)."""
     return data if isinstance(data, bytes) else bytes(data)
+
+
+def text(raw: Optional[bytes]) -> Optional[str]:
+    """A C string from wskit as ``str`` (None stays None; invalid UTF-8 is replaced)."""
+    return None if raw is None else raw.decode("utf-8", "replace")

@@ -6,7 +6,8 @@ import collections
 import time
 from typing import Any, Deque, Iterator, Optional, Union
 
-from ._context import Connection, Context, Data
+from ._connection import Connection, Data
+from ._loop import Context
 from .errors import ConnectionClosed, Error, WouldBlock, WskitTimeout
 
 Message = Union[str, bytes]

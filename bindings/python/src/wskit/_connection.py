@@ -1,0 +1,194 @@
+"""One WebSocket connection (:class:`Connection`) and its fragmented-message stream."""
+
+from __future__ import annotations
+
+from ctypes import byref, c_size_t
+from typing import TYPE_CHECKING, Any, Optional, Union
+
+from . import _native
+from ._accept import Headers
+from ._native import lib
+from .errors import Error, InvalidState, NotFound
+
+if TYPE_CHECKING:
+    from ._loop import Context
+
+Data = Union[str, bytes, bytearray, memoryview]
+
+
+class Connection:
+    """One WebSocket connection (server or client side). One object per connection id, owned by
+    its :class:`Context`; all methods except :meth:`send_threadsafe` are loop thread only.
+
+    Sends made outside ``poll()`` are flushed to the socket at once; inside a handler they are
+    written before ``poll()`` returns."""
+
+    def __init__(self, ctx: "Context", conn_id: int, *, is_client: bool, path: str = "/",
+                 headers: Optional[Headers] = None, listener: int = 0, url: Optional[str] = None) -> None:
+        self._ctx = ctx
+        self.id = conn_id
+        self.is_client = is_client
+        self.url = url
+        self.listener = listener
+        #: Request path (server: as requested; client: the URL's path).
+        self.path = path
+        #: Server side: the request headers. Client side: empty (the C API does not expose the
+        #: response headers).
+        self.headers: Headers = headers or Headers()
+        #: The peer's address as text (``""`` until open, or when unknown).
+        self.remote_address = ""
+        #: Negotiated subprotocol, or None.
+        self.subprotocol: Optional[str] = None
+        #: Any Python object (kept on the Python side; wskit's C user data is not used).
+        self.user_data: Any = None
+        #: True while open (after the open event, before the close event).
+        self.open = False
+        #: True once the open event came (stays True after the close).
+        self.was_opened = False
+        self.closed = False
+        self.close_code: Optional[int] = None
+        self.close_reason = ""
+        self.close_clean = False
+        #: The last error reported for this connection (e.g. why a connect failed).
+        self.error: Optional[Error] = None
+        self._streaming_kind: Optional[str] = None
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else "open" if self.open else "connecting"
+        return f"<wskit.Connection id={self.id:#x} {state} path={self.path!r}>"
+
+    def _ptr(self) -> Any:
+        return self._ctx._checked_ptr()
+
+    def _after_send(self) -> None:
+        if not self._ctx._in_poll:
+            lib.wskit_ctx_flush(self._ptr())
+
+    def send(self, data: Data) -> None:
+        """Sends a message: ``str`` as text, bytes-like as binary. Raises :class:`WouldBlock`
+        when the send buffer is full (wait for the writable event), :class:`NotFound` when the
+        connection is closed, :class:`InvalidState` before it opened or once closing."""
+        ptr = self._ptr()
+        if isinstance(data, str):
+            raw = data.encode("utf-8")
+            lib.wskit_send_text(ptr, self.id, raw, len(raw))
+        else:
+            raw = _native.as_bytes(data)
+            lib.wskit_send_binary(ptr, self.id, raw, len(raw))
+        self._after_send()
+
+    def send_threadsafe(self, data: Data) -> None:
+        """Like :meth:`send`, from any thread (through the context's ``wskit_remote``): the
+        loop sends it during its next poll, in the order each thread issued its calls.
+        Failures the loop detects later (connection closed meanwhile) go to the error handler."""
+        remote = self._ctx._remote_ptr()
+        if isinstance(data, str):
+            raw = data.encode("utf-8")
+            lib.wskit_remote_send_text(remote, self.id, raw, len(raw))
+        else:
+            raw = _native.as_bytes(data)
+            lib.wskit_remote_send_binary(remote, self.id, raw, len(raw))
+
+    def close_threadsafe(self, code: int = 1000, reason: str = "") -> None:
+        """Like :meth:`close`, from any thread."""
+        lib.wskit_remote_close(self._ctx._remote_ptr(), self.id, code, reason.encode() if reason else None)
+
+    # fragmented messages
+
+    def begin(self, kind: str = "binary", data: Data = b"") -> "Connection":
+        """Begins a fragmented message of unknown length (``kind`` ``"text"`` or ``"binary"``),
+        sending ``data`` as its first frame. Continue with :meth:`write`, end with :meth:`end`.
+        Pings and a close may be sent in between, other messages may not."""
+        if kind not in ("text", "binary"):
+            raise ValueError("kind must be 'text' or 'binary'")
+        raw = data.encode() if isinstance(data, str) else _native.as_bytes(data)
+        lib.wskit_begin_message(self._ptr(), self.id, kind == "text", raw, len(raw))
+        self._streaming_kind = kind
+        self._after_send()
+        return self
+
+    def write(self, data: Data) -> None:
+        """Sends the next piece of the message begun with :meth:`begin` (``str`` is UTF-8
+        encoded; bytes may end inside a UTF-8 character of a text message)."""
+        raw = data.encode() if isinstance(data, str) else _native.as_bytes(data)
+        lib.wskit_continue_message(self._ptr(), self.id, raw, len(raw))
+        self._after_send()
+
+    def end(self, data: Data = b"") -> None:
+        """Sends the last piece (may be empty) of the message begun with :meth:`begin`."""
+        raw = data.encode() if isinstance(data, str) else _native.as_bytes(data)
+        lib.wskit_finish_message(self._ptr(), self.id, raw, len(raw))
+        self._streaming_kind = None
+        self._after_send()
+
+    def stream(self, kind: str = "binary") -> "_MessageStream":
+        """``with conn.stream("text") as m: m.write("a"); m.write("b")`` sends one message in
+        frames; the last (empty) frame is sent when the block ends."""
+        return _MessageStream(self, kind)
+
+    # control
+
+    def ping(self, payload: Data = b"") -> None:
+        """Sends a ping (payload at most 125 bytes); the pong arrives as the pong event."""
+        raw = payload.encode() if isinstance(payload, str) else _native.as_bytes(payload)
+        lib.wskit_ping(self._ptr(), self.id, raw, len(raw))
+        self._after_send()
+
+    def pong(self, payload: Data = b"") -> None:
+        """Sends an unsolicited pong."""
+        raw = payload.encode() if isinstance(payload, str) else _native.as_bytes(payload)
+        lib.wskit_pong(self._ptr(), self.id, raw, len(raw))
+        self._after_send()
+
+    def close(self, code: int = 1000, reason: str = "") -> None:
+        """Starts the closing handshake; the close event follows. Does nothing if the
+        connection is already closed or closing."""
+        if self.closed or self._ctx._closed:
+            return
+        try:
+            lib.wskit_close(self._ptr(), self.id, code, reason.encode() if reason else None)
+        except (NotFound, InvalidState):
+            return
+        self._after_send()
+
+    def abort(self) -> None:
+        """Drops the connection without a closing handshake (close event 1006 follows)."""
+        if self.closed or self._ctx._closed:
+            return
+        try:
+            lib.wskit_abort(self._ptr(), self.id)
+        except NotFound:
+            pass
+
+    @property
+    def buffered_amount(self) -> int:
+        """Bytes queued for sending and not yet taken by the socket (0 once closed)."""
+        if self.closed or self._ctx._closed:
+            return 0
+        out = c_size_t()
+        try:
+            lib.wskit_buffered_amount(self._ptr(), self.id, byref(out))
+        except NotFound:
+            return 0
+        return out.value
+
+    @property
+    def context(self) -> "Context":
+        """The context this connection belongs to."""
+        return self._ctx
+
+
+class _MessageStream:
+    def __init__(self, conn: Connection, kind: str) -> None:
+        self._conn, self._kind = conn, kind
+
+    def __enter__(self) -> "_MessageStream":
+        self._conn.begin(self._kind)
+        return self
+
+    def write(self, data: Data) -> None:
+        self._conn.write(data)
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if exc_type is None:
+            self._conn.end()

@@ -75,7 +75,7 @@ def test_close_and_poll_refused_inside_handler() -> None:
         ctx.connect(f"ws://127.0.0.1:{port}/")
         while len(seen) < 6:
             ctx.poll(1)
-        assert seen == [103] * 6
+        assert seen == [wskit.Status.ERR_REENTRANT] * 6
 
 
 def test_stale_connection_is_not_found() -> None:

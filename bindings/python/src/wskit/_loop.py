@@ -14,8 +14,8 @@ from . import _native
 from ._accept import AcceptRequest, Reject
 from ._config import make_config, seconds_to_ms as _seconds_to_ms
 from ._connection import Connection
-from ._native import lib, text as _text
-from .errors import InvalidState, NotFound, ReentrantCall
+from ._native import Status, lib, text as _text
+from .errors import InvalidState, NotFound
 
 log = logging.getLogger("wskit")
 
@@ -151,7 +151,7 @@ class Context:
         if self._closed:
             return
         if self._in_poll:
-            raise ReentrantCall(103, "WSKIT_ERR_REENTRANT", "Context.close() called from one of its handlers")
+            raise _native.error(Status.ERR_REENTRANT, "Context.close() called from one of its handlers")
         self._closed = True
         self._finalizer()
         for conn in self._conns.values():
@@ -167,12 +167,12 @@ class Context:
 
     def _checked_ptr(self) -> Any:
         if self._closed:
-            raise InvalidState(102, "WSKIT_ERR_INVALID_STATE", "the context is closed")
+            raise _native.error(Status.ERR_INVALID_STATE, "the context is closed")
         return self._ptr
 
     def _remote_ptr(self) -> Any:
         if self._closed:
-            raise InvalidState(102, "WSKIT_ERR_INVALID_STATE", "the context is closed")
+            raise _native.error(Status.ERR_INVALID_STATE, "the context is closed")
         return self._remote
 
     # ----- driving the loop -------------------------------------------------------------
@@ -184,7 +184,7 @@ class Context:
         (``handler_errors="raise"``)."""
         ptr = self._checked_ptr()
         if self._in_poll:
-            raise ReentrantCall(103, "WSKIT_ERR_REENTRANT", "poll() called from one of this context's handlers")
+            raise _native.error(Status.ERR_REENTRANT, "poll() called from one of this context's handlers")
         count = c_int()
         self._in_poll = True
         try:
@@ -237,7 +237,7 @@ class Context:
         :meth:`begin_shutdown`)."""
         ptr = self._checked_ptr()
         if self._in_poll:
-            raise ReentrantCall(103, "WSKIT_ERR_REENTRANT", "shutdown() called from a handler; use begin_shutdown()")
+            raise _native.error(Status.ERR_REENTRANT, "shutdown() called from a handler; use begin_shutdown()")
         self._in_poll = True
         try:
             lib.wskit_ctx_shutdown(ptr, _seconds_to_ms(timeout) if timeout is not None else 2**32 - 1)
@@ -269,7 +269,7 @@ class Context:
         try:
             return self._conns[conn_id]
         except KeyError:
-            raise NotFound(104, "WSKIT_ERR_NOT_FOUND", f"no connection {conn_id:#x}") from None
+            raise _native.error(Status.ERR_NOT_FOUND, f"no connection {conn_id:#x}") from None
 
     # ----- listeners and clients ---------------------------------------------------------
 
@@ -308,7 +308,7 @@ class Context:
         """Stops accepting on the listener bound to ``port`` (its connections stay open)."""
         listener = self._listeners.pop(port, None)
         if listener is None:
-            raise NotFound(104, "WSKIT_ERR_NOT_FOUND", f"no listener on port {port}")
+            raise _native.error(Status.ERR_NOT_FOUND, f"no listener on port {port}")
         lib.wskit_ctx_close_listener(self._checked_ptr(), listener)
 
     def connect(self, url: str, *, subprotocols: Sequence[str] = (),

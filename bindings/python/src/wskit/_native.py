@@ -37,40 +37,13 @@ from ctypes import (
     c_uint64,
     c_void_p,
 )
-from typing import Any, Callable, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from . import errors
 
 #: The C ABI version this binding was written against: the loaded library must have the same
 #: major version and at least this minor version.
 EXPECTED_VERSION = (0, 1)
-
-
-class Status(enum.IntEnum):
-    """``enum wskit_status`` (values checked against the header by tests/test_abi.py)."""
-
-    OK = 0
-    ERR_NULL_ARG = 100
-    ERR_INVALID_ARG = 101
-    ERR_INVALID_STATE = 102
-    ERR_REENTRANT = 103
-    ERR_NOT_FOUND = 104
-    ERR_PROTOCOL = 200
-    ERR_INVALID_UTF8 = 201
-    ERR_MESSAGE_TOO_BIG = 202
-    ERR_HANDSHAKE_REJECTED = 203
-    ERR_HANDSHAKE = 204
-    ERR_IO = 300
-    ERR_RESOLVE = 301
-    ERR_CONNECT = 302
-    ERR_TIMEOUT = 303
-    ERR_TLS = 304
-    ERR_NO_MEMORY = 400
-    ERR_WOULD_BLOCK = 401
-    ERR_TOO_MANY_CONNECTIONS = 402
-    ERR_QUEUE_EMPTY = 403
-    ERR_INTERNAL = 900
-    ERR_PANIC = 901
 
 
 class EventKind(enum.IntEnum):
@@ -384,6 +357,77 @@ if _major != EXPECTED_VERSION[0] or _minor < EXPECTED_VERSION[1]:
         f"{EXPECTED_VERSION[0]}.{EXPECTED_VERSION[1]} or a later {EXPECTED_VERSION[0]}.x; "
         "rebuild the library or point WSKIT_LIBRARY at a matching one"
     )
+
+
+
+# ----- status codes: names here, numbers from the library --------------------------------------
+# Every status is below this bound (groups of a hundred: 1xx usage, 2xx protocol, 3xx network,
+# 4xx resources, 9xx bugs; results that are not errors are single digits). tests/test_abi.py
+# checks that every value in include/wskit.h is.
+_STATUS_BOUND = 1000
+
+
+def _library_statuses() -> Dict[str, int]:
+    """``"WSKIT_ERR_NOT_FOUND"`` -> its number, for every status the loaded library names."""
+    out: Dict[str, int] = {}
+    for code in range(_STATUS_BOUND):
+        name = lib.wskit_status_name(code).decode()
+        if name != "WSKIT_UNKNOWN":
+            out[name] = code
+    return out
+
+
+STATUS_CODES: Dict[str, int] = _library_statuses()
+
+
+def _code(name: str) -> int:
+    try:
+        return STATUS_CODES[name]
+    except KeyError:
+        raise ImportError(
+            f"wskit: {library_path} (version {version_string}) has no status {name}; rebuild the library "
+            "or point WSKIT_LIBRARY at one matching this binding"
+        ) from None
+
+
+class Status(enum.IntEnum):
+    """``enum wskit_status``. Each member is named as in the header without ``WSKIT_``; the values
+    are the loaded library's (``wskit_status_name``), never written here. tests/test_abi.py checks
+    the names and values against include/wskit.h."""
+
+    OK = _code("WSKIT_OK")
+    ERR_NULL_ARG = _code("WSKIT_ERR_NULL_ARG")
+    ERR_INVALID_ARG = _code("WSKIT_ERR_INVALID_ARG")
+    ERR_INVALID_STATE = _code("WSKIT_ERR_INVALID_STATE")
+    ERR_REENTRANT = _code("WSKIT_ERR_REENTRANT")
+    ERR_NOT_FOUND = _code("WSKIT_ERR_NOT_FOUND")
+    ERR_PROTOCOL = _code("WSKIT_ERR_PROTOCOL")
+    ERR_INVALID_UTF8 = _code("WSKIT_ERR_INVALID_UTF8")
+    ERR_MESSAGE_TOO_BIG = _code("WSKIT_ERR_MESSAGE_TOO_BIG")
+    ERR_HANDSHAKE_REJECTED = _code("WSKIT_ERR_HANDSHAKE_REJECTED")
+    ERR_HANDSHAKE = _code("WSKIT_ERR_HANDSHAKE")
+    ERR_IO = _code("WSKIT_ERR_IO")
+    ERR_RESOLVE = _code("WSKIT_ERR_RESOLVE")
+    ERR_CONNECT = _code("WSKIT_ERR_CONNECT")
+    ERR_TIMEOUT = _code("WSKIT_ERR_TIMEOUT")
+    ERR_TLS = _code("WSKIT_ERR_TLS")
+    ERR_NO_MEMORY = _code("WSKIT_ERR_NO_MEMORY")
+    ERR_WOULD_BLOCK = _code("WSKIT_ERR_WOULD_BLOCK")
+    ERR_TOO_MANY_CONNECTIONS = _code("WSKIT_ERR_TOO_MANY_CONNECTIONS")
+    ERR_QUEUE_EMPTY = _code("WSKIT_ERR_QUEUE_EMPTY")
+    ERR_INTERNAL = _code("WSKIT_ERR_INTERNAL")
+    ERR_PANIC = _code("WSKIT_ERR_PANIC")
+
+    @property
+    def c_name(self) -> str:
+        """The header's name, e.g. ``"WSKIT_ERR_NOT_FOUND"``."""
+        return "WSKIT_" + self.name
+
+
+def error(status: Status, message: str) -> "errors.Error":
+    """The :class:`wskit.Error` subclass for ``status`` with ``message`` (for failures the binding
+    detects itself, e.g. ``error(Status.ERR_REENTRANT, "poll() called from a handler")``)."""
+    return errors.error_for(int(status), status.c_name, message)
 
 
 def as_bytes(data: Any) -> bytes:

@@ -6,9 +6,11 @@ import collections
 import time
 from typing import Any, Deque, Iterator, Optional, Union
 
+from . import _native
 from ._connection import Connection, Data
 from ._loop import Context
-from .errors import ConnectionClosed, Error, WouldBlock, WskitTimeout
+from ._native import Status
+from .errors import ConnectionClosed, Error, WouldBlock
 
 Message = Union[str, bytes]
 
@@ -51,7 +53,7 @@ class ClientConnection:
             return None
         left = deadline - time.monotonic()
         if left <= 0:
-            raise WskitTimeout(303, "WSKIT_ERR_TIMEOUT", f"timed out waiting for {what}")
+            raise _native.error(Status.ERR_TIMEOUT, f"timed out waiting for {what}")
         return left
 
     # ----- public API ------------------------------------------------------------------------

@@ -89,31 +89,34 @@ class ConnectionClosed(Error):
         self.clean = clean
 
 
-#: wskit_status -> exception class. Codes not listed map to Error.
-STATUS_TO_EXCEPTION: Dict[int, Type[Error]] = {
-    100: InvalidArgument,
-    101: InvalidArgument,
-    102: InvalidState,
-    103: ReentrantCall,
-    104: NotFound,
-    200: ProtocolError,
-    201: ProtocolError,
-    202: ProtocolError,
-    203: HandshakeRejected,
-    204: HandshakeError,
-    300: NetworkError,
-    301: NetworkError,
-    302: NetworkError,
-    303: WskitTimeout,
-    304: TLSError,
-    400: ResourceError,
-    401: WouldBlock,
-    402: ResourceError,
-    900: InternalError,
-    901: InternalError,
+#: Status name (as in include/wskit.h) -> exception class. By name, so that no status number is
+#: written in Python: the numbers come from the loaded library (see ``wskit.Status``). Every error
+#: status of the header (``WSKIT_ERR_*``) is listed, and nothing else (tests/test_abi.py); a number
+#: the binding does not know (a newer library) maps to :class:`Error`.
+STATUS_NAME_TO_EXCEPTION: Dict[str, Type[Error]] = {
+    "WSKIT_ERR_NULL_ARG": InvalidArgument,
+    "WSKIT_ERR_INVALID_ARG": InvalidArgument,
+    "WSKIT_ERR_INVALID_STATE": InvalidState,
+    "WSKIT_ERR_REENTRANT": ReentrantCall,
+    "WSKIT_ERR_NOT_FOUND": NotFound,
+    "WSKIT_ERR_PROTOCOL": ProtocolError,
+    "WSKIT_ERR_INVALID_UTF8": ProtocolError,
+    "WSKIT_ERR_MESSAGE_TOO_BIG": ProtocolError,
+    "WSKIT_ERR_HANDSHAKE_REJECTED": HandshakeRejected,
+    "WSKIT_ERR_HANDSHAKE": HandshakeError,
+    "WSKIT_ERR_IO": NetworkError,
+    "WSKIT_ERR_RESOLVE": NetworkError,
+    "WSKIT_ERR_CONNECT": NetworkError,
+    "WSKIT_ERR_TIMEOUT": WskitTimeout,
+    "WSKIT_ERR_TLS": TLSError,
+    "WSKIT_ERR_NO_MEMORY": ResourceError,
+    "WSKIT_ERR_WOULD_BLOCK": WouldBlock,
+    "WSKIT_ERR_TOO_MANY_CONNECTIONS": ResourceError,
+    "WSKIT_ERR_INTERNAL": InternalError,
+    "WSKIT_ERR_PANIC": InternalError,
 }
 
 
 def error_for(code: int, name: str, message: str) -> Error:
-    """The exception for a status code."""
-    return STATUS_TO_EXCEPTION.get(code, Error)(code, name, message)
+    """The exception for a status: ``code`` its number, ``name`` its header name."""
+    return STATUS_NAME_TO_EXCEPTION.get(name, Error)(code, name, message)

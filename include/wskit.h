@@ -12,24 +12,30 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/** Version of this header (Cargo.toml); compare with wskit_version() at run time. */
+/** Version of this header (Cargo.toml); compare with wskit_version_number() at run time. */
 #define WSKIT_VERSION_MAJOR 0
-#define WSKIT_VERSION_MINOR 1
+#define WSKIT_VERSION_MINOR 2
 #define WSKIT_VERSION_PATCH 0
 /** WSKIT_VERSION_MAJOR << 16 | WSKIT_VERSION_MINOR << 8 | WSKIT_VERSION_PATCH */
 #define WSKIT_VERSION ((WSKIT_VERSION_MAJOR << 16) | (WSKIT_VERSION_MINOR << 8) | WSKIT_VERSION_PATCH)
 /** The version as a string literal. */
-#define WSKIT_VERSION_STRING "0.1.0"
+#define WSKIT_VERSION_STRING "0.2.0"
+
+/** A string length meaning "NUL-terminated: measure it" (as SQLite's -1). */
+#define WSKIT_NTS SIZE_MAX
 
 
 /**
- * The result of every wskit function that can fail. `WSKIT_OK` is 0; errors are grouped by
- * hundreds: 1xx the caller's mistake, 2xx the WebSocket protocol, 3xx the network, 4xx resources,
- * 9xx wskit itself. Values are never reused: a retired code stays reserved. Out-parameters are
- * written only when a function returns `WSKIT_OK`. After an error, `wskit_last_error()` says more.
+ * The result of every wskit function that can fail. `WSKIT_OK` is 0; values below 100 are
+ * results that are not errors (`WSKIT_QUEUE_EMPTY`); errors are grouped by hundreds: 1xx the
+ * caller's mistake, 2xx the WebSocket protocol, 3xx the network, 4xx resources, 9xx wskit
+ * itself. Values are never reused: retired codes stay reserved (402 was
+ * `WSKIT_ERR_TOO_MANY_CONNECTIONS`, 403 was `WSKIT_ERR_QUEUE_EMPTY`). Out-parameters are
+ * written only when a function returns `WSKIT_OK`. After an error, `wskit_error_last()` says
+ * more.
  *
- * The C type is `uint32_t`; functions that take a status from C take a `uint32_t` and accept any
- * value.
+ * The C type is `uint32_t`; functions that take a status from C take a `uint32_t` and accept
+ * any value.
  */
 enum wskit_status
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
@@ -41,42 +47,60 @@ enum wskit_status
      */
     WSKIT_OK = 0,
     /**
+     * No event is queued (not an error: `wskit_ctx_next_event` has no more work).
+     */
+    WSKIT_QUEUE_EMPTY = 1,
+    /**
      * A required pointer argument was NULL.
      */
     WSKIT_ERR_NULL_ARG = 100,
     /**
-     * An argument is out of range or malformed (bad address, URL, close code, size 0, ...).
+     * An argument is out of range or malformed.
+     *
+     * For example a bad address, URL, close code, header, status or size 0.
      */
     WSKIT_ERR_INVALID_ARG = 101,
     /**
-     * The call is not allowed now (connection not open yet or already closing, callbacks and event
-     * queue mixed, context freed behind a remote handle, ...).
+     * The call is not allowed in the current state.
+     *
+     * Connection not open yet or already closing, callbacks and event queue mixed, context
+     * freed behind a remote handle, ...
      */
     WSKIT_ERR_INVALID_STATE = 102,
     /**
-     * Called from inside a callback of the same context where that is not allowed
-     * (`wskit_ctx_poll`, `wskit_ctx_shutdown`, `wskit_ctx_free`).
+     * Not allowed from inside a callback of the same context.
+     *
+     * `wskit_ctx_poll`, `wskit_ctx_shutdown`, `wskit_ctx_free` from a callback; any call on
+     * the context from its tracer.
      */
     WSKIT_ERR_REENTRANT = 103,
     /**
-     * The connection or listener id is stale (closed) or was never valid; or a looked-up item
-     * (header) does not exist.
+     * No such connection, listener or item (closed, or never valid).
+     *
+     * The connection or listener id is stale or was never valid; or a looked-up item (a
+     * header) does not exist.
      */
     WSKIT_ERR_NOT_FOUND = 104,
+    /**
+     * The information was not kept for this connection.
+     *
+     * Ask for it in the config (`wskit_config_keep_request`, `wskit_config_keep_header`).
+     */
+    WSKIT_ERR_UNAVAILABLE = 105,
     /**
      * The peer broke the WebSocket protocol.
      */
     WSKIT_ERR_PROTOCOL = 200,
     /**
-     * Text that is not valid UTF-8 (sent by the peer, or passed to a text send).
+     * Text is not valid UTF-8 (sent by the peer, or passed to a text send).
      */
     WSKIT_ERR_INVALID_UTF8 = 201,
     /**
-     * A frame or message over the configured limit.
+     * A frame or message is larger than the configured limit.
      */
     WSKIT_ERR_MESSAGE_TOO_BIG = 202,
     /**
-     * The server answered the opening handshake with an HTTP status other than 101.
+     * The server rejected the opening handshake (an HTTP status other than 101).
      */
     WSKIT_ERR_HANDSHAKE_REJECTED = 203,
     /**
@@ -100,8 +124,9 @@ enum wskit_status
      */
     WSKIT_ERR_TIMEOUT = 303,
     /**
-     * TLS failed: certificate or key files, or a handshake refused (`wskit_last_error()` names the
-     * reason: unknown issuer, expired, hostname mismatch, ...).
+     * TLS failed (certificate, key or handshake).
+     *
+     * `wskit_error_last()` names the reason: unknown issuer, expired, hostname mismatch, ...
      */
     WSKIT_ERR_TLS = 304,
     /**
@@ -109,24 +134,19 @@ enum wskit_status
      */
     WSKIT_ERR_NO_MEMORY = 400,
     /**
-     * The send buffer is full (`max_buffered`, or the remote queue's cap): wait for the writable
-     * event and retry.
+     * The send buffer is full; wait for the writable event and retry.
+     *
+     * `max_buffered`, or the remote queue's cap.
      */
     WSKIT_ERR_WOULD_BLOCK = 401,
     /**
-     * A connection limit was reached.
-     */
-    WSKIT_ERR_TOO_MANY_CONNECTIONS = 402,
-    /**
-     * `wskit_ctx_next_event`: no event is queued. Not an error, "no more work".
-     */
-    WSKIT_ERR_QUEUE_EMPTY = 403,
-    /**
-     * A bug in wskit: an invariant did not hold.
+     * Internal error in wskit (a bug): an invariant did not hold.
      */
     WSKIT_ERR_INTERNAL = 900,
     /**
-     * A bug in wskit: the function panicked; the panic was caught at the C boundary.
+     * wskit panicked (a bug); the panic was caught at the C boundary.
+     *
+     * The context stays usable.
      */
     WSKIT_ERR_PANIC = 901,
 };
@@ -430,35 +450,41 @@ extern "C" {
 #endif // __cplusplus
 
 /**
- * A static, NUL-terminated English sentence describing `status` ("unknown status" for a
- * number that is not a status). Never NULL; never freed. Any thread.
+ * A static, NUL-terminated English sentence describing `status` (`"unknown status"` for a
+ * number that is not a status). A pure lookup: cannot fail, never NULL, never freed. Any
+ * thread.
  */
-const char *wskit_strerror(uint32_t status);
+const char *wskit_status_message(uint32_t status);
 
 /**
  * The name of `status` as a static, NUL-terminated string, e.g. `"WSKIT_ERR_NOT_FOUND"`
- * (`"WSKIT_UNKNOWN"` for a number that is not a status). Never NULL; never freed. Any thread.
+ * (`"WSKIT_UNKNOWN"` for a number that is not a status). A pure lookup: cannot fail, never
+ * NULL, never freed. Any thread.
  */
 const char *wskit_status_name(uint32_t status);
 
 /**
- * Details of the most recent error on the calling thread: the text of the underlying error
- * (e.g. "I/O error: Address already in use (os error 98)"), or `""` if no wskit call on this
- * thread has failed yet. Successful calls do not clear it. Never NULL. The string is owned by
- * wskit and valid until the next wskit call on this thread; copy it to keep it. Any thread
- * (each thread has its own).
+ * Details of the most recent failed wskit call on the calling thread: the text of the
+ * underlying error (e.g. "I/O error: Address already in use (os error 98)"), or `""` if no
+ * wskit call on this thread has failed yet. A pure lookup: cannot fail, never NULL.
+ *
+ * Lifetime: the text is replaced only when a later wskit call on the same thread fails (returns
+ * a status of 100 or more). Successful calls and results that are not errors
+ * (`WSKIT_QUEUE_EMPTY`) leave it, and the pointer, as they are; so the pointer stays valid
+ * until the next failing call on this thread (or the thread's exit). Copy it to keep it
+ * longer. Each thread has its own; any thread.
  */
-const char *wskit_last_error(void);
+const char *wskit_error_last(void);
 
 /**
  * The version of the loaded library as `major << 16 | minor << 8 | patch` (Cargo.toml's
  * version). Compare with `WSKIT_VERSION` from the header to detect a header/library mismatch.
  * Any thread.
  */
-uint32_t wskit_version(void);
+uint32_t wskit_version_number(void);
 
 /**
- * The version of the loaded library as a static, NUL-terminated string, e.g. `"0.1.0"`.
+ * The version of the loaded library as a static, NUL-terminated string, e.g. `"0.2.0"`.
  * Never NULL; never freed. Any thread.
  */
 const char *wskit_version_string(void);
@@ -640,7 +666,7 @@ wskit_status wskit_config_set_origin(wskit_config *config, const char *origin);
  * first) and a PEM private key (PKCS#8, RSA or EC) now. ALPN `http/1.1` is offered.
  *
  * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_UTF8` (paths), or `WSKIT_ERR_TLS`
- * with the reason in `wskit_last_error()` (unreadable file, bad PEM, key not matching).
+ * with the reason in `wskit_error_last()` (unreadable file, bad PEM, key not matching).
  */
 wskit_status wskit_config_set_tls_cert_files(wskit_config *config,
                                              const char *cert_chain_path,
@@ -649,7 +675,7 @@ wskit_status wskit_config_set_tls_cert_files(wskit_config *config,
 /**
  * Like `wskit_config_set_tls_cert_files`, from PEM data in memory (copied).
  *
- * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` or `WSKIT_ERR_TLS` (see `wskit_last_error()`).
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` or `WSKIT_ERR_TLS` (see `wskit_error_last()`).
  */
 wskit_status wskit_config_set_tls_cert_pem(wskit_config *config,
                                            const uint8_t *cert_chain_pem,
@@ -1018,7 +1044,7 @@ wskit_status wskit_ctx_use_event_queue(wskit_ctx *ctx, size_t capacity);
  * `wskit_ctx_next_event`, `wskit_ctx_poll` or `wskit_ctx_free` on this context. Loop thread
  * only.
  *
- * Returns `WSKIT_OK`, `WSKIT_ERR_QUEUE_EMPTY` (no event; `*out` untouched),
+ * Returns `WSKIT_OK`, `WSKIT_QUEUE_EMPTY` (no event; `*out` untouched),
  * `WSKIT_ERR_NULL_ARG` or `WSKIT_ERR_INVALID_STATE` (queue mode not enabled).
  */
 wskit_status wskit_ctx_next_event(wskit_ctx *ctx, wskit_event *out);

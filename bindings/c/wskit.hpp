@@ -3,7 +3,7 @@
 // - wskit::Context owns a wskit_ctx (RAII, move-only). Handlers are std::function objects kept
 //   in a heap block, so moving a Context never invalidates the callbacks registered with C.
 // - Errors are reported with exceptions: every failing C call throws wskit::Error, which carries
-//   the wskit_status (code()), its name and wskit_last_error()'s detail (what()). Exceptions
+//   the wskit_status (code()), its name and wskit_error_last()'s detail (what()). Exceptions
 //   must not escape a handler into C: the trampolines catch them, store the first one, and
 //   Context::poll rethrows it after wskit_ctx_poll returns.
 // - Threads: a Context is used from one thread; wskit::Remote (from Context::remote()) from any.
@@ -38,7 +38,7 @@ private:
 
 namespace detail {
 inline void check(wskit_status status) {
-    if (status != WSKIT_OK) throw Error(status, wskit_last_error());
+    if (status != WSKIT_OK) throw Error(status, wskit_error_last());
 }
 }  // namespace detail
 

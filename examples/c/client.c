@@ -26,7 +26,7 @@ static void send_next(client_t *c, wskit_ctx *ctx) {
     if (c->next < c->count) {
         const char *m = c->messages[c->next++];
         if (wskit_send_text(ctx, c->conn, m, strlen(m)) != WSKIT_OK) {
-            fprintf(stderr, "client: send: %s\n", wskit_last_error());
+            fprintf(stderr, "client: send: %s\n", wskit_error_last());
             c->failed = 1;
         }
     } else {
@@ -110,7 +110,7 @@ int main(int argc, char **argv) {
     wskit_ctx_on_error(ctx, on_error, &c);
     if (ca_file && (wskit_config_new(&config) != WSKIT_OK ||
                     wskit_config_set_tls_ca_file(config, ca_file) != WSKIT_OK)) {
-        fprintf(stderr, "client: %s\n", wskit_last_error());
+        fprintf(stderr, "client: %s\n", wskit_error_last());
         wskit_config_free(config);
         wskit_ctx_free(ctx);
         return 1;
@@ -118,13 +118,13 @@ int main(int argc, char **argv) {
     rc = (int)wskit_ctx_connect(ctx, url, config, &conn);
     wskit_config_free(config);
     if (rc != WSKIT_OK) {
-        fprintf(stderr, "client: %s\n", wskit_last_error());
+        fprintf(stderr, "client: %s\n", wskit_error_last());
         wskit_ctx_free(ctx);
         return 1;
     }
     while (!c.done) {
         if (wskit_ctx_poll(ctx, 500, NULL) != WSKIT_OK) {
-            fprintf(stderr, "client: %s\n", wskit_last_error());
+            fprintf(stderr, "client: %s\n", wskit_error_last());
             break;
         }
     }

@@ -131,7 +131,7 @@ static void on_message(void *user_data, wskit_ctx *ctx, uint64_t conn, bool is_t
                  : wskit_send_binary(ctx, conn, data, len);
     if (rc != WSKIT_OK) {
         fprintf(stderr, "echo to %llu: %s (%s)\n", (unsigned long long)conn, wskit_status_name(rc),
-                wskit_last_error());
+                wskit_error_last());
     }
 }
 
@@ -165,11 +165,11 @@ int main(int argc, char **argv) {
         }
     }
     if (wskit_ctx_new(&ctx) != WSKIT_OK || wskit_config_new(&config) != WSKIT_OK) {
-        fprintf(stderr, "echo_server: %s\n", wskit_last_error());
+        fprintf(stderr, "echo_server: %s\n", wskit_error_last());
         return 1;
     }
     if (tls_cert && wskit_config_set_tls_cert_files(config, tls_cert, tls_key) != WSKIT_OK) {
-        fprintf(stderr, "echo_server: %s\n", wskit_last_error());
+        fprintf(stderr, "echo_server: %s\n", wskit_error_last());
         wskit_config_free(config);
         wskit_ctx_free(ctx);
         return 1;
@@ -181,7 +181,7 @@ int main(int argc, char **argv) {
     wskit_ctx_on_message(ctx, on_message, NULL);
     wskit_ctx_on_close(ctx, on_close, NULL);
     if (wskit_ctx_listen(ctx, addr, config, &listener) != WSKIT_OK) {
-        fprintf(stderr, "echo_server: cannot listen on %s: %s\n", addr, wskit_last_error());
+        fprintf(stderr, "echo_server: cannot listen on %s: %s\n", addr, wskit_error_last());
         wskit_config_free(config);
         wskit_ctx_free(ctx);
         return 1;
@@ -203,7 +203,7 @@ int main(int argc, char **argv) {
     sigaction(SIGTERM, &sa, NULL);
     while (!stop_requested) {
         wskit_status rc = wskit_ctx_poll(ctx, 200, NULL);
-        if (rc != WSKIT_OK) fprintf(stderr, "echo_server: %s\n", wskit_last_error());
+        if (rc != WSKIT_OK) fprintf(stderr, "echo_server: %s\n", wskit_error_last());
     }
     wskit_ctx_shutdown(ctx, 2000);
     wskit_ctx_connection_count(ctx, &left);

@@ -132,7 +132,7 @@ int main(int argc, char **argv) {
     wskit_ctx_on_error(ctx, on_error, &g);
     if (wskit_ctx_connect(ctx, url, NULL, &conn) != WSKIT_OK ||
         wskit_ctx_remote_new(ctx, &w.remote) != WSKIT_OK) {
-        fprintf(stderr, "game_loop: %s\n", wskit_last_error());
+        fprintf(stderr, "game_loop: %s\n", wskit_error_last());
         wskit_ctx_free(ctx);
         return 1;
     }
@@ -144,7 +144,7 @@ int main(int argc, char **argv) {
         double t = now_s();
         /* One frame: network, then simulation, then "render". */
         if (wskit_ctx_poll(ctx, 0, NULL) != WSKIT_OK) {
-            fprintf(stderr, "game_loop: poll: %s\n", wskit_last_error());
+            fprintf(stderr, "game_loop: poll: %s\n", wskit_error_last());
             break;
         }
         if (g.closed) break;

@@ -368,7 +368,7 @@ crate::ffi_fn! {
     /// first) and a PEM private key (PKCS#8, RSA or EC) now. ALPN `http/1.1` is offered.
     ///
     /// Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_UTF8` (paths), or `WSKIT_ERR_TLS`
-    /// with the reason in `wskit_last_error()` (unreadable file, bad PEM, key not matching).
+    /// with the reason in `wskit_error_last()` (unreadable file, bad PEM, key not matching).
     fn wskit_config_set_tls_cert_files(config: *mut wskit_config, cert_chain_path: *const c_char, private_key_path: *const c_char) -> wskit_status {
         let config = try_mut!(config);
         let cert = try_str!(cert_chain_path);
@@ -380,7 +380,7 @@ crate::ffi_fn! {
 crate::ffi_fn! {
     /// Like `wskit_config_set_tls_cert_files`, from PEM data in memory (copied).
     ///
-    /// Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` or `WSKIT_ERR_TLS` (see `wskit_last_error()`).
+    /// Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` or `WSKIT_ERR_TLS` (see `wskit_error_last()`).
     fn wskit_config_set_tls_cert_pem(config: *mut wskit_config, cert_chain_pem: *const u8, cert_chain_len: usize, private_key_pem: *const u8, private_key_len: usize) -> wskit_status {
         let config = try_mut!(config);
         let cert = try_bytes!(cert_chain_pem, cert_chain_len);

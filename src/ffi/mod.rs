@@ -7,7 +7,7 @@
 //!   `WSKIT_ERR_PANIC`, NULL, or nothing);
 //! - a required pointer that is NULL gives `WSKIT_ERR_NULL_ARG`; destructors accept NULL;
 //! - out-parameters are written only on `WSKIT_OK`; the last error's text is kept per thread
-//!   (`wskit_last_error`);
+//!   (`wskit_error_last`);
 //! - every `unsafe` block says why it is sound in a `// SAFETY:` line.
 
 #![allow(non_camel_case_types)] // C names: wskit_ctx, wskit_status, ...

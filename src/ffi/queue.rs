@@ -173,7 +173,7 @@ crate::ffi_fn! {
     /// `wskit_ctx_next_event`, `wskit_ctx_poll` or `wskit_ctx_free` on this context. Loop thread
     /// only.
     ///
-    /// Returns `WSKIT_OK`, `WSKIT_ERR_QUEUE_EMPTY` (no event; `*out` untouched),
+    /// Returns `WSKIT_OK`, `WSKIT_QUEUE_EMPTY` (no event; `*out` untouched),
     /// `WSKIT_ERR_NULL_ARG` or `WSKIT_ERR_INVALID_STATE` (queue mode not enabled).
     fn wskit_ctx_next_event(ctx: *mut wskit_ctx, out: *mut wskit_event) -> wskit_status {
         let ctx = try_ctx!(ctx);
@@ -184,7 +184,7 @@ crate::ffi_fn! {
         }
         state.current = None;
         let Some(event) = state.queue.pop_front() else {
-            return wskit_status::WSKIT_ERR_QUEUE_EMPTY;
+            return wskit_status::WSKIT_QUEUE_EMPTY;
         };
         write_out!(out, event.view());
         state.current = Some(event);

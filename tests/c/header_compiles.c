@@ -8,9 +8,9 @@ typedef void (*any_fn)(void);
 
 int main(void) {
     static const any_fn functions[] = {
-    (void (*)(void))wskit_fn_cast(&wskit_strerror),
+    (void (*)(void))wskit_fn_cast(&wskit_status_message),
     (void (*)(void))wskit_fn_cast(&wskit_status_name),
-    (void (*)(void))wskit_fn_cast(&wskit_last_error),
+    (void (*)(void))wskit_fn_cast(&wskit_error_last),
     (void (*)(void))wskit_fn_cast(&wskit_version_string),
     (void (*)(void))wskit_fn_cast(&wskit_config_new),
     (void (*)(void))wskit_fn_cast(&wskit_config_free),
@@ -97,25 +97,25 @@ int main(void) {
         WSKIT_ERR_REENTRANT, WSKIT_ERR_NOT_FOUND, WSKIT_ERR_PROTOCOL, WSKIT_ERR_INVALID_UTF8,
         WSKIT_ERR_MESSAGE_TOO_BIG, WSKIT_ERR_HANDSHAKE_REJECTED, WSKIT_ERR_HANDSHAKE, WSKIT_ERR_IO,
         WSKIT_ERR_RESOLVE, WSKIT_ERR_CONNECT, WSKIT_ERR_TIMEOUT, WSKIT_ERR_TLS, WSKIT_ERR_NO_MEMORY,
-        WSKIT_ERR_WOULD_BLOCK, WSKIT_ERR_TOO_MANY_CONNECTIONS, WSKIT_ERR_QUEUE_EMPTY,
+        WSKIT_ERR_WOULD_BLOCK, WSKIT_ERR_TOO_MANY_CONNECTIONS, WSKIT_QUEUE_EMPTY,
         WSKIT_ERR_INTERNAL, WSKIT_ERR_PANIC,
     };
     size_t i;
     char version[32];
     for (i = 0; i < sizeof functions / sizeof functions[0]; i++) CHECK(functions[i] != NULL);
-    CHECK(wskit_version() == WSKIT_VERSION);
+    CHECK(wskit_version_number() == WSKIT_VERSION);
     CHECK(strcmp(wskit_version_string(), WSKIT_VERSION_STRING) == 0);
     snprintf(version, sizeof version, "%d.%d.%d", WSKIT_VERSION_MAJOR, WSKIT_VERSION_MINOR, WSKIT_VERSION_PATCH);
     CHECK(strcmp(version, wskit_version_string()) == 0);
     for (i = 0; i < sizeof codes / sizeof codes[0]; i++) {
         const char *name = wskit_status_name(codes[i]);
         CHECK(name != NULL && strncmp(name, "WSKIT_", 6) == 0 && strcmp(name, "WSKIT_UNKNOWN") != 0);
-        CHECK(wskit_strerror(codes[i]) != NULL && wskit_strerror(codes[i])[0] != '\0');
+        CHECK(wskit_status_message(codes[i]) != NULL && wskit_status_message(codes[i])[0] != '\0');
     }
     CHECK(strcmp(wskit_status_name(WSKIT_ERR_NOT_FOUND), "WSKIT_ERR_NOT_FOUND") == 0);
     CHECK(strcmp(wskit_status_name(12345), "WSKIT_UNKNOWN") == 0);
-    CHECK(strcmp(wskit_strerror(12345), "unknown status") == 0);
-    CHECK(wskit_last_error() != NULL);
+    CHECK(strcmp(wskit_status_message(12345), "unknown status") == 0);
+    CHECK(wskit_error_last() != NULL);
     CHECK(sizeof(wskit_status) == 4);
     printf("header: %zu functions declared\n", sizeof functions / sizeof functions[0]);
     return test_finish("header_compiles");

@@ -23,7 +23,7 @@ static void null_everywhere(void) {
 
     CHECK_RC(wskit_config_new(NULL), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_ctx_new(NULL), WSKIT_ERR_NULL_ARG);
-    CHECK(strstr(wskit_last_error(), "out") != NULL);
+    CHECK(strstr(wskit_error_last(), "out") != NULL);
 
     /* Config setters with a NULL config. */
     CHECK_RC(wskit_config_set_max_message_size(NULL, 1), WSKIT_ERR_NULL_ARG);

@@ -44,7 +44,7 @@ static int wait_event(wskit_ctx *q, wskit_ctx *other, wskit_event_kind kind, wsk
         while ((rc = wskit_ctx_next_event(q, out)) == WSKIT_OK) {
             if (out->kind == kind) return 1;
         }
-        CHECK_RC(rc, WSKIT_ERR_QUEUE_EMPTY);
+        CHECK_RC(rc, WSKIT_QUEUE_EMPTY);
     }
     return 0;
 }
@@ -67,7 +67,7 @@ int main(void) {
     CHECK_RC(wskit_ctx_next_event(q, &ev), WSKIT_ERR_INVALID_STATE);
     CHECK_OK(wskit_ctx_use_event_queue(q, 4));
     CHECK_RC(wskit_ctx_on_message(q, NULL, NULL), WSKIT_ERR_INVALID_STATE);
-    CHECK_RC(wskit_ctx_next_event(q, &ev), WSKIT_ERR_QUEUE_EMPTY);
+    CHECK_RC(wskit_ctx_next_event(q, &ev), WSKIT_QUEUE_EMPTY);
 
     /* q is the server (subprotocols "b" and "a" supported); other is a callback-mode client
      * offering "a", "b". The first offered that the server lists wins: "a". */

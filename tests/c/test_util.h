@@ -26,7 +26,7 @@ static int test_failures = 0;
         if (rc_ != (want)) {                                                          \
             fprintf(stderr, "%s:%d: %s returned %s, wanted %s (%s)\n", __FILE__,      \
                     __LINE__, #expr, wskit_status_name(rc_), wskit_status_name(want), \
-                    wskit_last_error());                                              \
+                    wskit_error_last());                                              \
             test_failures++;                                                          \
         }                                                                             \
     } while (0)
@@ -44,7 +44,7 @@ static inline int poll_until(wskit_ctx *ctx, const volatile int *flag, double se
     double end = test_now() + seconds;
     while (!*flag && test_now() < end) {
         if (wskit_ctx_poll(ctx, 20, NULL) != WSKIT_OK) {
-            fprintf(stderr, "poll failed: %s\n", wskit_last_error());
+            fprintf(stderr, "poll failed: %s\n", wskit_error_last());
             return 0;
         }
     }

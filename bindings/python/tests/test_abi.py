@@ -204,7 +204,6 @@ def test_every_error_status_has_an_exception() -> None:
     from wskit.errors import STATUS_NAME_TO_EXCEPTION, Error
     header = parse_enum(TEXT, "wskit_status")
     errors = {name for name in header if name.startswith("WSKIT_ERR_")}
-    errors.discard("WSKIT_ERR_QUEUE_EMPTY")  # 0.1: not an error (0.2 renames it WSKIT_QUEUE_EMPTY)
     assert set(STATUS_NAME_TO_EXCEPTION) == errors
     for name, cls in STATUS_NAME_TO_EXCEPTION.items():
         exc = _native.make_error(header[name], "x")

@@ -38,6 +38,7 @@ from .errors import (
     InvalidState,
     NetworkError,
     NotFound,
+    Unavailable,
     ProtocolError,
     ReentrantCall,
     ResourceError,
@@ -46,12 +47,12 @@ from .errors import (
     WskitTimeout,
 )
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "AcceptRequest", "ClientConnection", "Connection", "ConnectionClosed", "Context", "Error", "EventKind",
     "HandshakeError", "HandshakeRejected", "Headers", "InternalError", "InvalidArgument", "InvalidState",
     "NetworkError", "NotFound", "ProtocolError", "ReentrantCall", "Reject", "ResourceError", "Status",
-    "TLSError", "WouldBlock", "WskitTimeout", "aio", "connect", "library_path", "library_version",
+    "TLSError", "Unavailable", "WouldBlock", "WskitTimeout", "aio", "connect", "library_path", "library_version",
     "make_config", "__version__",
 ]

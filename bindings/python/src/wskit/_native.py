@@ -13,7 +13,7 @@ When none loads, ``ImportError`` lists every place tried and why it failed.
 
 Every C function this binding uses is declared once, in ``_FUNCTIONS`` (name, argtypes,
 restype). Functions returning ``wskit_status`` get an ``errcheck`` that turns a non-zero status into
-the matching :class:`wskit.Error` subclass with ``wskit_last_error()`` as the message.
+the matching :class:`wskit.Error` subclass with ``wskit_error_last()`` as the message.
 ``tests/test_abi.py`` parses the header and fails when this table drifts from it.
 """
 
@@ -43,7 +43,7 @@ from . import errors
 
 #: The C ABI version this binding was written against: the loaded library must have the same
 #: major version and at least this minor version.
-EXPECTED_VERSION = (0, 1)
+EXPECTED_VERSION = (0, 2)
 
 
 class EventKind(enum.IntEnum):
@@ -151,10 +151,10 @@ _u8 = c_char_p  # const uint8_t *
 
 _FUNCTIONS: Sequence[Tuple[str, List[Any], Any]] = (
     # status, version
-    ("wskit_strerror", [c_uint32], c_char_p),
+    ("wskit_status_message", [c_uint32], c_char_p),
     ("wskit_status_name", [c_uint32], c_char_p),
-    ("wskit_last_error", [], c_char_p),
-    ("wskit_version", [], c_uint32),
+    ("wskit_error_last", [], c_char_p),
+    ("wskit_version_number", [], c_uint32),
     ("wskit_version_string", [], c_char_p),
     # config
     ("wskit_config_new", [POINTER(ConfigP)], STATUS),
@@ -252,7 +252,7 @@ FUNCTIONS = {name: (argtypes, restype) for name, argtypes, restype in _FUNCTIONS
 STATUS_FUNCTIONS = frozenset(
     name
     for name, _, restype in _FUNCTIONS
-    if restype is STATUS and name not in ("wskit_version",)
+    if restype is STATUS and name not in ("wskit_version_number",)
 )
 
 # ----- loading -------------------------------------------------------------------------------
@@ -293,7 +293,7 @@ def _load() -> Tuple[ctypes.CDLL, str]:
             continue
         try:
             lib = ctypes.CDLL(path)
-            lib.wskit_version  # the test symbol: is this really libwskit?
+            lib.wskit_version_number  # the test symbol: is this really libwskit?
         except (OSError, AttributeError) as exc:
             tried.append(f"  {where}: {path}: {exc}")
             continue
@@ -319,8 +319,8 @@ def _declare(cdll: ctypes.CDLL) -> None:
 
 
 def last_error() -> str:
-    """``wskit_last_error()`` of the calling thread, decoded."""
-    return (lib.wskit_last_error() or b"").decode("utf-8", "replace")
+    """``wskit_error_last()`` of the calling thread, decoded."""
+    return (lib.wskit_error_last() or b"").decode("utf-8", "replace")
 
 
 def status_name(code: int) -> str:
@@ -329,8 +329,8 @@ def status_name(code: int) -> str:
 
 
 def strerror(code: int) -> str:
-    """``wskit_strerror(code)``: a static English sentence."""
-    return lib.wskit_strerror(code).decode()
+    """``wskit_status_message(code)``: a static English sentence."""
+    return lib.wskit_status_message(code).decode()
 
 
 def make_error(code: int, message: Optional[str] = None) -> "errors.Error":
@@ -348,7 +348,7 @@ def _errcheck(result: int, func: Callable[..., Any], args: Tuple[Any, ...]) -> i
 
 _declare(lib)
 
-version: int = lib.wskit_version()
+version: int = lib.wskit_version_number()
 version_string: str = lib.wskit_version_string().decode()
 _major, _minor = version >> 16, (version >> 8) & 0xFF
 if _major != EXPECTED_VERSION[0] or _minor < EXPECTED_VERSION[1]:
@@ -396,11 +396,13 @@ class Status(enum.IntEnum):
     the names and values against include/wskit.h."""
 
     OK = _code("WSKIT_OK")
+    QUEUE_EMPTY = _code("WSKIT_QUEUE_EMPTY")
     ERR_NULL_ARG = _code("WSKIT_ERR_NULL_ARG")
     ERR_INVALID_ARG = _code("WSKIT_ERR_INVALID_ARG")
     ERR_INVALID_STATE = _code("WSKIT_ERR_INVALID_STATE")
     ERR_REENTRANT = _code("WSKIT_ERR_REENTRANT")
     ERR_NOT_FOUND = _code("WSKIT_ERR_NOT_FOUND")
+    ERR_UNAVAILABLE = _code("WSKIT_ERR_UNAVAILABLE")
     ERR_PROTOCOL = _code("WSKIT_ERR_PROTOCOL")
     ERR_INVALID_UTF8 = _code("WSKIT_ERR_INVALID_UTF8")
     ERR_MESSAGE_TOO_BIG = _code("WSKIT_ERR_MESSAGE_TOO_BIG")
@@ -413,8 +415,6 @@ class Status(enum.IntEnum):
     ERR_TLS = _code("WSKIT_ERR_TLS")
     ERR_NO_MEMORY = _code("WSKIT_ERR_NO_MEMORY")
     ERR_WOULD_BLOCK = _code("WSKIT_ERR_WOULD_BLOCK")
-    ERR_TOO_MANY_CONNECTIONS = _code("WSKIT_ERR_TOO_MANY_CONNECTIONS")
-    ERR_QUEUE_EMPTY = _code("WSKIT_ERR_QUEUE_EMPTY")
     ERR_INTERNAL = _code("WSKIT_ERR_INTERNAL")
     ERR_PANIC = _code("WSKIT_ERR_PANIC")
 

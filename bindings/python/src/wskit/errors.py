@@ -8,7 +8,7 @@ from typing import Dict, Optional, Type
 
 class Error(Exception):
     """A wskit failure: ``code`` (the ``wskit_status`` number), ``name`` (``"WSKIT_ERR_..."``)
-    and ``message`` (``wskit_last_error()`` or the error event's text)."""
+    and ``message`` (``wskit_error_last()`` or the error event's text)."""
 
     def __init__(self, code: int, name: str, message: str) -> None:
         super().__init__(code, name, message)
@@ -34,6 +34,11 @@ class ReentrantCall(InvalidState):
 
 class NotFound(Error, LookupError):
     """WSKIT_ERR_NOT_FOUND: the connection or listener is closed (or never existed)."""
+
+
+class Unavailable(Error, LookupError):
+    """WSKIT_ERR_UNAVAILABLE: the information was not kept for this connection (ask for it when
+    listening: ``keep_request=True``, ``keep_headers=[...]``)."""
 
 
 class ProtocolError(Error):
@@ -68,7 +73,7 @@ class TLSError(NetworkError):
 
 
 class ResourceError(Error):
-    """WSKIT_ERR_NO_MEMORY / TOO_MANY_CONNECTIONS."""
+    """WSKIT_ERR_NO_MEMORY (and the base of WouldBlock)."""
 
 
 class WouldBlock(ResourceError):
@@ -99,6 +104,7 @@ STATUS_NAME_TO_EXCEPTION: Dict[str, Type[Error]] = {
     "WSKIT_ERR_INVALID_STATE": InvalidState,
     "WSKIT_ERR_REENTRANT": ReentrantCall,
     "WSKIT_ERR_NOT_FOUND": NotFound,
+    "WSKIT_ERR_UNAVAILABLE": Unavailable,
     "WSKIT_ERR_PROTOCOL": ProtocolError,
     "WSKIT_ERR_INVALID_UTF8": ProtocolError,
     "WSKIT_ERR_MESSAGE_TOO_BIG": ProtocolError,
@@ -111,7 +117,6 @@ STATUS_NAME_TO_EXCEPTION: Dict[str, Type[Error]] = {
     "WSKIT_ERR_TLS": TLSError,
     "WSKIT_ERR_NO_MEMORY": ResourceError,
     "WSKIT_ERR_WOULD_BLOCK": WouldBlock,
-    "WSKIT_ERR_TOO_MANY_CONNECTIONS": ResourceError,
     "WSKIT_ERR_INTERNAL": InternalError,
     "WSKIT_ERR_PANIC": InternalError,
 }

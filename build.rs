@@ -23,10 +23,12 @@ const FFI_FILES: &[&str] = &[
     "version.rs",
     "config.rs",
     "ctx.rs",
+    "event.rs",
     "callbacks.rs",
     "accept.rs",
     "queue.rs",
     "conn.rs",
+    "trace.rs",
     "remote.rs",
 ];
 

@@ -15,7 +15,10 @@ use super::status::{fail_with, wskit_status};
 /// changed) right after. Settings that do not apply to a role are ignored by it (e.g. the backlog
 /// for a client). Not thread-safe: use a config from one thread at a time.
 ///
-/// Methods: `wskit_config_new`, `wskit_config_free`, `wskit_config_set_*`, `wskit_config_add_*`.
+/// String arguments are a pointer and a length (`WSKIT_NTS`: NUL-terminated), and are copied.
+///
+/// Methods: `wskit_config_new`, `wskit_config_free`, `wskit_config_set_*`, `wskit_config_add_*`,
+/// `wskit_config_keep_*`.
 #[derive(Debug, Clone, Default)]
 pub struct wskit_config {
     pub(crate) connection: ConnectionOptions,
@@ -88,12 +91,15 @@ crate::ffi_fn! {
 crate::ffi_fn! {
     /// Frees a config. NULL is a no-op. Contexts do not keep a pointer to it (they copy it), so it
     /// may be freed at any time after use. Must not be called twice on the same pointer.
-    fn wskit_config_free(config: *mut wskit_config) {
+    ///
+    /// Returns `WSKIT_OK`.
+    fn wskit_config_free(config: *mut wskit_config) -> wskit_status {
         if !config.is_null() {
             // SAFETY: a non-NULL `config` came from `wskit_config_new` (Box::into_raw) and, per the
             // documentation, is not used again after this call.
             drop(unsafe { Box::from_raw(config) });
         }
+        wskit_status::WSKIT_OK
     }
 }
 
@@ -214,7 +220,7 @@ crate::ffi_fn! {
 
 crate::ffi_fn! {
 /// Answer every ping with a pong automatically. Default true; turn off only to answer pings
-    /// yourself with `wskit_pong`.
+    /// yourself with `wskit_conn_pong`.
     ///
     /// Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` (config NULL) or `WSKIT_ERR_INVALID_ARG`.
     fn wskit_config_set_auto_pong(config: *mut wskit_config, value: bool) -> wskit_status {
@@ -283,9 +289,12 @@ crate::ffi_fn! {
     ///
     /// Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_UTF8` or `WSKIT_ERR_INVALID_ARG`
     /// (empty).
-    fn wskit_config_add_allowed_origin(config: *mut wskit_config, origin: *const c_char) -> wskit_status {
+    fn wskit_config_add_allowed_origin(config: *mut wskit_config, origin: *const c_char, origin_len: usize) -> wskit_status {
         let config = try_mut!(config);
-        let origin = try_str!(origin);
+        let origin = {
+            non_null!(origin);
+            try_str!(origin, origin_len)
+        };
         if origin.is_empty() {
             return invalid("origin must not be empty");
         }
@@ -302,9 +311,12 @@ crate::ffi_fn! {
     ///
     /// Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_UTF8` or `WSKIT_ERR_INVALID_ARG`
     /// (not a token).
-    fn wskit_config_add_subprotocol(config: *mut wskit_config, name: *const c_char) -> wskit_status {
+    fn wskit_config_add_subprotocol(config: *mut wskit_config, name: *const c_char, name_len: usize) -> wskit_status {
         let config = try_mut!(config);
-        let name = try_str!(name);
+        let name = {
+            non_null!(name);
+            try_str!(name, name_len)
+        };
         if !is_token(name) {
             return invalid("a subprotocol must be a non-empty RFC 7230 token");
         }
@@ -320,10 +332,16 @@ crate::ffi_fn! {
     ///
     /// Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_UTF8` or `WSKIT_ERR_INVALID_ARG`
     /// (name not a token, or CR/LF in the value).
-    fn wskit_config_add_header(config: *mut wskit_config, name: *const c_char, value: *const c_char) -> wskit_status {
+    fn wskit_config_add_header(config: *mut wskit_config, name: *const c_char, name_len: usize, value: *const c_char, value_len: usize) -> wskit_status {
         let config = try_mut!(config);
-        let name = try_str!(name);
-        let value = try_str!(value);
+        let name = {
+            non_null!(name);
+            try_str!(name, name_len)
+        };
+        let value = {
+            non_null!(value);
+            try_str!(value, value_len)
+        };
         if !is_token(name) || value.contains(['\r', '\n']) {
             return invalid("header name must be a token and the value must not contain CR or LF");
         }
@@ -337,9 +355,12 @@ crate::ffi_fn! {
     ///
     /// Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_UTF8` or `WSKIT_ERR_INVALID_ARG`
     /// (CR/LF or empty).
-    fn wskit_config_set_origin(config: *mut wskit_config, origin: *const c_char) -> wskit_status {
+    fn wskit_config_set_origin(config: *mut wskit_config, origin: *const c_char, origin_len: usize) -> wskit_status {
         let config = try_mut!(config);
-        let origin = try_str!(origin);
+        let origin = {
+            non_null!(origin);
+            try_str!(origin, origin_len)
+        };
         if origin.is_empty() || origin.contains(['\r', '\n']) {
             return invalid("origin must be non-empty and must not contain CR or LF");
         }
@@ -369,10 +390,16 @@ crate::ffi_fn! {
     ///
     /// Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_UTF8` (paths), or `WSKIT_ERR_TLS`
     /// with the reason in `wskit_error_last()` (unreadable file, bad PEM, key not matching).
-    fn wskit_config_set_tls_cert_files(config: *mut wskit_config, cert_chain_path: *const c_char, private_key_path: *const c_char) -> wskit_status {
+    fn wskit_config_set_tls_cert_files(config: *mut wskit_config, cert_chain_path: *const c_char, cert_chain_path_len: usize, private_key_path: *const c_char, private_key_path_len: usize) -> wskit_status {
         let config = try_mut!(config);
-        let cert = try_str!(cert_chain_path);
-        let key = try_str!(private_key_path);
+        let cert = {
+            non_null!(cert_chain_path);
+            try_str!(cert_chain_path, cert_chain_path_len)
+        };
+        let key = {
+            non_null!(private_key_path);
+            try_str!(private_key_path, private_key_path_len)
+        };
         tls_setting(config, TlsServerConfig::from_pem_files(cert, key), |c, tls| c.tls_server = Some(tls))
     }
 }
@@ -394,9 +421,12 @@ crate::ffi_fn! {
     /// (instead of the system trust store, the default). Loaded now.
     ///
     /// Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_UTF8` or `WSKIT_ERR_TLS`.
-    fn wskit_config_set_tls_ca_file(config: *mut wskit_config, ca_path: *const c_char) -> wskit_status {
+    fn wskit_config_set_tls_ca_file(config: *mut wskit_config, ca_path: *const c_char, ca_path_len: usize) -> wskit_status {
         let config = try_mut!(config);
-        let path = try_str!(ca_path);
+        let path = {
+            non_null!(ca_path);
+            try_str!(ca_path, ca_path_len)
+        };
         tls_setting(config, TlsClientConfig::with_ca_file(path), |c, tls| c.tls_client = Some(tls))
     }
 }

@@ -17,21 +17,21 @@ typedef struct {
     int failures;
 } worker_t;
 
-static void on_open(void *ud, wskit_ctx *ctx, uint64_t conn, uint32_t listener, const char *sub,
-                    const char *path, const char *peer) {
+static void on_open(void *ud, wskit_ctx *ctx, const wskit_event *ev) {
     state_t *st = ud;
-    (void)ctx, (void)sub, (void)path, (void)peer;
-    if (listener) st->server_conn = conn;
-    else st->client_conn = conn;
+    (void)ctx;
+    if (ev->listener) st->server_conn = ev->conn;
+    else st->client_conn = ev->conn;
     st->opened++;
 }
 
-static void on_message(void *ud, wskit_ctx *ctx, uint64_t conn, bool is_text, const uint8_t *data,
-                       size_t len) {
+static void on_message(void *ud, wskit_ctx *ctx, const wskit_event *ev) {
     state_t *st = ud;
     char buf[32];
-    (void)ctx, (void)conn;
-    if (!is_text || len >= sizeof buf) {
+    size_t len = ev->len;
+    const uint8_t *data = ev->data;
+    (void)ctx;
+    if (!ev->is_text || len >= sizeof buf) {
         st->out_of_order = 1;
         return;
     }
@@ -42,10 +42,10 @@ static void on_message(void *ud, wskit_ctx *ctx, uint64_t conn, bool is_text, co
     if (st->received == COUNT) st->done = 1;
 }
 
-static void on_error(void *ud, wskit_ctx *ctx, uint64_t conn, wskit_status status, const char *msg) {
+static void on_error(void *ud, wskit_ctx *ctx, const wskit_event *ev) {
     state_t *st = ud;
-    (void)ctx, (void)conn;
-    fprintf(stderr, "error event: %s %s\n", wskit_status_name(status), msg);
+    (void)ctx;
+    fprintf(stderr, "error event: %s %s\n", wskit_status_name(ev->code), (const char *)ev->data);
     st->errors++;
 }
 
@@ -80,14 +80,14 @@ int main(void) {
     CHECK_OK(wskit_ctx_on_message(ctx, on_message, &st));
     CHECK_OK(wskit_ctx_on_error(ctx, on_error, &st));
     listen_local(ctx, NULL, url, sizeof url);
-    CHECK_OK(wskit_ctx_connect(ctx, url, NULL, &conn));
+    CHECK_OK(wskit_ctx_connect(ctx, url, WSKIT_NTS, NULL, &conn));
     {
         double end = test_now() + 5;
         while (st.opened < 2 && test_now() < end) CHECK_OK(wskit_ctx_poll(ctx, 20, NULL));
         opened = st.opened == 2;
     }
     CHECK(opened);
-    CHECK_OK(wskit_ctx_remote_new(ctx, &w.remote));
+    CHECK_OK(wskit_remote_new(ctx, &w.remote));
     w.conn = st.server_conn; /* server -> client */
     CHECK(pthread_create(&thread, NULL, worker_main, &w) == 0);
     CHECK(poll_until(ctx, &st.done, 60));
@@ -99,14 +99,14 @@ int main(void) {
     /* Other remote calls while the context lives. */
     CHECK_OK(wskit_remote_ping(w.remote, w.conn, ping, sizeof ping));
     CHECK_OK(wskit_remote_wake(w.remote));
-    CHECK_OK(wskit_remote_close(w.remote, w.conn, 1000, "done"));
+    CHECK_OK(wskit_remote_close(w.remote, w.conn, 1000, "done", WSKIT_NTS));
     CHECK_OK(wskit_ctx_poll(ctx, 50, NULL));
     CHECK_OK(wskit_ctx_shutdown(ctx, 2000));
     CHECK_OK(wskit_ctx_free(ctx));
     /* The remote outlives the context. */
     CHECK_RC(wskit_remote_send_text(w.remote, w.conn, "x", 1), WSKIT_ERR_INVALID_STATE);
     CHECK_RC(wskit_remote_wake(w.remote), WSKIT_ERR_INVALID_STATE);
-    wskit_remote_free(w.remote);
+    CHECK_OK(wskit_remote_free(w.remote));
     printf("remote_stress: %d messages in order\n", st.received);
     return test_finish("remote_stress");
 }

@@ -55,7 +55,7 @@ static inline int poll_until(wskit_ctx *ctx, const volatile int *flag, double se
 static inline uint32_t listen_local(wskit_ctx *ctx, const wskit_config *config, char *url, size_t url_size) {
     uint32_t listener = 0;
     uint16_t port = 0;
-    CHECK_OK(wskit_ctx_listen(ctx, "127.0.0.1:0", config, &listener));
+    CHECK_OK(wskit_ctx_listen(ctx, "127.0.0.1:0", WSKIT_NTS, config, &listener));
     CHECK_OK(wskit_ctx_local_port(ctx, listener, &port));
     snprintf(url, url_size, "ws://127.0.0.1:%u/", (unsigned)port);
     return listener;

@@ -90,12 +90,16 @@ _SCALARS: Dict[str, Set[Any]] = {
     "bool": {ctypes.c_bool},
     "int": {ctypes.c_int},
     "int32_t": {ctypes.c_int32},
+    "uint8_t": {ctypes.c_uint8},
     "uint16_t": {ctypes.c_uint16},
     "uint32_t": {ctypes.c_uint32},
     "uint64_t": {ctypes.c_uint64},
     "size_t": {ctypes.c_size_t},
     "wskit_status": {ctypes.c_uint32},
     "wskit_event_kind": {ctypes.c_uint32},
+    "wskit_trace_kind": {ctypes.c_uint32},
+    "wskit_trace_direction": {ctypes.c_uint32},
+    "wskit_queue_flag": {ctypes.c_uint32},
     "const char *": {ctypes.c_char_p, ctypes.c_void_p},
     "const uint8_t *": {ctypes.c_char_p, ctypes.c_void_p},
     "void *": {ctypes.c_void_p},
@@ -104,9 +108,10 @@ _OPAQUE = {
     "wskit_ctx": _native.wskit_ctx,
     "wskit_config": _native.wskit_config,
     "wskit_remote": _native.wskit_remote,
-    "wskit_accept": _native.wskit_accept,
     "wskit_header": _native.wskit_header,
     "wskit_event": _native.wskit_event,
+    "wskit_queue_stats": _native.wskit_queue_stats,
+    "wskit_trace": _native.wskit_trace,
 }
 
 
@@ -170,7 +175,8 @@ def test_callback_typedefs_match() -> None:
 
 def test_structs_match() -> None:
     header = parse_structs(TEXT)
-    for name in ("wskit_header", "wskit_event"):
+    assert set(header) == {"wskit_header", "wskit_event", "wskit_queue_stats", "wskit_trace"}, sorted(header)
+    for name in header:
         py_fields = _OPAQUE[name]._fields_
         assert [f for f, _ in header[name]] == [f for f, _ in py_fields], name
         for (field, c_type), (_, py_type) in zip(header[name], py_fields):
@@ -194,9 +200,13 @@ def test_library_statuses_are_the_headers() -> None:
     assert _native.STATUS_CODES == header
 
 
-def test_event_kind_values_match() -> None:
-    header = parse_enum(TEXT, "wskit_event_kind")
-    assert header == {"WSKIT_EVENT_" + k.name: int(k) for k in wskit.EventKind}
+def test_other_enum_values_match() -> None:
+    """Event kinds, trace kinds and directions, queue flags: every header enum besides the status
+    is mirrored in _native.ENUMS with equal names and values."""
+    enums = set(re.findall(r"enum\s+(wskit_\w+)\s*(?::\s*\w+)?\s*\{", TEXT))
+    assert enums - {"wskit_status"} == set(_native.ENUMS)
+    for c_name, (py_enum, prefix) in _native.ENUMS.items():
+        assert parse_enum(TEXT, c_name) == {prefix + n: int(m) for n, m in py_enum.__members__.items()}, c_name
 
 
 def test_every_error_status_has_an_exception() -> None:

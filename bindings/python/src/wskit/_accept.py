@@ -3,12 +3,13 @@ accept handler, and :class:`Reject`."""
 
 from __future__ import annotations
 
-import ctypes
-from ctypes import byref, c_char_p, c_size_t, c_uint32, c_uint64
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 from . import _native
-from ._native import lib, text as _text
+from ._native import lib
+
+if TYPE_CHECKING:
+    from ._loop import Context
 
 
 class Headers(Mapping[str, str]):
@@ -49,57 +50,74 @@ class Reject(Exception):
 
 
 class AcceptRequest:
-    """An upgrade request, given to the accept handler (copied out of the C ``wskit_accept``,
-    so it stays readable after the handler returns).
+    """An upgrade request (an ACCEPT event, copied into Python objects so it stays readable after
+    the handler returns).
 
     Attributes: ``conn_id`` (the id the connection will have), ``listener``, ``path``, ``query``
     (None if absent), ``origin`` (None if absent), ``peer`` (``"127.0.0.1:53012"``), ``headers``
-    (:class:`Headers`), ``subprotocols`` (offered, in the client's order). Call
-    :meth:`add_header` to add a response header (101 or rejection)."""
+    (:class:`Headers`), ``subprotocols`` (offered, in the client's order), ``default_subprotocol``
+    (the first offered one the listener lists, or None). Call :meth:`add_header` to add a
+    response header (101 or rejection).
 
-    def __init__(self, conn_id: int, listener: int, path: str, query: Optional[str], origin: Optional[str],
-                 peer: str, headers: Headers, subprotocols: List[str]) -> None:
+    Deciding: the accept handler calls :meth:`accept` or :meth:`reject`, or its return value
+    decides (see :class:`Context`)."""
+
+    def __init__(self, ctx: "Context", conn_id: int, listener: int, path: str, query: Optional[str],
+                 peer: str, headers: Headers, default_subprotocol: Optional[str]) -> None:
+        self._ctx = ctx
         self.conn_id = conn_id
         self.listener = listener
         self.path = path
         self.query = query
-        self.origin = origin
         self.peer = peer
         self.headers = headers
-        self.subprotocols = subprotocols
+        self.origin: Optional[str] = headers.get("origin")
+        self.subprotocols: List[str] = [
+            p.strip() for name, value in headers.raw if name.lower() == "sec-websocket-protocol"
+            for p in value.split(",") if p.strip()
+        ]
+        self.default_subprotocol = default_subprotocol
         self.response_headers: List[Tuple[str, str]] = []
+        #: "pending", "accepted" or "rejected".
+        self.state = "pending"
 
     def add_header(self, name: str, value: str) -> None:
-        """Adds a header to the response (e.g. ``Set-Cookie``)."""
+        """Adds a header to the response (e.g. ``Set-Cookie``), sent with :meth:`accept` or
+        :meth:`reject`."""
         self.response_headers.append((name, value))
 
+    def accept(self, subprotocol: Optional[str] = None, headers: Optional[Mapping[str, str]] = None) -> None:
+        """Accepts: completes the handshake with ``subprotocol`` (default: the listener's default
+        choice; "" for none) and the headers added so far plus
+        ``headers``. Raises :class:`InvalidArgument` for an unoffered subprotocol or a reserved
+        or malformed header (the request then stays pending)."""
+        chosen = self.default_subprotocol if subprotocol is None else (subprotocol or None)
+        raw = chosen.encode() if isinstance(chosen, str) else None
+        pairs = self.response_headers + list((headers or {}).items())
+        arr, count, keep = _native.header_array(pairs)
+        lib.wskit_conn_accept(self._ctx._checked_ptr(), self.conn_id, raw, len(raw) if raw else 0, arr, count)
+        del keep
+        self.state = "accepted"
+        self._ctx._request_decided(self)
+
+    def reject(self, status: int = 403, body: str = "", headers: Optional[Mapping[str, str]] = None) -> None:
+        """Refuses with HTTP ``status`` (200-599, not 101), a plain-text ``body`` and the headers
+        added so far plus ``headers``."""
+        pairs = self.response_headers + list((headers or {}).items())
+        arr, count, keep = _native.header_array(pairs)
+        raw = body.encode()
+        lib.wskit_conn_reject(self._ctx._checked_ptr(), self.conn_id, status, arr, count, raw, len(raw))
+        del keep
+        self.state = "rejected"
+        self._ctx._request_decided(self)
+
     def __repr__(self) -> str:
-        return f"<AcceptRequest {self.path!r} from {self.peer} subprotocols={self.subprotocols}>"
+        return f"<AcceptRequest {self.path!r} from {self.peer} subprotocols={self.subprotocols} {self.state}>"
 
     @classmethod
-    def _read(cls, acc: Any) -> "AcceptRequest":
-        conn, listener, count, n = c_uint64(), c_uint32(), c_size_t(), c_size_t()
-        path, query, origin, peer = c_char_p(), c_char_p(), c_char_p(), c_char_p()
-        lib.wskit_accept_conn(acc, byref(conn))
-        lib.wskit_accept_listener(acc, byref(listener))
-        lib.wskit_accept_path(acc, byref(path))
-        lib.wskit_accept_query(acc, byref(query))
-        lib.wskit_accept_origin(acc, byref(origin))
-        lib.wskit_accept_peer(acc, byref(peer))
-        arr = ctypes.POINTER(_native.wskit_header)()
-        lib.wskit_accept_headers(acc, byref(arr), byref(count))
-        headers = []
-        for i in range(count.value):
-            h = arr[i]
-            headers.append((
-                ctypes.string_at(h.name, h.name_len).decode("utf-8", "replace"),
-                ctypes.string_at(h.value, h.value_len).decode("utf-8", "replace"),
-            ))
-        lib.wskit_accept_subprotocol_count(acc, byref(n))
-        subs = []
-        for i in range(n.value):
-            s = c_char_p()
-            lib.wskit_accept_subprotocol_at(acc, i, byref(s))
-            subs.append(_text(s.value) or "")
-        return cls(conn.value, listener.value, _text(path.value) or "/", _text(query.value),
-                   _text(origin.value), _text(peer.value) or "", Headers(headers), subs)
+    def _from_event(cls, ctx: "Context", e: Any) -> "AcceptRequest":
+        return cls(ctx, e.conn, e.listener, _native.text_of(e.path, e.path_len) or "/",
+                   _native.text_of(e.query, e.query_len) if e.query else None,
+                   _native.text_of(e.peer, e.peer_len),
+                   Headers(_native.header_pairs(e.headers, e.header_count)),
+                   _native.text_of(e.subprotocol, e.subprotocol_len) if e.subprotocol else None)

@@ -18,6 +18,12 @@ def seconds_to_ms(seconds: Optional[float]) -> int:
     return min(int(seconds * 1000 + 0.999), 2**31 - 1)
 
 
+def _s(text: str) -> Tuple[bytes, int]:
+    """A string argument as the C API takes it: UTF-8 bytes and their length."""
+    raw = text.encode()
+    return raw, len(raw)
+
+
 def make_config(*, tls: Optional[Tuple[str, str]] = None, tls_pem: Optional[Tuple[bytes, bytes]] = None,
                 subprotocols: Sequence[str] = (), allowed_origins: Sequence[str] = (),
                 headers: Optional[Union[Mapping[str, str], Sequence[Tuple[str, str]]]] = None,
@@ -57,22 +63,22 @@ def make_config(*, tls: Optional[Tuple[str, str]] = None, tls_pem: Optional[Tupl
         ):
             if value is not None:
                 setter(config, value)
-        for name in subprotocols:
-            lib.wskit_config_add_subprotocol(config, name.encode())
-        for o in allowed_origins:
-            lib.wskit_config_add_allowed_origin(config, o.encode())
+        for sub in subprotocols:
+            lib.wskit_config_add_subprotocol(config, *_s(sub))
+        for allowed in allowed_origins:
+            lib.wskit_config_add_allowed_origin(config, *_s(allowed))
         pairs = headers.items() if isinstance(headers, Mapping) else (headers or ())
         for name, value in pairs:
-            lib.wskit_config_add_header(config, name.encode(), value.encode())
+            lib.wskit_config_add_header(config, *_s(name), *_s(value))
         if origin is not None:
-            lib.wskit_config_set_origin(config, origin.encode())
+            lib.wskit_config_set_origin(config, *_s(origin))
         if tls is not None:
-            lib.wskit_config_set_tls_cert_files(config, str(tls[0]).encode(), str(tls[1]).encode())
+            lib.wskit_config_set_tls_cert_files(config, *_s(str(tls[0])), *_s(str(tls[1])))
         if tls_pem is not None:
             cert, key = tls_pem
             lib.wskit_config_set_tls_cert_pem(config, cert, len(cert), key, len(key))
         if ca_file is not None:
-            lib.wskit_config_set_tls_ca_file(config, str(ca_file).encode())
+            lib.wskit_config_set_tls_ca_file(config, *_s(str(ca_file)))
         if ca_pem is not None:
             lib.wskit_config_set_tls_ca_pem(config, ca_pem, len(ca_pem))
         if insecure_skip_verify:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from ctypes import byref, c_size_t
-from typing import TYPE_CHECKING, Any, Optional, Union
+from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple, Union
 
 from . import _native
 from ._accept import Headers
-from ._native import lib
+from ._native import Status, lib
 from .errors import Error, InvalidState, NotFound
 
 if TYPE_CHECKING:
@@ -21,25 +21,22 @@ class Connection:
     its :class:`Context`; all methods except :meth:`send_threadsafe` are loop thread only.
 
     Sends made outside ``poll()`` are flushed to the socket at once; inside a handler they are
-    written before ``poll()`` returns."""
+    written before ``poll()`` returns.
 
-    def __init__(self, ctx: "Context", conn_id: int, *, is_client: bool, path: str = "/",
-                 headers: Optional[Headers] = None, listener: int = 0, url: Optional[str] = None) -> None:
+    Request information (:attr:`path`, :attr:`query`, :attr:`peer`, :attr:`headers`) is what the
+    open event carried: for a server connection the request, for a client connection its URL
+    and the server's response headers. It stays readable after the close."""
+
+    def __init__(self, ctx: "Context", conn_id: int, *, is_client: bool, listener: int = 0,
+                 url: Optional[str] = None) -> None:
         self._ctx = ctx
         self.id = conn_id
         self.is_client = is_client
         self.url = url
         self.listener = listener
-        #: Request path (server: as requested; client: the URL's path).
-        self.path = path
-        #: Server side: the request headers. Client side: empty (the C API does not expose the
-        #: response headers).
-        self.headers: Headers = headers or Headers()
-        #: The peer's address as text (``""`` until open, or when unknown).
-        self.remote_address = ""
         #: Negotiated subprotocol, or None.
         self.subprotocol: Optional[str] = None
-        #: Any Python object (kept on the Python side; wskit's C user data is not used).
+        #: Any Python object (kept on the Python side).
         self.user_data: Any = None
         #: True while open (after the open event, before the close event).
         self.open = False
@@ -49,13 +46,51 @@ class Connection:
         self.close_code: Optional[int] = None
         self.close_reason = ""
         self.close_clean = False
-        #: The last error reported for this connection (e.g. why a connect failed).
+        #: The last error reported for this connection (e.g. why a connect failed; a
+        #: :class:`HandshakeRejected` with the server's status, headers and body).
         self.error: Optional[Error] = None
         self._streaming_kind: Optional[str] = None
+        self._info: Dict[str, Any] = {}
+        # (HTTP status, headers, body) of a REJECTED event, for the ERROR event that follows.
+        self._rejection: Optional[Tuple[int, Headers, bytes]] = None
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else "open" if self.open else "connecting"
-        return f"<wskit.Connection id={self.id:#x} {state} path={self.path!r}>"
+        return f"<wskit.Connection id={self.id:#x} {state}>"
+
+    # ----- request / response information --------------------------------------------------
+
+    def _opened_info(self, key: str) -> Any:
+        try:
+            return self._info[key]
+        except KeyError:
+            raise _native.error(Status.ERR_INVALID_STATE, f"connection {self.id:#x} is not open yet") from None
+
+    @property
+    def path(self) -> str:
+        """The request path without the query (server: as requested; client: the URL's)."""
+        return self._opened_info("path")  # type: ignore[no-any-return]
+
+    @property
+    def query(self) -> Optional[str]:
+        """The query string without ``?`` (None when the request had none)."""
+        return self._opened_info("query")  # type: ignore[no-any-return]
+
+    @property
+    def peer(self) -> str:
+        """The peer's address, ``"ip:port"``."""
+        return self._opened_info("peer")  # type: ignore[no-any-return]
+
+    @property
+    def remote_address(self) -> str:
+        """Same as :attr:`peer` (the 0.1 name)."""
+        return self.peer
+
+    @property
+    def headers(self) -> Headers:
+        """Server: the request headers; client: the server's response headers (e.g.
+        ``Set-Cookie``)."""
+        return self._opened_info("headers")  # type: ignore[no-any-return]
 
     def _ptr(self) -> Any:
         return self._ctx._checked_ptr()
@@ -71,10 +106,10 @@ class Connection:
         ptr = self._ptr()
         if isinstance(data, str):
             raw = data.encode("utf-8")
-            lib.wskit_send_text(ptr, self.id, raw, len(raw))
+            lib.wskit_conn_send_text(ptr, self.id, raw, len(raw))
         else:
             raw = _native.as_bytes(data)
-            lib.wskit_send_binary(ptr, self.id, raw, len(raw))
+            lib.wskit_conn_send_binary(ptr, self.id, raw, len(raw))
         self._after_send()
 
     def send_threadsafe(self, data: Data) -> None:
@@ -91,7 +126,8 @@ class Connection:
 
     def close_threadsafe(self, code: int = 1000, reason: str = "") -> None:
         """Like :meth:`close`, from any thread."""
-        lib.wskit_remote_close(self._ctx._remote_ptr(), self.id, code, reason.encode() if reason else None)
+        raw = reason.encode()
+        lib.wskit_remote_close(self._ctx._remote_ptr(), self.id, code, raw, len(raw))
 
     # fragmented messages
 
@@ -102,7 +138,7 @@ class Connection:
         if kind not in ("text", "binary"):
             raise ValueError("kind must be 'text' or 'binary'")
         raw = data.encode() if isinstance(data, str) else _native.as_bytes(data)
-        lib.wskit_begin_message(self._ptr(), self.id, kind == "text", raw, len(raw))
+        lib.wskit_conn_begin_message(self._ptr(), self.id, kind == "text", raw, len(raw))
         self._streaming_kind = kind
         self._after_send()
         return self
@@ -111,13 +147,13 @@ class Connection:
         """Sends the next piece of the message begun with :meth:`begin` (``str`` is UTF-8
         encoded; bytes may end inside a UTF-8 character of a text message)."""
         raw = data.encode() if isinstance(data, str) else _native.as_bytes(data)
-        lib.wskit_continue_message(self._ptr(), self.id, raw, len(raw))
+        lib.wskit_conn_continue_message(self._ptr(), self.id, raw, len(raw))
         self._after_send()
 
     def end(self, data: Data = b"") -> None:
         """Sends the last piece (may be empty) of the message begun with :meth:`begin`."""
         raw = data.encode() if isinstance(data, str) else _native.as_bytes(data)
-        lib.wskit_finish_message(self._ptr(), self.id, raw, len(raw))
+        lib.wskit_conn_finish_message(self._ptr(), self.id, raw, len(raw))
         self._streaming_kind = None
         self._after_send()
 
@@ -131,13 +167,13 @@ class Connection:
     def ping(self, payload: Data = b"") -> None:
         """Sends a ping (payload at most 125 bytes); the pong arrives as the pong event."""
         raw = payload.encode() if isinstance(payload, str) else _native.as_bytes(payload)
-        lib.wskit_ping(self._ptr(), self.id, raw, len(raw))
+        lib.wskit_conn_ping(self._ptr(), self.id, raw, len(raw))
         self._after_send()
 
     def pong(self, payload: Data = b"") -> None:
         """Sends an unsolicited pong."""
         raw = payload.encode() if isinstance(payload, str) else _native.as_bytes(payload)
-        lib.wskit_pong(self._ptr(), self.id, raw, len(raw))
+        lib.wskit_conn_pong(self._ptr(), self.id, raw, len(raw))
         self._after_send()
 
     def close(self, code: int = 1000, reason: str = "") -> None:
@@ -146,7 +182,8 @@ class Connection:
         if self.closed or self._ctx._closed:
             return
         try:
-            lib.wskit_close(self._ptr(), self.id, code, reason.encode() if reason else None)
+            raw = reason.encode()
+            lib.wskit_conn_close(self._ptr(), self.id, code, raw, len(raw))
         except (NotFound, InvalidState):
             return
         self._after_send()
@@ -156,7 +193,7 @@ class Connection:
         if self.closed or self._ctx._closed:
             return
         try:
-            lib.wskit_abort(self._ptr(), self.id)
+            lib.wskit_conn_abort(self._ptr(), self.id)
         except NotFound:
             pass
 
@@ -167,7 +204,7 @@ class Connection:
             return 0
         out = c_size_t()
         try:
-            lib.wskit_buffered_amount(self._ptr(), self.id, byref(out))
+            lib.wskit_conn_buffered_amount(self._ptr(), self.id, byref(out))
         except NotFound:
             return 0
         return out.value

@@ -3,25 +3,45 @@ callback trampolines that turn C events into handler calls."""
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import threading
 import weakref
 from ctypes import byref, c_int, c_size_t, c_uint16, c_uint32, c_uint64
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, TypeVar, Union
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, TypeVar, Union
 
 from . import _native
-from ._accept import AcceptRequest, Reject
+from ._accept import AcceptRequest, Headers, Reject
 from ._config import make_config, seconds_to_ms as _seconds_to_ms
 from ._connection import Connection
-from ._native import Status, lib, text as _text
-from .errors import InvalidState, NotFound
+from ._events import (
+    AcceptEvent,
+    CloseEvent,
+    ErrorEvent,
+    Event,
+    FragmentEvent,
+    ListenEvent,
+    MessageEvent,
+    OpenEvent,
+    PingEvent,
+    PongEvent,
+    QueueStats,
+    Trace,
+    WritableEvent,
+)
+from ._native import EventKind, QueueFlag, Status, TraceDirection, TraceKind, bytes_of, lib, text_of
+from .errors import Error, HandshakeRejected, InvalidState
 
 log = logging.getLogger("wskit")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 _EVENTS = ("listen", "accept", "open", "message", "fragment", "ping", "pong", "writable", "close", "error")
+
+#: Handler name -> the C setter of its event kind. REJECTED has no handler of its own: its data
+#: ends up in the HandshakeRejected given to the error handler (the ERROR event follows it).
+_SETTERS = {name: f"wskit_ctx_on_{name}" for name in _EVENTS + ("rejected",)}
+
+_QUEUE_POLICIES = {"pause": QueueFlag.PAUSE, "close": QueueFlag.CLOSE}
 
 
 def _free_native(state: Dict[str, Any]) -> None:
@@ -52,12 +72,24 @@ class Context:
     (streaming mode), ``ping(conn, payload)``, ``pong(conn, payload)``, ``writable(conn)``,
     ``close(conn, code, reason, clean)``, ``error(conn_or_None, error)``.
 
+    Queue mode (``Context(queue=max_bytes)``): no handlers; :meth:`poll` queues events, bounded
+    by ``max_bytes`` bytes of their data, and :meth:`next_event` / :meth:`events` take them as
+    typed objects (:class:`~wskit.MessageEvent`, ...). ``queue_overflow="pause"`` (default) stops
+    reading sockets while the queue is full, nothing is lost; ``"close"`` closes a connection
+    whose data would overflow it with 1013. :meth:`queue_stats` tells the counts.
+
     ``close()`` frees it (also on ``with`` exit, and as a safety net when garbage collected).
     """
 
-    def __init__(self, *, handler_errors: str = "raise", **handlers: Optional[Callable[..., Any]]) -> None:
+    def __init__(self, *, handler_errors: str = "raise", queue: Optional[int] = None, queue_overflow: str = "pause",
+                 **handlers: Optional[Callable[..., Any]]) -> None:
         if handler_errors not in ("raise", "log"):
             raise ValueError("handler_errors must be 'raise' or 'log'")
+        if queue_overflow not in _QUEUE_POLICIES:
+            raise ValueError("queue_overflow must be 'pause' or 'close'")
+        if queue is not None and handlers:
+            raise TypeError("a queue-mode Context takes no handlers (read ctx.events() instead)")
+        self.queue_mode = queue is not None
         self.handler_errors = handler_errors
         self._handlers: Dict[str, Optional[Callable[..., Any]]] = dict.fromkeys(_EVENTS)
         for key, fn in handlers.items():
@@ -73,6 +105,7 @@ class Context:
         self._closed = False
         self._stopping = False
         self._lock = threading.Lock()
+        self._tracer: Optional[Callable[[Trace], None]] = None
 
         ptr = _native.CtxP()
         lib.wskit_ctx_new(byref(ptr))
@@ -80,7 +113,7 @@ class Context:
         self._state = state
         self._finalizer = weakref.finalize(self, _free_native, state)
         remote = _native.RemoteP()
-        lib.wskit_ctx_remote_new(ptr, byref(remote))
+        lib.wskit_remote_new(ptr, byref(remote))
         state["remote"] = remote
         self._ptr = ptr
         self._remote = remote
@@ -88,36 +121,36 @@ class Context:
         # wskit_ctx_free (see _free_native). They hold only a weak reference to self.
         wself = weakref.ref(self)
 
-        def tramp(ctype: Any, method: str) -> Any:
-            def call(*args: Any) -> None:
-                obj = wself()
-                if obj is not None:
-                    try:
-                        getattr(obj, method)(*args[2:])
-                    except BaseException as exc:  # never unwind into C
-                        obj._handler_failed(exc)
-            return ctype(call)
+        def on_event(user_data: Any, ctx: Any, event: Any) -> None:
+            obj = wself()
+            if obj is not None:
+                try:
+                    obj._callback(event.contents)
+                except BaseException as exc:  # never unwind into C
+                    obj._handler_failed(exc)
 
-        trampolines = [
-            (lib.wskit_ctx_on_listen, tramp(_native.on_listen_fn, "_c_listen")),
-            (lib.wskit_ctx_on_accept, tramp(_native.on_accept_fn, "_c_accept")),
-            (lib.wskit_ctx_on_open, tramp(_native.on_open_fn, "_c_open")),
-            (lib.wskit_ctx_on_message, tramp(_native.on_message_fn, "_c_message")),
-            (lib.wskit_ctx_on_fragment, tramp(_native.on_fragment_fn, "_c_fragment")),
-            (lib.wskit_ctx_on_ping, tramp(_native.on_control_fn, "_c_ping")),
-            (lib.wskit_ctx_on_pong, tramp(_native.on_control_fn, "_c_pong")),
-            (lib.wskit_ctx_on_writable, tramp(_native.on_writable_fn, "_c_writable")),
-            (lib.wskit_ctx_on_close, tramp(_native.on_close_fn, "_c_close")),
-            (lib.wskit_ctx_on_error, tramp(_native.on_error_fn, "_c_error")),
-        ]
-        state["trampolines"] = [cb for _, cb in trampolines]
-        for setter, cb in trampolines:
-            setter(ptr, cb, None)
+        def on_trace(user_data: Any, trace: Any) -> None:
+            obj = wself()
+            if obj is not None and obj._tracer is not None:
+                try:
+                    obj._tracer(_trace_of(trace.contents))
+                except BaseException as exc:  # never unwind into C
+                    obj._handler_failed(exc)
+
+        event_fn = _native.wskit_event_fn(on_event)
+        state["trampolines"] = [event_fn, _native.wskit_trace_fn(on_trace)]
+        if queue is not None:
+            lib.wskit_ctx_use_event_queue(ptr, queue, _QUEUE_POLICIES[queue_overflow])
+        else:
+            for setter in _SETTERS.values():
+                getattr(lib, setter)(ptr, event_fn, None)
 
     # ----- handler registration ----------------------------------------------------------
 
     def _decorator(name: str) -> Any:  # type: ignore[misc]
         def register(self: "Context", fn: F) -> F:
+            if self.queue_mode:
+                raise _native.error(Status.ERR_INVALID_STATE, "a queue-mode Context takes no handlers")
             self._handlers[name] = fn
             return fn
         register.__name__ = f"on_{name}"
@@ -296,7 +329,8 @@ class Context:
                              allowed_origins=allowed_origins, **options)
         listener = c_uint32()
         try:
-            lib.wskit_ctx_listen(self._checked_ptr(), addr.encode(), config, byref(listener))
+            raw = addr.encode()
+            lib.wskit_ctx_listen(self._checked_ptr(), raw, len(raw), config, byref(listener))
         finally:
             lib.wskit_config_free(config)
         bound = c_uint16()
@@ -328,11 +362,11 @@ class Context:
                              ca_pem=ca_pem, insecure_skip_verify=insecure_skip_verify, **options)
         conn_id = c_uint64()
         try:
-            lib.wskit_ctx_connect(self._checked_ptr(), url.encode(), config, byref(conn_id))
+            raw = url.encode()
+            lib.wskit_ctx_connect(self._checked_ptr(), raw, len(raw), config, byref(conn_id))
         finally:
             lib.wskit_config_free(config)
-        path = "/" + url.split("://", 1)[-1].partition("/")[2].partition("?")[0]
-        conn = Connection(self, conn_id.value, is_client=True, path=path, url=url)
+        conn = Connection(self, conn_id.value, is_client=True, url=url)
         conn.user_data = user_data
         self._conns[conn.id] = conn
         return conn
@@ -357,15 +391,159 @@ class Context:
         fn = self._handlers[name]
         return fn(*args) if fn is not None else None
 
-    # ----- C events (called by the trampolines; args after user_data and ctx) ----------------
+    # ----- queue mode -------------------------------------------------------------------
 
-    def _c_listen(self, listener: int, addr: Optional[bytes], port: int) -> None:
-        self._call("listen", listener, _text(addr) or "", port)
+    def next_event(self, timeout: Optional[float] = None) -> Optional[Event]:
+        """Queue mode: the next event, polling (up to ``timeout`` seconds; None waits until
+        something happens) when none is queued. None when nothing came in time or :meth:`stop`
+        was called."""
+        if not self.queue_mode:
+            raise _native.error(Status.ERR_INVALID_STATE, "next_event() needs a queue-mode Context")
+        polled = False
+        while True:
+            ptr = self._checked_ptr()
+            raw = _native.wskit_event()
+            while lib.wskit_ctx_next_event(ptr, byref(raw)) == Status.OK:
+                event = self._decode(raw)
+                if event is not None:
+                    return event
+            if polled or self._stopping:
+                return None
+            self.poll(timeout)
+            polled = True
 
-    def _c_accept(self, acc: Any) -> None:
-        req = AcceptRequest._read(acc)
-        if len(self._pending) > 256:
-            self._purge_pending()
+    def events(self, timeout: Optional[float] = None) -> Iterator[Event]:
+        """Queue mode: yields events as they come, until :meth:`stop` is called or the context
+        is closed; with ``timeout``, also once ``timeout`` seconds passed without an event."""
+        self._stopping = False
+        while not self._stopping and not self._closed:
+            event = self.next_event(timeout)
+            if event is not None:
+                yield event
+            elif timeout is not None:
+                return
+
+    def queue_stats(self) -> QueueStats:
+        """Queue mode: events and bytes queued now, the peak bytes, and how many times the byte
+        bound was hit (``wskit_ctx_queue_stats``)."""
+        out = _native.wskit_queue_stats()
+        lib.wskit_ctx_queue_stats(self._checked_ptr(), byref(out))
+        return QueueStats(out.events, out.bytes, out.peak_bytes, out.overflows)
+
+    # ----- tracing -------------------------------------------------------------------------
+
+    def set_tracer(self, tracer: Optional[Callable[[Trace], None]]) -> None:
+        """Calls ``tracer(trace)`` (a :class:`~wskit.Trace`) with every handshake's bytes and every
+        frame header, both directions, on every connection; None turns it off (off costs
+        nothing). It runs inside whichever call moves the bytes (poll, a send, ...) and must not
+        call this context (print or log). Its exceptions are handled like a handler's."""
+        self._tracer = tracer
+        fn = self._state["trampolines"][1] if tracer is not None else _native.wskit_trace_fn()
+        lib.wskit_ctx_set_tracer(self._checked_ptr(), fn, None)
+
+    # ----- C events: one decoder for callbacks and the queue --------------------------------
+
+    def _callback(self, e: Any) -> None:
+        if e.kind == EventKind.ACCEPT:
+            self._accept(AcceptRequest._from_event(self, e))
+            return
+        event = self._decode(e)
+        if event is not None:
+            self._deliver(event)
+
+    def _decode(self, e: Any) -> Optional[Event]:
+        """The typed event for a ``wskit_event`` (copied out of it), updating the connections;
+        None for events of connections the binding does not know and for REJECTED (its data
+        goes into the ERROR event's HandshakeRejected, which follows)."""
+        kind = e.kind
+        if kind == EventKind.LISTEN:
+            return ListenEvent(e.listener, text_of(e.data, e.len), e.code)
+        if kind == EventKind.ACCEPT:
+            req = AcceptRequest._from_event(self, e)
+            self._pending[req.conn_id] = req
+            return AcceptEvent(req)
+        if kind == EventKind.ERROR:
+            return self._error_event(e)
+        conn = self._conns.get(e.conn)
+        if kind == EventKind.OPEN:
+            self._pending.pop(e.conn, None)
+            if conn is None:
+                conn = Connection(self, e.conn, is_client=False, listener=e.listener)
+                self._conns[e.conn] = conn
+            conn._info.update(
+                path=text_of(e.path, e.path_len) or "/",
+                query=text_of(e.query, e.query_len) if e.query else None,
+                peer=text_of(e.peer, e.peer_len),
+                headers=Headers(_native.header_pairs(e.headers, e.header_count)),
+            )
+            conn.subprotocol = text_of(e.subprotocol, e.subprotocol_len) if e.subprotocol else None
+            conn.open = conn.was_opened = True
+            return OpenEvent(conn)
+        if kind == EventKind.CLOSE:
+            self._pending.pop(e.conn, None)
+            conn = self._conns.pop(e.conn, None)
+            if conn is None:
+                return None
+            conn.open = False
+            conn.closed = True
+            conn.close_code = e.code
+            conn.close_reason = text_of(e.data, e.len)
+            conn.close_clean = e.clean
+            return CloseEvent(conn, e.code, conn.close_reason, e.clean)
+        if conn is None:
+            return None
+        if kind == EventKind.MESSAGE:
+            raw = bytes_of(e.data, e.len)
+            return MessageEvent(conn, raw.decode("utf-8") if e.is_text else raw)
+        if kind == EventKind.FRAGMENT:
+            return FragmentEvent(conn, bytes_of(e.data, e.len), e.is_text, e.first, e.last)
+        if kind == EventKind.PING:
+            return PingEvent(conn, bytes_of(e.data, e.len))
+        if kind == EventKind.PONG:
+            return PongEvent(conn, bytes_of(e.data, e.len))
+        if kind == EventKind.WRITABLE:
+            return WritableEvent(conn)
+        if kind == EventKind.REJECTED:
+            conn._rejection = (e.code, Headers(_native.header_pairs(e.headers, e.header_count)),
+                               bytes_of(e.data, e.len))
+            return None
+        return None  # a kind newer than this binding
+
+    def _error_event(self, e: Any) -> ErrorEvent:
+        conn = self._conns.get(e.conn) if e.conn else None
+        err: Error = _native.make_error(e.code, text_of(e.data, e.len))
+        if conn is not None:
+            if isinstance(err, HandshakeRejected) and conn._rejection is not None:
+                err.status, err.headers, err.body = conn._rejection
+            conn.error = err
+        return ErrorEvent(conn, err)
+
+    def _deliver(self, event: Event) -> None:
+        """Calls the handler of a (callback-mode) event with its fields."""
+        if isinstance(event, MessageEvent):
+            self._call("message", event.conn, event.data)
+        elif isinstance(event, OpenEvent):
+            self._call("open", event.conn)
+        elif isinstance(event, CloseEvent):
+            self._call("close", event.conn, event.code, event.reason, event.clean)
+        elif isinstance(event, FragmentEvent):
+            self._call("fragment", event.conn, event.data, event.is_text, event.first, event.last)
+        elif isinstance(event, PingEvent):
+            self._call("ping", event.conn, event.payload)
+        elif isinstance(event, PongEvent):
+            self._call("pong", event.conn, event.payload)
+        elif isinstance(event, WritableEvent):
+            self._call("writable", event.conn)
+        elif isinstance(event, ListenEvent):
+            self._call("listen", event.listener, event.address, event.port)
+        elif isinstance(event, ErrorEvent):
+            if self._handlers["error"] is not None:
+                self._call("error", event.conn, event.error)
+            elif event.conn is None:
+                log.warning("wskit: %s", event.error)
+
+    def _accept(self, req: AcceptRequest) -> None:
+        """The ACCEPT callback: the handler's answer decides now."""
         fn = self._handlers["accept"]
         decision: Any = None
         if fn is not None:
@@ -374,96 +552,34 @@ class Context:
             except Reject as rej:
                 decision = rej
             except BaseException:
-                lib.wskit_accept_reject(acc, 500, b"internal error")
+                req.reject(500, "internal error")
                 raise
-        for name, value in req.response_headers:
-            lib.wskit_accept_add_header(acc, name.encode(), value.encode())
+        if req.state != "pending":  # the handler called accept() or reject() itself
+            return
         if decision is False:
             decision = Reject(403, "forbidden")
         if isinstance(decision, Reject):
-            for name, value in decision.headers.items():
-                lib.wskit_accept_add_header(acc, name.encode(), value.encode())
-            lib.wskit_accept_reject(acc, decision.status, decision.body.encode() if decision.body else None)
-            return
-        if isinstance(decision, str):
-            lib.wskit_accept_select_subprotocol(acc, decision.encode())
-        elif decision not in (None, True):
+            req.reject(decision.status, decision.body, decision.headers)
+        elif isinstance(decision, str):
+            req.accept(decision)
+        elif decision in (None, True):
+            if req.response_headers:
+                req.accept()
+            # else: returning without a decision accepts with the default subprotocol
+        else:
             raise TypeError(f"accept handler returned {decision!r}; expected True, False, a subprotocol name, "
                             "a Reject or None")
-        self._pending[req.conn_id] = req
 
-    def _purge_pending(self) -> None:
-        # Accepted requests whose connection never opened (peer went away mid-handshake) get no
-        # event; drop the ones wskit no longer knows.
-        out = c_size_t()
-        for conn_id in list(self._pending):
-            try:
-                lib.wskit_buffered_amount(self._ptr, conn_id, byref(out))
-            except NotFound:
-                del self._pending[conn_id]
+    def _request_decided(self, req: AcceptRequest) -> None:
+        self._pending.pop(req.conn_id, None)
+        if not self._in_poll:
+            lib.wskit_ctx_flush(self._checked_ptr())
 
-    def _c_open(self, conn_id: int, listener: int, subprotocol: Optional[bytes], path: Optional[bytes],
-                peer: Optional[bytes]) -> None:
-        conn = self._conns.get(conn_id)
-        if conn is None:
-            req = self._pending.pop(conn_id, None)
-            conn = Connection(self, conn_id, is_client=False, listener=listener,
-                              path=_text(path) or (req.path if req else "/"),
-                              headers=req.headers if req else None)
-            self._conns[conn_id] = conn
-        else:
-            conn.path = _text(path) or conn.path
-        conn.subprotocol = _text(subprotocol)
-        conn.remote_address = _text(peer) or ""
-        conn.open = True
-        conn.was_opened = True
-        self._call("open", conn)
 
-    def _c_message(self, conn_id: int, is_text: bool, data: Optional[int], length: int) -> None:
-        raw = ctypes.string_at(data, length) if length else b""
-        conn = self._conns.get(conn_id)
-        if conn is not None:
-            self._call("message", conn, raw.decode("utf-8") if is_text else raw)
+_TRACE_KINDS = {TraceKind.HANDSHAKE: "handshake", TraceKind.FRAME: "frame"}
+_TRACE_DIRECTIONS = {TraceDirection.RECEIVED: "in", TraceDirection.SENT: "out"}
 
-    def _c_fragment(self, conn_id: int, is_text: bool, data: Optional[int], length: int,
-                    first: bool, last: bool) -> None:
-        raw = ctypes.string_at(data, length) if length else b""
-        conn = self._conns.get(conn_id)
-        if conn is not None:
-            self._call("fragment", conn, raw, is_text, first, last)
 
-    def _c_ping(self, conn_id: int, data: Optional[int], length: int) -> None:
-        conn = self._conns.get(conn_id)
-        if conn is not None:
-            self._call("ping", conn, ctypes.string_at(data, length) if length else b"")
-
-    def _c_pong(self, conn_id: int, data: Optional[int], length: int) -> None:
-        conn = self._conns.get(conn_id)
-        if conn is not None:
-            self._call("pong", conn, ctypes.string_at(data, length) if length else b"")
-
-    def _c_writable(self, conn_id: int) -> None:
-        conn = self._conns.get(conn_id)
-        if conn is not None:
-            self._call("writable", conn)
-
-    def _c_close(self, conn_id: int, code: int, reason: Optional[int], length: int, clean: bool) -> None:
-        conn = self._conns.pop(conn_id, None)
-        if conn is None:
-            return
-        conn.open = False
-        conn.closed = True
-        conn.close_code = code
-        conn.close_reason = ctypes.string_at(reason, length).decode("utf-8", "replace") if length else ""
-        conn.close_clean = clean
-        self._call("close", conn, code, conn.close_reason, clean)
-
-    def _c_error(self, conn_id: int, status: int, message: Optional[bytes]) -> None:
-        err = _native.make_error(status, _text(message))
-        conn = self._conns.get(conn_id) if conn_id else None
-        if conn is not None:
-            conn.error = err
-        if self._handlers["error"] is not None:
-            self._call("error", conn, err)
-        elif conn is None:
-            log.warning("wskit: %s", err)
+def _trace_of(t: Any) -> Trace:
+    return Trace(t.conn, _TRACE_KINDS.get(t.kind, str(t.kind)), _TRACE_DIRECTIONS.get(t.direction, str(t.direction)),
+                 t.opcode, t.fin, t.rsv, t.payload_len, bytes_of(t.data, t.len))

@@ -35,6 +35,7 @@ from ctypes import (
     c_uint16,
     c_uint32,
     c_uint64,
+    c_uint8,
     c_void_p,
 )
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
@@ -47,7 +48,7 @@ EXPECTED_VERSION = (0, 2)
 
 
 class EventKind(enum.IntEnum):
-    """``enum wskit_event_kind`` (the queue mode's event kinds; checked by tests/test_abi.py)."""
+    """``enum wskit_event_kind`` (checked against the header by tests/test_abi.py)."""
 
     LISTEN = 1
     OPEN = 2
@@ -58,6 +59,39 @@ class EventKind(enum.IntEnum):
     WRITABLE = 7
     CLOSE = 8
     ERROR = 9
+    ACCEPT = 10
+    REJECTED = 11
+
+
+class TraceKind(enum.IntEnum):
+    """``enum wskit_trace_kind``."""
+
+    HANDSHAKE = 1
+    FRAME = 2
+
+
+class TraceDirection(enum.IntEnum):
+    """``enum wskit_trace_direction``."""
+
+    RECEIVED = 1
+    SENT = 2
+
+
+class QueueFlag(enum.IntFlag):
+    """``enum wskit_queue_flag``."""
+
+    PAUSE = 0
+    CLOSE = 1
+    ACCEPT_EVENTS = 2
+
+
+#: Enum name in the header -> (Python enum, prefix of its constants): checked by tests/test_abi.py.
+ENUMS = {
+    "wskit_event_kind": (EventKind, "WSKIT_EVENT_"),
+    "wskit_trace_kind": (TraceKind, "WSKIT_TRACE_"),
+    "wskit_trace_direction": (TraceDirection, "WSKIT_TRACE_"),
+    "wskit_queue_flag": (QueueFlag, "WSKIT_QUEUE_"),
+}
 
 
 # ----- opaque handles and plain structs ------------------------------------------------------
@@ -75,12 +109,8 @@ class wskit_remote(Structure):
     """Opaque ``wskit_remote``."""
 
 
-class wskit_accept(Structure):
-    """Opaque ``wskit_accept`` (borrowed, valid during the accept callback only)."""
-
-
 class wskit_header(Structure):
-    """``wskit_header``: a request header seen by the accept callback."""
+    """``wskit_header``: a header name and value, each pointer + length (both directions)."""
 
     _fields_ = [
         ("name", c_char_p),
@@ -90,18 +120,58 @@ class wskit_header(Structure):
     ]
 
 
+# Strings wskit hands out are declared c_void_p (an int or None in Python) and read with
+# ctypes.string_at and their length: they may contain NUL bytes (a close reason).
 class wskit_event(Structure):
-    """``wskit_event``: one event of the queue mode (declared for completeness)."""
+    """``wskit_event``: one event, for callbacks and the queue alike."""
 
     _fields_ = [
         ("kind", c_uint32),
         ("listener", c_uint32),
         ("conn", c_uint64),
+        ("conn_user_data", c_void_p),
         ("code", c_uint32),
         ("is_text", c_bool),
         ("first", c_bool),
         ("last", c_bool),
         ("clean", c_bool),
+        ("data", c_void_p),
+        ("len", c_size_t),
+        ("subprotocol", c_void_p),
+        ("subprotocol_len", c_size_t),
+        ("path", c_void_p),
+        ("path_len", c_size_t),
+        ("query", c_void_p),
+        ("query_len", c_size_t),
+        ("peer", c_void_p),
+        ("peer_len", c_size_t),
+        ("headers", POINTER(wskit_header)),
+        ("header_count", c_size_t),
+    ]
+
+
+class wskit_queue_stats(Structure):
+    """``wskit_queue_stats``."""
+
+    _fields_ = [
+        ("events", c_size_t),
+        ("bytes", c_size_t),
+        ("peak_bytes", c_size_t),
+        ("overflows", c_uint64),
+    ]
+
+
+class wskit_trace(Structure):
+    """``wskit_trace``: one handshake or frame header seen by the tracer."""
+
+    _fields_ = [
+        ("conn", c_uint64),
+        ("kind", c_uint32),
+        ("direction", c_uint32),
+        ("opcode", c_uint8),
+        ("fin", c_bool),
+        ("rsv", c_uint8),
+        ("payload_len", c_uint64),
         ("data", c_void_p),
         ("len", c_size_t),
     ]
@@ -110,44 +180,30 @@ class wskit_event(Structure):
 CtxP = POINTER(wskit_ctx)
 ConfigP = POINTER(wskit_config)
 RemoteP = POINTER(wskit_remote)
-AcceptP = POINTER(wskit_accept)
+HeaderP = POINTER(wskit_header)
+EventP = POINTER(wskit_event)
 
 # ----- callback types ------------------------------------------------------------------------
-# Byte payloads are declared c_void_p (an int or None in Python) and read with ctypes.string_at,
-# because they are not NUL-terminated (and may contain NUL bytes).
 
-on_listen_fn = CFUNCTYPE(None, c_void_p, CtxP, c_uint32, c_char_p, c_uint16)
-on_accept_fn = CFUNCTYPE(None, c_void_p, CtxP, AcceptP)
-on_open_fn = CFUNCTYPE(None, c_void_p, CtxP, c_uint64, c_uint32, c_char_p, c_char_p, c_char_p)
-on_message_fn = CFUNCTYPE(None, c_void_p, CtxP, c_uint64, c_bool, c_void_p, c_size_t)
-on_fragment_fn = CFUNCTYPE(
-    None, c_void_p, CtxP, c_uint64, c_bool, c_void_p, c_size_t, c_bool, c_bool
-)
-on_control_fn = CFUNCTYPE(None, c_void_p, CtxP, c_uint64, c_void_p, c_size_t)
-on_writable_fn = CFUNCTYPE(None, c_void_p, CtxP, c_uint64)
-on_close_fn = CFUNCTYPE(None, c_void_p, CtxP, c_uint64, c_uint16, c_void_p, c_size_t, c_bool)
-on_error_fn = CFUNCTYPE(None, c_void_p, CtxP, c_uint64, c_uint32, c_char_p)
+wskit_event_fn = CFUNCTYPE(None, c_void_p, CtxP, EventP)
+wskit_trace_fn = CFUNCTYPE(None, c_void_p, POINTER(wskit_trace))
 
 #: C callback typedef name -> ctypes type (checked by tests/test_abi.py).
 CALLBACK_TYPES = {
-    "wskit_on_listen_fn": on_listen_fn,
-    "wskit_on_accept_fn": on_accept_fn,
-    "wskit_on_open_fn": on_open_fn,
-    "wskit_on_message_fn": on_message_fn,
-    "wskit_on_fragment_fn": on_fragment_fn,
-    "wskit_on_control_fn": on_control_fn,
-    "wskit_on_writable_fn": on_writable_fn,
-    "wskit_on_close_fn": on_close_fn,
-    "wskit_on_error_fn": on_error_fn,
+    "wskit_event_fn": wskit_event_fn,
+    "wskit_trace_fn": wskit_trace_fn,
 }
 
 # ----- the ONE table -------------------------------------------------------------------------
 # (name, argtypes, restype). `STATUS` marks a function returning wskit_status (uint32_t): those
-# get the errcheck. Byte buffers (`const uint8_t *`) are declared c_char_p so that `bytes` pass
-# without a copy; lengths are always passed explicitly, so NUL bytes are fine.
+# get the errcheck. Strings and byte buffers are passed as pointer + length (`bytes` pass
+# without a copy as c_char_p; NUL bytes are fine since the length is explicit); strings wskit
+# hands out come back as c_void_p + length.
 
 STATUS = c_uint32
 _u8 = c_char_p  # const uint8_t *
+_str = c_char_p  # const char * (with a length)
+_outstr = POINTER(c_void_p)  # const char **out (read with its length)
 
 _FUNCTIONS: Sequence[Tuple[str, List[Any], Any]] = (
     # status, version
@@ -158,7 +214,7 @@ _FUNCTIONS: Sequence[Tuple[str, List[Any], Any]] = (
     ("wskit_version_string", [], c_char_p),
     # config
     ("wskit_config_new", [POINTER(ConfigP)], STATUS),
-    ("wskit_config_free", [ConfigP], None),
+    ("wskit_config_free", [ConfigP], STATUS),
     ("wskit_config_set_max_message_size", [ConfigP, c_uint64], STATUS),
     ("wskit_config_set_max_frame_size", [ConfigP, c_uint64], STATUS),
     ("wskit_config_set_max_buffered", [ConfigP, c_size_t], STATUS),
@@ -174,13 +230,13 @@ _FUNCTIONS: Sequence[Tuple[str, List[Any], Any]] = (
     ("wskit_config_set_max_connections", [ConfigP, c_size_t], STATUS),
     ("wskit_config_set_max_request_header_bytes", [ConfigP, c_size_t], STATUS),
     ("wskit_config_set_max_request_headers", [ConfigP, c_size_t], STATUS),
-    ("wskit_config_add_allowed_origin", [ConfigP, c_char_p], STATUS),
-    ("wskit_config_add_subprotocol", [ConfigP, c_char_p], STATUS),
-    ("wskit_config_add_header", [ConfigP, c_char_p, c_char_p], STATUS),
-    ("wskit_config_set_origin", [ConfigP, c_char_p], STATUS),
-    ("wskit_config_set_tls_cert_files", [ConfigP, c_char_p, c_char_p], STATUS),
+    ("wskit_config_add_allowed_origin", [ConfigP, _str, c_size_t], STATUS),
+    ("wskit_config_add_subprotocol", [ConfigP, _str, c_size_t], STATUS),
+    ("wskit_config_add_header", [ConfigP, _str, c_size_t, _str, c_size_t], STATUS),
+    ("wskit_config_set_origin", [ConfigP, _str, c_size_t], STATUS),
+    ("wskit_config_set_tls_cert_files", [ConfigP, _str, c_size_t, _str, c_size_t], STATUS),
     ("wskit_config_set_tls_cert_pem", [ConfigP, _u8, c_size_t, _u8, c_size_t], STATUS),
-    ("wskit_config_set_tls_ca_file", [ConfigP, c_char_p], STATUS),
+    ("wskit_config_set_tls_ca_file", [ConfigP, _str, c_size_t], STATUS),
     ("wskit_config_set_tls_ca_pem", [ConfigP, _u8, c_size_t], STATUS),
     ("wskit_config_dangerous_skip_tls_verification", [ConfigP, c_bool], STATUS),
     # context
@@ -193,57 +249,50 @@ _FUNCTIONS: Sequence[Tuple[str, List[Any], Any]] = (
     ("wskit_ctx_shutdown", [CtxP, c_uint32], STATUS),
     ("wskit_ctx_begin_shutdown", [CtxP], STATUS),
     ("wskit_ctx_connection_count", [CtxP, POINTER(c_size_t)], STATUS),
-    ("wskit_ctx_listen", [CtxP, c_char_p, ConfigP, POINTER(c_uint32)], STATUS),
+    ("wskit_ctx_listen", [CtxP, _str, c_size_t, ConfigP, POINTER(c_uint32)], STATUS),
     ("wskit_ctx_local_port", [CtxP, c_uint32, POINTER(c_uint16)], STATUS),
     ("wskit_ctx_close_listener", [CtxP, c_uint32], STATUS),
-    ("wskit_ctx_connect", [CtxP, c_char_p, ConfigP, POINTER(c_uint64)], STATUS),
-    ("wskit_ctx_on_listen", [CtxP, on_listen_fn, c_void_p], STATUS),
-    ("wskit_ctx_on_accept", [CtxP, on_accept_fn, c_void_p], STATUS),
-    ("wskit_ctx_on_open", [CtxP, on_open_fn, c_void_p], STATUS),
-    ("wskit_ctx_on_message", [CtxP, on_message_fn, c_void_p], STATUS),
-    ("wskit_ctx_on_fragment", [CtxP, on_fragment_fn, c_void_p], STATUS),
-    ("wskit_ctx_on_ping", [CtxP, on_control_fn, c_void_p], STATUS),
-    ("wskit_ctx_on_pong", [CtxP, on_control_fn, c_void_p], STATUS),
-    ("wskit_ctx_on_writable", [CtxP, on_writable_fn, c_void_p], STATUS),
-    ("wskit_ctx_on_close", [CtxP, on_close_fn, c_void_p], STATUS),
-    ("wskit_ctx_on_error", [CtxP, on_error_fn, c_void_p], STATUS),
-    ("wskit_ctx_use_event_queue", [CtxP, c_size_t], STATUS),
-    ("wskit_ctx_next_event", [CtxP, POINTER(wskit_event)], STATUS),
-    # accept (valid during the accept callback only)
-    ("wskit_accept_conn", [AcceptP, POINTER(c_uint64)], STATUS),
-    ("wskit_accept_listener", [AcceptP, POINTER(c_uint32)], STATUS),
-    ("wskit_accept_path", [AcceptP, POINTER(c_char_p)], STATUS),
-    ("wskit_accept_query", [AcceptP, POINTER(c_char_p)], STATUS),
-    ("wskit_accept_origin", [AcceptP, POINTER(c_char_p)], STATUS),
-    ("wskit_accept_peer", [AcceptP, POINTER(c_char_p)], STATUS),
-    ("wskit_accept_headers", [AcceptP, POINTER(POINTER(wskit_header)), POINTER(c_size_t)], STATUS),
-    ("wskit_accept_header", [AcceptP, c_char_p, POINTER(c_char_p)], STATUS),
-    ("wskit_accept_subprotocol_count", [AcceptP, POINTER(c_size_t)], STATUS),
-    ("wskit_accept_subprotocol_at", [AcceptP, c_size_t, POINTER(c_char_p)], STATUS),
-    ("wskit_accept_select_subprotocol", [AcceptP, c_char_p], STATUS),
-    ("wskit_accept_add_header", [AcceptP, c_char_p, c_char_p], STATUS),
-    ("wskit_accept_reject", [AcceptP, c_uint16, c_char_p], STATUS),
+    ("wskit_ctx_connect", [CtxP, _str, c_size_t, ConfigP, POINTER(c_uint64)], STATUS),
+    ("wskit_ctx_on_listen", [CtxP, wskit_event_fn, c_void_p], STATUS),
+    ("wskit_ctx_on_accept", [CtxP, wskit_event_fn, c_void_p], STATUS),
+    ("wskit_ctx_on_open", [CtxP, wskit_event_fn, c_void_p], STATUS),
+    ("wskit_ctx_on_message", [CtxP, wskit_event_fn, c_void_p], STATUS),
+    ("wskit_ctx_on_fragment", [CtxP, wskit_event_fn, c_void_p], STATUS),
+    ("wskit_ctx_on_ping", [CtxP, wskit_event_fn, c_void_p], STATUS),
+    ("wskit_ctx_on_pong", [CtxP, wskit_event_fn, c_void_p], STATUS),
+    ("wskit_ctx_on_writable", [CtxP, wskit_event_fn, c_void_p], STATUS),
+    ("wskit_ctx_on_close", [CtxP, wskit_event_fn, c_void_p], STATUS),
+    ("wskit_ctx_on_error", [CtxP, wskit_event_fn, c_void_p], STATUS),
+    ("wskit_ctx_on_rejected", [CtxP, wskit_event_fn, c_void_p], STATUS),
+    ("wskit_ctx_use_event_queue", [CtxP, c_size_t, c_uint32], STATUS),
+    ("wskit_ctx_next_event", [CtxP, EventP], STATUS),
+    ("wskit_ctx_queue_stats", [CtxP, POINTER(wskit_queue_stats)], STATUS),
+    ("wskit_ctx_set_tracer", [CtxP, wskit_trace_fn, c_void_p], STATUS),
+    # accepting (by connection id)
+    ("wskit_conn_accept", [CtxP, c_uint64, _str, c_size_t, HeaderP, c_size_t], STATUS),
+    ("wskit_conn_reject", [CtxP, c_uint64, c_uint16, HeaderP, c_size_t, _str, c_size_t], STATUS),
     # connections
-    ("wskit_send_text", [CtxP, c_uint64, c_char_p, c_size_t], STATUS),
-    ("wskit_send_binary", [CtxP, c_uint64, _u8, c_size_t], STATUS),
-    ("wskit_begin_message", [CtxP, c_uint64, c_bool, _u8, c_size_t], STATUS),
-    ("wskit_continue_message", [CtxP, c_uint64, _u8, c_size_t], STATUS),
-    ("wskit_finish_message", [CtxP, c_uint64, _u8, c_size_t], STATUS),
-    ("wskit_ping", [CtxP, c_uint64, _u8, c_size_t], STATUS),
-    ("wskit_pong", [CtxP, c_uint64, _u8, c_size_t], STATUS),
-    ("wskit_close", [CtxP, c_uint64, c_uint16, c_char_p], STATUS),
-    ("wskit_abort", [CtxP, c_uint64], STATUS),
-    ("wskit_buffered_amount", [CtxP, c_uint64, POINTER(c_size_t)], STATUS),
-    ("wskit_set_conn_user_data", [CtxP, c_uint64, c_void_p], STATUS),
-    ("wskit_get_conn_user_data", [CtxP, c_uint64, POINTER(c_void_p)], STATUS),
-    ("wskit_conn_subprotocol", [CtxP, c_uint64, POINTER(c_char_p)], STATUS),
+    ("wskit_conn_send_text", [CtxP, c_uint64, _str, c_size_t], STATUS),
+    ("wskit_conn_send_binary", [CtxP, c_uint64, _u8, c_size_t], STATUS),
+    ("wskit_conn_begin_message", [CtxP, c_uint64, c_bool, _u8, c_size_t], STATUS),
+    ("wskit_conn_continue_message", [CtxP, c_uint64, _u8, c_size_t], STATUS),
+    ("wskit_conn_finish_message", [CtxP, c_uint64, _u8, c_size_t], STATUS),
+    ("wskit_conn_ping", [CtxP, c_uint64, _u8, c_size_t], STATUS),
+    ("wskit_conn_pong", [CtxP, c_uint64, _u8, c_size_t], STATUS),
+    ("wskit_conn_close", [CtxP, c_uint64, c_uint16, _str, c_size_t], STATUS),
+    ("wskit_conn_abort", [CtxP, c_uint64], STATUS),
+    ("wskit_conn_buffered_amount", [CtxP, c_uint64, POINTER(c_size_t)], STATUS),
+    ("wskit_conn_set_user_data", [CtxP, c_uint64, c_void_p], STATUS),
+    ("wskit_conn_user_data", [CtxP, c_uint64, POINTER(c_void_p)], STATUS),
+    ("wskit_conn_subprotocol", [CtxP, c_uint64, _outstr, POINTER(c_size_t)], STATUS),
+    ("wskit_conn_peer", [CtxP, c_uint64, _outstr, POINTER(c_size_t)], STATUS),
     # remote (any thread)
-    ("wskit_ctx_remote_new", [CtxP, POINTER(RemoteP)], STATUS),
-    ("wskit_remote_free", [RemoteP], None),
-    ("wskit_remote_send_text", [RemoteP, c_uint64, c_char_p, c_size_t], STATUS),
+    ("wskit_remote_new", [CtxP, POINTER(RemoteP)], STATUS),
+    ("wskit_remote_free", [RemoteP], STATUS),
+    ("wskit_remote_send_text", [RemoteP, c_uint64, _str, c_size_t], STATUS),
     ("wskit_remote_send_binary", [RemoteP, c_uint64, _u8, c_size_t], STATUS),
     ("wskit_remote_ping", [RemoteP, c_uint64, _u8, c_size_t], STATUS),
-    ("wskit_remote_close", [RemoteP, c_uint64, c_uint16, c_char_p], STATUS),
+    ("wskit_remote_close", [RemoteP, c_uint64, c_uint16, _str, c_size_t], STATUS),
     ("wskit_remote_wake", [RemoteP], STATUS),
 )
 
@@ -341,7 +390,8 @@ def make_error(code: int, message: Optional[str] = None) -> "errors.Error":
 
 
 def _errcheck(result: int, func: Callable[..., Any], args: Tuple[Any, ...]) -> int:
-    if result != 0:
+    # Results that are not errors (WSKIT_QUEUE_EMPTY) are returned; errors raise.
+    if result >= _FIRST_ERROR:
         raise make_error(result)
     return result
 
@@ -378,6 +428,8 @@ def _library_statuses() -> Dict[str, int]:
 
 
 STATUS_CODES: Dict[str, int] = _library_statuses()
+#: The lowest error status: smaller results (WSKIT_OK, WSKIT_QUEUE_EMPTY) are not errors.
+_FIRST_ERROR = min(code for name, code in STATUS_CODES.items() if name.startswith("WSKIT_ERR_"))
 
 
 def _code(name: str) -> int:
@@ -435,6 +487,33 @@ def as_bytes(data: Any) -> bytes:
     return data if isinstance(data, bytes) else bytes(data)
 
 
-def text(raw: Optional[bytes]) -> Optional[str]:
-    """A C string from wskit as ``str`` (None stays None; invalid UTF-8 is replaced)."""
-    return None if raw is None else raw.decode("utf-8", "replace")
+def text_of(ptr: Optional[int], length: int) -> str:
+    """A string wskit handed out as pointer + length, decoded (``""`` for NULL)."""
+    return ctypes.string_at(ptr, length).decode("utf-8", "replace") if ptr and length else ""
+
+
+def bytes_of(ptr: Optional[int], length: int) -> bytes:
+    """Bytes wskit handed out as pointer + length (``b""`` for NULL or 0)."""
+    return ctypes.string_at(ptr, length) if ptr and length else b""
+
+
+def header_pairs(headers: Any, count: int) -> List[Tuple[str, str]]:
+    """``(name, value)`` pairs from a ``const wskit_header *`` array of ``count``."""
+    out = []
+    for i in range(count):
+        h = headers[i]
+        out.append((ctypes.string_at(h.name, h.name_len).decode("utf-8", "replace"),
+                    ctypes.string_at(h.value, h.value_len).decode("utf-8", "replace")))
+    return out
+
+
+def header_array(pairs: Sequence[Tuple[str, str]]) -> Tuple[Any, int, List[bytes]]:
+    """A ``wskit_header`` array for ``pairs`` (array, count, the bytes it points into: keep
+    them alive for the call)."""
+    keep: List[bytes] = []
+    arr = (wskit_header * len(pairs))()
+    for i, (name, value) in enumerate(pairs):
+        n, v = name.encode(), value.encode()
+        keep += (n, v)
+        arr[i].name, arr[i].name_len, arr[i].value, arr[i].value_len = n, len(n), v, len(v)
+    return (arr if pairs else None), len(pairs), keep

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import re
-from typing import Dict, Optional, Type
+from typing import Any, Dict, Optional, Type
 
 
 class Error(Exception):
@@ -50,14 +49,16 @@ class HandshakeError(Error):
 
 
 class HandshakeRejected(HandshakeError):
-    """WSKIT_ERR_HANDSHAKE_REJECTED: the server answered with an HTTP status other than 101.
-
-    ``status`` is that HTTP status (parsed from the message; None if it could not be found)."""
+    """WSKIT_ERR_HANDSHAKE_REJECTED: the server answered the upgrade with an HTTP status other
+    than 101. ``status`` is that status, ``headers`` the response headers (a
+    :class:`wskit.Headers`), ``body`` the response body (bytes): the data of wskit's REJECTED
+    event. They are None/empty only when the rejection's data did not reach the binding."""
 
     def __init__(self, code: int, name: str, message: str) -> None:
         super().__init__(code, name, message)
-        match = re.search(r"handshake: (\d{3})\b", message) or re.search(r"\b([1-5]\d\d)\b", message)
-        self.status: Optional[int] = int(match.group(1)) if match else None
+        self.status: Optional[int] = None
+        self.headers: Any = None
+        self.body: bytes = b""
 
 
 class NetworkError(Error, OSError):

@@ -24,6 +24,21 @@ from . import aio
 from ._accept import AcceptRequest, Headers, Reject
 from ._config import make_config
 from ._connection import Connection
+from ._events import (
+    AcceptEvent,
+    CloseEvent,
+    ErrorEvent,
+    Event,
+    FragmentEvent,
+    ListenEvent,
+    MessageEvent,
+    OpenEvent,
+    PingEvent,
+    PongEvent,
+    QueueStats,
+    Trace,
+    WritableEvent,
+)
 from ._loop import Context
 from ._native import EventKind, Status, library_path
 from ._native import version_string as library_version
@@ -50,6 +65,8 @@ from .errors import (
 __version__ = "0.2.0"
 
 __all__ = [
+    "AcceptEvent", "CloseEvent", "ErrorEvent", "Event", "FragmentEvent", "ListenEvent", "MessageEvent", "OpenEvent",
+    "PingEvent", "PongEvent", "QueueStats", "Trace", "WritableEvent",
     "AcceptRequest", "ClientConnection", "Connection", "ConnectionClosed", "Context", "Error", "EventKind",
     "HandshakeError", "HandshakeRejected", "Headers", "InternalError", "InvalidArgument", "InvalidState",
     "NetworkError", "NotFound", "ProtocolError", "ReentrantCall", "Reject", "ResourceError", "Status",

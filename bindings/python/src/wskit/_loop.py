@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import weakref
 from ctypes import byref, c_int, c_size_t, c_uint16, c_uint32, c_uint64
 from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, TypeVar, Union
@@ -399,18 +400,20 @@ class Context:
         was called."""
         if not self.queue_mode:
             raise _native.error(Status.ERR_INVALID_STATE, "next_event() needs a queue-mode Context")
-        polled = False
+        deadline = None if timeout is None else time.monotonic() + timeout
+        raw = _native.wskit_event()
         while True:
             ptr = self._checked_ptr()
-            raw = _native.wskit_event()
             while lib.wskit_ctx_next_event(ptr, byref(raw)) == Status.OK:
                 event = self._decode(raw)
                 if event is not None:
                     return event
-            if polled or self._stopping:
+            # A poll may queue nothing (half a message read, a write, a timer): poll again
+            # until the deadline.
+            left = None if deadline is None else deadline - time.monotonic()
+            if self._stopping or (left is not None and left <= 0):
                 return None
-            self.poll(timeout)
-            polled = True
+            self.poll(left)
 
     def events(self, timeout: Optional[float] = None) -> Iterator[Event]:
         """Queue mode: yields events as they come, until :meth:`stop` is called or the context

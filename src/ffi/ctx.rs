@@ -502,3 +502,138 @@ crate::ffi_fn! {
         wskit_status::WSKIT_OK
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! A panic inside wskit (injected in the bridge) is caught, reported as `WSKIT_ERR_PANIC`, and
+    //! leaves the context usable: later polls, sends and callbacks work.
+
+    use std::ffi::c_void;
+
+    use super::*;
+    use crate::ffi::bridge::PANIC_ON_MESSAGE;
+    use crate::ffi::callbacks::{wskit_ctx_on_message, wskit_ctx_on_open};
+    use crate::ffi::conn::wskit_conn_send_text;
+    use crate::ffi::event::wskit_event;
+    use crate::ffi::status::wskit_error_last;
+
+    #[derive(Default)]
+    struct Seen {
+        conns: Vec<(u32, u64)>,
+        messages: Vec<Vec<u8>>,
+    }
+
+    unsafe extern "C" fn on_open(ud: *mut c_void, _ctx: *mut wskit_ctx, ev: *const wskit_event) {
+        // SAFETY: `ud` is the `Seen` the test registered; `ev` is valid during the callback.
+        let (seen, ev) = unsafe { (&mut *ud.cast::<Seen>(), &*ev) };
+        seen.conns.push((ev.listener, ev.conn));
+    }
+
+    unsafe extern "C" fn on_message(ud: *mut c_void, _ctx: *mut wskit_ctx, ev: *const wskit_event) {
+        // SAFETY: as in `on_open`; `data` is readable for `len` bytes.
+        let (seen, ev) = unsafe { (&mut *ud.cast::<Seen>(), &*ev) };
+        // SAFETY: see above.
+        seen.messages
+            .push(unsafe { std::slice::from_raw_parts(ev.data, ev.len) }.to_vec());
+    }
+
+    fn poll_until(ctx: *mut wskit_ctx, mut done: impl FnMut() -> bool) -> Vec<wskit_status> {
+        let mut statuses = Vec::new();
+        for _ in 0..500 {
+            // SAFETY: a live context from `wskit_ctx_new`, polled on its thread.
+            let status = unsafe { wskit_ctx_poll(ctx, 10, std::ptr::null_mut()) };
+            statuses.push(status);
+            if done() {
+                break;
+            }
+        }
+        statuses
+    }
+
+    #[test]
+    fn a_panic_in_the_bridge_leaves_the_context_usable() {
+        let mut seen = Box::new(Seen::default());
+        let seen_ptr: *mut Seen = &mut *seen;
+        let mut ctx: *mut wskit_ctx = std::ptr::null_mut();
+        // SAFETY: every pointer passed below is valid for the call; the context is used on this
+        // thread only and freed at the end; `seen` outlives it.
+        unsafe {
+            assert_eq!(wskit_ctx_new(&mut ctx), wskit_status::WSKIT_OK);
+            assert_eq!(
+                wskit_ctx_on_open(ctx, Some(on_open), seen_ptr.cast()),
+                wskit_status::WSKIT_OK
+            );
+            assert_eq!(
+                wskit_ctx_on_message(ctx, Some(on_message), seen_ptr.cast()),
+                wskit_status::WSKIT_OK
+            );
+            let mut listener = 0u32;
+            let addr = "127.0.0.1:0";
+            assert_eq!(
+                wskit_ctx_listen(
+                    ctx,
+                    addr.as_ptr().cast(),
+                    addr.len(),
+                    std::ptr::null(),
+                    &mut listener
+                ),
+                wskit_status::WSKIT_OK
+            );
+            let mut port = 0u16;
+            assert_eq!(
+                wskit_ctx_local_port(ctx, listener, &mut port),
+                wskit_status::WSKIT_OK
+            );
+            let url = format!("ws://127.0.0.1:{port}/");
+            let mut client = 0u64;
+            assert_eq!(
+                wskit_ctx_connect(ctx, url.as_ptr().cast(), url.len(), std::ptr::null(), &mut client),
+                wskit_status::WSKIT_OK
+            );
+            poll_until(ctx, || (*seen_ptr).conns.len() == 2);
+            assert_eq!((*seen_ptr).conns.len(), 2);
+
+            // The next message event panics inside the bridge.
+            PANIC_ON_MESSAGE.with(|p| p.set(true));
+            assert_eq!(
+                wskit_conn_send_text(ctx, client, c"boom".as_ptr(), 4),
+                wskit_status::WSKIT_OK
+            );
+            let statuses = poll_until(ctx, || !PANIC_ON_MESSAGE.with(|p| p.get()));
+            assert_eq!(
+                statuses.last(),
+                Some(&wskit_status::WSKIT_ERR_PANIC),
+                "{statuses:?}"
+            );
+            let text = std::ffi::CStr::from_ptr(wskit_error_last())
+                .to_string_lossy()
+                .into_owned();
+            assert!(text.contains("panic") && text.contains("usable"), "{text}");
+            assert!((*seen_ptr).messages.is_empty());
+
+            // Usable afterwards: polls succeed, and messages flow both ways.
+            assert_eq!(
+                wskit_ctx_poll(ctx, 0, std::ptr::null_mut()),
+                wskit_status::WSKIT_OK
+            );
+            let server = (*seen_ptr).conns.iter().find(|(l, _)| *l != 0).unwrap().1;
+            assert_eq!(
+                wskit_conn_send_text(ctx, client, c"after".as_ptr(), 5),
+                wskit_status::WSKIT_OK
+            );
+            assert_eq!(
+                wskit_conn_send_text(ctx, server, c"back".as_ptr(), 4),
+                wskit_status::WSKIT_OK
+            );
+            let statuses = poll_until(ctx, || (*seen_ptr).messages.len() == 2);
+            assert!(
+                statuses.iter().all(|s| *s == wskit_status::WSKIT_OK),
+                "{statuses:?}"
+            );
+            let mut got = (*seen_ptr).messages.clone();
+            got.sort();
+            assert_eq!(got, vec![b"after".to_vec(), b"back".to_vec()]);
+            assert_eq!(wskit_ctx_free(ctx), wskit_status::WSKIT_OK);
+        }
+    }
+}

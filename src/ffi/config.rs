@@ -45,6 +45,7 @@ impl wskit_config {
             request_limits: self.request_limits,
             connection: self.connection,
             tls: self.tls_server.clone(),
+            ..defaults
         }
     }
 
@@ -58,6 +59,7 @@ impl wskit_config {
             },
             connection: self.connection,
             tls: self.tls_client.clone(),
+            ..ConnectOptions::default()
         }
     }
 }

@@ -26,8 +26,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use crate::net::{self, Context, Decision, ListenerId};
-use crate::proto::handshake::Request;
+use crate::net::{self, Context, ListenerId};
 
 use super::bridge::Bridge;
 use super::callbacks::Callbacks;
@@ -79,15 +78,6 @@ pub(crate) enum Mode {
     Queue,
 }
 
-/// The upgrade request the ACCEPT callback is looking at, and what it decided.
-#[derive(Debug)]
-pub(crate) struct PendingAccept {
-    pub(crate) conn: u64,
-    /// The request, valid while the accept callback runs (it lives on `net`'s stack frame).
-    pub(crate) request: *const Request,
-    pub(crate) decision: Option<Decision>,
-}
-
 #[derive(Debug)]
 pub(crate) struct State {
     pub(crate) mode: Mode,
@@ -97,12 +87,11 @@ pub(crate) struct State {
     pub(crate) current: Option<OwnedEvent>,
     /// The header array of `current`'s view.
     pub(crate) current_headers: Vec<wskit_header>,
-    /// Each listener's configured subprotocols (the default selection).
-    pub(crate) listener_subprotocols: HashMap<u32, Vec<String>>,
     /// NUL-terminated strings handed out by `wskit_conn_subprotocol`, `_peer`, ...
     pub(crate) conn_strings: HashMap<u64, Box<ConnStrings>>,
-    /// Set while the ACCEPT callback runs.
-    pub(crate) pending: Option<PendingAccept>,
+    /// While the ACCEPT callback runs: its connection, and whether it called
+    /// `wskit_conn_defer_accept`.
+    pub(crate) deciding: Option<(u64, bool)>,
 }
 
 /// Resets `in_poll` and `active` when a poll ends, by return or by panic.
@@ -227,9 +216,8 @@ crate::ffi_fn! {
                 queue: Queue::default(),
                 current: None,
                 current_headers: Vec::new(),
-                listener_subprotocols: HashMap::new(),
                 conn_strings: HashMap::new(),
-                pending: None,
+                deciding: None,
             }),
             alive: Arc::new(AtomicBool::new(true)),
         });
@@ -441,10 +429,6 @@ crate::ffi_fn! {
         let defaults = wskit_config::default();
         let config = if config.is_null() { &defaults } else { try_ref!(config) };
         let id = try_net!(ctx.with_net(|net| net.listen(socket_addr, config.listen_options())));
-        ctx.state
-            .borrow_mut()
-            .listener_subprotocols
-            .insert(id.as_u32(), config.subprotocols.clone());
         write_out!(out_listener, id.as_u32());
         wskit_status::WSKIT_OK
     }

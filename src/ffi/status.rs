@@ -153,8 +153,7 @@ impl From<&net::Error> for wskit_status {
             E::InvalidArgument(_) | E::Url(_) => WSKIT_ERR_INVALID_ARG,
             E::Reentrant => WSKIT_ERR_REENTRANT,
             E::WouldBlock | E::QueueFull { .. } => WSKIT_ERR_WOULD_BLOCK,
-            // Until the ffi has WSKIT_ERR_UNAVAILABLE (docs/api-0.2.md).
-            E::Unavailable(_) => WSKIT_ERR_INVALID_STATE,
+            E::Unavailable(_) => WSKIT_ERR_UNAVAILABLE,
             E::Send(SendError::InvalidUtf8) => WSKIT_ERR_INVALID_UTF8,
             E::Send(SendError::ControlPayloadTooLong | SendError::InvalidCloseCode(_)) => {
                 WSKIT_ERR_INVALID_ARG

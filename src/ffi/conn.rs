@@ -201,8 +201,11 @@ pub(crate) struct ConnStrings {
     path: Option<Vec<u8>>,
     query: Option<Vec<u8>>,
     /// A copy of the connection's (kept) headers, NUL-terminated names and values.
-    headers: Option<Vec<(Vec<u8>, Vec<u8>)>>,
+    headers: Option<HeaderCopies>,
 }
+
+/// NUL-terminated copies of headers: (name, value).
+type HeaderCopies = Vec<(Vec<u8>, Vec<u8>)>;
 
 /// A NUL-terminated copy of `text`.
 fn nul_terminated(text: &str) -> Vec<u8> {
@@ -320,10 +323,7 @@ crate::ffi_fn! {
 }
 
 /// The cached copy of `conn`'s headers (made on first use), or the status of `net::Context::headers`.
-fn cached_headers(
-    ctx: &wskit_ctx,
-    conn: u64,
-) -> Result<std::cell::RefMut<'_, Vec<(Vec<u8>, Vec<u8>)>>, wskit_status> {
+fn cached_headers(ctx: &wskit_ctx, conn: u64) -> Result<std::cell::RefMut<'_, HeaderCopies>, wskit_status> {
     let present = ctx
         .state
         .borrow()

@@ -846,6 +846,27 @@ wskit_status wskit_config_set_tls_ca_pem(wskit_config *config,
 wskit_status wskit_config_dangerous_skip_tls_verification(wskit_config *config, bool enable);
 
 /**
+ * Listeners: keep each connection's request path and query after the handshake, for
+ * `wskit_conn_path` and `wskit_conn_query` (default false: an idle connection costs nothing for
+ * them; asking then returns `WSKIT_ERR_UNAVAILABLE`). During the ACCEPT and OPEN events they
+ * are in the event regardless. Client connections always know theirs (from the URL).
+ *
+ * Returns `WSKIT_OK` or `WSKIT_ERR_NULL_ARG`.
+ */
+wskit_status wskit_config_keep_request(wskit_config *config, bool keep);
+
+/**
+ * Listeners: keep the request header `name` (`name_len` bytes or `WSKIT_NTS`; compared
+ * case-insensitively) after the handshake, for `wskit_conn_header` and friends; `"*"` keeps
+ * every header. Call once per name. Headers not kept return `WSKIT_ERR_UNAVAILABLE` later
+ * (default: none kept). Clients keep every response header without asking.
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_UTF8` or
+ * `WSKIT_ERR_INVALID_ARG` (not a header name).
+ */
+wskit_status wskit_config_keep_header(wskit_config *config, const char *name, size_t name_len);
+
+/**
  * Creates an event loop (an epoll instance, a waker and a 256 KiB read buffer). On `WSKIT_OK`,
  * `*out` owns the context; free it with `wskit_ctx_free`. The thread that calls it need not be
  * the loop thread; the context may be handed to another thread before first use.
@@ -1077,8 +1098,9 @@ wskit_status wskit_ctx_on_rejected(wskit_ctx *ctx, wskit_event_fn cb, void *user
  * Accepts the upgrade request of `conn` (the `conn` of an ACCEPT event), selecting
  * `subprotocol` (`subprotocol_len` bytes or `WSKIT_NTS`; NULL with length 0 for none; it must
  * be one the client offered) and adding `header_count` response headers (e.g. `Set-Cookie`;
- * `headers` may be NULL when the count is 0). Everything is copied. Loop thread only; from
- * the ACCEPT callback, or later for a deferred request.
+ * `headers` may be NULL when the count is 0). Everything is copied. Loop thread only: from the
+ * ACCEPT callback (the answer is applied when it returns), or later for a deferred or queued
+ * request (the OPEN event follows at the next poll).
  *
  * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_UTF8`,
  * `WSKIT_ERR_INVALID_ARG` (a reserved header such as `Sec-WebSocket-Accept`, a malformed
@@ -1097,8 +1119,8 @@ wskit_status wskit_conn_accept(wskit_ctx *ctx,
  * Rejects the upgrade request of `conn` with HTTP `status` (200-599; 204 and 304 without a
  * body), `header_count` extra response headers and a body of `body_len` bytes (`WSKIT_NTS`:
  * NUL-terminated; NULL with length 0 for none). Everything is copied. The connection is closed
- * once the response is written; a close event follows only if user data was set on it. Loop
- * thread only; from the ACCEPT callback, or later for a deferred request.
+ * once the response is written; a CLOSE event (1006) follows only if its user data was set.
+ * Loop thread only; from the ACCEPT callback, or later for a deferred or queued request.
  *
  * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_UTF8` (headers),
  * `WSKIT_ERR_INVALID_ARG` (status, a reserved header such as `Content-Length`, a malformed
@@ -1112,6 +1134,19 @@ wskit_status wskit_conn_reject(wskit_ctx *ctx,
                                size_t header_count,
                                const char *body,
                                size_t body_len);
+
+/**
+ * From the ACCEPT callback of `conn`: leaves its request pending when the callback returns
+ * without an answer, for `wskit_conn_accept` / `wskit_conn_reject` in a later turn of the
+ * loop (e.g. after a worker thread checked a token and woke the loop with
+ * `wskit_remote_wake`). Nothing is read from the connection meanwhile; the handshake timeout
+ * still applies (a CLOSE event follows only if its user data was set). An answer given in the
+ * same callback wins. Loop thread only.
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` or `WSKIT_ERR_INVALID_STATE` (not called from the
+ * ACCEPT callback of `conn`).
+ */
+wskit_status wskit_conn_defer_accept(wskit_ctx *ctx, uint64_t conn);
 
 /**
  * Switches the context to queue mode: `wskit_ctx_poll` stores events in a queue instead of
@@ -1311,6 +1346,73 @@ wskit_status wskit_conn_peer(const wskit_ctx *ctx,
                              uint64_t conn,
                              const char **out,
                              size_t *out_len);
+
+/**
+ * The request path (starts with `/`, without the query; a client's is its URL's): `*out`
+ * (NUL-terminated, owned by the context, valid as long as `wskit_conn_subprotocol`'s string)
+ * and `*out_len` (`out_len` may be NULL).
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_NOT_FOUND` or `WSKIT_ERR_UNAVAILABLE`
+ * (a server connection whose listener's config did not call `wskit_config_keep_request`).
+ */
+wskit_status wskit_conn_path(const wskit_ctx *ctx,
+                             uint64_t conn,
+                             const char **out,
+                             size_t *out_len);
+
+/**
+ * The request query without `?`: `*out` (NUL-terminated, owned by the context, valid as long
+ * as `wskit_conn_subprotocol`'s string) and `*out_len` (`out_len` may be NULL); `*out` = NULL
+ * and length 0 when the target had no query.
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_NOT_FOUND` or `WSKIT_ERR_UNAVAILABLE`
+ * (not kept: `wskit_config_keep_request`).
+ */
+wskit_status wskit_conn_query(const wskit_ctx *ctx,
+                              uint64_t conn,
+                              const char **out,
+                              size_t *out_len);
+
+/**
+ * The value of the first header named `name` (`name_len` bytes or `WSKIT_NTS`;
+ * case-insensitive): a server connection's request header, a client's response header.
+ * `*out` (NUL-terminated, owned by the context, valid as long as `wskit_conn_subprotocol`'s
+ * string) and `*out_len` (`out_len` may be NULL).
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_UTF8`, `WSKIT_ERR_NOT_FOUND`
+ * (unknown connection, or no such header), or `WSKIT_ERR_UNAVAILABLE` (headers of that name
+ * are not kept: `wskit_config_keep_header`).
+ */
+wskit_status wskit_conn_header(const wskit_ctx *ctx,
+                               uint64_t conn,
+                               const char *name,
+                               size_t name_len,
+                               const char **out,
+                               size_t *out_len);
+
+/**
+ * The number of headers kept for the connection (see `wskit_conn_header_at`).
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_NOT_FOUND` or `WSKIT_ERR_UNAVAILABLE`
+ * (no header is kept).
+ */
+wskit_status wskit_conn_header_count(const wskit_ctx *ctx, uint64_t conn, size_t *out_count);
+
+/**
+ * The `index`th kept header, in the order received: name and value (each NUL-terminated,
+ * owned by the context, valid as long as `wskit_conn_subprotocol`'s string); `out_name_len`
+ * and `out_value_len` may be NULL.
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_ARG` (index out of range),
+ * `WSKIT_ERR_NOT_FOUND` or `WSKIT_ERR_UNAVAILABLE`.
+ */
+wskit_status wskit_conn_header_at(const wskit_ctx *ctx,
+                                  uint64_t conn,
+                                  size_t index,
+                                  const char **out_name,
+                                  size_t *out_name_len,
+                                  const char **out_value,
+                                  size_t *out_value_len);
 
 /**
  * Sets (or, with `fn` NULL, removes) the tracer: `fn` is called with every handshake's bytes

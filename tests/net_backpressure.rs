@@ -141,3 +141,129 @@ fn slow_reader_gets_would_block_then_writable() {
         |s, _| s.connection_count() == 0,
     );
 }
+
+#[test]
+fn remote_sends_obey_max_buffered_and_are_reported_then_writable() {
+    let mut s = Context::new().unwrap();
+    let mut sh = Recorder::new();
+    let mut options = ListenOptions::default();
+    options.connection.max_buffered = MAX_BUFFERED;
+    options.connection.low_water_mark = 64 << 10;
+    let (_, addr) = listen(&mut s, &mut sh, options);
+    let (raw, _) = raw_client(&mut s, &mut sh, addr);
+    common::pump(&mut s, &mut sh, Duration::from_secs(5), "server open", |_, h| {
+        !h.opens(Role::Server).is_empty()
+    });
+    let sid = sh.opens(Role::Server)[0];
+
+    // Another thread queues far more than max_buffered (and the socket) can hold; the raw client
+    // reads nothing yet.
+    const COUNT: usize = 128;
+    let remote = s.remote();
+    thread::spawn(move || {
+        for _ in 0..COUNT {
+            remote.send_binary(sid, vec![0x5Au8; MSG]).unwrap();
+        }
+    })
+    .join()
+    .unwrap();
+    let dropped = |h: &Recorder| {
+        h.errors(sid)
+            .iter()
+            .filter(|e| **e == common::Err::QueueFull(MSG))
+            .count()
+    };
+    common::pump(
+        &mut s,
+        &mut sh,
+        Duration::from_secs(5),
+        "drops reported",
+        |_, h| dropped(h) > 0,
+    );
+    for _ in 0..20 {
+        s.poll(&mut sh, Some(Duration::from_millis(2))).unwrap();
+    }
+    let buffered = s.buffered_amount(sid).unwrap();
+    assert!(
+        buffered <= MAX_BUFFERED + MSG,
+        "remote sends went past max_buffered: {buffered} queued"
+    );
+    // All of them reach the loop in one batch, before the socket takes anything: only what fits
+    // under max_buffered is queued.
+    let refused = dropped(&sh);
+    assert!(
+        refused >= COUNT - MAX_BUFFERED / MSG,
+        "only {refused} of {COUNT} dropped"
+    );
+    assert!(
+        sh.errors(sid).iter().all(|e| *e == common::Err::QueueFull(MSG)),
+        "{:?}",
+        sh.errors(sid)
+    );
+    let text = Error::QueueFull { dropped: MSG }.to_string();
+    assert!(text.contains(&format!("{MSG} bytes")), "{text}");
+
+    // The reader catches up: on_writable follows the drops (it may come before, as the socket
+    // takes the queue), and exactly the accepted messages arrive.
+    let frames = Arc::new(AtomicUsize::new(0));
+    let reader = {
+        let frames = frames.clone();
+        let mut raw = raw.try_clone().unwrap();
+        thread::spawn(move || {
+            let mut parser = FrameReader::default();
+            let mut chunk = vec![0u8; 256 << 10];
+            let end = Instant::now() + Duration::from_secs(20);
+            while Instant::now() < end {
+                match raw.read(&mut chunk) {
+                    Ok(0) => break,
+                    Ok(n) => parser.buf.extend_from_slice(&chunk[..n]),
+                    Err(e)
+                        if matches!(
+                            e.kind(),
+                            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                        ) => {}
+                    Err(e) => panic!("reader: {e}"),
+                }
+                while let Some((_, opcode, payload)) = parser.next_frame() {
+                    if opcode == 0x8 {
+                        return;
+                    }
+                    assert_eq!(payload.len(), MSG);
+                    frames.fetch_add(1, Ordering::SeqCst);
+                }
+            }
+        })
+    };
+    common::pump(&mut s, &mut sh, Duration::from_secs(10), "on_writable", |_, h| {
+        h.events.contains(&Ev::Writable(sid))
+    });
+    let last_error = sh
+        .events
+        .iter()
+        .rposition(|e| matches!(e, Ev::Error(..)))
+        .unwrap();
+    let writable = sh.events.iter().position(|e| *e == Ev::Writable(sid)).unwrap();
+    assert!(writable > last_error, "on_writable comes after the drops");
+    // The sender retries what was dropped.
+    let remote = s.remote();
+    for _ in 0..refused {
+        remote.send_binary(sid, vec![0x5Au8; MSG]).unwrap();
+        s.poll(&mut sh, Some(Duration::from_millis(1))).unwrap();
+        while s.buffered_amount(sid).unwrap() > MAX_BUFFERED / 2 {
+            s.poll(&mut sh, Some(Duration::from_millis(1))).unwrap();
+        }
+    }
+    common::pump(
+        &mut s,
+        &mut sh,
+        Duration::from_secs(10),
+        "every message read",
+        |_, _| frames.load(Ordering::SeqCst) == COUNT,
+    );
+    assert_eq!(dropped(&sh), refused, "no drop while the queue had room");
+    s.close(sid, 1000, "done").unwrap();
+    common::pump(&mut s, &mut sh, Duration::from_secs(10), "reader done", |_, _| {
+        reader.is_finished()
+    });
+    reader.join().unwrap();
+}

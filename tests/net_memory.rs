@@ -73,6 +73,7 @@ fn accepted_and_open_idle_connections_hold_only_their_slot() {
         ctx.connection_count() == CONNECTIONS
     });
     let silent = (live() - before) / CONNECTIONS as isize;
+    eprintln!("heap bytes per accepted silent connection: {silent}");
     assert!(
         silent <= PER_CONNECTION_BUDGET,
         "{silent} heap bytes per accepted connection that sent nothing (budget {PER_CONNECTION_BUDGET})"
@@ -108,6 +109,7 @@ fn accepted_and_open_idle_connections_hold_only_their_slot() {
     ctx.poll(&mut NoHandler, Some(Duration::ZERO)).unwrap();
     drop(responses); // the test's own buffers
     let open = (live() - before) / CONNECTIONS as isize;
+    eprintln!("heap bytes per open idle connection: {open}");
     // Drained send buffers are kept in the context's pool (at most 64, shared): count them too.
     assert!(
         open <= PER_CONNECTION_BUDGET + 64,

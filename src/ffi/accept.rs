@@ -1,15 +1,14 @@
 //! Deciding an upgrade request by connection id: `wskit_conn_accept`, `wskit_conn_reject`.
 //!
 //! The ACCEPT event (`wskit_event_kind`) carries the request; the decision is made with these
-//! functions on `event->conn`. Arguments are checked at once, by the same rules the handshake
-//! applies when it writes the response (`proto::handshake`): a reserved or malformed header, an
-//! unoffered subprotocol or a bad status returns `WSKIT_ERR_INVALID_ARG` and leaves the request
-//! pending.
+//! functions on `event->conn`, which map to `net::Context::accept` / `reject` (`net` checks the
+//! answer at once: a reserved or malformed header, an unoffered subprotocol or a bad status is
+//! `WSKIT_ERR_INVALID_ARG` and leaves the request pending). This file only converts the C
+//! arguments.
 
 use std::ffi::c_char;
 
-use crate::net::Decision;
-use crate::proto::handshake::{AcceptOptions, write_reject};
+use crate::net::ConnId;
 
 use super::ctx::wskit_ctx;
 use super::event::wskit_header;
@@ -70,61 +69,13 @@ impl wskit_header {
     }
 }
 
-/// The decision `wskit_conn_accept` makes, checked against the pending request when there is one.
-fn accept_decision(
-    ctx: &wskit_ctx,
-    conn: u64,
-    subprotocol: Option<String>,
-    headers: Vec<(String, String)>,
-) -> wskit_status {
-    let mut state = ctx.state.borrow_mut();
-    let Some(pending) = state.pending.as_mut().filter(|p| p.conn == conn) else {
-        drop(state);
-        return not_pending(ctx, conn);
-    };
-    // SAFETY: `pending` exists only while the ACCEPT callback runs, and `request` points to the
-    // request `net` handed the bridge for that call (see `PendingAccept`).
-    let request = unsafe { &*pending.request };
-    let options = AcceptOptions {
-        subprotocol: subprotocol.as_deref(),
-        extensions: &[],
-        headers: &headers,
-    };
-    if let Err(err) = request.write_accept(&options, &mut Vec::new()) {
-        return fail_with(wskit_status::WSKIT_ERR_INVALID_ARG, &err.to_string());
-    }
-    if pending.decision.is_some() {
-        return fail_with(
-            wskit_status::WSKIT_ERR_INVALID_STATE,
-            "this request was already decided",
-        );
-    }
-    pending.decision = Some(Decision::Accept { subprotocol, headers });
-    wskit_status::WSKIT_OK
-}
-
-/// The status for a decision on a connection with no request waiting.
-fn not_pending(ctx: &wskit_ctx, conn: u64) -> wskit_status {
-    let exists = ctx.with_net(|net| net.buffered_amount(crate::net::ConnId::from_u64(conn)).is_ok());
-    if exists {
-        fail_with(
-            wskit_status::WSKIT_ERR_INVALID_STATE,
-            "no upgrade request of this connection is waiting for a decision",
-        )
-    } else {
-        fail_with(
-            wskit_status::WSKIT_ERR_NOT_FOUND,
-            "no such connection (closed, or never valid)",
-        )
-    }
-}
-
 crate::ffi_fn! {
     /// Accepts the upgrade request of `conn` (the `conn` of an ACCEPT event), selecting
     /// `subprotocol` (`subprotocol_len` bytes or `WSKIT_NTS`; NULL with length 0 for none; it must
     /// be one the client offered) and adding `header_count` response headers (e.g. `Set-Cookie`;
-    /// `headers` may be NULL when the count is 0). Everything is copied. Loop thread only; from
-    /// the ACCEPT callback, or later for a deferred request.
+    /// `headers` may be NULL when the count is 0). Everything is copied. Loop thread only: from the
+    /// ACCEPT callback (the answer is applied when it returns), or later for a deferred or queued
+    /// request (the OPEN event follows at the next poll).
     ///
     /// Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_UTF8`,
     /// `WSKIT_ERR_INVALID_ARG` (a reserved header such as `Sec-WebSocket-Accept`, a malformed
@@ -134,12 +85,13 @@ crate::ffi_fn! {
     fn wskit_conn_accept(ctx: *mut wskit_ctx, conn: u64, subprotocol: *const c_char, subprotocol_len: usize, headers: *const wskit_header, header_count: usize) -> wskit_status {
         let ctx = try_ctx!(ctx);
         let subprotocol = try_str!(subprotocol, subprotocol_len);
-        let subprotocol = (!subprotocol.is_empty()).then(|| subprotocol.to_owned());
+        let subprotocol = (!subprotocol.is_empty()).then_some(subprotocol);
         let headers = match headers_of(headers, header_count) {
             Ok(headers) => headers,
             Err(status) => return status,
         };
-        accept_decision(ctx, conn, subprotocol, headers)
+        try_net!(ctx.with_net(|net| net.accept(ConnId::from_u64(conn), subprotocol, &headers)));
+        wskit_status::WSKIT_OK
     }
 }
 
@@ -147,8 +99,8 @@ crate::ffi_fn! {
     /// Rejects the upgrade request of `conn` with HTTP `status` (200-599; 204 and 304 without a
     /// body), `header_count` extra response headers and a body of `body_len` bytes (`WSKIT_NTS`:
     /// NUL-terminated; NULL with length 0 for none). Everything is copied. The connection is closed
-    /// once the response is written; a close event follows only if user data was set on it. Loop
-    /// thread only; from the ACCEPT callback, or later for a deferred request.
+    /// once the response is written; a CLOSE event (1006) follows only if its user data was set.
+    /// Loop thread only; from the ACCEPT callback, or later for a deferred or queued request.
     ///
     /// Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_UTF8` (headers),
     /// `WSKIT_ERR_INVALID_ARG` (status, a reserved header such as `Content-Length`, a malformed
@@ -160,19 +112,34 @@ crate::ffi_fn! {
             Ok(headers) => headers,
             Err(status) => return status,
         };
-        let body = try_str_bytes!(body, body_len).to_vec();
-        if let Err(err) = write_reject(status, &headers, &body, &mut Vec::new()) {
-            return fail_with(wskit_status::WSKIT_ERR_INVALID_ARG, &err.to_string());
-        }
-        let mut state = ctx.state.borrow_mut();
-        let Some(pending) = state.pending.as_mut().filter(|p| p.conn == conn) else {
-            drop(state);
-            return not_pending(ctx, conn);
-        };
-        if pending.decision.is_some() {
-            return fail_with(wskit_status::WSKIT_ERR_INVALID_STATE, "this request was already decided");
-        }
-        pending.decision = Some(Decision::Reject { status, headers, body });
+        let body = try_str_bytes!(body, body_len);
+        try_net!(ctx.with_net(|net| net.reject(ConnId::from_u64(conn), status, &headers, body)));
         wskit_status::WSKIT_OK
+    }
+}
+
+crate::ffi_fn! {
+    /// From the ACCEPT callback of `conn`: leaves its request pending when the callback returns
+    /// without an answer, for `wskit_conn_accept` / `wskit_conn_reject` in a later turn of the
+    /// loop (e.g. after a worker thread checked a token and woke the loop with
+    /// `wskit_remote_wake`). Nothing is read from the connection meanwhile; the handshake timeout
+    /// still applies (a CLOSE event follows only if its user data was set). An answer given in the
+    /// same callback wins. Loop thread only.
+    ///
+    /// Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` or `WSKIT_ERR_INVALID_STATE` (not called from the
+    /// ACCEPT callback of `conn`).
+    fn wskit_conn_defer_accept(ctx: *mut wskit_ctx, conn: u64) -> wskit_status {
+        let ctx = try_ctx!(ctx);
+        let mut state = ctx.state.borrow_mut();
+        match state.deciding.as_mut() {
+            Some((deciding, deferred)) if *deciding == conn => {
+                *deferred = true;
+                wskit_status::WSKIT_OK
+            }
+            _ => fail_with(
+                wskit_status::WSKIT_ERR_INVALID_STATE,
+                "wskit_conn_defer_accept is only allowed in the ACCEPT callback of the connection",
+            ),
+        }
     }
 }

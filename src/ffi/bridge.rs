@@ -20,9 +20,9 @@ use crate::proto::CloseInfo;
 use crate::proto::MessageKind;
 use crate::proto::handshake::HandshakeError;
 
-use super::ctx::{Mode, PendingAccept, wskit_ctx};
+use super::ctx::{Mode, wskit_ctx};
 use super::event::{OwnedEvent, wskit_event, wskit_event_kind};
-use super::queue::QUEUE_CLOSE;
+use super::queue::{QUEUE_ACCEPT_EVENTS, QUEUE_CLOSE};
 use super::status::wskit_status;
 
 use wskit_event_kind::*;
@@ -148,18 +148,6 @@ impl<'a> Bridge<'a> {
             Mode::Unset => {}
         }
     }
-
-    /// The listener's default subprotocol: the first the client offered that the listener lists.
-    fn default_subprotocol(&self, request: &AcceptRequest<'_>) -> Option<String> {
-        let state = self.ffi.state.borrow();
-        let ours = state.listener_subprotocols.get(&request.listener.as_u32())?;
-        request
-            .request
-            .subprotocols
-            .iter()
-            .find(|offered| ours.iter().any(|o| o == *offered))
-            .cloned()
-    }
 }
 
 fn addr_event(listener: ListenerId, addr: SocketAddr) -> OwnedEvent {
@@ -182,39 +170,52 @@ impl Handler for Bridge<'_> {
     fn on_accept(&mut self, ctx: &mut Context, request: &AcceptRequest<'_>) -> Decision {
         let fallback = || Decision::reject(500, "internal error in wskit");
         self.guard(fallback, |b| {
-            let default = b.default_subprotocol(request);
-            let has_callback = {
+            let (mode, has_callback, accept_events) = {
                 let state = b.ffi.state.borrow();
-                state.mode == Mode::Callbacks && state.callbacks.get(WSKIT_EVENT_ACCEPT).is_some()
+                (
+                    state.mode,
+                    state.callbacks.get(WSKIT_EVENT_ACCEPT).is_some(),
+                    state.queue.flags & QUEUE_ACCEPT_EVENTS != 0,
+                )
             };
-            if !has_callback {
-                return Decision::Accept {
-                    subprotocol: default,
-                    headers: Vec::new(),
-                };
+            let deliver = match mode {
+                Mode::Callbacks => has_callback,
+                Mode::Queue => accept_events,
+                Mode::Unset => false,
+            };
+            if !deliver {
+                return request.accept_default();
             }
             let r = request.request;
             let mut event = OwnedEvent::new(WSKIT_EVENT_ACCEPT)
-                .with_subprotocol(default.as_deref())
+                .with_subprotocol(request.default_subprotocol())
                 .with_path(&r.path, r.query.as_deref())
                 .with_peer(request.peer)
                 .with_headers(r.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())));
             event.conn = request.conn.as_u64();
             event.listener = request.listener.as_u32();
             event.user_data = Bridge::user_data(ctx, request.conn);
-            let previous = b.ffi.state.borrow_mut().pending.replace(PendingAccept {
-                conn: request.conn.as_u64(),
-                request: std::ptr::from_ref(r),
-                decision: None,
-            });
+            if mode == Mode::Queue {
+                // Queue mode: every request waits for wskit_conn_accept / wskit_conn_reject.
+                b.push(ctx, event);
+                return Decision::Defer;
+            }
+            let previous = b
+                .ffi
+                .state
+                .borrow_mut()
+                .deciding
+                .replace((request.conn.as_u64(), false));
             let mut headers = Vec::new();
             let view = event.view(&mut headers);
             b.call(ctx, &view);
-            let pending = std::mem::replace(&mut b.ffi.state.borrow_mut().pending, previous);
-            pending.and_then(|p| p.decision).unwrap_or(Decision::Accept {
-                subprotocol: default,
-                headers: Vec::new(),
-            })
+            let deciding = std::mem::replace(&mut b.ffi.state.borrow_mut().deciding, previous);
+            if deciding.is_some_and(|(_, deferred)| deferred) {
+                Decision::Defer
+            } else {
+                // An answer given inside the callback (wskit_conn_accept/reject) wins over this.
+                request.accept_default()
+            }
         })
     }
 

@@ -3,7 +3,9 @@
 use std::ffi::c_char;
 use std::time::Duration;
 
-use crate::net::{ConnectOptions, ConnectionOptions, ListenOptions, TlsClientConfig, TlsServerConfig};
+use crate::net::{
+    ConnectOptions, ConnectionOptions, KeepHeaders, ListenOptions, TlsClientConfig, TlsServerConfig,
+};
 use crate::proto::handshake::{ClientOptions, RequestLimits};
 
 use super::status::{fail_with, wskit_status};
@@ -32,6 +34,8 @@ pub struct wskit_config {
     pub(crate) origin: Option<String>,
     pub(crate) tls_server: Option<TlsServerConfig>,
     pub(crate) tls_client: Option<TlsClientConfig>,
+    pub(crate) keep_request: bool,
+    pub(crate) keep_headers: KeepHeaders,
 }
 
 impl wskit_config {
@@ -45,6 +49,9 @@ impl wskit_config {
             request_limits: self.request_limits,
             connection: self.connection,
             tls: self.tls_server.clone(),
+            subprotocols: self.subprotocols.clone(),
+            keep_request: self.keep_request,
+            keep_headers: self.keep_headers.clone(),
         }
     }
 
@@ -58,6 +65,8 @@ impl wskit_config {
             },
             connection: self.connection,
             tls: self.tls_client.clone(),
+            // Clients keep every response header (docs/api-0.2.md).
+            keep_headers: KeepHeaders::All,
         }
     }
 }
@@ -452,6 +461,48 @@ crate::ffi_fn! {
     fn wskit_config_dangerous_skip_tls_verification(config: *mut wskit_config, enable: bool) -> wskit_status {
         let config = try_mut!(config);
         config.tls_client = enable.then(TlsClientConfig::dangerous_skip_verification_for_testing_only);
+        wskit_status::WSKIT_OK
+    }
+}
+
+crate::ffi_fn! {
+    /// Listeners: keep each connection's request path and query after the handshake, for
+    /// `wskit_conn_path` and `wskit_conn_query` (default false: an idle connection costs nothing for
+    /// them; asking then returns `WSKIT_ERR_UNAVAILABLE`). During the ACCEPT and OPEN events they
+    /// are in the event regardless. Client connections always know theirs (from the URL).
+    ///
+    /// Returns `WSKIT_OK` or `WSKIT_ERR_NULL_ARG`.
+    fn wskit_config_keep_request(config: *mut wskit_config, keep: bool) -> wskit_status {
+        let config = try_mut!(config);
+        config.keep_request = keep;
+        wskit_status::WSKIT_OK
+    }
+}
+
+crate::ffi_fn! {
+    /// Listeners: keep the request header `name` (`name_len` bytes or `WSKIT_NTS`; compared
+    /// case-insensitively) after the handshake, for `wskit_conn_header` and friends; `"*"` keeps
+    /// every header. Call once per name. Headers not kept return `WSKIT_ERR_UNAVAILABLE` later
+    /// (default: none kept). Clients keep every response header without asking.
+    ///
+    /// Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_UTF8` or
+    /// `WSKIT_ERR_INVALID_ARG` (not a header name).
+    fn wskit_config_keep_header(config: *mut wskit_config, name: *const c_char, name_len: usize) -> wskit_status {
+        let config = try_mut!(config);
+        non_null!(name);
+        let name = try_str!(name, name_len);
+        if name == "*" {
+            config.keep_headers = KeepHeaders::All;
+            return wskit_status::WSKIT_OK;
+        }
+        if !is_token(name) {
+            return invalid("a header name must be a non-empty RFC 7230 token (or \"*\")");
+        }
+        match &mut config.keep_headers {
+            KeepHeaders::All => {}
+            KeepHeaders::Names(names) => names.push(name.to_string()),
+            keep @ KeepHeaders::None => *keep = KeepHeaders::Names(vec![name.to_string()]),
+        }
         wskit_status::WSKIT_OK
     }
 }

@@ -198,7 +198,14 @@ crate::ffi_fn! {
 pub(crate) struct ConnStrings {
     subprotocol: Option<Vec<u8>>,
     peer: Option<Vec<u8>>,
+    path: Option<Vec<u8>>,
+    query: Option<Vec<u8>>,
+    /// A copy of the connection's (kept) headers, NUL-terminated names and values.
+    headers: Option<HeaderCopies>,
 }
+
+/// NUL-terminated copies of headers: (name, value).
+type HeaderCopies = Vec<(Vec<u8>, Vec<u8>)>;
 
 /// A NUL-terminated copy of `text`.
 fn nul_terminated(text: &str) -> Vec<u8> {
@@ -268,6 +275,162 @@ crate::ffi_fn! {
         };
         let (ptr, len) = cached(ctx, conn, |s| &mut s.peer, || addr.to_string());
         write_str_out!(out, out_len, ptr, len);
+        wskit_status::WSKIT_OK
+    }
+}
+
+/// Writes `(ptr, len)` of a cached NUL-terminated copy.
+fn ptr_len(bytes: &[u8]) -> (*const c_char, usize) {
+    (bytes.as_ptr().cast(), bytes.len() - 1)
+}
+
+crate::ffi_fn! {
+    /// The request path (starts with `/`, without the query; a client's is its URL's): `*out`
+    /// (NUL-terminated, owned by the context, valid as long as `wskit_conn_subprotocol`'s string)
+    /// and `*out_len` (`out_len` may be NULL).
+    ///
+    /// Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_NOT_FOUND` or `WSKIT_ERR_UNAVAILABLE`
+    /// (a server connection whose listener's config did not call `wskit_config_keep_request`).
+    fn wskit_conn_path(ctx: *const wskit_ctx, conn: u64, out: *mut *const c_char, out_len: *mut usize) -> wskit_status {
+        let ctx = try_ctx!(ctx);
+        non_null!(out);
+        let path = try_net!(ctx.with_net(|net| net.path(ConnId::from_u64(conn)).map(str::to_owned)));
+        let (ptr, len) = cached(ctx, conn, |s| &mut s.path, || path);
+        write_str_out!(out, out_len, ptr, len);
+        wskit_status::WSKIT_OK
+    }
+}
+
+crate::ffi_fn! {
+    /// The request query without `?`: `*out` (NUL-terminated, owned by the context, valid as long
+    /// as `wskit_conn_subprotocol`'s string) and `*out_len` (`out_len` may be NULL); `*out` = NULL
+    /// and length 0 when the target had no query.
+    ///
+    /// Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_NOT_FOUND` or `WSKIT_ERR_UNAVAILABLE`
+    /// (not kept: `wskit_config_keep_request`).
+    fn wskit_conn_query(ctx: *const wskit_ctx, conn: u64, out: *mut *const c_char, out_len: *mut usize) -> wskit_status {
+        let ctx = try_ctx!(ctx);
+        non_null!(out);
+        let query = try_net!(ctx.with_net(|net| net.query(ConnId::from_u64(conn)).map(|q| q.map(str::to_owned))));
+        let Some(query) = query else {
+            write_str_out!(out, out_len, std::ptr::null(), 0);
+            return wskit_status::WSKIT_OK;
+        };
+        let (ptr, len) = cached(ctx, conn, |s| &mut s.query, || query);
+        write_str_out!(out, out_len, ptr, len);
+        wskit_status::WSKIT_OK
+    }
+}
+
+/// The cached copy of `conn`'s headers (made on first use), or the status of `net::Context::headers`.
+fn cached_headers(ctx: &wskit_ctx, conn: u64) -> Result<std::cell::RefMut<'_, HeaderCopies>, wskit_status> {
+    let present = ctx
+        .state
+        .borrow()
+        .conn_strings
+        .get(&conn)
+        .is_some_and(|s| s.headers.is_some());
+    if !present {
+        let copy = ctx
+            .with_net(|net| {
+                net.headers(ConnId::from_u64(conn)).map(|headers| {
+                    headers
+                        .iter()
+                        .map(|(n, v)| (nul_terminated(n), nul_terminated(v)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .map_err(|err| super::status::fail(&err))?;
+        ctx.state
+            .borrow_mut()
+            .conn_strings
+            .entry(conn)
+            .or_default()
+            .headers = Some(copy);
+    }
+    Ok(std::cell::RefMut::map(ctx.state.borrow_mut(), |state| {
+        state
+            .conn_strings
+            .get_mut(&conn)
+            .and_then(|s| s.headers.as_mut())
+            .expect("filled above")
+    }))
+}
+
+crate::ffi_fn! {
+    /// The value of the first header named `name` (`name_len` bytes or `WSKIT_NTS`;
+    /// case-insensitive): a server connection's request header, a client's response header.
+    /// `*out` (NUL-terminated, owned by the context, valid as long as `wskit_conn_subprotocol`'s
+    /// string) and `*out_len` (`out_len` may be NULL).
+    ///
+    /// Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_UTF8`, `WSKIT_ERR_NOT_FOUND`
+    /// (unknown connection, or no such header), or `WSKIT_ERR_UNAVAILABLE` (headers of that name
+    /// are not kept: `wskit_config_keep_header`).
+    fn wskit_conn_header(ctx: *const wskit_ctx, conn: u64, name: *const c_char, name_len: usize, out: *mut *const c_char, out_len: *mut usize) -> wskit_status {
+        let ctx = try_ctx!(ctx);
+        non_null!(name);
+        let name = try_str!(name, name_len);
+        non_null!(out);
+        // net decides what is kept (Unavailable) and what is absent.
+        let found = try_net!(ctx.with_net(|net| net.header(ConnId::from_u64(conn), name).map(|v| v.is_some())));
+        if !found {
+            return fail_with(wskit_status::WSKIT_ERR_NOT_FOUND, "no such header");
+        }
+        let headers = match cached_headers(ctx, conn) {
+            Ok(headers) => headers,
+            Err(status) => return status,
+        };
+        let Some((_, value)) = headers
+            .iter()
+            .find(|(n, _)| n[..n.len() - 1].eq_ignore_ascii_case(name.as_bytes()))
+        else {
+            return fail_with(wskit_status::WSKIT_ERR_NOT_FOUND, "no such header");
+        };
+        let (ptr, len) = ptr_len(value);
+        write_str_out!(out, out_len, ptr, len);
+        wskit_status::WSKIT_OK
+    }
+}
+
+crate::ffi_fn! {
+    /// The number of headers kept for the connection (see `wskit_conn_header_at`).
+    ///
+    /// Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_NOT_FOUND` or `WSKIT_ERR_UNAVAILABLE`
+    /// (no header is kept).
+    fn wskit_conn_header_count(ctx: *const wskit_ctx, conn: u64, out_count: *mut usize) -> wskit_status {
+        let ctx = try_ctx!(ctx);
+        non_null!(out_count);
+        let count = match cached_headers(ctx, conn) {
+            Ok(headers) => headers.len(),
+            Err(status) => return status,
+        };
+        write_out!(out_count, count);
+        wskit_status::WSKIT_OK
+    }
+}
+
+crate::ffi_fn! {
+    /// The `index`th kept header, in the order received: name and value (each NUL-terminated,
+    /// owned by the context, valid as long as `wskit_conn_subprotocol`'s string); `out_name_len`
+    /// and `out_value_len` may be NULL.
+    ///
+    /// Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_ARG` (index out of range),
+    /// `WSKIT_ERR_NOT_FOUND` or `WSKIT_ERR_UNAVAILABLE`.
+    fn wskit_conn_header_at(ctx: *const wskit_ctx, conn: u64, index: usize, out_name: *mut *const c_char, out_name_len: *mut usize, out_value: *mut *const c_char, out_value_len: *mut usize) -> wskit_status {
+        let ctx = try_ctx!(ctx);
+        non_null!(out_name);
+        non_null!(out_value);
+        let headers = match cached_headers(ctx, conn) {
+            Ok(headers) => headers,
+            Err(status) => return status,
+        };
+        let Some((name, value)) = headers.get(index) else {
+            return fail_with(wskit_status::WSKIT_ERR_INVALID_ARG, "header index out of range");
+        };
+        let (np, nl) = ptr_len(name);
+        let (vp, vl) = ptr_len(value);
+        write_str_out!(out_name, out_name_len, np, nl);
+        write_str_out!(out_value, out_value_len, vp, vl);
         wskit_status::WSKIT_OK
     }
 }

@@ -26,8 +26,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use crate::net::{self, Context, Decision, ListenerId};
-use crate::proto::handshake::Request;
+use crate::net::{self, Context, ListenerId};
 
 use super::bridge::Bridge;
 use super::callbacks::Callbacks;
@@ -79,15 +78,6 @@ pub(crate) enum Mode {
     Queue,
 }
 
-/// The upgrade request the ACCEPT callback is looking at, and what it decided.
-#[derive(Debug)]
-pub(crate) struct PendingAccept {
-    pub(crate) conn: u64,
-    /// The request, valid while the accept callback runs (it lives on `net`'s stack frame).
-    pub(crate) request: *const Request,
-    pub(crate) decision: Option<Decision>,
-}
-
 #[derive(Debug)]
 pub(crate) struct State {
     pub(crate) mode: Mode,
@@ -97,12 +87,11 @@ pub(crate) struct State {
     pub(crate) current: Option<OwnedEvent>,
     /// The header array of `current`'s view.
     pub(crate) current_headers: Vec<wskit_header>,
-    /// Each listener's configured subprotocols (the default selection).
-    pub(crate) listener_subprotocols: HashMap<u32, Vec<String>>,
     /// NUL-terminated strings handed out by `wskit_conn_subprotocol`, `_peer`, ...
     pub(crate) conn_strings: HashMap<u64, Box<ConnStrings>>,
-    /// Set while the ACCEPT callback runs.
-    pub(crate) pending: Option<PendingAccept>,
+    /// While the ACCEPT callback runs: its connection, and whether it called
+    /// `wskit_conn_defer_accept`.
+    pub(crate) deciding: Option<(u64, bool)>,
 }
 
 /// Resets `in_poll` and `active` when a poll ends, by return or by panic.
@@ -227,9 +216,8 @@ crate::ffi_fn! {
                 queue: Queue::default(),
                 current: None,
                 current_headers: Vec::new(),
-                listener_subprotocols: HashMap::new(),
                 conn_strings: HashMap::new(),
-                pending: None,
+                deciding: None,
             }),
             alive: Arc::new(AtomicBool::new(true)),
         });
@@ -441,10 +429,6 @@ crate::ffi_fn! {
         let defaults = wskit_config::default();
         let config = if config.is_null() { &defaults } else { try_ref!(config) };
         let id = try_net!(ctx.with_net(|net| net.listen(socket_addr, config.listen_options())));
-        ctx.state
-            .borrow_mut()
-            .listener_subprotocols
-            .insert(id.as_u32(), config.subprotocols.clone());
         write_out!(out_listener, id.as_u32());
         wskit_status::WSKIT_OK
     }
@@ -500,5 +484,140 @@ crate::ffi_fn! {
         let id = try_net!(ctx.with_net(|net| net.connect(url, config.connect_options())));
         write_out!(out_conn, id.as_u64());
         wskit_status::WSKIT_OK
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! A panic inside wskit (injected in the bridge) is caught, reported as `WSKIT_ERR_PANIC`, and
+    //! leaves the context usable: later polls, sends and callbacks work.
+
+    use std::ffi::c_void;
+
+    use super::*;
+    use crate::ffi::bridge::PANIC_ON_MESSAGE;
+    use crate::ffi::callbacks::{wskit_ctx_on_message, wskit_ctx_on_open};
+    use crate::ffi::conn::wskit_conn_send_text;
+    use crate::ffi::event::wskit_event;
+    use crate::ffi::status::wskit_error_last;
+
+    #[derive(Default)]
+    struct Seen {
+        conns: Vec<(u32, u64)>,
+        messages: Vec<Vec<u8>>,
+    }
+
+    unsafe extern "C" fn on_open(ud: *mut c_void, _ctx: *mut wskit_ctx, ev: *const wskit_event) {
+        // SAFETY: `ud` is the `Seen` the test registered; `ev` is valid during the callback.
+        let (seen, ev) = unsafe { (&mut *ud.cast::<Seen>(), &*ev) };
+        seen.conns.push((ev.listener, ev.conn));
+    }
+
+    unsafe extern "C" fn on_message(ud: *mut c_void, _ctx: *mut wskit_ctx, ev: *const wskit_event) {
+        // SAFETY: as in `on_open`; `data` is readable for `len` bytes.
+        let (seen, ev) = unsafe { (&mut *ud.cast::<Seen>(), &*ev) };
+        // SAFETY: see above.
+        seen.messages
+            .push(unsafe { std::slice::from_raw_parts(ev.data, ev.len) }.to_vec());
+    }
+
+    fn poll_until(ctx: *mut wskit_ctx, mut done: impl FnMut() -> bool) -> Vec<wskit_status> {
+        let mut statuses = Vec::new();
+        for _ in 0..500 {
+            // SAFETY: a live context from `wskit_ctx_new`, polled on its thread.
+            let status = unsafe { wskit_ctx_poll(ctx, 10, std::ptr::null_mut()) };
+            statuses.push(status);
+            if done() {
+                break;
+            }
+        }
+        statuses
+    }
+
+    #[test]
+    fn a_panic_in_the_bridge_leaves_the_context_usable() {
+        let mut seen = Box::new(Seen::default());
+        let seen_ptr: *mut Seen = &mut *seen;
+        let mut ctx: *mut wskit_ctx = std::ptr::null_mut();
+        // SAFETY: every pointer passed below is valid for the call; the context is used on this
+        // thread only and freed at the end; `seen` outlives it.
+        unsafe {
+            assert_eq!(wskit_ctx_new(&mut ctx), wskit_status::WSKIT_OK);
+            assert_eq!(
+                wskit_ctx_on_open(ctx, Some(on_open), seen_ptr.cast()),
+                wskit_status::WSKIT_OK
+            );
+            assert_eq!(
+                wskit_ctx_on_message(ctx, Some(on_message), seen_ptr.cast()),
+                wskit_status::WSKIT_OK
+            );
+            let mut listener = 0u32;
+            let addr = "127.0.0.1:0";
+            assert_eq!(
+                wskit_ctx_listen(
+                    ctx,
+                    addr.as_ptr().cast(),
+                    addr.len(),
+                    std::ptr::null(),
+                    &mut listener
+                ),
+                wskit_status::WSKIT_OK
+            );
+            let mut port = 0u16;
+            assert_eq!(
+                wskit_ctx_local_port(ctx, listener, &mut port),
+                wskit_status::WSKIT_OK
+            );
+            let url = format!("ws://127.0.0.1:{port}/");
+            let mut client = 0u64;
+            assert_eq!(
+                wskit_ctx_connect(ctx, url.as_ptr().cast(), url.len(), std::ptr::null(), &mut client),
+                wskit_status::WSKIT_OK
+            );
+            poll_until(ctx, || (*seen_ptr).conns.len() == 2);
+            assert_eq!((*seen_ptr).conns.len(), 2);
+
+            // The next message event panics inside the bridge.
+            PANIC_ON_MESSAGE.with(|p| p.set(true));
+            assert_eq!(
+                wskit_conn_send_text(ctx, client, c"boom".as_ptr(), 4),
+                wskit_status::WSKIT_OK
+            );
+            let statuses = poll_until(ctx, || !PANIC_ON_MESSAGE.with(|p| p.get()));
+            assert_eq!(
+                statuses.last(),
+                Some(&wskit_status::WSKIT_ERR_PANIC),
+                "{statuses:?}"
+            );
+            let text = std::ffi::CStr::from_ptr(wskit_error_last())
+                .to_string_lossy()
+                .into_owned();
+            assert!(text.contains("panic") && text.contains("usable"), "{text}");
+            assert!((*seen_ptr).messages.is_empty());
+
+            // Usable afterwards: polls succeed, and messages flow both ways.
+            assert_eq!(
+                wskit_ctx_poll(ctx, 0, std::ptr::null_mut()),
+                wskit_status::WSKIT_OK
+            );
+            let server = (*seen_ptr).conns.iter().find(|(l, _)| *l != 0).unwrap().1;
+            assert_eq!(
+                wskit_conn_send_text(ctx, client, c"after".as_ptr(), 5),
+                wskit_status::WSKIT_OK
+            );
+            assert_eq!(
+                wskit_conn_send_text(ctx, server, c"back".as_ptr(), 4),
+                wskit_status::WSKIT_OK
+            );
+            let statuses = poll_until(ctx, || (*seen_ptr).messages.len() == 2);
+            assert!(
+                statuses.iter().all(|s| *s == wskit_status::WSKIT_OK),
+                "{statuses:?}"
+            );
+            let mut got = (*seen_ptr).messages.clone();
+            got.sort();
+            assert_eq!(got, vec![b"after".to_vec(), b"back".to_vec()]);
+            assert_eq!(wskit_ctx_free(ctx), wskit_status::WSKIT_OK);
+        }
     }
 }

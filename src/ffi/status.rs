@@ -152,7 +152,8 @@ impl From<&net::Error> for wskit_status {
             E::InvalidState(_) => WSKIT_ERR_INVALID_STATE,
             E::InvalidArgument(_) | E::Url(_) => WSKIT_ERR_INVALID_ARG,
             E::Reentrant => WSKIT_ERR_REENTRANT,
-            E::WouldBlock => WSKIT_ERR_WOULD_BLOCK,
+            E::WouldBlock | E::QueueFull { .. } => WSKIT_ERR_WOULD_BLOCK,
+            E::Unavailable(_) => WSKIT_ERR_UNAVAILABLE,
             E::Send(SendError::InvalidUtf8) => WSKIT_ERR_INVALID_UTF8,
             E::Send(SendError::ControlPayloadTooLong | SendError::InvalidCloseCode(_)) => {
                 WSKIT_ERR_INVALID_ARG

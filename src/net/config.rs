@@ -66,6 +66,56 @@ pub struct ListenOptions {
     pub connection: ConnectionOptions,
     /// Serve wss:// with this certificate and key. Default none (ws://).
     pub tls: Option<TlsServerConfig>,
+    /// Subprotocols this listener speaks, in order of preference. The default choice for a request
+    /// ([`crate::net::AcceptRequest::default_subprotocol`], used by the default
+    /// [`crate::net::Handler::on_accept`]) is the first subprotocol the client offered that is in this
+    /// list, in the client's order. Default empty (no subprotocol is selected by default).
+    pub subprotocols: Vec<String>,
+    /// Keep the request's path and query after the handshake, for [`crate::net::Context::path`] and
+    /// [`crate::net::Context::query`]. Default false: an open connection costs nothing for them.
+    pub keep_request: bool,
+    /// Which request headers to keep after the handshake, for [`crate::net::Context::headers`] and
+    /// [`crate::net::Context::header`]. Default [`KeepHeaders::None`]. (During `on_accept` and
+    /// `on_open`, and while a decision is pending, everything is readable regardless.)
+    pub keep_headers: KeepHeaders,
+}
+
+/// Which headers a connection keeps after its opening handshake.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum KeepHeaders {
+    /// None: asking for headers later fails with [`crate::net::Error::Unavailable`].
+    #[default]
+    None,
+    /// Every header, in order, as received.
+    All,
+    /// Only these headers (names compared case-insensitively); asking for another name fails with
+    /// [`crate::net::Error::Unavailable`].
+    Names(Vec<String>),
+}
+
+impl KeepHeaders {
+    /// True if nothing is kept.
+    pub fn is_none(&self) -> bool {
+        matches!(self, KeepHeaders::None)
+    }
+
+    /// True if the header `name` is kept (case-insensitive).
+    pub fn keeps(&self, name: &str) -> bool {
+        match self {
+            KeepHeaders::None => false,
+            KeepHeaders::All => true,
+            KeepHeaders::Names(names) => names.iter().any(|n| n.eq_ignore_ascii_case(name)),
+        }
+    }
+
+    /// The kept subset of `headers`, in order; `None` when nothing is kept.
+    pub(crate) fn select(&self, headers: &[(String, String)]) -> Option<Box<[(String, String)]>> {
+        match self {
+            KeepHeaders::None => None,
+            KeepHeaders::All => Some(headers.into()),
+            KeepHeaders::Names(_) => Some(headers.iter().filter(|(n, _)| self.keeps(n)).cloned().collect()),
+        }
+    }
 }
 
 impl Default for ListenOptions {
@@ -78,12 +128,15 @@ impl Default for ListenOptions {
             request_limits: RequestLimits::default(),
             connection: ConnectionOptions::default(),
             tls: None,
+            subprotocols: Vec::new(),
+            keep_request: false,
+            keep_headers: KeepHeaders::None,
         }
     }
 }
 
 /// Options of a client connection.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ConnectOptions {
     /// Subprotocols, Origin, extra headers (e.g. Authorization, Cookie) and response limits.
     pub handshake: ClientOptions,
@@ -92,6 +145,21 @@ pub struct ConnectOptions {
     /// How wss:// servers are verified. Default (`None`): the system trust store, with SNI and the
     /// host name check from the URL. ws:// URLs ignore it.
     pub tls: Option<TlsClientConfig>,
+    /// Which response headers to keep after the handshake, for [`crate::net::Context::headers`] and
+    /// [`crate::net::Context::header`]. Default [`KeepHeaders::All`]. (A client's path and query are
+    /// always known: they come from its URL.)
+    pub keep_headers: KeepHeaders,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        Self {
+            handshake: ClientOptions::default(),
+            connection: ConnectionOptions::default(),
+            tls: None,
+            keep_headers: KeepHeaders::All,
+        }
+    }
 }
 
 /// Options of a [`crate::net::Context`].

@@ -20,6 +20,16 @@ pub enum Error {
     Reentrant,
     /// The connection's send buffer is at its cap (`max_buffered`); wait for the writable event.
     WouldBlock,
+    /// A message sent through a [`crate::net::Remote`] was dropped on the loop thread because the
+    /// connection's queue was at `max_buffered` (reported to `on_error`; `on_writable` follows when
+    /// the queue drains, and the message may be sent again). Carries the dropped message's size.
+    QueueFull {
+        /// Bytes of the dropped message.
+        dropped: usize,
+    },
+    /// Information that was not kept after the handshake; the text names the option that keeps it
+    /// (e.g. `ListenOptions::keep_request`).
+    Unavailable(&'static str),
     /// The message could not be sent (closing, bad close code, ...).
     Send(SendError),
     /// The peer broke the protocol; the connection was failed with the error's close code.
@@ -56,6 +66,12 @@ impl fmt::Display for Error {
             Error::WouldBlock => {
                 f.write_str("send buffer full (max_buffered); wait for the writable event and retry")
             }
+            Error::QueueFull { dropped } => write!(
+                f,
+                "send from another thread dropped ({dropped} bytes): the connection's queue is at \
+                 max_buffered; wait for the writable event and send again"
+            ),
+            Error::Unavailable(option) => write!(f, "not kept after the handshake (set {option})"),
             Error::Send(err) => write!(f, "cannot send: {err}"),
             Error::Protocol(err) => write!(f, "protocol error: {err}"),
             Error::Handshake(err) => write!(f, "handshake failed: {err}"),

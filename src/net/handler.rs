@@ -27,13 +27,24 @@ pub trait Handler {
     fn on_listen(&mut self, ctx: &mut Context, listener: ListenerId, addr: SocketAddr) {}
 
     /// A client asked to upgrade (after the listener's Origin allowlist passed). Return whether to
-    /// accept, choosing a subprotocol and extra response headers, or reject with a status and body.
+    /// accept, choosing a subprotocol and extra response headers, or reject with a status and body,
+    /// or [`Decision::Defer`] to answer later with [`Context::accept`] / [`Context::reject`].
+    ///
+    /// The default accepts with the listener's default subprotocol
+    /// ([`AcceptRequest::accept_default`]).
+    ///
+    /// The handler may also answer from inside this call with [`Context::accept`] or
+    /// [`Context::reject`] for `request.conn`: the answer is checked at once (an invalid one returns
+    /// an error and leaves the request waiting), applied right after this method returns, and the
+    /// returned `Decision` is then ignored.
     fn on_accept(&mut self, ctx: &mut Context, request: &AcceptRequest<'_>) -> Decision {
-        Decision::accept()
+        request.accept_default()
     }
 
     /// The connection is open (both roles). Every connection reported here, and every client
-    /// connection returned by [`Context::connect`], later gets exactly one `on_close`.
+    /// connection returned by [`Context::connect`], later gets exactly one `on_close`. A request
+    /// accepted later ([`Decision::Defer`], then [`Context::accept`]) is reported at the next
+    /// `poll`, in order with the other events.
     fn on_open(&mut self, ctx: &mut Context, conn: ConnId, info: &OpenInfo<'_>) {}
 
     /// A whole message arrived (text is valid UTF-8).
@@ -54,6 +65,14 @@ pub trait Handler {
 
     /// The connection closed: close handshake done, failed, timed out or dropped (code 1006). The id
     /// is invalid afterwards (or soon: no more events are reported for it).
+    ///
+    /// Exactly one `on_close` comes for every connection reported by `on_open`, for every client
+    /// connection returned by [`Context::connect`], and for every connection whose user data was set
+    /// to a non-zero value ([`Context::set_user_data`]) even if it never opened (rejected, dropped,
+    /// timed out while its accept decision was pending, or reset by the peer during the handshake;
+    /// such closes report 1006). During this call [`Context::user_data`] still returns the
+    /// connection's user data on every path (clean close, reset, timeouts, abort, shutdown), so
+    /// whatever it refers to can be freed here. (Dropping the `Context` reports nothing.)
     fn on_close(&mut self, ctx: &mut Context, conn: ConnId, info: &CloseInfo<'_>) {}
 
     /// Something failed: a protocol violation by the peer (followed by `on_close`), a failed
@@ -138,12 +157,34 @@ pub struct AcceptRequest<'a> {
     pub request: &'a Request,
     /// The client's address.
     pub peer: Option<SocketAddr>,
+    /// The listener's subprotocols (`ListenOptions::subprotocols`).
+    pub(crate) supported: &'a [String],
 }
 
-impl AcceptRequest<'_> {
+impl<'a> AcceptRequest<'a> {
     /// A request header by name (case-insensitive).
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub fn header(&self, name: &str) -> Option<&'a str> {
         self.request.header(name)
+    }
+
+    /// The listener's default choice: the first subprotocol the client offered (in the client's
+    /// order) that `ListenOptions::subprotocols` lists; `None` if there is none.
+    pub fn default_subprotocol(&self) -> Option<&'a str> {
+        let supported = self.supported;
+        self.request
+            .subprotocols
+            .iter()
+            .find(|offered| supported.iter().any(|s| s == *offered))
+            .map(String::as_str)
+    }
+
+    /// Accepts with [`AcceptRequest::default_subprotocol`] and no extra headers (what the default
+    /// [`Handler::on_accept`] returns).
+    pub fn accept_default(&self) -> Decision {
+        Decision::Accept {
+            subprotocol: self.default_subprotocol().map(str::to_owned),
+            headers: Vec::new(),
+        }
     }
 }
 
@@ -166,6 +207,12 @@ pub enum Decision {
         /// Response body.
         body: Vec<u8>,
     },
+    /// Decide later: the request waits (nothing more is read from the connection meanwhile) until
+    /// [`Context::accept`] or [`Context::reject`] answers it, from any handler or from outside
+    /// `poll` (e.g. after a worker thread checked a token and woke the loop). The handshake timeout
+    /// still applies: a request not answered in time is dropped (with `on_close` only if its user
+    /// data was set). See [`Context::is_accept_pending`].
+    Defer,
 }
 
 impl Decision {

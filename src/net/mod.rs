@@ -39,7 +39,7 @@ mod timers;
 mod tls;
 mod trace;
 
-pub use config::{ConnectOptions, ConnectionOptions, ContextOptions, ListenOptions};
+pub use config::{ConnectOptions, ConnectionOptions, ContextOptions, KeepHeaders, ListenOptions};
 pub use context::Context;
 pub use error::{Error, Result};
 pub use handler::{AcceptRequest, Decision, Fragment, Handler, Message, NoHandler, OpenInfo};

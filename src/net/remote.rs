@@ -44,6 +44,13 @@ pub(crate) struct Inbox {
 /// returned here are [`Error::WouldBlock`], when other threads have queued more than
 /// [`REMOTE_QUEUE_CAP`] bytes the loop has not taken yet, and [`Error::InvalidArgument`] for a
 /// control payload over 125 bytes.
+///
+/// # Back-pressure
+/// Messages sent from here obey the connection's `max_buffered` exactly as sends on the loop
+/// thread do: when the loop takes a message and the connection's queue is full, the message is
+/// dropped and reported to `on_error(Some(conn), Error::QueueFull { dropped })` (`dropped` = its
+/// size in bytes); `on_writable` follows once the queue drains to the low-water mark, and the
+/// message may then be sent again. Pings and closes are never refused for this.
 #[derive(Debug, Clone)]
 pub struct Remote {
     pub(crate) shared: Arc<Shared>,

@@ -1,5 +1,7 @@
 /* 10,000 messages sent from another thread through a wskit_remote while the loop runs: all
- * arrive, in order. Then the remote outlives its context: calls return WSKIT_ERR_INVALID_STATE. */
+ * arrive, in order. Then the remote outlives its context: calls return WSKIT_ERR_INVALID_STATE.
+ * Also: remote sends obey max_buffered (the documented result: an ERROR event with
+ * WSKIT_ERR_WOULD_BLOCK naming the dropped bytes, then WRITABLE; a retry goes through). */
 #include "test_util.h"
 
 #include <pthread.h>
@@ -63,6 +65,89 @@ static void *worker_main(void *arg) {
     return NULL;
 }
 
+typedef struct {
+    uint64_t server_conn;
+    int opened, would_block, writable, received, other_errors, dropped_text_ok;
+} bp_t;
+
+static void bp_open(void *ud, wskit_ctx *ctx, const wskit_event *ev) {
+    bp_t *b = ud;
+    (void)ctx;
+    if (ev->listener) b->server_conn = ev->conn;
+    b->opened++;
+}
+
+static void bp_error(void *ud, wskit_ctx *ctx, const wskit_event *ev) {
+    bp_t *b = ud;
+    (void)ctx;
+    if (ev->code == WSKIT_ERR_WOULD_BLOCK && ev->conn == b->server_conn) {
+        b->would_block++;
+        if (strstr((const char *)ev->data, "3000 bytes") != NULL) b->dropped_text_ok++;
+    } else {
+        b->other_errors++;
+    }
+}
+
+static void bp_writable(void *ud, wskit_ctx *ctx, const wskit_event *ev) {
+    bp_t *b = ud;
+    (void)ctx;
+    if (ev->conn == b->server_conn) b->writable++;
+}
+
+static void bp_message(void *ud, wskit_ctx *ctx, const wskit_event *ev) {
+    bp_t *b = ud;
+    (void)ctx;
+    if (ev->len == 3000) b->received++;
+}
+
+static void remote_backpressure(void) {
+    wskit_ctx *ctx = NULL;
+    wskit_config *cfg = NULL;
+    wskit_remote *remote = NULL;
+    bp_t b;
+    char url[64];
+    uint64_t conn = 0;
+    static char payload[3000];
+    int i;
+    double end;
+
+    memset(&b, 0, sizeof b);
+    memset(payload, 'p', sizeof payload);
+    CHECK_OK(wskit_ctx_new(&ctx));
+    CHECK_OK(wskit_ctx_on_open(ctx, bp_open, &b));
+    CHECK_OK(wskit_ctx_on_error(ctx, bp_error, &b));
+    CHECK_OK(wskit_ctx_on_writable(ctx, bp_writable, &b));
+    CHECK_OK(wskit_ctx_on_message(ctx, bp_message, &b));
+    CHECK_OK(wskit_config_new(&cfg));
+    CHECK_OK(wskit_config_set_max_buffered(cfg, 4096));
+    listen_local(ctx, cfg, url, sizeof url);
+    CHECK_OK(wskit_config_free(cfg));
+    CHECK_OK(wskit_ctx_connect(ctx, url, WSKIT_NTS, NULL, &conn));
+    end = test_now() + 5;
+    while (b.opened < 2 && test_now() < end) CHECK_OK(wskit_ctx_poll(ctx, 10, NULL));
+    CHECK(b.opened == 2);
+    CHECK_OK(wskit_remote_new(ctx, &remote));
+    /* 20 sends queued before the loop takes them: the first fits (nothing is buffered), the rest
+     * would pass max_buffered (4096) and are dropped on the loop thread, each reported. */
+    for (i = 0; i < 20; i++) CHECK_OK(wskit_remote_send_text(remote, b.server_conn, payload, sizeof payload));
+    end = test_now() + 5;
+    while ((b.would_block < 19 || b.writable < 1 || b.received < 1) && test_now() < end)
+        CHECK_OK(wskit_ctx_poll(ctx, 10, NULL));
+    printf("remote_backpressure: %d sends dropped (WSKIT_ERR_WOULD_BLOCK), %d writable, %d received\n",
+           b.would_block, b.writable, b.received);
+    CHECK(b.would_block == 19 && b.dropped_text_ok == 19);
+    CHECK(b.writable >= 1);
+    CHECK(b.received == 1);
+    CHECK(b.other_errors == 0);
+    /* After WRITABLE a retry goes through. */
+    CHECK_OK(wskit_remote_send_text(remote, b.server_conn, payload, sizeof payload));
+    end = test_now() + 5;
+    while (b.received < 2 && test_now() < end) CHECK_OK(wskit_ctx_poll(ctx, 10, NULL));
+    CHECK(b.received == 2 && b.would_block == 19);
+    CHECK_OK(wskit_remote_free(remote));
+    CHECK_OK(wskit_ctx_free(ctx));
+}
+
 int main(void) {
     wskit_ctx *ctx = NULL;
     state_t st;
@@ -108,5 +193,6 @@ int main(void) {
     CHECK_RC(wskit_remote_wake(w.remote), WSKIT_ERR_INVALID_STATE);
     CHECK_OK(wskit_remote_free(w.remote));
     printf("remote_stress: %d messages in order\n", st.received);
+    remote_backpressure();
     return test_finish("remote_stress");
 }

@@ -22,6 +22,8 @@ pub enum Err {
     Timeout(&'static str),
     Connect(String),
     NotFound,
+    /// A remote send dropped for `max_buffered`, with its size.
+    QueueFull(usize),
     Other(String),
 }
 
@@ -33,6 +35,7 @@ impl From<&Error> for Err {
             Error::Timeout(what) => Err::Timeout(what),
             Error::Connect(what) => Err::Connect(what.clone()),
             Error::NotFound => Err::NotFound,
+            Error::QueueFull { dropped } => Err::QueueFull(*dropped),
             other => Err::Other(format!("{other:?}")),
         }
     }
@@ -92,6 +95,8 @@ impl Ev {
 }
 
 type AcceptFn = Box<dyn FnMut(&AcceptRequest<'_>) -> Decision + Send>;
+/// Decides upgrades with the context at hand (instead of `accept`).
+pub type AcceptCtxFn = Box<dyn FnMut(&mut Context, &AcceptRequest<'_>) -> Decision + Send>;
 /// Runs inside `on_open` after the event is recorded.
 pub type OpenHook = Box<dyn FnMut(&mut Context, ConnId, Role) + Send>;
 /// Runs inside `on_message` after the event is recorded (instead of the echo).
@@ -105,6 +110,9 @@ pub struct Recorder {
     /// Echo every message that arrives on a server-role connection.
     pub echo: bool,
     pub accept: Option<AcceptFn>,
+    pub accept_ctx: Option<AcceptCtxFn>,
+    /// `ctx.user_data(conn)` as seen inside each `on_close`, in order.
+    pub close_user_data: Vec<(ConnId, Option<u64>)>,
     pub on_open: Option<OpenHook>,
     pub on_message: Option<MessageHook>,
     pub roles: HashMap<ConnId, Role>,
@@ -194,7 +202,7 @@ impl Handler for Recorder {
         self.events.push(Ev::Listen(listener, addr));
     }
 
-    fn on_accept(&mut self, _ctx: &mut Context, request: &AcceptRequest<'_>) -> Decision {
+    fn on_accept(&mut self, ctx: &mut Context, request: &AcceptRequest<'_>) -> Decision {
         self.events.push(Ev::Accept {
             conn: request.conn,
             path: request.request.path.clone(),
@@ -202,6 +210,9 @@ impl Handler for Recorder {
             subprotocols: request.request.subprotocols.clone(),
             authorization: request.header("authorization").map(str::to_owned),
         });
+        if let Some(decide) = self.accept_ctx.as_mut() {
+            return decide(ctx, request);
+        }
         match self.accept.as_mut() {
             Some(decide) => decide(request),
             None => Decision::accept(),
@@ -249,8 +260,9 @@ impl Handler for Recorder {
         self.events.push(Ev::Writable(conn));
     }
 
-    fn on_close(&mut self, _ctx: &mut Context, conn: ConnId, info: &CloseInfo<'_>) {
+    fn on_close(&mut self, ctx: &mut Context, conn: ConnId, info: &CloseInfo<'_>) {
         self.closed.insert(conn);
+        self.close_user_data.push((conn, ctx.user_data(conn).ok()));
         self.events.push(Ev::Close {
             conn,
             code: info.code,

@@ -1,0 +1,164 @@
+//! Listening sockets: binding, closing, and accepting TCP connections into new slots.
+
+use std::io::{self, Write};
+use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
+
+use mio::net::TcpListener;
+use mio::{Interest, Token};
+
+use crate::net::config::ListenOptions;
+use crate::net::error::{Error, Result};
+use crate::net::id::ListenerId;
+use crate::net::tls::Stream;
+use crate::proto::Endpoint;
+
+use super::{Conn, Context, Deferred, LISTENER_BASE, Listener, Origin, millis, not_found};
+
+impl Context {
+    /// Starts listening on `addr` (e.g. `"127.0.0.1:9001"`, `"[::]:0"`; port 0 picks a free port).
+    /// The handler's `on_listen` runs at the next `poll`.
+    ///
+    /// `addr` goes through [`ToSocketAddrs`]: a host name (`"localhost:9001"`) is resolved here, on
+    /// the calling thread, and that may block. Pass a [`SocketAddr`] (or a numeric `"ip:port"`
+    /// string) to avoid any resolution.
+    pub fn listen(&mut self, addr: impl ToSocketAddrs, options: ListenOptions) -> Result<ListenerId> {
+        let addr = addr
+            .to_socket_addrs()?
+            .next()
+            .ok_or_else(|| Error::InvalidArgument("listen address resolves to nothing".into()))?;
+        let socket = bind_listener(addr, &options)?;
+        let mut socket = TcpListener::from_std(socket);
+        let local = socket.local_addr()?;
+        let index = self.listeners.len();
+        self.poll
+            .registry()
+            .register(&mut socket, Token(LISTENER_BASE + index), Interest::READABLE)?;
+        self.listeners.push(Some(Listener {
+            socket: Some(socket),
+            options,
+            active: 0,
+        }));
+        let id = ListenerId(index as u32 + 1);
+        self.deferred.push_back(Deferred::Listening(id, local));
+        Ok(id)
+    }
+
+    /// The address a listener is bound to.
+    pub fn local_addr(&self, listener: ListenerId) -> Result<SocketAddr> {
+        let socket = self.listener(listener)?.socket.as_ref().ok_or_else(not_found)?;
+        Ok(socket.local_addr()?)
+    }
+
+    /// Stops accepting on a listener. Its open connections stay open.
+    pub fn close_listener(&mut self, listener: ListenerId) -> Result<()> {
+        let index = (listener.0 as usize).checked_sub(1).ok_or_else(not_found)?;
+        let entry = self
+            .listeners
+            .get_mut(index)
+            .and_then(Option::as_mut)
+            .ok_or_else(not_found)?;
+        let mut socket = entry.socket.take().ok_or_else(not_found)?;
+        let _ = self.poll.registry().deregister(&mut socket);
+        Ok(())
+    }
+
+    fn listener(&self, listener: ListenerId) -> Result<&Listener> {
+        let index = (listener.0 as usize).checked_sub(1).ok_or_else(not_found)?;
+        self.listeners
+            .get(index)
+            .and_then(Option::as_ref)
+            .ok_or_else(not_found)
+    }
+
+    pub(super) fn accept_ready(&mut self, index: usize) {
+        loop {
+            let Some(Some(listener)) = self.listeners.get_mut(index) else {
+                return;
+            };
+            let Some(socket) = listener.socket.as_ref() else {
+                return;
+            };
+            let (mut stream, _peer) = match socket.accept() {
+                Ok(pair) => pair,
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => return,
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+                Err(err) => {
+                    // ECONNABORTED and the like: skip this connection. EMFILE: report and stop.
+                    if matches!(err.raw_os_error(), Some(libc_emfile) if libc_emfile == 24 || libc_emfile == 23)
+                    {
+                        self.defer_error(None, Error::Io(err));
+                        return;
+                    }
+                    continue;
+                }
+            };
+            if listener.active >= listener.options.max_connections {
+                let _ = stream.write(
+                    b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                );
+                let _ = stream.shutdown(Shutdown::Both);
+                continue;
+            }
+            let _ = stream.set_nodelay(true);
+            listener.active += 1;
+            let endpoint = Endpoint::server(
+                listener.options.request_limits,
+                listener.options.connection.protocol,
+            );
+            let deadline = self.now_ms + millis(listener.options.connection.handshake_timeout);
+            let now = self.now_ms;
+            let id = self.conns.insert_with(|_| Conn {
+                socket: Stream::None,
+                endpoint,
+                origin: Origin::Accepted(index as u32),
+                user_data: 0,
+                deadline_ms: deadline,
+                last_read_ms: now as u32,
+                details: None,
+                flags: 0,
+            });
+            let token = Token(id.index().unwrap_or(0));
+            if self
+                .poll
+                .registry()
+                .register(&mut stream, token, Interest::READABLE)
+                .is_err()
+            {
+                self.drop_conn(id, None);
+                continue;
+            }
+            let tls = self.listeners[index]
+                .as_ref()
+                .and_then(|l| l.options.tls.as_ref());
+            match Stream::server(stream, tls) {
+                Ok(stream) => {
+                    if let Some(conn) = self.conns.get_mut(id) {
+                        conn.socket = stream;
+                    }
+                }
+                Err(_) => {
+                    self.drop_conn(id, None);
+                    continue;
+                }
+            }
+            self.timers.push(deadline, id);
+        }
+    }
+}
+
+fn bind_listener(addr: SocketAddr, options: &ListenOptions) -> io::Result<std::net::TcpListener> {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
+    socket.set_reuse_address(true)?;
+    if options.reuse_port {
+        socket.set_reuse_port(true)?;
+    }
+    if addr.is_ipv6() {
+        // "[::]:port" serves IPv6 only; listen on "0.0.0.0:port" too for IPv4.
+        socket.set_only_v6(true)?;
+    }
+    socket.bind(&addr.into())?;
+    socket.listen(options.backlog)?;
+    socket.set_nonblocking(true)?;
+    Ok(socket.into())
+}

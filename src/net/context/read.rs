@@ -1,0 +1,203 @@
+//! Reading: draining a socket into the shared buffer, decoding it, delivering the events.
+
+use std::io;
+
+use crate::net::error::Error;
+use crate::net::handler::{Fragment, Handler, Message};
+use crate::net::id::ConnId;
+use crate::net::trace::{Direction, TraceEvent};
+use crate::proto::{Event, RawEndpointEvent};
+
+use super::{ACCEPT_PENDING, AWAITING_PONG, CLOSE_REPORTED, Context, Drain, Origin};
+
+impl Context {
+    /// Reads and processes what the socket holds. Readiness is edge-triggered, so the socket must
+    /// be left empty; but a plain TCP read that returns less than asked for already emptied the
+    /// receive queue, and data arriving later raises a new edge. Stopping there (`UntilShortRead`,
+    /// as nginx does) saves the read that would only say "would block": a third of the system calls
+    /// of a small echo. Not for TLS (rustls buffers records, so a short plaintext read says nothing
+    /// about the socket) and not once the peer closed its side (its FIN raises no new edge).
+    pub(super) fn readable(&mut self, handler: &mut dyn Handler, id: ConnId, drain: Drain) -> usize {
+        let mut buf = std::mem::take(&mut self.read_buf);
+        let mut delivered = 0;
+        self.reading = Some(id);
+        while let Some(conn) = self.conns.get_mut(id) {
+            if conn.has(ACCEPT_PENDING) {
+                // Nothing is read while the accept decision is pending (`Context::accept` reads
+                // on); a peer that leaves meanwhile is dropped.
+                if drain == Drain::PeerClosed {
+                    self.peer_closed(id, None);
+                }
+                break;
+            }
+            if handler.should_pause() {
+                // Edge-triggered readiness: remember that this socket may hold unread data.
+                self.unread.push(id);
+                break;
+            }
+            let Some(socket) = conn.socket.as_mut() else { break };
+            if let Origin::Client(link) = &conn.origin {
+                if !link.connected {
+                    break; // wait for the connect to complete (writable)
+                }
+            }
+            match socket.read(&mut buf) {
+                Ok(0) => {
+                    self.peer_closed(id, None);
+                    break;
+                }
+                Ok(n) => {
+                    let drained = drain == Drain::UntilShortRead && n < buf.len() && socket.is_plain();
+                    conn.last_read_ms = self.now_ms as u32;
+                    conn.flags &= !AWAITING_PONG;
+                    if socket.wants_write() {
+                        self.mark_dirty(id);
+                    }
+                    let (count, alive) = self.process_input(handler, id, &mut buf[..n]);
+                    delivered += count;
+                    if !alive || drained {
+                        break;
+                    }
+                }
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+                    // The TLS handshake may have produced records to send.
+                    if socket.wants_write() {
+                        self.mark_dirty(id);
+                    }
+                    break;
+                }
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+                Err(err) => {
+                    self.peer_closed(id, Some(err));
+                    break;
+                }
+            }
+        }
+        self.reading = None;
+        self.read_buf = buf;
+        delivered
+    }
+
+    /// Decodes `input` and delivers its events. Returns the event count and whether the connection
+    /// is still there to read from.
+    pub(super) fn process_input(
+        &mut self,
+        handler: &mut dyn Handler,
+        id: ConnId,
+        input: &mut [u8],
+    ) -> (usize, bool) {
+        let mut pos = 0;
+        let mut delivered = 0;
+        loop {
+            let Some(conn) = self.conns.get_mut(id) else {
+                return (delivered, false);
+            };
+            // The steady state, kept lean: an open connection, nothing to trace, a whole message.
+            // Everything else (and the message of a traced connection) takes the general path.
+            if self.tracer.is_none() {
+                if let Some((used, event)) = conn
+                    .endpoint
+                    .connection()
+                    .and_then(|connection| connection.read_message(&mut input[pos..]))
+                {
+                    pos += used;
+                    delivered += 1;
+                    self.deliver(handler, id, event);
+                    continue;
+                }
+            }
+            let was_open = conn.endpoint.is_open();
+            if self.tracer.is_some() && !was_open {
+                if let Some(tracer) = self.tracer.as_mut() {
+                    tracer.trace(
+                        id,
+                        &TraceEvent::Handshake {
+                            direction: Direction::Received,
+                            bytes: &input[pos..],
+                        },
+                    );
+                }
+            }
+            let conn = self.conns.get_mut(id).expect("checked above");
+            let step = conn.endpoint.read_event(&mut input[pos..]);
+            let base = pos;
+            pos += step.consumed;
+            let Some(event) = step.event else {
+                if !conn.endpoint.output().is_empty() {
+                    self.mark_dirty(id);
+                }
+                return (delivered, true);
+            };
+            if !conn.endpoint.output().is_empty() {
+                self.mark_dirty(id);
+            }
+            delivered += 1;
+            if self.tracer.is_some() {
+                self.drain_frame_log(id);
+            }
+            match event {
+                RawEndpointEvent::Request => self.handle_request(handler, id),
+                RawEndpointEvent::Open(response) => self.handle_client_open(handler, id, response),
+                RawEndpointEvent::HandshakeFailed(err) => {
+                    self.mark_dirty(id);
+                    if matches!(self.conns.get(id).map(|c| &c.origin), Some(Origin::Client(_))) {
+                        self.fail_client(id, Error::Handshake(err));
+                    }
+                    return (delivered, false);
+                }
+                RawEndpointEvent::Message(raw) => {
+                    // SAFETY: `raw` was decoded by `read_event` from `input[base..]`, which nothing has
+                    // written since: the buffer is owned by this call chain, not by the context.
+                    let event = unsafe { raw.event_unchecked(&input[base..]) };
+                    self.deliver(handler, id, event);
+                    if let Some(connection) = self.conns.get_mut(id).and_then(|c| c.endpoint.connection()) {
+                        connection.recycle(raw);
+                    }
+                }
+            }
+        }
+    }
+
+    #[inline(always)]
+    fn deliver(&mut self, handler: &mut dyn Handler, id: ConnId, event: Event<'_>) {
+        match event {
+            Event::Text(text) => handler.on_message(self, id, Message::Text(text)),
+            Event::Binary(data) => handler.on_message(self, id, Message::Binary(data)),
+            Event::Fragment {
+                kind,
+                data,
+                first,
+                last,
+            } => handler.on_fragment(
+                self,
+                id,
+                Fragment {
+                    kind,
+                    data,
+                    first,
+                    last,
+                },
+            ),
+            Event::Ping(payload) => {
+                self.mark_dirty(id);
+                handler.on_ping(self, id, payload)
+            }
+            Event::Pong(payload) => handler.on_pong(self, id, payload),
+            Event::Error(err) => {
+                self.mark_dirty(id);
+                handler.on_error(self, Some(id), &Error::Protocol(err))
+            }
+            Event::Closed(info) => {
+                let Some(conn) = self.conns.get_mut(id) else {
+                    return;
+                };
+                if conn.has(CLOSE_REPORTED) {
+                    return;
+                }
+                conn.flags |= CLOSE_REPORTED;
+                self.mark_dirty(id);
+                handler.on_close(self, id, &info);
+            }
+        }
+    }
+}

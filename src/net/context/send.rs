@@ -1,0 +1,145 @@
+//! Sending: messages, fragments, pings, pongs, the closing handshake, aborting, and the
+//! `max_buffered` check they share.
+
+use std::time::Duration;
+
+use crate::net::error::{Error, Result};
+use crate::net::id::ConnId;
+use crate::proto::{MessageKind, Sender};
+
+use super::{Context, DIRTY, Lost, Origin, WANTS_WRITABLE, millis, not_found};
+
+impl Context {
+    /// Queues a text message (not validated again: a `&str` is UTF-8). See [`Context::send`].
+    #[inline]
+    pub fn send_text(&mut self, conn: ConnId, text: &str) -> Result<()> {
+        self.with_sender(conn, text.len(), true, |sender| sender.send_text(text))
+    }
+
+    /// Queues a binary message. See [`Context::send`].
+    pub fn send_binary(&mut self, conn: ConnId, data: &[u8]) -> Result<()> {
+        self.send(conn, MessageKind::Binary, data)
+    }
+
+    /// Queues a whole message (text must be UTF-8). Fails with [`Error::WouldBlock`] when the
+    /// connection's queue is at `max_buffered` (wait for `on_writable`), [`Error::InvalidState`]
+    /// before the connection opened, [`Error::Send`] after a close was sent, [`Error::NotFound`] for
+    /// a closed or unknown id.
+    #[inline]
+    pub fn send(&mut self, conn: ConnId, kind: MessageKind, data: &[u8]) -> Result<()> {
+        self.with_sender(conn, data.len(), true, |sender| sender.send_message(kind, data))
+    }
+
+    /// Begins a fragmented message of unknown total length (see [`Sender::begin_message`]).
+    pub fn begin_message(&mut self, conn: ConnId, kind: MessageKind, data: &[u8]) -> Result<()> {
+        self.with_sender(conn, data.len(), true, |sender| sender.begin_message(kind, data))
+    }
+
+    /// Sends the next fragment of the message begun with [`Context::begin_message`].
+    pub fn continue_message(&mut self, conn: ConnId, data: &[u8]) -> Result<()> {
+        self.with_sender(conn, data.len(), true, |sender| sender.continue_message(data))
+    }
+
+    /// Sends the last fragment of the message begun with [`Context::begin_message`].
+    pub fn finish_message(&mut self, conn: ConnId, data: &[u8]) -> Result<()> {
+        self.with_sender(conn, data.len(), true, |sender| sender.finish_message(data))
+    }
+
+    /// Queues a ping (payload at most 125 bytes). Control frames ignore `max_buffered`.
+    pub fn ping(&mut self, conn: ConnId, payload: &[u8]) -> Result<()> {
+        self.with_sender(conn, payload.len(), false, |sender| sender.ping(payload))
+    }
+
+    /// Queues an unsolicited pong.
+    pub fn pong(&mut self, conn: ConnId, payload: &[u8]) -> Result<()> {
+        self.with_sender(conn, payload.len(), false, |sender| sender.pong(payload))
+    }
+
+    /// Starts the closing handshake with `code` and `reason`. The `on_close` handler runs when the
+    /// peer answers, or after `close_timeout`. Before the connection opened, the connection is
+    /// dropped instead (a client's connect is cancelled) and `on_close` reports 1006.
+    pub fn close(&mut self, conn: ConnId, code: u16, reason: &str) -> Result<()> {
+        let now = self.now();
+        let entry = self.conns.get_mut(conn).ok_or_else(not_found)?;
+        let Some(connection) = entry.endpoint.connection() else {
+            self.abort(conn)?;
+            return Ok(());
+        };
+        connection.close(code, reason)?;
+        let timeout = match &entry.origin {
+            Origin::Accepted(index) => self.listeners[*index as usize]
+                .as_ref()
+                .map_or(Duration::from_secs(5), |l| l.options.connection.close_timeout),
+            Origin::Client(link) => link.options.connection.close_timeout,
+        };
+        entry.deadline_ms = now + millis(timeout);
+        self.timers.push(entry.deadline_ms, conn);
+        self.mark_dirty(conn);
+        Ok(())
+    }
+
+    /// Drops the connection at once, without a closing handshake. `on_close` reports 1006 (not
+    /// clean) at the next `poll` if the connection had been reported open. The id is invalid after.
+    pub fn abort(&mut self, conn: ConnId) -> Result<()> {
+        if self.conns.get(conn).is_none() {
+            return Err(Error::NotFound);
+        }
+        self.drop_conn(
+            conn,
+            Some(Lost {
+                initiated_locally: true,
+            }),
+        );
+        Ok(())
+    }
+
+    /// Bytes queued for sending and not yet taken by the socket (the browser's `bufferedAmount`).
+    pub fn buffered_amount(&self, conn: ConnId) -> Result<usize> {
+        let entry = self.conns.get(conn).ok_or_else(not_found)?;
+        Ok(entry.endpoint.output().len())
+    }
+
+    /// Runs `send` on the connection's sender and schedules the write. One slot lookup: sending is
+    /// the hot path of every echo, chat or game server.
+    #[inline]
+    pub(super) fn with_sender(
+        &mut self,
+        conn: ConnId,
+        size: usize,
+        capped: bool,
+        send: impl FnOnce(&mut Sender) -> std::result::Result<(), crate::proto::SendError>,
+    ) -> Result<()> {
+        let entry = self.conns.get_mut(conn).ok_or_else(not_found)?;
+        let max_buffered = match &entry.origin {
+            Origin::Accepted(index) => {
+                self.listeners[*index as usize]
+                    .as_ref()
+                    .expect("listeners are never removed")
+                    .options
+                    .connection
+                    .max_buffered
+            }
+            Origin::Client(link) => link.options.connection.max_buffered,
+        };
+        let Some(connection) = entry.endpoint.connection() else {
+            return Err(Error::InvalidState("the connection is not open yet"));
+        };
+        let sender = connection.sender();
+        if sender.capacity() == 0 {
+            if let Some(buf) = self.buffer_pool.pop() {
+                sender.give_buffer(buf);
+            }
+        }
+        let buffered = sender.buffered_amount();
+        if capped && buffered > 0 && buffered.saturating_add(size) > max_buffered {
+            entry.flags |= WANTS_WRITABLE;
+            return Err(Error::WouldBlock);
+        }
+        send(sender)?;
+        if !entry.has(DIRTY) {
+            entry.flags |= DIRTY;
+            self.dirty.push(conn);
+        }
+        Ok(())
+    }
+}

@@ -80,8 +80,9 @@ def main() -> int:
             sys.stderr.write(f"echo to {conn.id}: {err}\n")
 
     try:
+        # keep_headers: `cmd:headers` answers with the request headers after the handshake.
         port = ctx.listen(addr, None, tls=tls, max_message_size=64 << 20, max_frame_size=64 << 20,
-                          max_buffered=128 << 20)
+                          max_buffered=128 << 20, keep_headers=["*"])
     except wskit.Error as err:
         sys.stderr.write(f"echo_server: cannot listen on {addr}: {err}\n")
         return 1

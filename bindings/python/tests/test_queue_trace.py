@@ -63,8 +63,15 @@ def test_queue_events_are_typed() -> None:
         port = ctx.listen("127.0.0.1", 0)
         peer = ClientThread(f"ws://127.0.0.1:{port}/room?x=1", ["hello", b"\x00\x01"])
         events: List[wskit.Event] = []
+        live: List[Any] = []
         for event in ctx.events(timeout=10):
             events.append(event)
+            if isinstance(event, wskit.OpenEvent):
+                live.append(event.conn.peer == event.peer)  # always kept
+                try:
+                    live.append(event.conn.path)
+                except wskit.Unavailable:
+                    live.append("unavailable")  # the listener did not ask to keep it
             if isinstance(event, wskit.MessageEvent) and event.data == b"\x00\x01":
                 event.conn.close(4000, "bye")
             if isinstance(event, wskit.CloseEvent):
@@ -76,8 +83,9 @@ def test_queue_events_are_typed() -> None:
         assert isinstance(listen, wskit.ListenEvent) and listen.port == port and listen.address.endswith(f":{port}")
         opened = events[1]
         assert isinstance(opened, wskit.OpenEvent)
-        assert (opened.conn.path, opened.conn.query) == ("/room", "x=1")
-        assert opened.conn.peer.startswith("127.0.0.1:") and "sec-websocket-key" in opened.conn.headers
+        assert (opened.path, opened.query) == ("/room", "x=1")  # in the event, kept or not
+        assert opened.peer.startswith("127.0.0.1:") and "sec-websocket-key" in opened.headers
+        assert live == [True, "unavailable"]
         assert [e.data for e in events if isinstance(e, wskit.MessageEvent)] == ["hello", b"\x00\x01"]
         closed = events[-1]
         assert isinstance(closed, wskit.CloseEvent) and (closed.code, closed.clean) == (4000, True)
@@ -281,3 +289,119 @@ def test_accept_by_id_with_headers_and_reserved_header_refused() -> None:
     finally:
         server.stop()
     assert len(refused) == 2
+
+
+def test_kept_request_information() -> None:
+    """Only what the listener keeps is readable after the handshake; all of it during open."""
+    seen: List[Any] = []
+
+    def setup(ctx: wskit.Context) -> None:
+        @ctx.on_open
+        def opened(conn: wskit.Connection) -> None:
+            seen.append(("open", conn.path, conn.query, conn.headers.get("x-other")))
+
+        @ctx.on_message
+        def message(conn: wskit.Connection, data: Any) -> None:
+            row: List[Any] = [data, conn.peer.startswith("127.0.0.1:")]
+            for read in (lambda: conn.path, lambda: conn.query, lambda: conn.header("X-Token"),
+                         lambda: conn.header("x-absent"), lambda: dict(conn.headers), lambda: conn.header("X-Other")):
+                try:
+                    row.append(read())
+                except wskit.Unavailable:
+                    row.append("unavailable")
+            seen.append(tuple(row))
+            conn.send("ok")
+
+    for keep in ({"keep_request": True, "keep_headers": ["x-token", "X-Absent"]}, {}):
+        server = ServerThread(setup, **keep)
+        try:
+            async def go() -> None:
+                async with client(server.url("/p?q=1"), additional_headers={"X-Token": "t1", "X-Other": "o"}) as ws:
+                    await ws.send("hi")
+                    assert await ws.recv() == "ok"
+            run(go())
+        finally:
+            server.stop()
+    assert seen == [
+        ("open", "/p", "q=1", "o"),
+        ("hi", True, "/p", "q=1", "t1", None, {"x-token": "t1"}, "unavailable"),
+        ("open", "/p", "q=1", "o"),
+        ("hi", True, "unavailable", "unavailable", "unavailable", "unavailable", "unavailable", "unavailable"),
+    ]
+
+
+def test_deferred_accept_decided_later() -> None:
+    """The accept handler defers; the loop decides on a later turn (accept, reject), and an
+    undecided request ends with the handshake timeout and leaves no pending entry."""
+    with wskit.Context() as ctx:
+        waiting: List[wskit.AcceptRequest] = []
+
+        @ctx.on_accept
+        def accept(req: wskit.AcceptRequest) -> None:
+            req.defer()
+            waiting.append(req)
+        ctx.on_message(lambda conn, data: conn.send(data))
+        port = ctx.listen("127.0.0.1", 0, subprotocols=["chat"], handshake_timeout=0.5)
+        results: List[Any] = []
+
+        def attempt(path: str) -> None:
+            async def go() -> Any:
+                async with client(f"ws://127.0.0.1:{port}{path}", subprotocols=["chat"], open_timeout=5) as ws:
+                    await ws.send("late")
+                    return (path, ws.subprotocol, await ws.recv())
+            try:
+                results.append(run(go()))
+            except InvalidStatus as exc:
+                results.append((path, exc.response.status_code, exc.response.body))
+            except Exception as exc:  # the undecided one: the server drops it
+                results.append((path, type(exc).__name__))
+        threads = [threading.Thread(target=attempt, args=(p,)) for p in ("/yes", "/no", "/never")]
+        for t in threads:
+            t.start()
+        while len(waiting) < 3:
+            ctx.poll(0.05)
+        assert {r.path for r in ctx.pending_requests} == {"/yes", "/no", "/never"}
+        for _ in range(4):  # some turns of the loop later
+            ctx.poll(0.01)
+        for req in waiting:
+            if req.path == "/yes":
+                req.accept()
+            elif req.path == "/no":
+                req.reject(401, "token refused", headers={"WWW-Authenticate": "Bearer"})
+        while any(t.is_alive() for t in threads) or ctx.pending_requests:
+            ctx.poll(0.05)
+        assert sorted(results, key=lambda r: r[0]) == [("/never", "InvalidMessage"), ("/no", 401, b"token refused"),
+                                                       ("/yes", "chat", "late")]
+
+
+def test_queue_accept_events() -> None:
+    with wskit.Context(queue=1 << 20, queue_accept=True) as ctx:
+        port = ctx.listen("127.0.0.1", 0, subprotocols=["v2"])
+        results: List[Any] = []
+
+        def attempt(path: str) -> None:
+            async def go() -> Any:
+                async with client(f"ws://127.0.0.1:{port}{path}", subprotocols=["v1", "v2"]) as ws:
+                    return (path, ws.subprotocol, ws.response.headers.get("X-Ok"))
+            try:
+                results.append(run(go()))
+            except InvalidStatus as exc:
+                results.append((path, exc.response.status_code))
+        threads = [threading.Thread(target=attempt, args=(p,)) for p in ("/a", "/b")]
+        for t in threads:
+            t.start()
+        decided = 0
+        for event in ctx.events(timeout=10):
+            if isinstance(event, wskit.AcceptEvent):
+                req = event.request
+                assert req.default_subprotocol == "v2" and req.subprotocols == ["v1", "v2"]
+                if req.path == "/a":
+                    req.accept(headers={"X-Ok": "yes"})
+                else:
+                    req.reject(409)
+                decided += 1
+            if decided == 2 and not any(t.is_alive() for t in threads):
+                break
+        for t in threads:
+            t.join(10)
+        assert sorted(results) == [("/a", "v2", "yes"), ("/b", 409)]

@@ -60,7 +60,9 @@ class AcceptRequest:
     response header (101 or rejection).
 
     Deciding: the accept handler calls :meth:`accept` or :meth:`reject`, or its return value
-    decides (see :class:`Context`)."""
+    decides (see :class:`Context`), or it calls :meth:`defer` and the request waits for
+    :meth:`accept` / :meth:`reject` from a later turn of the loop. In queue mode with
+    ``queue_accept=True`` every request waits for them."""
 
     def __init__(self, ctx: "Context", conn_id: int, listener: int, path: str, query: Optional[str],
                  peer: str, headers: Headers, default_subprotocol: Optional[str]) -> None:
@@ -78,13 +80,23 @@ class AcceptRequest:
         ]
         self.default_subprotocol = default_subprotocol
         self.response_headers: List[Tuple[str, str]] = []
-        #: "pending", "accepted" or "rejected".
+        #: "pending", "deferred", "accepted" or "rejected".
         self.state = "pending"
 
     def add_header(self, name: str, value: str) -> None:
         """Adds a header to the response (e.g. ``Set-Cookie``), sent with :meth:`accept` or
         :meth:`reject`."""
         self.response_headers.append((name, value))
+
+    def defer(self) -> None:
+        """From the accept handler: leaves the request pending when the handler returns, for
+        :meth:`accept` / :meth:`reject` from a later turn of the loop (loop thread: e.g. from
+        another handler, or between polls after a worker checked a token and called
+        :meth:`Context.wake`). Nothing is read from the connection meanwhile; the handshake
+        timeout still applies (the request then disappears from
+        :attr:`Context.pending_requests`)."""
+        lib.wskit_conn_defer_accept(self._ctx._checked_ptr(), self.conn_id)
+        self.state = "deferred"
 
     def accept(self, subprotocol: Optional[str] = None, headers: Optional[Mapping[str, str]] = None) -> None:
         """Accepts: completes the handshake with ``subprotocol`` (default: the listener's default

@@ -36,9 +36,12 @@ def make_config(*, tls: Optional[Tuple[str, str]] = None, tls_pem: Optional[Tupl
                 auto_pong: Optional[bool] = None, backlog: Optional[int] = None,
                 reuse_port: Optional[bool] = None, max_connections: Optional[int] = None,
                 max_request_header_bytes: Optional[int] = None,
-                max_request_headers: Optional[int] = None) -> Any:
+                max_request_headers: Optional[int] = None, keep_request: bool = False,
+                keep_headers: Sequence[str] = ()) -> Any:
     """Builds a ``wskit_config`` (the caller frees it with ``wskit_config_free``). Times are in
-    seconds; None keeps the library's default."""
+    seconds; None keeps the library's default. ``keep_request`` and ``keep_headers`` (names, or
+    ``["*"]`` for all) make a listener keep the path and query, and those request headers, for
+    :attr:`Connection.path` / :attr:`Connection.headers` after the handshake."""
     config = _native.ConfigP()
     lib.wskit_config_new(byref(config))
     try:
@@ -81,6 +84,10 @@ def make_config(*, tls: Optional[Tuple[str, str]] = None, tls_pem: Optional[Tupl
             lib.wskit_config_set_tls_ca_file(config, *_s(str(ca_file)))
         if ca_pem is not None:
             lib.wskit_config_set_tls_ca_pem(config, ca_pem, len(ca_pem))
+        if keep_request:
+            lib.wskit_config_keep_request(config, True)
+        for name in keep_headers:
+            lib.wskit_config_keep_header(config, *_s(name))
         if insecure_skip_verify:
             lib.wskit_config_dangerous_skip_tls_verification(config, True)
     except BaseException:

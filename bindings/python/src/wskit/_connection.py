@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from ctypes import byref, c_size_t
-from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple, Union
+from ctypes import byref, c_size_t, c_void_p
+from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Tuple, Union
 
 from . import _native
 from ._accept import Headers
-from ._native import Status, lib
-from .errors import Error, InvalidState, NotFound
+from ._native import Status, lib, text_of
+from .errors import Error, InvalidState, NotFound, Unavailable
 
 if TYPE_CHECKING:
     from ._loop import Context
@@ -23,9 +23,11 @@ class Connection:
     Sends made outside ``poll()`` are flushed to the socket at once; inside a handler they are
     written before ``poll()`` returns.
 
-    Request information (:attr:`path`, :attr:`query`, :attr:`peer`, :attr:`headers`) is what the
-    open event carried: for a server connection the request, for a client connection its URL
-    and the server's response headers. It stays readable after the close."""
+    Request information (:attr:`path`, :attr:`query`, :attr:`peer`, :attr:`headers`) is read from
+    wskit (``wskit_conn_*``): for a server connection the request, kept only when the listener
+    asks (``listen(keep_request=True, keep_headers=[...])``, else :class:`Unavailable`; all of it
+    during the open handler); for a client connection its URL and the server's response
+    headers. Once read it stays readable after the close."""
 
     def __init__(self, ctx: "Context", conn_id: int, *, is_client: bool, listener: int = 0,
                  url: Optional[str] = None) -> None:
@@ -51,6 +53,8 @@ class Connection:
         self.error: Optional[Error] = None
         self._streaming_kind: Optional[str] = None
         self._info: Dict[str, Any] = {}
+        # The open event's request information, while the open handler runs.
+        self._event_info: Optional[Dict[str, Any]] = None
         # (HTTP status, headers, body) of a REJECTED event, for the ERROR event that follows.
         self._rejection: Optional[Tuple[int, Headers, bytes]] = None
 
@@ -60,26 +64,46 @@ class Connection:
 
     # ----- request / response information --------------------------------------------------
 
-    def _opened_info(self, key: str) -> Any:
-        try:
-            return self._info[key]
-        except KeyError:
-            raise _native.error(Status.ERR_INVALID_STATE, f"connection {self.id:#x} is not open yet") from None
+    def _read_info(self, key: str, read: Callable[[Any], Any]) -> Any:
+        """``key`` from the open event while it runs, else from wskit (``read(ctx_ptr)``),
+        remembered once read so that it stays readable after the close."""
+        if self._event_info is not None and key in self._event_info:
+            return self._event_info[key]
+        if key not in self._info:
+            if self.closed or self._ctx.closed:
+                raise _native.error(Status.ERR_NOT_FOUND, f"connection {self.id:#x} is closed (its {key} was "
+                                    "not read while it was open)")
+            self._info[key] = read(self._ptr())
+        return self._info[key]
+
+    def _string(self, fn: Any, what: str, keep: str) -> Callable[[Any], Optional[str]]:
+        def read(ptr: Any) -> Optional[str]:
+            out, n = c_void_p(), c_size_t()
+            try:
+                fn(ptr, self.id, byref(out), byref(n))
+            except Unavailable as exc:
+                raise _native.error(Status.ERR_UNAVAILABLE, f"{exc.message}; the {what} of a server connection "
+                                    f"is kept with listen({keep})") from None
+            return None if not out.value else text_of(out.value, n.value)
+        return read
 
     @property
     def path(self) -> str:
-        """The request path without the query (server: as requested; client: the URL's)."""
-        return self._opened_info("path")  # type: ignore[no-any-return]
+        """The request path without the query (server: as requested, kept with
+        ``listen(keep_request=True)``; client: the URL's). Raises :class:`Unavailable` when not
+        kept (it is always readable during the open handler)."""
+        return self._read_info("path", self._string(lib.wskit_conn_path, "path", "keep_request=True"))  # type: ignore
 
     @property
     def query(self) -> Optional[str]:
-        """The query string without ``?`` (None when the request had none)."""
-        return self._opened_info("query")  # type: ignore[no-any-return]
+        """The query string without ``?`` (None when there was none); kept as :attr:`path`."""
+        return self._read_info("query", self._string(lib.wskit_conn_query, "query",  # type: ignore[no-any-return]
+                                                     "keep_request=True"))
 
     @property
     def peer(self) -> str:
-        """The peer's address, ``"ip:port"``."""
-        return self._opened_info("peer")  # type: ignore[no-any-return]
+        """The peer's address, ``"ip:port"`` (always kept)."""
+        return self._read_info("peer", self._string(lib.wskit_conn_peer, "peer", "")) or ""  # type: ignore
 
     @property
     def remote_address(self) -> str:
@@ -88,9 +112,41 @@ class Connection:
 
     @property
     def headers(self) -> Headers:
-        """Server: the request headers; client: the server's response headers (e.g.
-        ``Set-Cookie``)."""
-        return self._opened_info("headers")  # type: ignore[no-any-return]
+        """Server: the request headers the listener keeps (``listen(keep_headers=[names])``,
+        ``["*"]`` for all; :class:`Unavailable` when it keeps none; all of them during the open
+        handler). Client: the server's response headers (e.g. ``Set-Cookie``), always kept."""
+        def read(ptr: Any) -> Headers:
+            count = c_size_t()
+            try:
+                lib.wskit_conn_header_count(ptr, self.id, byref(count))
+            except Unavailable as exc:
+                raise _native.error(Status.ERR_UNAVAILABLE, f"{exc.message}; request headers are kept with "
+                                    "listen(keep_headers=[names]) or ['*']") from None
+            pairs = []
+            name, name_len, value, value_len = c_void_p(), c_size_t(), c_void_p(), c_size_t()
+            for i in range(count.value):
+                lib.wskit_conn_header_at(ptr, self.id, i, byref(name), byref(name_len), byref(value),
+                                         byref(value_len))
+                pairs.append((text_of(name.value, name_len.value), text_of(value.value, value_len.value)))
+            return Headers(pairs)
+        return self._read_info("headers", read)  # type: ignore[no-any-return]
+
+    def header(self, name: str) -> Optional[str]:
+        """The first header called ``name`` (case-insensitive), None if absent, without copying
+        the others. Raises :class:`Unavailable` when the listener does not keep it."""
+        if self._event_info is not None:
+            return self._event_info["headers"].get(name)  # type: ignore[no-any-return]
+        if (self.closed or self._ctx.closed) and "headers" in self._info:
+            return self._info["headers"].get(name)  # type: ignore[no-any-return]
+        raw = name.encode()
+        out, n = c_void_p(), c_size_t()
+        try:
+            lib.wskit_conn_header(self._ptr(), self.id, raw, len(raw), byref(out), byref(n))
+        except NotFound:
+            if self.closed:
+                raise
+            return None  # kept, but the request did not carry it
+        return text_of(out.value, n.value)
 
     def _ptr(self) -> Any:
         return self._ctx._checked_ptr()

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, ClassVar, Optional, Union
 from ._native import EventKind
 
 if TYPE_CHECKING:
-    from ._accept import AcceptRequest
+    from ._accept import AcceptRequest, Headers
     from ._connection import Connection
     from .errors import Error
 
@@ -48,10 +48,16 @@ class AcceptEvent(Event):
 
 @dataclass(frozen=True)
 class OpenEvent(Event):
-    """The handshake completed: ``conn`` is open."""
+    """The handshake completed: ``conn`` is open. The event carries the request's ``path``,
+    ``query``, ``peer`` and ``headers`` (a client's: the URL's and the response headers) whether
+    or not the listener keeps them for :attr:`Connection.path` / ``.headers`` later."""
 
     kind: ClassVar[EventKind] = EventKind.OPEN
     conn: "Connection"
+    path: str = "/"
+    query: Optional[str] = None
+    peer: str = ""
+    headers: "Headers" = field(default=None, repr=False)  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)

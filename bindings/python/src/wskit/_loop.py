@@ -77,13 +77,16 @@ class Context:
     by ``max_bytes`` bytes of their data, and :meth:`next_event` / :meth:`events` take them as
     typed objects (:class:`~wskit.MessageEvent`, ...). ``queue_overflow="pause"`` (default) stops
     reading sockets while the queue is full, nothing is lost; ``"close"`` closes a connection
-    whose data would overflow it with 1013. :meth:`queue_stats` tells the counts.
+    whose data would overflow it with 1013. :meth:`queue_stats` tells the counts. With
+    ``queue_accept=True`` every upgrade request comes as an :class:`~wskit.AcceptEvent` and waits
+    for ``event.request.accept()`` / ``.reject()`` (else requests are accepted with the
+    listener's default subprotocol).
 
     ``close()`` frees it (also on ``with`` exit, and as a safety net when garbage collected).
     """
 
     def __init__(self, *, handler_errors: str = "raise", queue: Optional[int] = None, queue_overflow: str = "pause",
-                 **handlers: Optional[Callable[..., Any]]) -> None:
+                 queue_accept: bool = False, **handlers: Optional[Callable[..., Any]]) -> None:
         if handler_errors not in ("raise", "log"):
             raise ValueError("handler_errors must be 'raise' or 'log'")
         if queue_overflow not in _QUEUE_POLICIES:
@@ -141,7 +144,8 @@ class Context:
         event_fn = _native.wskit_event_fn(on_event)
         state["trampolines"] = [event_fn, _native.wskit_trace_fn(on_trace)]
         if queue is not None:
-            lib.wskit_ctx_use_event_queue(ptr, queue, _QUEUE_POLICIES[queue_overflow])
+            flags = _QUEUE_POLICIES[queue_overflow] | (QueueFlag.ACCEPT_EVENTS if queue_accept else 0)
+            lib.wskit_ctx_use_event_queue(ptr, queue, flags)
         else:
             for setter in _SETTERS.values():
                 getattr(lib, setter)(ptr, event_fn, None)
@@ -320,7 +324,10 @@ class Context:
         Other options (see :func:`make_config`): ``max_message_size``, ``max_frame_size``,
         ``max_buffered``, ``low_water_mark``, ``handshake_timeout``, ``close_timeout``,
         ``ping_interval``, ``pong_timeout`` (seconds), ``streaming``, ``auto_pong``, ``backlog``,
-        ``reuse_port``, ``max_connections``, ``max_request_header_bytes``, ``max_request_headers``.
+        ``reuse_port``, ``max_connections``, ``max_request_header_bytes``, ``max_request_headers``,
+        ``keep_request`` (keep the path and query for :attr:`Connection.path` / ``.query``) and
+        ``keep_headers`` (request header names to keep for :attr:`Connection.headers`; ``["*"]``
+        keeps all). What is not kept raises :class:`Unavailable` after the open event.
         """
         if port is None:
             addr = host
@@ -463,7 +470,7 @@ class Context:
             return ListenEvent(e.listener, text_of(e.data, e.len), e.code)
         if kind == EventKind.ACCEPT:
             req = AcceptRequest._from_event(self, e)
-            self._pending[req.conn_id] = req
+            self._track_pending(req)
             return AcceptEvent(req)
         if kind == EventKind.ERROR:
             return self._error_event(e)
@@ -473,15 +480,15 @@ class Context:
             if conn is None:
                 conn = Connection(self, e.conn, is_client=False, listener=e.listener)
                 self._conns[e.conn] = conn
-            conn._info.update(
-                path=text_of(e.path, e.path_len) or "/",
-                query=text_of(e.query, e.query_len) if e.query else None,
-                peer=text_of(e.peer, e.peer_len),
-                headers=Headers(_native.header_pairs(e.headers, e.header_count)),
-            )
+            info = {
+                "path": text_of(e.path, e.path_len) or "/",
+                "query": text_of(e.query, e.query_len) if e.query else None,
+                "peer": text_of(e.peer, e.peer_len),
+                "headers": Headers(_native.header_pairs(e.headers, e.header_count)),
+            }
             conn.subprotocol = text_of(e.subprotocol, e.subprotocol_len) if e.subprotocol else None
             conn.open = conn.was_opened = True
-            return OpenEvent(conn)
+            return OpenEvent(conn, info["path"], info["query"], info["peer"], info["headers"])
         if kind == EventKind.CLOSE:
             self._pending.pop(e.conn, None)
             conn = self._conns.pop(e.conn, None)
@@ -526,7 +533,12 @@ class Context:
         if isinstance(event, MessageEvent):
             self._call("message", event.conn, event.data)
         elif isinstance(event, OpenEvent):
-            self._call("open", event.conn)
+            # During the open event everything is readable, kept or not (as in C).
+            event.conn._event_info = {"path": event.path, "query": event.query, "headers": event.headers}
+            try:
+                self._call("open", event.conn)
+            finally:
+                event.conn._event_info = None
         elif isinstance(event, CloseEvent):
             self._call("close", event.conn, event.code, event.reason, event.clean)
         elif isinstance(event, FragmentEvent):
@@ -557,6 +569,9 @@ class Context:
             except BaseException:
                 req.reject(500, "internal error")
                 raise
+        if req.state == "deferred":
+            self._track_pending(req)
+            return
         if req.state != "pending":  # the handler called accept() or reject() itself
             return
         if decision is False:
@@ -573,11 +588,27 @@ class Context:
             raise TypeError(f"accept handler returned {decision!r}; expected True, False, a subprotocol name, "
                             "a Reject or None")
 
+    def _track_pending(self, req: AcceptRequest) -> None:
+        """A request waiting for a later decision: its connection gets user data so that wskit
+        sends a CLOSE event when it ends undecided (handshake timeout, peer gone), which drops it
+        from ``_pending``."""
+        lib.wskit_conn_set_user_data(self._ptr, req.conn_id, _PENDING_MARK)
+        self._pending[req.conn_id] = req
+
+    @property
+    def pending_requests(self) -> List[AcceptRequest]:
+        """Upgrade requests waiting for :meth:`AcceptRequest.accept` / ``reject`` (deferred, or
+        queued with ``queue_accept=True``)."""
+        return list(self._pending.values())
+
     def _request_decided(self, req: AcceptRequest) -> None:
         self._pending.pop(req.conn_id, None)
         if not self._in_poll:
             lib.wskit_ctx_flush(self._checked_ptr())
 
+
+#: Any non-NULL user data: set on connections whose request waits (see _track_pending).
+_PENDING_MARK = 1
 
 _TRACE_KINDS = {TraceKind.HANDSHAKE: "handshake", TraceKind.FRAME: "frame"}
 _TRACE_DIRECTIONS = {TraceDirection.RECEIVED: "in", TraceDirection.SENT: "out"}

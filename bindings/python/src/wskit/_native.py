@@ -239,6 +239,8 @@ _FUNCTIONS: Sequence[Tuple[str, List[Any], Any]] = (
     ("wskit_config_set_tls_ca_file", [ConfigP, _str, c_size_t], STATUS),
     ("wskit_config_set_tls_ca_pem", [ConfigP, _u8, c_size_t], STATUS),
     ("wskit_config_dangerous_skip_tls_verification", [ConfigP, c_bool], STATUS),
+    ("wskit_config_keep_request", [ConfigP, c_bool], STATUS),
+    ("wskit_config_keep_header", [ConfigP, _str, c_size_t], STATUS),
     # context
     ("wskit_ctx_new", [POINTER(CtxP)], STATUS),
     ("wskit_ctx_free", [CtxP], STATUS),
@@ -271,6 +273,7 @@ _FUNCTIONS: Sequence[Tuple[str, List[Any], Any]] = (
     # accepting (by connection id)
     ("wskit_conn_accept", [CtxP, c_uint64, _str, c_size_t, HeaderP, c_size_t], STATUS),
     ("wskit_conn_reject", [CtxP, c_uint64, c_uint16, HeaderP, c_size_t, _str, c_size_t], STATUS),
+    ("wskit_conn_defer_accept", [CtxP, c_uint64], STATUS),
     # connections
     ("wskit_conn_send_text", [CtxP, c_uint64, _str, c_size_t], STATUS),
     ("wskit_conn_send_binary", [CtxP, c_uint64, _u8, c_size_t], STATUS),
@@ -286,6 +289,12 @@ _FUNCTIONS: Sequence[Tuple[str, List[Any], Any]] = (
     ("wskit_conn_user_data", [CtxP, c_uint64, POINTER(c_void_p)], STATUS),
     ("wskit_conn_subprotocol", [CtxP, c_uint64, _outstr, POINTER(c_size_t)], STATUS),
     ("wskit_conn_peer", [CtxP, c_uint64, _outstr, POINTER(c_size_t)], STATUS),
+    ("wskit_conn_path", [CtxP, c_uint64, _outstr, POINTER(c_size_t)], STATUS),
+    ("wskit_conn_query", [CtxP, c_uint64, _outstr, POINTER(c_size_t)], STATUS),
+    ("wskit_conn_header", [CtxP, c_uint64, _str, c_size_t, _outstr, POINTER(c_size_t)], STATUS),
+    ("wskit_conn_header_count", [CtxP, c_uint64, POINTER(c_size_t)], STATUS),
+    ("wskit_conn_header_at", [CtxP, c_uint64, c_size_t, _outstr, POINTER(c_size_t), _outstr, POINTER(c_size_t)],
+     STATUS),
     # remote (any thread)
     ("wskit_remote_new", [CtxP, POINTER(RemoteP)], STATUS),
     ("wskit_remote_free", [RemoteP], STATUS),

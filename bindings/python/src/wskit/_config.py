@@ -71,8 +71,8 @@ def make_config(*, tls: Optional[Tuple[str, str]] = None, tls_pem: Optional[Tupl
         for allowed in allowed_origins:
             lib.wskit_config_add_allowed_origin(config, *_s(allowed))
         pairs = headers.items() if isinstance(headers, Mapping) else (headers or ())
-        for name, value in pairs:
-            lib.wskit_config_add_header(config, *_s(name), *_s(value))
+        for header_name, header_value in pairs:
+            lib.wskit_config_add_header(config, *_s(header_name), *_s(header_value))
         if origin is not None:
             lib.wskit_config_set_origin(config, *_s(origin))
         if tls is not None:
@@ -86,8 +86,8 @@ def make_config(*, tls: Optional[Tuple[str, str]] = None, tls_pem: Optional[Tupl
             lib.wskit_config_set_tls_ca_pem(config, ca_pem, len(ca_pem))
         if keep_request:
             lib.wskit_config_keep_request(config, True)
-        for name in keep_headers:
-            lib.wskit_config_keep_header(config, *_s(name))
+        for kept in keep_headers:
+            lib.wskit_config_keep_header(config, *_s(kept))
         if insecure_skip_verify:
             lib.wskit_config_dangerous_skip_tls_verification(config, True)
     except BaseException:

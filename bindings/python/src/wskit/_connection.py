@@ -103,7 +103,7 @@ class Connection:
     @property
     def peer(self) -> str:
         """The peer's address, ``"ip:port"`` (always kept)."""
-        return self._read_info("peer", self._string(lib.wskit_conn_peer, "peer", "")) or ""  # type: ignore
+        return self._read_info("peer", self._string(lib.wskit_conn_peer, "peer", "")) or ""
 
     @property
     def remote_address(self) -> str:
@@ -171,7 +171,9 @@ class Connection:
     def send_threadsafe(self, data: Data) -> None:
         """Like :meth:`send`, from any thread (through the context's ``wskit_remote``): the
         loop sends it during its next poll, in the order each thread issued its calls.
-        Failures the loop detects later (connection closed meanwhile) go to the error handler."""
+        Failures the loop detects later go to the error handler: the connection closed meanwhile,
+        or a send that would pass ``max_buffered`` (dropped; a :class:`WouldBlock` error says how
+        many bytes, and the writable event follows when the buffer drains)."""
         remote = self._ctx._remote_ptr()
         if isinstance(data, str):
             raw = data.encode("utf-8")

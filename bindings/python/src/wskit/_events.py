@@ -9,7 +9,7 @@ gets the event's fields as arguments, the queue the event object itself.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ClassVar, Optional, Union
+from typing import TYPE_CHECKING, ClassVar, Dict, Optional, Union
 
 from ._native import EventKind
 
@@ -157,7 +157,7 @@ class Trace:
     payload_len: int = 0
     data: bytes = field(default=b"", repr=False)
 
-    OPCODES: ClassVar[dict] = {0: "CONT", 1: "TEXT", 2: "BINARY", 8: "CLOSE", 9: "PING", 10: "PONG"}
+    OPCODES: ClassVar[Dict[int, str]] = {0: "CONT", 1: "TEXT", 2: "BINARY", 8: "CLOSE", 9: "PING", 10: "PONG"}
 
     def __str__(self) -> str:
         arrow = "<<" if self.direction == "in" else ">>"

@@ -480,15 +480,11 @@ class Context:
             if conn is None:
                 conn = Connection(self, e.conn, is_client=False, listener=e.listener)
                 self._conns[e.conn] = conn
-            info = {
-                "path": text_of(e.path, e.path_len) or "/",
-                "query": text_of(e.query, e.query_len) if e.query else None,
-                "peer": text_of(e.peer, e.peer_len),
-                "headers": Headers(_native.header_pairs(e.headers, e.header_count)),
-            }
             conn.subprotocol = text_of(e.subprotocol, e.subprotocol_len) if e.subprotocol else None
             conn.open = conn.was_opened = True
-            return OpenEvent(conn, info["path"], info["query"], info["peer"], info["headers"])
+            return OpenEvent(conn, text_of(e.path, e.path_len) or "/",
+                             text_of(e.query, e.query_len) if e.query else None, text_of(e.peer, e.peer_len),
+                             Headers(_native.header_pairs(e.headers, e.header_count)))
         if kind == EventKind.CLOSE:
             self._pending.pop(e.conn, None)
             conn = self._conns.pop(e.conn, None)

@@ -383,12 +383,14 @@ def last_error() -> str:
 
 def status_name(code: int) -> str:
     """``wskit_status_name(code)``, e.g. ``"WSKIT_ERR_NOT_FOUND"``."""
-    return lib.wskit_status_name(code).decode()
+    name: bytes = lib.wskit_status_name(code)
+    return name.decode()
 
 
 def strerror(code: int) -> str:
     """``wskit_status_message(code)``: a static English sentence."""
-    return lib.wskit_status_message(code).decode()
+    message: bytes = lib.wskit_status_message(code)
+    return message.decode()
 
 
 def make_error(code: int, message: Optional[str] = None) -> "errors.Error":

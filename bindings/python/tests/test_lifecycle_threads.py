@@ -157,3 +157,38 @@ def test_writable_after_would_block() -> None:
             if "writable" in events:
                 break
         assert events == ["would_block", "writable"]
+
+
+def test_close_delivers_close_events() -> None:
+    """Context.close() frees the C context, which ends every connection with a CLOSE event
+    (1006, not clean): the close handler runs for each, so what it owns can be released."""
+    closed: List[Any] = []
+    ctx = wskit.Context()
+    opened: List[Any] = []
+    ctx.on_open(opened.append)
+    ctx.on_close(lambda conn, code, reason, clean: closed.append((conn.is_client, code, clean)))
+    port = ctx.listen("127.0.0.1", 0)
+    ctx.connect(f"ws://127.0.0.1:{port}/")
+    while len(opened) < 2:
+        ctx.poll(1)
+    ctx.close()
+    assert sorted(closed) == [(False, 1006, False), (True, 1006, False)]
+    assert all(conn.closed for conn in opened)
+
+
+def test_close_reraises_close_handler_error() -> None:
+    ctx = wskit.Context()
+    opened: List[Any] = []
+    ctx.on_open(opened.append)
+
+    def fail(conn: wskit.Connection, code: int, reason: str, clean: bool) -> None:
+        conn.send("too late")  # the context is going: InvalidState
+
+    ctx.on_close(fail)
+    port = ctx.listen("127.0.0.1", 0)
+    ctx.connect(f"ws://127.0.0.1:{port}/")
+    while len(opened) < 2:
+        ctx.poll(1)
+    with pytest.raises(wskit.InvalidState):
+        ctx.close()
+    assert ctx.closed

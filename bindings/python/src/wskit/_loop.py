@@ -185,18 +185,26 @@ class Context:
     def close(self) -> None:
         """Frees the context: listeners and connections are dropped at once (no closing
         handshake; call :meth:`shutdown` first for a graceful end). Idempotent. Not from inside
-        a handler of this context (raises :class:`ReentrantCall`)."""
+        a handler of this context (raises :class:`ReentrantCall`). In callback mode the close
+        handler runs for each connection still there (code 1006, not clean), as wskit delivers
+        their CLOSE events while freeing; calls on the context from it raise
+        :class:`InvalidState`, and its exceptions are re-raised here."""
         if self._closed:
             return
         if self._in_poll:
             raise _native.error(Status.ERR_REENTRANT, "Context.close() called from one of its handlers")
         self._closed = True
-        self._finalizer()
+        self._in_poll = True  # the CLOSE events of wskit_ctx_free run handlers
+        try:
+            self._finalizer()
+        finally:
+            self._in_poll = False
         for conn in self._conns.values():
             conn.closed = True
             conn.open = False
         self._conns.clear()
         self._pending.clear()
+        self._raise_handler_error()
 
     @property
     def closed(self) -> bool:

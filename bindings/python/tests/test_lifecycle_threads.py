@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import threading
+import time
 from typing import Any, Dict, List
 
 import pytest
@@ -192,3 +193,55 @@ def test_close_reraises_close_handler_error() -> None:
     with pytest.raises(wskit.InvalidState):
         ctx.close()
     assert ctx.closed
+
+
+def test_threadsafe_send_past_max_buffered_is_refused() -> None:
+    """A remote send that would pass max_buffered is dropped on the loop thread: the error
+    handler gets a WouldBlock for that connection (saying how many bytes), then writable."""
+    import asyncio
+    from websockets.asyncio.client import connect as ws_connect
+
+    events: List[Any] = []
+    opened = threading.Event()
+    release = threading.Event()
+    conns: List[wskit.Connection] = []
+
+    def setup(ctx: wskit.Context) -> None:
+        @ctx.on_open
+        def on_open(conn: wskit.Connection) -> None:
+            conns.append(conn)
+            opened.set()
+        ctx.on_error(lambda conn, err: events.append(("error", type(err), str(err))))
+        ctx.on_writable(lambda conn: events.append(("writable",)))
+
+    server = ServerThread(setup, max_buffered=256 << 10)
+    try:
+        async def slow_reader() -> int:
+            async with ws_connect(server.url(), max_size=None, max_queue=1, compression=None) as ws:
+                await asyncio.get_running_loop().run_in_executor(None, release.wait, 30)
+                count = 0
+                try:
+                    while True:
+                        await asyncio.wait_for(ws.recv(), 2)
+                        count += 1
+                except asyncio.TimeoutError:
+                    return count
+        result: List[int] = []
+        t = threading.Thread(target=lambda: result.append(asyncio.run(slow_reader())))
+        t.start()
+        assert opened.wait(10)
+        for _ in range(64):  # 16 MiB against a peer that does not read: the socket fills up
+            conns[0].send_threadsafe(b"x" * (256 << 10))
+        deadline = time.monotonic() + 20
+        while not any(e[0] == "error" for e in events):
+            assert time.monotonic() < deadline, events
+            time.sleep(0.05)
+        release.set()
+        t.join(60)
+    finally:
+        server.stop()
+    errors = [e for e in events if e[0] == "error"]
+    assert errors and all(e[1] is wskit.WouldBlock for e in errors), events
+    assert "dropped" in errors[0][2] and "bytes" in errors[0][2]
+    assert ("writable",) in events[events.index(errors[0]):]
+    assert 0 < result[0] < 64  # some were sent, the refused ones were not

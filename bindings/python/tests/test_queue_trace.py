@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from typing import Any, Iterator, List, Tuple
 
 import pytest
@@ -368,7 +369,9 @@ def test_deferred_accept_decided_later() -> None:
                 req.accept()
             elif req.path == "/no":
                 req.reject(401, "token refused", headers={"WWW-Authenticate": "Bearer"})
+        deadline = time.monotonic() + 20
         while any(t.is_alive() for t in threads) or ctx.pending_requests:
+            assert time.monotonic() < deadline, ctx.pending_requests  # the timed-out one must go too
             ctx.poll(0.05)
         assert sorted(results, key=lambda r: r[0]) == [("/never", "InvalidMessage"), ("/no", 401, b"token refused"),
                                                        ("/yes", "chat", "late")]

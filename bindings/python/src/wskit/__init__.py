@@ -16,6 +16,16 @@ Client::
         ws.send("hello")
         print(ws.recv(timeout=5))
 
+Queue mode (no handlers; typed events pulled by the caller, bounded in bytes)::
+
+    with wskit.Context(queue=1 << 20) as ctx:
+        ctx.listen("127.0.0.1", 9001)
+        for event in ctx.events():
+            if isinstance(event, wskit.MessageEvent):
+                event.conn.send(event.data)
+
+``ctx.set_tracer(print)`` shows every handshake and frame header.
+
 The library is found through ``$WSKIT_LIBRARY``, a copy bundled in the package, the checkout's
 ``target/release``, then the system (see ``wskit._native``).
 """

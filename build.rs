@@ -1,12 +1,14 @@
 //! Build script:
 //! - generates `include/wskit.h` from `src/ffi` with cbindgen, writing it only when its text
 //!   changed (the header is committed; `scripts/header-check.sh` fails when it is stale);
-//! - gives the shared library the SONAME `libwskit.so.<major>` on Linux.
+//! - gives the shared library the SONAME `libwskit.so.<major>.<minor>` on Linux while the major
+//!   version is 0 (every 0.x minor may break the ABI), `libwskit.so.<major>` from 1.0 on.
 //!
 //! cbindgen does not expand macros, and every exported function is declared through `ffi_fn!`.
 //! So this script parses each `src/ffi/*.rs` with syn, turns every `ffi_fn! { fn ... }` into the
-//! `#[no_mangle] pub unsafe extern "C" fn ...` the macro expands to, keeps the type definitions,
-//! and hands that one flattened file to cbindgen.
+//! `#[no_mangle] pub unsafe extern "C" fn ...` the macro expands to, takes the enum declared inside
+//! `status_codes! { ... }`, keeps the type definitions, and hands that one flattened file to
+//! cbindgen.
 
 use std::env;
 use std::fmt::Write as _;
@@ -21,10 +23,12 @@ const FFI_FILES: &[&str] = &[
     "version.rs",
     "config.rs",
     "ctx.rs",
+    "event.rs",
     "callbacks.rs",
     "accept.rs",
     "queue.rs",
     "conn.rs",
+    "trace.rs",
     "remote.rs",
 ];
 
@@ -33,8 +37,14 @@ fn main() {
     println!("cargo::rerun-if-changed=cbindgen.toml");
     println!("cargo::rerun-if-changed=src/ffi");
     let major = env::var("CARGO_PKG_VERSION_MAJOR").expect("cargo sets it");
+    let minor = env::var("CARGO_PKG_VERSION_MINOR").expect("cargo sets it");
+    let abi = if major == "0" {
+        format!("{major}.{minor}")
+    } else {
+        major.clone()
+    };
     if env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux") {
-        println!("cargo::rustc-cdylib-link-arg=-Wl,-soname,libwskit.so.{major}");
+        println!("cargo::rustc-cdylib-link-arg=-Wl,-soname,libwskit.so.{abi}");
     }
     let root = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets it"));
     let out_dir = PathBuf::from(env::var("OUT_DIR").expect("cargo sets it"));
@@ -49,14 +59,16 @@ fn main() {
         version("CARGO_PKG_VERSION_PATCH"),
     );
     config.after_includes = Some(format!(
-        "\n/** Version of this header (Cargo.toml); compare with wskit_version() at run time. */\n\
+        "\n/** Version of this header (Cargo.toml); compare with wskit_version_number() at run time. */\n\
          #define WSKIT_VERSION_MAJOR {maj}\n\
          #define WSKIT_VERSION_MINOR {min}\n\
          #define WSKIT_VERSION_PATCH {pat}\n\
          /** WSKIT_VERSION_MAJOR << 16 | WSKIT_VERSION_MINOR << 8 | WSKIT_VERSION_PATCH */\n\
          #define WSKIT_VERSION ((WSKIT_VERSION_MAJOR << 16) | (WSKIT_VERSION_MINOR << 8) | WSKIT_VERSION_PATCH)\n\
          /** The version as a string literal. */\n\
-         #define WSKIT_VERSION_STRING \"{maj}.{min}.{pat}\"\n"
+         #define WSKIT_VERSION_STRING \"{maj}.{min}.{pat}\"\n\n\
+         /** A string length meaning \"NUL-terminated: measure it\" (as SQLite's -1). */\n\
+         #define WSKIT_NTS SIZE_MAX\n"
     ));
     let bindings = cbindgen::Builder::new()
         .with_config(config)
@@ -86,6 +98,13 @@ fn flatten(dir: &Path) -> String {
                         let _ = writeln!(out, "{}", exported(f).into_token_stream());
                     }
                 }
+                syn::Item::Macro(mac) if is_named(&mac.mac.path, "status_codes") => {
+                    let item: syn::ItemEnum = mac
+                        .mac
+                        .parse_body()
+                        .unwrap_or_else(|e| panic!("{}: status_codes! body: {e}", path.display()));
+                    let _ = writeln!(out, "{}", item.into_token_stream());
+                }
                 syn::Item::Struct(_) | syn::Item::Enum(_) | syn::Item::Type(_) => {
                     let _ = writeln!(out, "{}", item.into_token_stream());
                 }
@@ -97,7 +116,11 @@ fn flatten(dir: &Path) -> String {
 }
 
 fn is_ffi_fn(path: &syn::Path) -> bool {
-    path.segments.last().is_some_and(|s| s.ident == "ffi_fn")
+    is_named(path, "ffi_fn")
+}
+
+fn is_named(path: &syn::Path, name: &str) -> bool {
+    path.segments.last().is_some_and(|s| s.ident == name)
 }
 
 fn parse_fns(input: syn::parse::ParseStream<'_>) -> syn::Result<Vec<syn::ItemFn>> {

@@ -12,24 +12,30 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/** Version of this header (Cargo.toml); compare with wskit_version() at run time. */
+/** Version of this header (Cargo.toml); compare with wskit_version_number() at run time. */
 #define WSKIT_VERSION_MAJOR 0
-#define WSKIT_VERSION_MINOR 1
+#define WSKIT_VERSION_MINOR 2
 #define WSKIT_VERSION_PATCH 0
 /** WSKIT_VERSION_MAJOR << 16 | WSKIT_VERSION_MINOR << 8 | WSKIT_VERSION_PATCH */
 #define WSKIT_VERSION ((WSKIT_VERSION_MAJOR << 16) | (WSKIT_VERSION_MINOR << 8) | WSKIT_VERSION_PATCH)
 /** The version as a string literal. */
-#define WSKIT_VERSION_STRING "0.1.0"
+#define WSKIT_VERSION_STRING "0.2.0"
+
+/** A string length meaning "NUL-terminated: measure it" (as SQLite's -1). */
+#define WSKIT_NTS SIZE_MAX
 
 
 /**
- * The result of every wskit function that can fail. `WSKIT_OK` is 0; errors are grouped by
- * hundreds: 1xx the caller's mistake, 2xx the WebSocket protocol, 3xx the network, 4xx resources,
- * 9xx wskit itself. Values are never reused: a retired code stays reserved. Out-parameters are
- * written only when a function returns `WSKIT_OK`. After an error, `wskit_last_error()` says more.
+ * The result of every wskit function that can fail. `WSKIT_OK` is 0; values below 100 are
+ * results that are not errors (`WSKIT_QUEUE_EMPTY`); errors are grouped by hundreds: 1xx the
+ * caller's mistake, 2xx the WebSocket protocol, 3xx the network, 4xx resources, 9xx wskit
+ * itself. Values are never reused: retired codes stay reserved (402 was
+ * `WSKIT_ERR_TOO_MANY_CONNECTIONS`, 403 was `WSKIT_ERR_QUEUE_EMPTY`). Out-parameters are
+ * written only when a function returns `WSKIT_OK`. After an error, `wskit_error_last()` says
+ * more.
  *
- * The C type is `uint32_t`; functions that take a status from C take a `uint32_t` and accept any
- * value.
+ * The C type is `uint32_t`; functions that take a status from C take a `uint32_t` and accept
+ * any value.
  */
 enum wskit_status
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
@@ -41,42 +47,60 @@ enum wskit_status
      */
     WSKIT_OK = 0,
     /**
+     * No event is queued (not an error: `wskit_ctx_next_event` has no more work).
+     */
+    WSKIT_QUEUE_EMPTY = 1,
+    /**
      * A required pointer argument was NULL.
      */
     WSKIT_ERR_NULL_ARG = 100,
     /**
-     * An argument is out of range or malformed (bad address, URL, close code, size 0, ...).
+     * An argument is out of range or malformed.
+     *
+     * For example a bad address, URL, close code, header, status or size 0.
      */
     WSKIT_ERR_INVALID_ARG = 101,
     /**
-     * The call is not allowed now (connection not open yet or already closing, callbacks and event
-     * queue mixed, context freed behind a remote handle, ...).
+     * The call is not allowed in the current state.
+     *
+     * Connection not open yet or already closing, callbacks and event queue mixed, context
+     * freed behind a remote handle, ...
      */
     WSKIT_ERR_INVALID_STATE = 102,
     /**
-     * Called from inside a callback of the same context where that is not allowed
-     * (`wskit_ctx_poll`, `wskit_ctx_shutdown`, `wskit_ctx_free`).
+     * Not allowed from inside a callback of the same context.
+     *
+     * `wskit_ctx_poll`, `wskit_ctx_shutdown`, `wskit_ctx_free` from a callback; any call on
+     * the context from its tracer.
      */
     WSKIT_ERR_REENTRANT = 103,
     /**
-     * The connection or listener id is stale (closed) or was never valid; or a looked-up item
-     * (header) does not exist.
+     * No such connection, listener or item (closed, or never valid).
+     *
+     * The connection or listener id is stale or was never valid; or a looked-up item (a
+     * header) does not exist.
      */
     WSKIT_ERR_NOT_FOUND = 104,
+    /**
+     * The information was not kept for this connection.
+     *
+     * Ask for it in the config (`wskit_config_keep_request`, `wskit_config_keep_header`).
+     */
+    WSKIT_ERR_UNAVAILABLE = 105,
     /**
      * The peer broke the WebSocket protocol.
      */
     WSKIT_ERR_PROTOCOL = 200,
     /**
-     * Text that is not valid UTF-8 (sent by the peer, or passed to a text send).
+     * Text is not valid UTF-8 (sent by the peer, or passed to a text send).
      */
     WSKIT_ERR_INVALID_UTF8 = 201,
     /**
-     * A frame or message over the configured limit.
+     * A frame or message is larger than the configured limit.
      */
     WSKIT_ERR_MESSAGE_TOO_BIG = 202,
     /**
-     * The server answered the opening handshake with an HTTP status other than 101.
+     * The server rejected the opening handshake (an HTTP status other than 101).
      */
     WSKIT_ERR_HANDSHAKE_REJECTED = 203,
     /**
@@ -100,8 +124,9 @@ enum wskit_status
      */
     WSKIT_ERR_TIMEOUT = 303,
     /**
-     * TLS failed: certificate or key files, or a handshake refused (`wskit_last_error()` names the
-     * reason: unknown issuer, expired, hostname mismatch, ...).
+     * TLS failed (certificate, key or handshake).
+     *
+     * `wskit_error_last()` names the reason: unknown issuer, expired, hostname mismatch, ...
      */
     WSKIT_ERR_TLS = 304,
     /**
@@ -109,24 +134,19 @@ enum wskit_status
      */
     WSKIT_ERR_NO_MEMORY = 400,
     /**
-     * The send buffer is full (`max_buffered`, or the remote queue's cap): wait for the writable
-     * event and retry.
+     * The send buffer is full; wait for the writable event and retry.
+     *
+     * `max_buffered`, or the remote queue's cap.
      */
     WSKIT_ERR_WOULD_BLOCK = 401,
     /**
-     * A connection limit was reached.
-     */
-    WSKIT_ERR_TOO_MANY_CONNECTIONS = 402,
-    /**
-     * `wskit_ctx_next_event`: no event is queued. Not an error, "no more work".
-     */
-    WSKIT_ERR_QUEUE_EMPTY = 403,
-    /**
-     * A bug in wskit: an invariant did not hold.
+     * Internal error in wskit (a bug): an invariant did not hold.
      */
     WSKIT_ERR_INTERNAL = 900,
     /**
-     * A bug in wskit: the function panicked; the panic was caught at the C boundary.
+     * wskit panicked (a bug); the panic was caught at the C boundary.
+     *
+     * The context stays usable.
      */
     WSKIT_ERR_PANIC = 901,
 };
@@ -139,7 +159,8 @@ typedef uint32_t wskit_status;
 #endif // __cplusplus
 
 /**
- * The kind of a queued event (`wskit_event.kind`).
+ * The kind of an event (`wskit_event.kind`). Fields that a kind does not list are 0, false or
+ * NULL.
  */
 enum wskit_event_kind
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
@@ -147,44 +168,65 @@ enum wskit_event_kind
 #endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
  {
     /**
-     * A listener is accepting: `listener`, `data` = bound address as text, `code` = port.
+     * A listener is accepting: `listener`, `code` = port, `data`/`len` = the bound address as
+     * text (`"127.0.0.1:9001"`).
      */
     WSKIT_EVENT_LISTEN = 1,
     /**
-     * A connection opened: `conn`, `listener` (0 for clients), `data` = negotiated subprotocol
-     * (`len` 0 if none).
+     * A connection opened: `conn`, `conn_user_data`, `listener` (0 for clients), `subprotocol`
+     * (NULL if none was negotiated), `path`, `query` (NULL without one), `peer`, and `headers`:
+     * the request headers for server connections, the response headers for clients.
      */
     WSKIT_EVENT_OPEN = 2,
     /**
-     * A whole message: `conn`, `is_text`, `data`/`len` = payload.
+     * A whole message: `conn`, `conn_user_data`, `is_text`, `data`/`len` = payload (text is valid
+     * UTF-8; payloads are not NUL-terminated in callbacks: use `len`).
      */
     WSKIT_EVENT_MESSAGE = 3,
     /**
-     * A piece of a message (streaming mode): `conn`, `is_text`, `first`, `last`, `data`/`len`.
+     * A piece of a message (streaming mode): `conn`, `conn_user_data`, `is_text`, `first`,
+     * `last`, `data`/`len`.
      */
     WSKIT_EVENT_FRAGMENT = 4,
     /**
-     * A ping arrived: `conn`, `data`/`len` = payload (the pong is already queued with auto-pong).
+     * A ping arrived: `conn`, `conn_user_data`, `data`/`len` = payload (at most 125 bytes; the
+     * pong is already queued with auto-pong).
      */
     WSKIT_EVENT_PING = 5,
     /**
-     * A pong arrived: `conn`, `data`/`len` = payload.
+     * A pong arrived: `conn`, `conn_user_data`, `data`/`len` = payload.
      */
     WSKIT_EVENT_PONG = 6,
     /**
-     * Sending may resume after `WSKIT_ERR_WOULD_BLOCK`: `conn`.
+     * Sending may resume after `WSKIT_ERR_WOULD_BLOCK`: `conn`, `conn_user_data`.
      */
     WSKIT_EVENT_WRITABLE = 7,
     /**
-     * The connection closed: `conn`, `code` = close code, `clean`, `data`/`len` = reason. The id
-     * is invalid from now on.
+     * The connection closed (clean, reset, timeout, abort, shutdown): `conn`, `conn_user_data`
+     * (still the connection's user data, on every close path), `code` = close code (1006 when
+     * dropped), `clean`, `data`/`len` = reason (any valid UTF-8, NUL bytes included: use `len`).
+     * The id is invalid from now on; free what the user data owns here.
      */
     WSKIT_EVENT_CLOSE = 8,
     /**
-     * Something failed: `conn` (0 if not tied to one), `code` = `wskit_status`, `data`/`len` =
-     * message.
+     * Something failed: `conn` (0 if not tied to a connection), `conn_user_data`, `code` = the
+     * `wskit_status`, `data`/`len` = an English description. For a connection a close event
+     * follows unless the error was a refused send.
      */
     WSKIT_EVENT_ERROR = 9,
+    /**
+     * Server: an upgrade request (after the Origin allowlist passed): `conn` (the id it will have),
+     * `listener`, `path`, `query`, `peer`, `headers` (the request's), and in `subprotocol` the
+     * default choice (the first subprotocol the client offered that the listener lists; NULL if
+     * none). Decide with `wskit_conn_accept` / `wskit_conn_reject`.
+     */
+    WSKIT_EVENT_ACCEPT = 10,
+    /**
+     * Client: the server answered the upgrade with a status other than 101: `conn`,
+     * `conn_user_data`, `code` = HTTP status, `headers` = response headers, `data`/`len` = the
+     * response body. A close event (1006) follows.
+     */
+    WSKIT_EVENT_REJECTED = 11,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -195,17 +237,87 @@ typedef uint32_t wskit_event_kind;
 #endif // __cplusplus
 
 /**
- * An upgrade request handed to the accept callback: read it with the getters, decide with
- * `wskit_accept_select_subprotocol`, `wskit_accept_add_header` or `wskit_accept_reject`.
- * Borrowed: valid only during the accept callback, and every pointer obtained from it too.
- * Loop thread only.
- *
- * Methods: `wskit_accept_conn`, `wskit_accept_listener`, `wskit_accept_path`, `wskit_accept_query`,
- * `wskit_accept_origin`, `wskit_accept_peer`, `wskit_accept_headers`, `wskit_accept_header`,
- * `wskit_accept_subprotocol_count`, `wskit_accept_subprotocol_at`,
- * `wskit_accept_select_subprotocol`, `wskit_accept_add_header`, `wskit_accept_reject`.
+ * What a `wskit_trace` describes.
  */
-typedef struct wskit_accept wskit_accept;
+enum wskit_trace_kind
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+    /**
+     * Bytes of the HTTP upgrade request or response (`data`/`len`; received bytes may include
+     * the start of the first frames).
+     */
+    WSKIT_TRACE_HANDSHAKE = 1,
+    /**
+     * A frame header: `opcode`, `fin`, `rsv`, `payload_len`.
+     */
+    WSKIT_TRACE_FRAME = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum wskit_trace_kind wskit_trace_kind;
+#else
+typedef uint32_t wskit_trace_kind;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * Which way traced bytes went.
+ */
+enum wskit_trace_direction
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+    /**
+     * From the peer.
+     */
+    WSKIT_TRACE_RECEIVED = 1,
+    /**
+     * To the peer.
+     */
+    WSKIT_TRACE_SENT = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum wskit_trace_direction wskit_trace_direction;
+#else
+typedef uint32_t wskit_trace_direction;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * Flags of `wskit_ctx_use_event_queue` (combine with `|`).
+ */
+enum wskit_queue_flag
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+    /**
+     * Overflow policy (the default, 0): stop reading sockets while the queue holds `max_bytes`
+     * or more; nothing is lost.
+     */
+    WSKIT_QUEUE_PAUSE = 0,
+    /**
+     * Overflow policy: a message, fragment, ping or pong that would take the queue past
+     * `max_bytes` is dropped and its connection closed with 1013 (Try Again Later).
+     */
+    WSKIT_QUEUE_CLOSE = 1,
+    /**
+     * Deliver ACCEPT events: every upgrade request then waits for `wskit_conn_accept` /
+     * `wskit_conn_reject` (or the handshake timeout).
+     */
+    WSKIT_QUEUE_ACCEPT_EVENTS = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum wskit_queue_flag wskit_queue_flag;
+#else
+typedef uint32_t wskit_queue_flag;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
 
 /**
  * Options for `wskit_ctx_listen` and `wskit_ctx_connect`: limits, timers, and handshake settings.
@@ -215,7 +327,10 @@ typedef struct wskit_accept wskit_accept;
  * changed) right after. Settings that do not apply to a role are ignored by it (e.g. the backlog
  * for a client). Not thread-safe: use a config from one thread at a time.
  *
- * Methods: `wskit_config_new`, `wskit_config_free`, `wskit_config_set_*`, `wskit_config_add_*`.
+ * String arguments are a pointer and a length (`WSKIT_NTS`: NUL-terminated), and are copied.
+ *
+ * Methods: `wskit_config_new`, `wskit_config_free`, `wskit_config_set_*`, `wskit_config_add_*`,
+ * `wskit_config_keep_*`.
  */
 typedef struct wskit_config wskit_config;
 
@@ -227,16 +342,12 @@ typedef struct wskit_config wskit_config;
  * through a `wskit_remote` handle, which any thread may use.
  *
  * Events reach the application one of two ways, chosen per context: callbacks
- * (`wskit_ctx_on_*`), run inside `wskit_ctx_poll`; or an event queue
+ * (`wskit_ctx_on_<kind>`), run inside `wskit_ctx_poll`; or an event queue
  * (`wskit_ctx_use_event_queue`) that `wskit_ctx_poll` fills and `wskit_ctx_next_event` drains.
+ * Both carry the same `wskit_event`.
  *
- * Methods: `wskit_ctx_new`, `wskit_ctx_free`, `wskit_ctx_poll`, `wskit_ctx_fd`,
- * `wskit_ctx_next_timeout_ms`, `wskit_ctx_flush`, `wskit_ctx_shutdown`, `wskit_ctx_begin_shutdown`,
- * `wskit_ctx_connection_count`, `wskit_ctx_listen`, `wskit_ctx_local_port`,
- * `wskit_ctx_close_listener`, `wskit_ctx_connect`, `wskit_ctx_on_*`, `wskit_ctx_use_event_queue`,
- * `wskit_ctx_next_event`, `wskit_ctx_remote_new`, and the per-connection `wskit_send_*`,
- * `wskit_ping`, `wskit_pong`, `wskit_close`, `wskit_abort`, `wskit_buffered_amount`,
- * `wskit_*_conn_user_data`, `wskit_conn_subprotocol`.
+ * Methods: `wskit_ctx_*`; per-connection calls are `wskit_conn_*(ctx, conn, ...)`;
+ * `wskit_remote_new(ctx, &remote)` makes a handle for other threads.
  */
 typedef struct wskit_ctx wskit_ctx;
 
@@ -250,113 +361,18 @@ typedef struct wskit_ctx wskit_ctx;
  * `WSKIT_ERR_INVALID_STATE` and do nothing. Free it with `wskit_remote_free` (from any thread,
  * once no other thread uses it).
  *
- * Methods: `wskit_ctx_remote_new`, `wskit_remote_send_text`, `wskit_remote_send_binary`,
+ * Methods: `wskit_remote_new`, `wskit_remote_send_text`, `wskit_remote_send_binary`,
  * `wskit_remote_ping`, `wskit_remote_close`, `wskit_remote_wake`, `wskit_remote_free`.
  */
 typedef struct wskit_remote wskit_remote;
 
 /**
- * A listener is accepting connections: its id, its bound address as text (`"127.0.0.1:9001"`),
- * and its port.
- */
-typedef void (*wskit_on_listen_fn)(void *user_data,
-                                   wskit_ctx *ctx,
-                                   uint32_t listener,
-                                   const char *addr,
-                                   uint16_t port);
-
-/**
- * A client asked to upgrade (after the Origin allowlist passed). Inspect and decide through
- * `acc` (`wskit_accept_*`); returning without a decision accepts, selecting the first offered
- * subprotocol that the listener's config lists. `acc` is valid only during the call.
- */
-typedef void (*wskit_on_accept_fn)(void *user_data, wskit_ctx *ctx, wskit_accept *acc);
-
-/**
- * A connection is open (server or client). `listener` is 0 for client connections;
- * `subprotocol` is NULL when none was negotiated; `path` is the request path (the URL's path for
- * clients); `peer` is the peer's address as text (`""` if unknown). Every connection reported
- * here later gets exactly one close event.
- */
-typedef void (*wskit_on_open_fn)(void *user_data,
-                                 wskit_ctx *ctx,
-                                 uint64_t conn,
-                                 uint32_t listener,
-                                 const char *subprotocol,
-                                 const char *path,
-                                 const char *peer);
-
-/**
- * A whole message arrived. Text is valid UTF-8 and NOT NUL-terminated: use `len`.
- */
-typedef void (*wskit_on_message_fn)(void *user_data,
-                                    wskit_ctx *ctx,
-                                    uint64_t conn,
-                                    bool is_text,
-                                    const uint8_t *data,
-                                    size_t len);
-
-/**
- * Streaming mode (`wskit_config_set_streaming`): a piece of a message arrived. `first`/`last`
- * mark the message's first and last pieces. A text piece may end inside a UTF-8 character; the
- * whole message is valid UTF-8.
- */
-typedef void (*wskit_on_fragment_fn)(void *user_data,
-                                     wskit_ctx *ctx,
-                                     uint64_t conn,
-                                     bool is_text,
-                                     const uint8_t *data,
-                                     size_t len,
-                                     bool first,
-                                     bool last);
-
-/**
- * A ping (or pong) arrived with this payload (at most 125 bytes). With auto-pong on (the
- * default), the pong answering a ping is already queued.
- */
-typedef void (*wskit_on_control_fn)(void *user_data,
-                                    wskit_ctx *ctx,
-                                    uint64_t conn,
-                                    const uint8_t *data,
-                                    size_t len);
-
-/**
- * A send failed with `WSKIT_ERR_WOULD_BLOCK` earlier and the queue has drained to the low-water
- * mark: sending may resume.
- */
-typedef void (*wskit_on_writable_fn)(void *user_data, wskit_ctx *ctx, uint64_t conn);
-
-/**
- * The connection closed: closing handshake done (`clean`), failed, timed out or dropped (code
- * 1006). `reason` is NUL-terminated, `reason_len` bytes long (it may contain NUL bytes). The id is
- * invalid once the callback returns.
- */
-typedef void (*wskit_on_close_fn)(void *user_data,
-                                  wskit_ctx *ctx,
-                                  uint64_t conn,
-                                  uint16_t code,
-                                  const char *reason,
-                                  size_t reason_len,
-                                  bool clean);
-
-/**
- * Something failed: a protocol violation by the peer (a close event follows), a failed connect or
- * handshake of a client connection (a close event follows), a failed remote command, or an error
- * not tied to a connection (`conn` is 0). `message` is a NUL-terminated English description.
- */
-typedef void (*wskit_on_error_fn)(void *user_data,
-                                  wskit_ctx *ctx,
-                                  uint64_t conn,
-                                  wskit_status status,
-                                  const char *message);
-
-/**
- * A request header as seen by the accept callback: NUL-terminated name and value, with their
- * lengths. Borrowed from the `wskit_accept` it came from.
+ * A header: name and value, each a pointer and a length, each also NUL-terminated after its
+ * length when wskit hands it out. Used in both directions (events; accept and reject).
  */
 typedef struct {
     /**
-     * The header name as received (case preserved).
+     * The header name (case as received or given).
      */
     const char *name;
     /**
@@ -364,7 +380,7 @@ typedef struct {
      */
     size_t name_len;
     /**
-     * The value, trimmed.
+     * The value (trimmed when received).
      */
     const char *value;
     /**
@@ -374,13 +390,17 @@ typedef struct {
 } wskit_header;
 
 /**
- * One event taken from the queue with `wskit_ctx_next_event`. Fields that do not apply to the
- * kind are 0/false/NULL. `data` is NUL-terminated after `len` bytes when the data is text
- * (listen, open, close, error), and may be NULL when `len` is 0. `data` is owned by the context
- * and valid until the next `wskit_ctx_next_event`, `wskit_ctx_poll` or `wskit_ctx_free` on it.
+ * One event, delivered to a callback (`wskit_ctx_on_<kind>`) or taken from the queue
+ * (`wskit_ctx_next_event`). Which fields are set depends on `kind` (see `wskit_event_kind`);
+ * the others are 0, false or NULL. Every string field is a pointer and a length, and is also
+ * NUL-terminated after its length; `data` is NUL-terminated too except for MESSAGE, FRAGMENT,
+ * PING and PONG payloads delivered to callbacks.
  *
- * The layout is part of the ABI: fields are only ever added in a new major version (with a new
- * SONAME).
+ * Lifetime: the event and everything it points to is valid until the callback returns
+ * (callbacks), or until the next `wskit_ctx_next_event`, `wskit_ctx_poll`,
+ * `wskit_ctx_shutdown` or `wskit_ctx_free` on the context (queue).
+ *
+ * The layout is part of the ABI: it changes only with a new SONAME.
  */
 typedef struct {
     /**
@@ -388,7 +408,7 @@ typedef struct {
      */
     wskit_event_kind kind;
     /**
-     * Listener id (listen; open of a server connection), else 0.
+     * Listener id (LISTEN; ACCEPT and OPEN of server connections), else 0.
      */
     uint32_t listener;
     /**
@@ -396,69 +416,198 @@ typedef struct {
      */
     uint64_t conn;
     /**
-     * Close code (close), status (error), port (listen), else 0.
+     * The connection's user data (`wskit_conn_set_user_data`) on every per-connection event, or
+     * NULL.
+     */
+    void *conn_user_data;
+    /**
+     * Close code (CLOSE), status (ERROR), HTTP status (REJECTED), port (LISTEN), else 0.
      */
     uint32_t code;
     /**
-     * Message or fragment is text.
+     * The message or fragment is text.
      */
     bool is_text;
     /**
-     * Fragment: first piece of its message.
+     * FRAGMENT: the first piece of its message.
      */
     bool first;
     /**
-     * Fragment: last piece of its message.
+     * FRAGMENT: the last piece of its message.
      */
     bool last;
     /**
-     * Close: the closing handshake completed.
+     * CLOSE: the closing handshake completed.
      */
     bool clean;
     /**
-     * Payload, reason, subprotocol, address or message (see `wskit_event_kind`).
+     * Payload, close reason, error text, response body or bound address.
      */
     const uint8_t *data;
     /**
-     * Length of `data` in bytes (without the NUL of text).
+     * Length of `data` in bytes (without a NUL).
      */
     size_t len;
+    /**
+     * ACCEPT: the default subprotocol; OPEN: the negotiated one. NULL when none.
+     */
+    const char *subprotocol;
+    /**
+     * Length of `subprotocol`.
+     */
+    size_t subprotocol_len;
+    /**
+     * ACCEPT, OPEN: the request path (starts with `/`, no query; the URL's path for clients).
+     */
+    const char *path;
+    /**
+     * Length of `path`.
+     */
+    size_t path_len;
+    /**
+     * ACCEPT, OPEN: the query without `?`; NULL when the target has none.
+     */
+    const char *query;
+    /**
+     * Length of `query`.
+     */
+    size_t query_len;
+    /**
+     * ACCEPT, OPEN: the peer's address as `"ip:port"` (`""` if unknown).
+     */
+    const char *peer;
+    /**
+     * Length of `peer`.
+     */
+    size_t peer_len;
+    /**
+     * ACCEPT, OPEN: request headers (server) or response headers (client); REJECTED: response
+     * headers. An array of `header_count` headers.
+     */
+    const wskit_header *headers;
+    /**
+     * Number of `headers`.
+     */
+    size_t header_count;
 } wskit_event;
+
+/**
+ * The one callback signature: every `wskit_ctx_on_<kind>` takes one. Runs on the loop thread
+ * inside `wskit_ctx_poll` (or `wskit_ctx_shutdown`); `event` and what it points to are valid
+ * until it returns.
+ */
+typedef void (*wskit_event_fn)(void *user_data, wskit_ctx *ctx, const wskit_event *event);
+
+/**
+ * What `wskit_ctx_queue_stats` reports.
+ */
+typedef struct {
+    /**
+     * Events queued now.
+     */
+    size_t events;
+    /**
+     * Bytes queued now (data, strings and headers of the queued events).
+     */
+    size_t bytes;
+    /**
+     * The most bytes the queue has held.
+     */
+    size_t peak_bytes;
+    /**
+     * How many times the bound was hit: with `WSKIT_QUEUE_PAUSE` each time reading paused,
+     * with `WSKIT_QUEUE_CLOSE` each dropped event.
+     */
+    uint64_t overflows;
+} wskit_queue_stats;
+
+/**
+ * One traced item, valid only during the tracer call.
+ */
+typedef struct {
+    /**
+     * The connection.
+     */
+    uint64_t conn;
+    /**
+     * Handshake bytes or a frame header.
+     */
+    wskit_trace_kind kind;
+    /**
+     * Received or sent.
+     */
+    wskit_trace_direction direction;
+    /**
+     * FRAME: the opcode (0 continuation, 1 text, 2 binary, 8 close, 9 ping, 10 pong).
+     */
+    uint8_t opcode;
+    /**
+     * FRAME: the FIN bit.
+     */
+    bool fin;
+    /**
+     * FRAME: RSV1-3 (RSV1 = 0b100).
+     */
+    uint8_t rsv;
+    /**
+     * FRAME: the payload length.
+     */
+    uint64_t payload_len;
+    /**
+     * HANDSHAKE: the bytes (not NUL-terminated: use `len`); FRAME: NULL.
+     */
+    const uint8_t *data;
+    /**
+     * Length of `data`.
+     */
+    size_t len;
+} wskit_trace;
+
+/**
+ * The tracer callback: `user_data` as given to `wskit_ctx_set_tracer`, and the item.
+ */
+typedef void (*wskit_trace_fn)(void *user_data, const wskit_trace *trace);
 
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
 
 /**
- * A static, NUL-terminated English sentence describing `status` ("unknown status" for a
- * number that is not a status). Never NULL; never freed. Any thread.
+ * A static, NUL-terminated English sentence describing `status` (`"unknown status"` for a
+ * number that is not a status). A pure lookup: cannot fail, never NULL, never freed. Any
+ * thread.
  */
-const char *wskit_strerror(uint32_t status);
+const char *wskit_status_message(uint32_t status);
 
 /**
  * The name of `status` as a static, NUL-terminated string, e.g. `"WSKIT_ERR_NOT_FOUND"`
- * (`"WSKIT_UNKNOWN"` for a number that is not a status). Never NULL; never freed. Any thread.
+ * (`"WSKIT_UNKNOWN"` for a number that is not a status). A pure lookup: cannot fail, never
+ * NULL, never freed. Any thread.
  */
 const char *wskit_status_name(uint32_t status);
 
 /**
- * Details of the most recent error on the calling thread: the text of the underlying error
- * (e.g. "I/O error: Address already in use (os error 98)"), or `""` if no wskit call on this
- * thread has failed yet. Successful calls do not clear it. Never NULL. The string is owned by
- * wskit and valid until the next wskit call on this thread; copy it to keep it. Any thread
- * (each thread has its own).
+ * Details of the most recent failed wskit call on the calling thread: the text of the
+ * underlying error (e.g. "I/O error: Address already in use (os error 98)"), or `""` if no
+ * wskit call on this thread has failed yet. A pure lookup: cannot fail, never NULL.
+ *
+ * Lifetime: the text is replaced only when a later wskit call on the same thread fails (returns
+ * a status of 100 or more). Successful calls and results that are not errors
+ * (`WSKIT_QUEUE_EMPTY`) leave it, and the pointer, as they are; so the pointer stays valid
+ * until the next failing call on this thread (or the thread's exit). Copy it to keep it
+ * longer. Each thread has its own; any thread.
  */
-const char *wskit_last_error(void);
+const char *wskit_error_last(void);
 
 /**
  * The version of the loaded library as `major << 16 | minor << 8 | patch` (Cargo.toml's
  * version). Compare with `WSKIT_VERSION` from the header to detect a header/library mismatch.
  * Any thread.
  */
-uint32_t wskit_version(void);
+uint32_t wskit_version_number(void);
 
 /**
- * The version of the loaded library as a static, NUL-terminated string, e.g. `"0.1.0"`.
+ * The version of the loaded library as a static, NUL-terminated string, e.g. `"0.2.0"`.
  * Never NULL; never freed. Any thread.
  */
 const char *wskit_version_string(void);
@@ -476,8 +625,10 @@ wskit_status wskit_config_new(wskit_config **out);
 /**
  * Frees a config. NULL is a no-op. Contexts do not keep a pointer to it (they copy it), so it
  * may be freed at any time after use. Must not be called twice on the same pointer.
+ *
+ * Returns `WSKIT_OK`.
  */
-void wskit_config_free(wskit_config *config);
+wskit_status wskit_config_free(wskit_config *config);
 
 /**
  * Largest message accepted, in bytes (> 0); a larger one fails the connection with 1009.
@@ -552,7 +703,7 @@ wskit_status wskit_config_set_streaming(wskit_config *config, bool value);
 
 /**
  * Answer every ping with a pong automatically. Default true; turn off only to answer pings
- * yourself with `wskit_pong`.
+ * yourself with `wskit_conn_pong`.
  *
  * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` (config NULL) or `WSKIT_ERR_INVALID_ARG`.
  */
@@ -604,7 +755,9 @@ wskit_status wskit_config_set_max_request_headers(wskit_config *config, size_t v
  * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_UTF8` or `WSKIT_ERR_INVALID_ARG`
  * (empty).
  */
-wskit_status wskit_config_add_allowed_origin(wskit_config *config, const char *origin);
+wskit_status wskit_config_add_allowed_origin(wskit_config *config,
+                                             const char *origin,
+                                             size_t origin_len);
 
 /**
  * Adds a subprotocol (an RFC 7230 token such as `"chat.v1"`), in order of preference.
@@ -615,7 +768,7 @@ wskit_status wskit_config_add_allowed_origin(wskit_config *config, const char *o
  * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_UTF8` or `WSKIT_ERR_INVALID_ARG`
  * (not a token).
  */
-wskit_status wskit_config_add_subprotocol(wskit_config *config, const char *name);
+wskit_status wskit_config_add_subprotocol(wskit_config *config, const char *name, size_t name_len);
 
 /**
  * Clients: adds a request header to the opening handshake (e.g. `Authorization`). Headers the
@@ -625,7 +778,11 @@ wskit_status wskit_config_add_subprotocol(wskit_config *config, const char *name
  * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_UTF8` or `WSKIT_ERR_INVALID_ARG`
  * (name not a token, or CR/LF in the value).
  */
-wskit_status wskit_config_add_header(wskit_config *config, const char *name, const char *value);
+wskit_status wskit_config_add_header(wskit_config *config,
+                                     const char *name,
+                                     size_t name_len,
+                                     const char *value,
+                                     size_t value_len);
 
 /**
  * Clients: the `Origin` header to send (replaces an earlier one). The string is copied.
@@ -633,23 +790,25 @@ wskit_status wskit_config_add_header(wskit_config *config, const char *name, con
  * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_UTF8` or `WSKIT_ERR_INVALID_ARG`
  * (CR/LF or empty).
  */
-wskit_status wskit_config_set_origin(wskit_config *config, const char *origin);
+wskit_status wskit_config_set_origin(wskit_config *config, const char *origin, size_t origin_len);
 
 /**
  * Serve wss:// on listeners created with this config: loads a PEM certificate chain (leaf
  * first) and a PEM private key (PKCS#8, RSA or EC) now. ALPN `http/1.1` is offered.
  *
  * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_UTF8` (paths), or `WSKIT_ERR_TLS`
- * with the reason in `wskit_last_error()` (unreadable file, bad PEM, key not matching).
+ * with the reason in `wskit_error_last()` (unreadable file, bad PEM, key not matching).
  */
 wskit_status wskit_config_set_tls_cert_files(wskit_config *config,
                                              const char *cert_chain_path,
-                                             const char *private_key_path);
+                                             size_t cert_chain_path_len,
+                                             const char *private_key_path,
+                                             size_t private_key_path_len);
 
 /**
  * Like `wskit_config_set_tls_cert_files`, from PEM data in memory (copied).
  *
- * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` or `WSKIT_ERR_TLS` (see `wskit_last_error()`).
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` or `WSKIT_ERR_TLS` (see `wskit_error_last()`).
  */
 wskit_status wskit_config_set_tls_cert_pem(wskit_config *config,
                                            const uint8_t *cert_chain_pem,
@@ -663,7 +822,9 @@ wskit_status wskit_config_set_tls_cert_pem(wskit_config *config,
  *
  * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_UTF8` or `WSKIT_ERR_TLS`.
  */
-wskit_status wskit_config_set_tls_ca_file(wskit_config *config, const char *ca_path);
+wskit_status wskit_config_set_tls_ca_file(wskit_config *config,
+                                          const char *ca_path,
+                                          size_t ca_path_len);
 
 /**
  * Like `wskit_config_set_tls_ca_file`, from PEM data in memory (copied).
@@ -685,6 +846,27 @@ wskit_status wskit_config_set_tls_ca_pem(wskit_config *config,
 wskit_status wskit_config_dangerous_skip_tls_verification(wskit_config *config, bool enable);
 
 /**
+ * Listeners: keep each connection's request path and query after the handshake, for
+ * `wskit_conn_path` and `wskit_conn_query` (default false: an idle connection costs nothing for
+ * them; asking then returns `WSKIT_ERR_UNAVAILABLE`). During the ACCEPT and OPEN events they
+ * are in the event regardless. Client connections always know theirs (from the URL).
+ *
+ * Returns `WSKIT_OK` or `WSKIT_ERR_NULL_ARG`.
+ */
+wskit_status wskit_config_keep_request(wskit_config *config, bool keep);
+
+/**
+ * Listeners: keep the request header `name` (`name_len` bytes or `WSKIT_NTS`; compared
+ * case-insensitively) after the handshake, for `wskit_conn_header` and friends; `"*"` keeps
+ * every header. Call once per name. Headers not kept return `WSKIT_ERR_UNAVAILABLE` later
+ * (default: none kept). Clients keep every response header without asking.
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_UTF8` or
+ * `WSKIT_ERR_INVALID_ARG` (not a header name).
+ */
+wskit_status wskit_config_keep_header(wskit_config *config, const char *name, size_t name_len);
+
+/**
  * Creates an event loop (an epoll instance, a waker and a 256 KiB read buffer). On `WSKIT_OK`,
  * `*out` owns the context; free it with `wskit_ctx_free`. The thread that calls it need not be
  * the loop thread; the context may be handed to another thread before first use.
@@ -694,16 +876,20 @@ wskit_status wskit_config_dangerous_skip_tls_verification(wskit_config *config, 
 wskit_status wskit_ctx_new(wskit_ctx **out);
 
 /**
- * Frees a context and everything it owns: listeners and connections are closed at once
- * (sockets closed without a closing handshake; no more events are delivered), queued events
- * and the strings handed out are freed. For a graceful end call `wskit_ctx_shutdown` first.
- * Remote handles stay valid (their calls then return `WSKIT_ERR_INVALID_STATE`).
+ * Frees a context and everything it owns. In callback mode, every connection still there is
+ * dropped first with a CLOSE event (1006, not clean) carrying its `conn_user_data`, so what
+ * the user data owns can be freed in the close callback; no other event is delivered. Sockets
+ * are closed without waiting for a closing handshake (call `wskit_ctx_shutdown` first for a
+ * graceful end). Queued events and the strings handed out are freed. Remote handles stay
+ * valid (their calls then return `WSKIT_ERR_INVALID_STATE`).
  *
  * NULL is a no-op returning `WSKIT_OK`. Loop thread only. Calling it from inside a callback of
  * the same context is refused with `WSKIT_ERR_REENTRANT` and frees nothing (free it after
- * `wskit_ctx_poll` returns). The pointer must not be used after `WSKIT_OK`.
+ * `wskit_ctx_poll` returns). The context is freed whatever the status, except for
+ * `WSKIT_ERR_REENTRANT` and `WSKIT_ERR_NULL_ARG`; the pointer must not be used after.
  *
- * Returns `WSKIT_OK` or `WSKIT_ERR_REENTRANT`.
+ * Returns `WSKIT_OK`, `WSKIT_ERR_REENTRANT` or `WSKIT_ERR_PANIC` (a close callback's wskit
+ * code panicked; the context was freed anyway).
  */
 wskit_status wskit_ctx_free(wskit_ctx *ctx);
 
@@ -780,17 +966,20 @@ wskit_status wskit_ctx_begin_shutdown(wskit_ctx *ctx);
 wskit_status wskit_ctx_connection_count(const wskit_ctx *ctx, size_t *out_count);
 
 /**
- * Starts listening on `addr` (`"127.0.0.1:9001"`, `"[::1]:0"`, `"0.0.0.0:0"`; port 0 picks a
- * free port, see `wskit_ctx_local_port`). `config` may be NULL (defaults); it is copied. The
- * listen event follows at the next poll. On `WSKIT_OK`, `*out_listener` receives the listener
- * id (never 0). Loop thread only; may be called from a callback.
+ * Starts listening on `addr` (`addr_len` bytes, or `WSKIT_NTS`): a numeric address
+ * (`"127.0.0.1:9001"`, `"[::1]:0"`, `"0.0.0.0:0"`) or `"localhost:PORT"` (127.0.0.1). Names
+ * are never resolved (no DNS lookup blocks the loop thread). Port 0 picks a free port, see
+ * `wskit_ctx_local_port`. `config` may be NULL (defaults); it is copied. The LISTEN event
+ * follows at the next poll. On `WSKIT_OK`, `*out_listener` receives the listener id (never 0).
+ * Loop thread only; may be called from a callback.
  *
  * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` (ctx, addr, out_listener),
- * `WSKIT_ERR_INVALID_UTF8`, `WSKIT_ERR_INVALID_ARG` (not an address) or `WSKIT_ERR_IO` (e.g.
- * the port is in use).
+ * `WSKIT_ERR_INVALID_UTF8`, `WSKIT_ERR_INVALID_ARG` (not a numeric address) or `WSKIT_ERR_IO`
+ * (e.g. the port is in use).
  */
 wskit_status wskit_ctx_listen(wskit_ctx *ctx,
                               const char *addr,
+                              size_t addr_len,
                               const wskit_config *config,
                               uint32_t *out_listener);
 
@@ -812,7 +1001,8 @@ wskit_status wskit_ctx_local_port(const wskit_ctx *ctx, uint32_t listener, uint1
 wskit_status wskit_ctx_close_listener(wskit_ctx *ctx, uint32_t listener);
 
 /**
- * Opens a client connection to a `ws://` or `wss://host[:port][/path][?query]` URL (wss://
+ * Opens a client connection to a `ws://` or `wss://host[:port][/path][?query]` URL
+ * (`url_len` bytes, or `WSKIT_NTS`; wss://
  * verifies the server against the system trust store unless the config sets a CA or skips
  * verification; a refused certificate is an error event with `WSKIT_ERR_TLS`). Returns at once: name
  * resolution runs on a helper thread, connect and handshake are non-blocking. The open event,
@@ -826,206 +1016,188 @@ wskit_status wskit_ctx_close_listener(wskit_ctx *ctx, uint32_t listener);
  */
 wskit_status wskit_ctx_connect(wskit_ctx *ctx,
                                const char *url,
+                               size_t url_len,
                                const wskit_config *config,
                                uint64_t *out_conn);
 
 /**
- * Sets (or, with `cb` NULL, removes) the listen callback. `user_data` is passed back as is.
- * Switches the context to callback mode. Loop thread only; may be called from a callback.
+ * Sets (or, with `cb` NULL, removes) the callback of LISTEN events (a listener is accepting).
+ * `user_data` is passed back as is. Switches the context to callback mode. Loop thread only;
+ * may be called from a callback.
  *
  * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` (ctx) or `WSKIT_ERR_INVALID_STATE` (the context
  * uses the event queue).
  */
-wskit_status wskit_ctx_on_listen(wskit_ctx *ctx, wskit_on_listen_fn cb, void *user_data);
+wskit_status wskit_ctx_on_listen(wskit_ctx *ctx, wskit_event_fn cb, void *user_data);
 
 /**
- * Sets (or, with `cb` NULL, removes) the accept callback. Without one, every request that
- * passes the Origin allowlist is accepted, selecting the first offered subprotocol that the
- * listener's config lists. Same rules and statuses as `wskit_ctx_on_listen`.
+ * Sets (or removes) the callback of ACCEPT events (an upgrade request). The callback may
+ * decide at once with `wskit_conn_accept` / `wskit_conn_reject` on `event->conn`; if it
+ * returns without deciding, the request is accepted with the default subprotocol
+ * (`event->subprotocol`), unless it called `wskit_conn_defer_accept`. Without an accept
+ * callback every request that passes the Origin allowlist is accepted that way. Same rules and
+ * statuses as `wskit_ctx_on_listen`.
  */
-wskit_status wskit_ctx_on_accept(wskit_ctx *ctx, wskit_on_accept_fn cb, void *user_data);
+wskit_status wskit_ctx_on_accept(wskit_ctx *ctx, wskit_event_fn cb, void *user_data);
 
 /**
- * Sets (or removes) the open callback. Same rules and statuses as `wskit_ctx_on_listen`.
+ * Sets (or removes) the callback of OPEN events. Every connection reported open later gets
+ * exactly one close event. Same rules and statuses as `wskit_ctx_on_listen`.
  */
-wskit_status wskit_ctx_on_open(wskit_ctx *ctx, wskit_on_open_fn cb, void *user_data);
+wskit_status wskit_ctx_on_open(wskit_ctx *ctx, wskit_event_fn cb, void *user_data);
 
 /**
- * Sets (or removes) the message callback. Same rules and statuses as `wskit_ctx_on_listen`.
- */
-wskit_status wskit_ctx_on_message(wskit_ctx *ctx, wskit_on_message_fn cb, void *user_data);
-
-/**
- * Sets (or removes) the fragment callback (streaming mode). Same rules and statuses as
+ * Sets (or removes) the callback of MESSAGE events. Same rules and statuses as
  * `wskit_ctx_on_listen`.
  */
-wskit_status wskit_ctx_on_fragment(wskit_ctx *ctx, wskit_on_fragment_fn cb, void *user_data);
+wskit_status wskit_ctx_on_message(wskit_ctx *ctx, wskit_event_fn cb, void *user_data);
 
 /**
- * Sets (or removes) the ping callback. Same rules and statuses as `wskit_ctx_on_listen`.
+ * Sets (or removes) the callback of FRAGMENT events (streaming mode). Same rules and statuses
+ * as `wskit_ctx_on_listen`.
  */
-wskit_status wskit_ctx_on_ping(wskit_ctx *ctx, wskit_on_control_fn cb, void *user_data);
+wskit_status wskit_ctx_on_fragment(wskit_ctx *ctx, wskit_event_fn cb, void *user_data);
 
 /**
- * Sets (or removes) the pong callback. Same rules and statuses as `wskit_ctx_on_listen`.
+ * Sets (or removes) the callback of PING events. Same rules and statuses as
+ * `wskit_ctx_on_listen`.
  */
-wskit_status wskit_ctx_on_pong(wskit_ctx *ctx, wskit_on_control_fn cb, void *user_data);
+wskit_status wskit_ctx_on_ping(wskit_ctx *ctx, wskit_event_fn cb, void *user_data);
 
 /**
- * Sets (or removes) the writable callback. Same rules and statuses as `wskit_ctx_on_listen`.
+ * Sets (or removes) the callback of PONG events. Same rules and statuses as
+ * `wskit_ctx_on_listen`.
  */
-wskit_status wskit_ctx_on_writable(wskit_ctx *ctx, wskit_on_writable_fn cb, void *user_data);
+wskit_status wskit_ctx_on_pong(wskit_ctx *ctx, wskit_event_fn cb, void *user_data);
 
 /**
- * Sets (or removes) the close callback. Same rules and statuses as `wskit_ctx_on_listen`.
+ * Sets (or removes) the callback of WRITABLE events. Same rules and statuses as
+ * `wskit_ctx_on_listen`.
  */
-wskit_status wskit_ctx_on_close(wskit_ctx *ctx, wskit_on_close_fn cb, void *user_data);
+wskit_status wskit_ctx_on_writable(wskit_ctx *ctx, wskit_event_fn cb, void *user_data);
 
 /**
- * Sets (or removes) the error callback. Same rules and statuses as `wskit_ctx_on_listen`.
+ * Sets (or removes) the callback of CLOSE events. Same rules and statuses as
+ * `wskit_ctx_on_listen`.
  */
-wskit_status wskit_ctx_on_error(wskit_ctx *ctx, wskit_on_error_fn cb, void *user_data);
+wskit_status wskit_ctx_on_close(wskit_ctx *ctx, wskit_event_fn cb, void *user_data);
 
 /**
- * The id the connection will have once open (valid for sending after the open event).
+ * Sets (or removes) the callback of ERROR events. Same rules and statuses as
+ * `wskit_ctx_on_listen`.
+ */
+wskit_status wskit_ctx_on_error(wskit_ctx *ctx, wskit_event_fn cb, void *user_data);
+
+/**
+ * Sets (or removes) the callback of REJECTED events (a client's handshake answered with a
+ * status other than 101). Same rules and statuses as `wskit_ctx_on_listen`.
+ */
+wskit_status wskit_ctx_on_rejected(wskit_ctx *ctx, wskit_event_fn cb, void *user_data);
+
+/**
+ * Accepts the upgrade request of `conn` (the `conn` of an ACCEPT event), selecting
+ * `subprotocol` (`subprotocol_len` bytes or `WSKIT_NTS`; NULL with length 0 for none; it must
+ * be one the client offered) and adding `header_count` response headers (e.g. `Set-Cookie`;
+ * `headers` may be NULL when the count is 0). Everything is copied. Loop thread only: from the
+ * ACCEPT callback (the answer is applied when it returns), or later for a deferred or queued
+ * request (the OPEN event follows at the next poll).
  *
- * Returns `WSKIT_OK` or `WSKIT_ERR_NULL_ARG`.
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_UTF8`,
+ * `WSKIT_ERR_INVALID_ARG` (a reserved header such as `Sec-WebSocket-Accept`, a malformed
+ * header, an unoffered subprotocol: checked at once, and the request stays pending),
+ * `WSKIT_ERR_INVALID_STATE` (no request of this connection is waiting: already decided or
+ * open) or `WSKIT_ERR_NOT_FOUND` (unknown id, or the request timed out or was dropped).
  */
-wskit_status wskit_accept_conn(const wskit_accept *acc, uint64_t *out_conn);
+wskit_status wskit_conn_accept(wskit_ctx *ctx,
+                               uint64_t conn,
+                               const char *subprotocol,
+                               size_t subprotocol_len,
+                               const wskit_header *headers,
+                               size_t header_count);
 
 /**
- * The listener the request came to.
+ * Rejects the upgrade request of `conn` with HTTP `status` (200-599; 204 and 304 without a
+ * body), `header_count` extra response headers and a body of `body_len` bytes (`WSKIT_NTS`:
+ * NUL-terminated; NULL with length 0 for none). Everything is copied. The connection is closed
+ * once the response is written; a CLOSE event (1006) follows only if its user data was set.
+ * Loop thread only; from the ACCEPT callback, or later for a deferred or queued request.
  *
- * Returns `WSKIT_OK` or `WSKIT_ERR_NULL_ARG`.
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_UTF8` (headers),
+ * `WSKIT_ERR_INVALID_ARG` (status, a reserved header such as `Content-Length`, a malformed
+ * header: checked at once, and the request stays pending), `WSKIT_ERR_INVALID_STATE` or
+ * `WSKIT_ERR_NOT_FOUND` (as `wskit_conn_accept`).
  */
-wskit_status wskit_accept_listener(const wskit_accept *acc, uint32_t *out_listener);
+wskit_status wskit_conn_reject(wskit_ctx *ctx,
+                               uint64_t conn,
+                               uint16_t status,
+                               const wskit_header *headers,
+                               size_t header_count,
+                               const char *body,
+                               size_t body_len);
 
 /**
- * The request path (starts with `/`, without the query), NUL-terminated, borrowed from `acc`.
+ * From the ACCEPT callback of `conn`: leaves its request pending when the callback returns
+ * without an answer, for `wskit_conn_accept` / `wskit_conn_reject` in a later turn of the
+ * loop (e.g. after a worker thread checked a token and woke the loop with
+ * `wskit_remote_wake`). Nothing is read from the connection meanwhile; the handshake timeout
+ * still applies (a CLOSE event follows only if its user data was set). An answer given in the
+ * same callback wins. Loop thread only.
  *
- * Returns `WSKIT_OK` or `WSKIT_ERR_NULL_ARG`.
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` or `WSKIT_ERR_INVALID_STATE` (not called from the
+ * ACCEPT callback of `conn`).
  */
-wskit_status wskit_accept_path(const wskit_accept *acc, const char **out);
-
-/**
- * The request query without `?`, NUL-terminated, borrowed from `acc`; `*out` is NULL when the
- * target has no query.
- *
- * Returns `WSKIT_OK` or `WSKIT_ERR_NULL_ARG`.
- */
-wskit_status wskit_accept_query(const wskit_accept *acc, const char **out);
-
-/**
- * The `Origin` header, NUL-terminated, borrowed from `acc`; `*out` is NULL when absent
- * (non-browser clients).
- *
- * Returns `WSKIT_OK` or `WSKIT_ERR_NULL_ARG`.
- */
-wskit_status wskit_accept_origin(const wskit_accept *acc, const char **out);
-
-/**
- * The client's address as text (`"127.0.0.1:53012"`, `""` if unknown), borrowed from `acc`.
- *
- * Returns `WSKIT_OK` or `WSKIT_ERR_NULL_ARG`.
- */
-wskit_status wskit_accept_peer(const wskit_accept *acc, const char **out);
-
-/**
- * All request headers in order, as an array of `*out_count` `wskit_header`s borrowed from
- * `acc`.
- *
- * Returns `WSKIT_OK` or `WSKIT_ERR_NULL_ARG`.
- */
-wskit_status wskit_accept_headers(const wskit_accept *acc,
-                                  const wskit_header **out,
-                                  size_t *out_count);
-
-/**
- * The value of the first request header named `name` (case-insensitive), NUL-terminated,
- * borrowed from `acc`.
- *
- * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_UTF8` (name) or
- * `WSKIT_ERR_NOT_FOUND` (no such header; `*out` untouched).
- */
-wskit_status wskit_accept_header(const wskit_accept *acc, const char *name, const char **out);
-
-/**
- * The number of subprotocols the client offered.
- *
- * Returns `WSKIT_OK` or `WSKIT_ERR_NULL_ARG`.
- */
-wskit_status wskit_accept_subprotocol_count(const wskit_accept *acc, size_t *out_count);
-
-/**
- * The `index`th offered subprotocol (in the client's order), NUL-terminated, borrowed from
- * `acc`.
- *
- * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` or `WSKIT_ERR_INVALID_ARG` (index out of range).
- */
-wskit_status wskit_accept_subprotocol_at(const wskit_accept *acc, size_t index, const char **out);
-
-/**
- * Accepts selecting `name`, which must be one the client offered (replaces the default
- * selection). The string is copied.
- *
- * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_UTF8` or
- * `WSKIT_ERR_INVALID_ARG` (not offered).
- */
-wskit_status wskit_accept_select_subprotocol(wskit_accept *acc, const char *name);
-
-/**
- * Adds a header to the response (101 when accepting, or the rejection), e.g. `Set-Cookie`.
- * Both strings are copied. Headers the handshake sets itself are refused when the response is
- * written (the request then fails with 500 and an error event).
- *
- * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_UTF8` or
- * `WSKIT_ERR_INVALID_ARG` (CR/LF, or an empty name).
- */
-wskit_status wskit_accept_add_header(wskit_accept *acc, const char *name, const char *value);
-
-/**
- * Rejects the request with HTTP `status` (200-599, not 101) and the NUL-terminated plain-text
- * `body` (optional: NULL for an empty body; copied). The connection is closed after the
- * response is written; no open or close event is delivered for it.
- *
- * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` (acc), `WSKIT_ERR_INVALID_UTF8` (body) or
- * `WSKIT_ERR_INVALID_ARG` (status).
- */
-wskit_status wskit_accept_reject(wskit_accept *acc, uint16_t status, const char *body);
+wskit_status wskit_conn_defer_accept(wskit_ctx *ctx, uint64_t conn);
 
 /**
  * Switches the context to queue mode: `wskit_ctx_poll` stores events in a queue instead of
  * calling callbacks, and `wskit_ctx_next_event` takes them one by one. A context uses either
- * callbacks or the queue, for its whole life.
+ * callbacks or the queue, for its whole life. Calling it again changes the bound and flags.
  *
- * `capacity` (> 0) is a soft bound: once the queue holds `capacity` events, `wskit_ctx_poll`
- * stops reading sockets (the unread data stays in the kernel, and TCP flow control slows the
- * peer); events decoded from bytes already read are still queued, so the queue may exceed
- * `capacity` briefly. Reading resumes at the first poll after the queue drops below it. Calling
- * it again changes the capacity.
+ * `max_bytes` (> 0) bounds the bytes of queued events: their data, strings and headers.
+ * `flags` is a `wskit_queue_flag` combination: the overflow policy, `WSKIT_QUEUE_PAUSE` (0,
+ * the default) or `WSKIT_QUEUE_CLOSE`, and `WSKIT_QUEUE_ACCEPT_EVENTS`.
  *
- * In queue mode upgrade requests are accepted (after the Origin allowlist), selecting the
- * first subprotocol the client offers that the listener's config lists
- * (`wskit_config_add_subprotocol`). Loop thread only.
+ * The bound, exactly: with `WSKIT_QUEUE_PAUSE`, `wskit_ctx_poll` reads a socket only while
+ * the queue holds fewer than `max_bytes` bytes, and one read takes at most 256 KiB (the
+ * context's read buffer). The events of one read carry at most those bytes plus one message
+ * reassembled from earlier reads (at most the connection's max message size). So message,
+ * fragment, ping and pong events never take the queue past
+ * `max_bytes + 256 KiB + max_message_size` bytes (`peak_bytes` in `wskit_ctx_queue_stats`).
+ * Lifecycle events (listen, accept, open, close, error, writable, rejected) are always queued
+ * and come on top: at most one open, one close and one rejected per connection. With
+ * `WSKIT_QUEUE_CLOSE` data events never take the queue past `max_bytes`.
  *
- * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_ARG` (capacity 0) or
- * `WSKIT_ERR_INVALID_STATE` (callbacks were set).
+ * Without `WSKIT_QUEUE_ACCEPT_EVENTS`, upgrade requests are accepted (after the Origin
+ * allowlist) with the listener's default subprotocol: the first subprotocol the client
+ * offers that the listener's config lists (`wskit_config_add_subprotocol`). Loop thread only.
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_ARG` (`max_bytes` 0, an
+ * unknown flag) or `WSKIT_ERR_INVALID_STATE` (callbacks were set).
  */
-wskit_status wskit_ctx_use_event_queue(wskit_ctx *ctx, size_t capacity);
+wskit_status wskit_ctx_use_event_queue(wskit_ctx *ctx, size_t max_bytes, uint32_t flags);
 
 /**
- * Takes the oldest queued event into `*out`. The pointers in `*out` stay valid until the next
- * `wskit_ctx_next_event`, `wskit_ctx_poll` or `wskit_ctx_free` on this context. Loop thread
- * only.
+ * Takes the oldest queued event into `*out`. The event's pointers stay valid until the next
+ * `wskit_ctx_next_event`, `wskit_ctx_poll`, `wskit_ctx_shutdown` or `wskit_ctx_free` on this
+ * context. `conn_user_data` is the connection's user data now (or, once the connection is
+ * gone, what it was when the event was queued). Loop thread only.
  *
- * Returns `WSKIT_OK`, `WSKIT_ERR_QUEUE_EMPTY` (no event; `*out` untouched),
+ * Returns `WSKIT_OK`, `WSKIT_QUEUE_EMPTY` (no event; `*out` untouched; not an error),
  * `WSKIT_ERR_NULL_ARG` or `WSKIT_ERR_INVALID_STATE` (queue mode not enabled).
  */
 wskit_status wskit_ctx_next_event(wskit_ctx *ctx, wskit_event *out);
 
 /**
- * Queues a text message of `len` bytes of UTF-8 (not NUL-terminated; `data` may be NULL when
- * `len` is 0). It is written during the next poll or flush (at once when called from a
+ * The queue's counters (see `wskit_queue_stats`). Loop thread only.
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` or `WSKIT_ERR_INVALID_STATE` (queue mode not
+ * enabled).
+ */
+wskit_status wskit_ctx_queue_stats(const wskit_ctx *ctx, wskit_queue_stats *out);
+
+/**
+ * Queues a text message: `text_len` bytes of UTF-8 (or `WSKIT_NTS`: NUL-terminated; `text` may
+ * be NULL when the length is 0). It is written during the next poll or flush (at once when called from a
  * callback, before the poll returns). The bytes are copied.
  *
  * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_UTF8`, `WSKIT_ERR_NOT_FOUND`
@@ -1033,43 +1205,52 @@ wskit_status wskit_ctx_next_event(wskit_ctx *ctx, wskit_event *out);
  * or a fragmented message is in progress) or `WSKIT_ERR_WOULD_BLOCK` (send buffer full: wait
  * for the writable event).
  */
-wskit_status wskit_send_text(wskit_ctx *ctx, uint64_t conn, const char *data, size_t len);
+wskit_status wskit_conn_send_text(wskit_ctx *ctx,
+                                  uint64_t conn,
+                                  const char *text,
+                                  size_t text_len);
 
 /**
  * Queues a binary message of `len` bytes (`data` may be NULL when `len` is 0). Same rules and
- * statuses as `wskit_send_text`, without the UTF-8 check.
+ * statuses as `wskit_conn_send_text`, without the UTF-8 check.
  */
-wskit_status wskit_send_binary(wskit_ctx *ctx, uint64_t conn, const uint8_t *data, size_t len);
+wskit_status wskit_conn_send_binary(wskit_ctx *ctx, uint64_t conn, const uint8_t *data, size_t len);
 
 /**
  * Begins a fragmented message of unknown total length, sending its first frame with `len`
- * bytes (may be 0). Continue with `wskit_continue_message`, end with `wskit_finish_message`;
+ * bytes (may be 0). Continue with `wskit_conn_continue_message`, end with `wskit_conn_finish_message`;
  * pings, pongs and a close may be sent in between, other messages may not. For text, the
  * whole message must be valid UTF-8 (a piece may end inside a character).
  *
- * Returns the statuses of `wskit_send_text` (`WSKIT_ERR_INVALID_STATE` when a message is
+ * Returns the statuses of `wskit_conn_send_text` (`WSKIT_ERR_INVALID_STATE` when a message is
  * already in progress).
  */
-wskit_status wskit_begin_message(wskit_ctx *ctx,
-                                 uint64_t conn,
-                                 bool is_text,
-                                 const uint8_t *data,
-                                 size_t len);
+wskit_status wskit_conn_begin_message(wskit_ctx *ctx,
+                                      uint64_t conn,
+                                      bool is_text,
+                                      const uint8_t *data,
+                                      size_t len);
 
 /**
- * Sends the next piece of the message begun with `wskit_begin_message`.
+ * Sends the next piece of the message begun with `wskit_conn_begin_message`.
  *
- * Returns the statuses of `wskit_send_text` (`WSKIT_ERR_INVALID_STATE` when no message is in
+ * Returns the statuses of `wskit_conn_send_text` (`WSKIT_ERR_INVALID_STATE` when no message is in
  * progress, `WSKIT_ERR_INVALID_UTF8` when text can no longer be valid UTF-8).
  */
-wskit_status wskit_continue_message(wskit_ctx *ctx, uint64_t conn, const uint8_t *data, size_t len);
+wskit_status wskit_conn_continue_message(wskit_ctx *ctx,
+                                         uint64_t conn,
+                                         const uint8_t *data,
+                                         size_t len);
 
 /**
- * Sends the last piece (may be empty) of the message begun with `wskit_begin_message`.
+ * Sends the last piece (may be empty) of the message begun with `wskit_conn_begin_message`.
  *
- * Returns the statuses of `wskit_continue_message`.
+ * Returns the statuses of `wskit_conn_continue_message`.
  */
-wskit_status wskit_finish_message(wskit_ctx *ctx, uint64_t conn, const uint8_t *data, size_t len);
+wskit_status wskit_conn_finish_message(wskit_ctx *ctx,
+                                       uint64_t conn,
+                                       const uint8_t *data,
+                                       size_t len);
 
 /**
  * Queues a ping with a payload of at most 125 bytes (`data` may be NULL when `len` is 0).
@@ -1078,17 +1259,18 @@ wskit_status wskit_finish_message(wskit_ctx *ctx, uint64_t conn, const uint8_t *
  * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_ARG` (payload over 125 bytes),
  * `WSKIT_ERR_NOT_FOUND` or `WSKIT_ERR_INVALID_STATE`.
  */
-wskit_status wskit_ping(wskit_ctx *ctx, uint64_t conn, const uint8_t *data, size_t len);
+wskit_status wskit_conn_ping(wskit_ctx *ctx, uint64_t conn, const uint8_t *data, size_t len);
 
 /**
  * Queues an unsolicited pong (or, with auto-pong off, the answer to a ping). Same rules and
- * statuses as `wskit_ping`.
+ * statuses as `wskit_conn_ping`.
  */
-wskit_status wskit_pong(wskit_ctx *ctx, uint64_t conn, const uint8_t *data, size_t len);
+wskit_status wskit_conn_pong(wskit_ctx *ctx, uint64_t conn, const uint8_t *data, size_t len);
 
 /**
  * Starts the closing handshake with `code` (1000, 1001, 1003, 1007-1014, 3000-4999) and a
- * NUL-terminated UTF-8 `reason` of at most 123 bytes (optional: NULL for none). The close event
+ * UTF-8 `reason` of at most 123 bytes: `reason_len` bytes (any valid UTF-8, NUL included), or
+ * `WSKIT_NTS` for a NUL-terminated one; NULL with length 0 for none. The close event
  * follows when the peer answers or after the close timeout. Before the connection opened,
  * it is dropped instead (a client's connect is cancelled; the close event reports 1006).
  * Calling it on a connection already closing returns `WSKIT_ERR_INVALID_STATE`.
@@ -1097,7 +1279,11 @@ wskit_status wskit_pong(wskit_ctx *ctx, uint64_t conn, const uint8_t *data, size
  * `WSKIT_ERR_INVALID_ARG` (code or reason length), `WSKIT_ERR_NOT_FOUND` or
  * `WSKIT_ERR_INVALID_STATE`.
  */
-wskit_status wskit_close(wskit_ctx *ctx, uint64_t conn, uint16_t code, const char *reason);
+wskit_status wskit_conn_close(wskit_ctx *ctx,
+                              uint64_t conn,
+                              uint16_t code,
+                              const char *reason,
+                              size_t reason_len);
 
 /**
  * Drops the connection at once, without a closing handshake. If it had been reported open,
@@ -1106,41 +1292,139 @@ wskit_status wskit_close(wskit_ctx *ctx, uint64_t conn, uint16_t code, const cha
  *
  * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` or `WSKIT_ERR_NOT_FOUND`.
  */
-wskit_status wskit_abort(wskit_ctx *ctx, uint64_t conn);
+wskit_status wskit_conn_abort(wskit_ctx *ctx, uint64_t conn);
 
 /**
  * Bytes queued for sending and not yet taken by the socket (the browser's `bufferedAmount`).
  *
  * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` or `WSKIT_ERR_NOT_FOUND`.
  */
-wskit_status wskit_buffered_amount(const wskit_ctx *ctx, uint64_t conn, size_t *out_bytes);
+wskit_status wskit_conn_buffered_amount(const wskit_ctx *ctx, uint64_t conn, size_t *out_bytes);
 
 /**
  * Attaches an application pointer to the connection (NULL allowed; wskit never dereferences
- * or frees it). Free what it points to yourself, e.g. in the close event.
+ * or frees it). It is carried in `conn_user_data` of every later event of the connection,
+ * the close event included on every close path, and a connection whose user data was set
+ * gets exactly one close event; so free what it points to in the close event. May be called
+ * from the ACCEPT callback (on `event->conn`) before the connection opens.
  *
  * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` (ctx) or `WSKIT_ERR_NOT_FOUND`.
  */
-wskit_status wskit_set_conn_user_data(wskit_ctx *ctx, uint64_t conn, void *user_data);
+wskit_status wskit_conn_set_user_data(wskit_ctx *ctx, uint64_t conn, void *user_data);
 
 /**
- * The pointer set with `wskit_set_conn_user_data` (NULL if none).
+ * The pointer set with `wskit_conn_set_user_data` (NULL if none).
  *
  * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` or `WSKIT_ERR_NOT_FOUND`.
  */
-wskit_status wskit_get_conn_user_data(const wskit_ctx *ctx, uint64_t conn, void **out);
+wskit_status wskit_conn_user_data(const wskit_ctx *ctx, uint64_t conn, void **out);
 
 /**
- * The negotiated subprotocol as a NUL-terminated string owned by the context, or `*out` =
- * NULL when none was negotiated (or before the connection opened). A connection's subprotocol
- * never changes once open, so the pointer stays the same; it is valid until the connection's
- * close event has been consumed: the close callback returned, or, in queue mode, the close
- * event was returned by `wskit_ctx_next_event` and the next `wskit_ctx_next_event` /
- * `wskit_ctx_poll` call was made; and never past `wskit_ctx_free`.
+ * The negotiated subprotocol: `*out` (NUL-terminated) and `*out_len` (`out_len` may be
+ * NULL), or `*out` = NULL and length 0 when none was negotiated (or before the connection
+ * opened). The string is owned by the context and valid until the connection's close event
+ * has been consumed: the close callback returned, or, in queue mode, the close event was
+ * taken by `wskit_ctx_next_event` and the next `wskit_ctx_next_event` / `wskit_ctx_poll` call
+ * was made; and never past `wskit_ctx_free`.
  *
  * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` or `WSKIT_ERR_NOT_FOUND`.
  */
-wskit_status wskit_conn_subprotocol(const wskit_ctx *ctx, uint64_t conn, const char **out);
+wskit_status wskit_conn_subprotocol(const wskit_ctx *ctx,
+                                    uint64_t conn,
+                                    const char **out,
+                                    size_t *out_len);
+
+/**
+ * The peer's address as `"ip:port"` (`"[v6]:port"` for IPv6): `*out` (NUL-terminated, owned
+ * by the context, valid as long as `wskit_conn_subprotocol`'s string) and `*out_len`
+ * (`out_len` may be NULL). Always kept.
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_NOT_FOUND` or `WSKIT_ERR_UNAVAILABLE`
+ * (a client connection that is not connected yet).
+ */
+wskit_status wskit_conn_peer(const wskit_ctx *ctx,
+                             uint64_t conn,
+                             const char **out,
+                             size_t *out_len);
+
+/**
+ * The request path (starts with `/`, without the query; a client's is its URL's): `*out`
+ * (NUL-terminated, owned by the context, valid as long as `wskit_conn_subprotocol`'s string)
+ * and `*out_len` (`out_len` may be NULL).
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_NOT_FOUND` or `WSKIT_ERR_UNAVAILABLE`
+ * (a server connection whose listener's config did not call `wskit_config_keep_request`).
+ */
+wskit_status wskit_conn_path(const wskit_ctx *ctx,
+                             uint64_t conn,
+                             const char **out,
+                             size_t *out_len);
+
+/**
+ * The request query without `?`: `*out` (NUL-terminated, owned by the context, valid as long
+ * as `wskit_conn_subprotocol`'s string) and `*out_len` (`out_len` may be NULL); `*out` = NULL
+ * and length 0 when the target had no query.
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_NOT_FOUND` or `WSKIT_ERR_UNAVAILABLE`
+ * (not kept: `wskit_config_keep_request`).
+ */
+wskit_status wskit_conn_query(const wskit_ctx *ctx,
+                              uint64_t conn,
+                              const char **out,
+                              size_t *out_len);
+
+/**
+ * The value of the first header named `name` (`name_len` bytes or `WSKIT_NTS`;
+ * case-insensitive): a server connection's request header, a client's response header.
+ * `*out` (NUL-terminated, owned by the context, valid as long as `wskit_conn_subprotocol`'s
+ * string) and `*out_len` (`out_len` may be NULL).
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_UTF8`, `WSKIT_ERR_NOT_FOUND`
+ * (unknown connection, or no such header), or `WSKIT_ERR_UNAVAILABLE` (headers of that name
+ * are not kept: `wskit_config_keep_header`).
+ */
+wskit_status wskit_conn_header(const wskit_ctx *ctx,
+                               uint64_t conn,
+                               const char *name,
+                               size_t name_len,
+                               const char **out,
+                               size_t *out_len);
+
+/**
+ * The number of headers kept for the connection (see `wskit_conn_header_at`).
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_NOT_FOUND` or `WSKIT_ERR_UNAVAILABLE`
+ * (no header is kept).
+ */
+wskit_status wskit_conn_header_count(const wskit_ctx *ctx, uint64_t conn, size_t *out_count);
+
+/**
+ * The `index`th kept header, in the order received: name and value (each NUL-terminated,
+ * owned by the context, valid as long as `wskit_conn_subprotocol`'s string); `out_name_len`
+ * and `out_value_len` may be NULL.
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_ARG` (index out of range),
+ * `WSKIT_ERR_NOT_FOUND` or `WSKIT_ERR_UNAVAILABLE`.
+ */
+wskit_status wskit_conn_header_at(const wskit_ctx *ctx,
+                                  uint64_t conn,
+                                  size_t index,
+                                  const char **out_name,
+                                  size_t *out_name_len,
+                                  const char **out_value,
+                                  size_t *out_value_len);
+
+/**
+ * Sets (or, with `fn` NULL, removes) the tracer: `fn` is called with every handshake's bytes
+ * and every frame header, both directions, on every connection of the context. Off (the
+ * default) costs nothing. The tracer runs on the loop thread, inside whichever wskit call
+ * moves the bytes (`wskit_ctx_poll`, `wskit_ctx_flush`, a send, ...); it must not call wskit
+ * functions on the same context (they return `WSKIT_ERR_REENTRANT`). `user_data` is passed
+ * back as is. Loop thread only; may be called from a callback.
+ *
+ * Returns `WSKIT_OK` or `WSKIT_ERR_NULL_ARG`.
+ */
+wskit_status wskit_ctx_set_tracer(wskit_ctx *ctx, wskit_trace_fn tracer, void *user_data);
 
 /**
  * Creates a remote handle for `ctx`. On `WSKIT_OK`, `*out` owns it; free it with
@@ -1149,16 +1433,21 @@ wskit_status wskit_conn_subprotocol(const wskit_ctx *ctx, uint64_t conn, const c
  *
  * Returns `WSKIT_OK` or `WSKIT_ERR_NULL_ARG`.
  */
-wskit_status wskit_ctx_remote_new(const wskit_ctx *ctx, wskit_remote **out);
+wskit_status wskit_remote_new(const wskit_ctx *ctx, wskit_remote **out);
 
 /**
  * Frees a remote handle. NULL is a no-op. Any thread, once no other thread uses the handle.
+ *
+ * Returns `WSKIT_OK`.
  */
-void wskit_remote_free(wskit_remote *remote);
+wskit_status wskit_remote_free(wskit_remote *remote);
 
 /**
- * Queues a text message of `len` bytes of UTF-8 for `conn` (`data` may be NULL when `len` is
- * 0; copied). Any thread.
+ * Queues a text message of `text_len` bytes of UTF-8 (or `WSKIT_NTS`) for `conn` (`text` may
+ * be NULL when the length is 0; copied). Any thread. Like local sends it obeys the
+ * connection's `max_buffered`, but on the loop thread: a send that would pass it is dropped
+ * there and reported as an ERROR event with `WSKIT_ERR_WOULD_BLOCK` for the connection (its
+ * text says how many bytes were dropped), then a WRITABLE event when the queue drains.
  *
  * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_UTF8`,
  * `WSKIT_ERR_INVALID_STATE` (context freed) or `WSKIT_ERR_WOULD_BLOCK` (other threads have
@@ -1167,8 +1456,8 @@ void wskit_remote_free(wskit_remote *remote);
  */
 wskit_status wskit_remote_send_text(const wskit_remote *remote,
                                     uint64_t conn,
-                                    const char *data,
-                                    size_t len);
+                                    const char *text,
+                                    size_t text_len);
 
 /**
  * Queues a binary message for `conn`. Same rules and statuses as `wskit_remote_send_text`,
@@ -1191,8 +1480,8 @@ wskit_status wskit_remote_ping(const wskit_remote *remote,
                                size_t len);
 
 /**
- * Starts the closing handshake of `conn` with `code` and an optional NUL-terminated `reason`
- * (NULL for none). An invalid code is reported later to the error event. Any thread.
+ * Starts the closing handshake of `conn` with `code` and a `reason` of `reason_len` bytes
+ * (or `WSKIT_NTS`; NULL with length 0 for none; any valid UTF-8, NUL included). An invalid code is reported later to the error event. Any thread.
  *
  * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` (remote), `WSKIT_ERR_INVALID_UTF8`,
  * `WSKIT_ERR_INVALID_STATE` (context freed) or `WSKIT_ERR_WOULD_BLOCK`.
@@ -1200,7 +1489,8 @@ wskit_status wskit_remote_ping(const wskit_remote *remote,
 wskit_status wskit_remote_close(const wskit_remote *remote,
                                 uint64_t conn,
                                 uint16_t code,
-                                const char *reason);
+                                const char *reason,
+                                size_t reason_len);
 
 /**
  * Wakes the loop: a `wskit_ctx_poll` blocked on this context returns (with no events if

@@ -27,12 +27,14 @@ fi
 lib_dir=$(cd "$lib_dir" && pwd)
 out=${WSKIT_C_OUT:-target/c}
 mkdir -p "$out/lib"
-# Lay the shared library out as install.sh does: the SONAME (libwskit.so.0) must resolve.
+# Lay the shared library out as install.sh does: the SONAME (libwskit.so.0.2) must resolve.
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 major=${version%%.*}
+abi=$major
+[ "$major" = 0 ] && abi=$(echo "$version" | cut -d. -f1,2)
 cp -f "$lib_dir/libwskit.so" "$out/lib/libwskit.so.$version"
-ln -sf "libwskit.so.$version" "$out/lib/libwskit.so.$major"
-ln -sf "libwskit.so.$major" "$out/lib/libwskit.so"
+ln -sf "libwskit.so.$version" "$out/lib/libwskit.so.$abi"
+ln -sf "libwskit.so.$abi" "$out/lib/libwskit.so"
 shared_dir=$(cd "$out/lib" && pwd)
 CFLAGS="-std=c99 -Wall -Wextra -Werror -pedantic -g -Iinclude ${CFLAGS_EXTRA:-}"
 CXXFLAGS="-std=c++17 -Wall -Wextra -Werror -pedantic -g -Iinclude -Ibindings/c ${CFLAGS_EXTRA:-}"

@@ -99,7 +99,7 @@ symbols_match() {
       grep -oE '[ *]wskit_[a-z0-9_]+\(' | tr -d ' *(' | sort -u)
 }
 check "exported symbols == header declarations" symbols_match
-check "SONAME is libwskit.so.0" bash -c "readelf -d target/c/lib/libwskit.so | grep -q 'SONAME.*libwskit.so.0'"
+check "SONAME is libwskit.so.0.2" bash -c "readelf -d target/c/lib/libwskit.so | grep -q 'SONAME.*\[libwskit.so.0.2\]'"
 
 # 5. Echo between C programs. start_server BINARY ARGS...: sets server_pid and server_url.
 start_server() {

@@ -12,14 +12,14 @@
 
 #include "wskit.h"
 
-static void on_message(void *user_data, wskit_ctx *ctx, uint64_t conn, bool is_text, const uint8_t *data,
-                       size_t len) {
+static void on_message(void *user_data, wskit_ctx *ctx, const wskit_event *ev) {
     wskit_status rc;
     (void)user_data;
-    rc = is_text ? wskit_send_text(ctx, conn, (const char *)data, len) : wskit_send_binary(ctx, conn, data, len);
+    rc = ev->is_text ? wskit_conn_send_text(ctx, ev->conn, (const char *)ev->data, ev->len)
+                     : wskit_conn_send_binary(ctx, ev->conn, ev->data, ev->len);
     if (rc != WSKIT_OK) {
-        fprintf(stderr, "echo to %llu: %s (%s)\n", (unsigned long long)conn, wskit_status_name(rc),
-                wskit_last_error());
+        fprintf(stderr, "echo to %llu: %s (%s)\n", (unsigned long long)ev->conn, wskit_status_name(rc),
+                wskit_error_last());
     }
 }
 
@@ -29,15 +29,15 @@ int main(int argc, char **argv) {
     wskit_config *config = NULL;
     uint32_t listener = 0;
     if (wskit_ctx_new(&ctx) != WSKIT_OK || wskit_config_new(&config) != WSKIT_OK) {
-        fprintf(stderr, "wskit_c_min_echo: %s\n", wskit_last_error());
+        fprintf(stderr, "wskit_c_min_echo: %s\n", wskit_error_last());
         return 1;
     }
     wskit_config_set_max_message_size(config, (uint64_t)64 << 20);
     wskit_config_set_max_frame_size(config, (uint64_t)64 << 20);
     wskit_config_set_max_buffered(config, (size_t)128 << 20);
     wskit_ctx_on_message(ctx, on_message, NULL);
-    if (wskit_ctx_listen(ctx, addr, config, &listener) != WSKIT_OK) {
-        fprintf(stderr, "wskit_c_min_echo: cannot listen on %s: %s\n", addr, wskit_last_error());
+    if (wskit_ctx_listen(ctx, addr, WSKIT_NTS, config, &listener) != WSKIT_OK) {
+        fprintf(stderr, "wskit_c_min_echo: cannot listen on %s: %s\n", addr, wskit_error_last());
         return 1;
     }
     wskit_config_free(config);
@@ -45,7 +45,7 @@ int main(int argc, char **argv) {
     fflush(stdout);
     for (;;) {
         if (wskit_ctx_poll(ctx, 1000, NULL) != WSKIT_OK) {
-            fprintf(stderr, "wskit_c_min_echo: %s\n", wskit_last_error());
+            fprintf(stderr, "wskit_c_min_echo: %s\n", wskit_error_last());
         }
     }
 }

@@ -25,54 +25,76 @@ typedef struct {
 static void send_next(client_t *c, wskit_ctx *ctx) {
     if (c->next < c->count) {
         const char *m = c->messages[c->next++];
-        if (wskit_send_text(ctx, c->conn, m, strlen(m)) != WSKIT_OK) {
-            fprintf(stderr, "client: send: %s\n", wskit_last_error());
+        if (wskit_conn_send_text(ctx, c->conn, m, WSKIT_NTS) != WSKIT_OK) {
+            fprintf(stderr, "client: send: %s\n", wskit_error_last());
             c->failed = 1;
         }
     } else {
-        wskit_close(ctx, c->conn, 1000, "bye");
+        wskit_conn_close(ctx, c->conn, 1000, "bye", WSKIT_NTS);
     }
 }
 
-static void on_open(void *ud, wskit_ctx *ctx, uint64_t conn, uint32_t listener,
-                    const char *subprotocol, const char *path, const char *peer) {
+/* --trace: handshake lines and frame headers on stderr. */
+static void on_trace(void *user_data, const wskit_trace *t) {
+    const char *dir = t->direction == WSKIT_TRACE_SENT ? ">>" : "<<";
+    (void)user_data;
+    if (t->kind == WSKIT_TRACE_HANDSHAKE) {
+        size_t start = 0, i;
+        for (i = 0; i <= t->len; i++) {
+            if (i == t->len || t->data[i] == '\n') {
+                size_t end = i;
+                if (end > start && t->data[end - 1] == '\r') end--;
+                if (end > start) fprintf(stderr, "trace %s %.*s\n", dir, (int)(end - start), (const char *)t->data + start);
+                if (i + 2 < t->len && t->data[i + 1] == '\r' && t->data[i + 2] == '\n') break; /* end of head */
+                start = i + 1;
+            }
+        }
+    } else {
+        fprintf(stderr, "trace %s frame opcode=%u fin=%d rsv=%u len=%llu\n", dir, (unsigned)t->opcode,
+                t->fin ? 1 : 0, (unsigned)t->rsv, (unsigned long long)t->payload_len);
+    }
+}
+
+static void on_open(void *ud, wskit_ctx *ctx, const wskit_event *ev) {
     client_t *c = ud;
-    (void)listener, (void)subprotocol, (void)path, (void)peer;
     c->open = 1;
-    c->conn = conn;
+    c->conn = ev->conn;
     send_next(c, ctx);
 }
 
-static void on_message(void *ud, wskit_ctx *ctx, uint64_t conn, bool is_text, const uint8_t *data,
-                       size_t len) {
+static void on_message(void *ud, wskit_ctx *ctx, const wskit_event *ev) {
     client_t *c = ud;
-    (void)conn;
-    if (is_text) printf("%.*s\n", (int)len, (const char *)data);
-    else printf("<%zu binary bytes>\n", len);
+    if (ev->is_text) printf("%.*s\n", (int)ev->len, (const char *)ev->data);
+    else printf("<%zu binary bytes>\n", ev->len);
     fflush(stdout);
     send_next(c, ctx);
 }
 
-static void on_close(void *ud, wskit_ctx *ctx, uint64_t conn, uint16_t code, const char *reason,
-                     size_t reason_len, bool clean) {
+static void on_close(void *ud, wskit_ctx *ctx, const wskit_event *ev) {
     client_t *c = ud;
-    (void)ctx, (void)conn, (void)reason_len;
-    if (!clean || code != 1000) fprintf(stderr, "client: closed %u %s\n", (unsigned)code, reason);
-    c->clean = clean;
+    (void)ctx;
+    if (!ev->clean || ev->code != 1000)
+        fprintf(stderr, "client: closed %u %.*s\n", (unsigned)ev->code, (int)ev->len, (const char *)ev->data);
+    c->clean = ev->clean;
     c->done = 1;
 }
 
-static void on_error(void *ud, wskit_ctx *ctx, uint64_t conn, wskit_status status, const char *message) {
+static void on_rejected(void *ud, wskit_ctx *ctx, const wskit_event *ev) {
+    (void)ud, (void)ctx;
+    fprintf(stderr, "client: rejected with HTTP %u: %.*s\n", (unsigned)ev->code, (int)ev->len, (const char *)ev->data);
+}
+
+static void on_error(void *ud, wskit_ctx *ctx, const wskit_event *ev) {
     client_t *c = ud;
-    (void)ctx, (void)conn;
-    fprintf(stderr, "client: %s: %s\n", wskit_status_name(status), message);
+    (void)ctx;
+    fprintf(stderr, "client: %s: %s\n", wskit_status_name(ev->code), (const char *)ev->data);
     c->failed = 1;
 }
 
 int main(int argc, char **argv) {
     const char *url = argc > 1 ? argv[1] : "ws://127.0.0.1:9001/";
     const char *ca_file = NULL;
-    int first_message = 2;
+    int first_message = 2, trace = 0;
     wskit_config *config = NULL;
     client_t c;
     wskit_ctx *ctx = NULL;
@@ -85,6 +107,10 @@ int main(int argc, char **argv) {
     if (argc > 3 && strcmp(argv[2], "--ca") == 0) {
         ca_file = argv[3];
         first_message = 4;
+    }
+    if (argc > first_message && strcmp(argv[first_message], "--trace") == 0) {
+        trace = 1;
+        first_message++;
     }
     if (argc > first_message) {
         c.messages = argv + first_message;
@@ -108,23 +134,25 @@ int main(int argc, char **argv) {
     wskit_ctx_on_message(ctx, on_message, &c);
     wskit_ctx_on_close(ctx, on_close, &c);
     wskit_ctx_on_error(ctx, on_error, &c);
+    wskit_ctx_on_rejected(ctx, on_rejected, &c);
+    if (trace) wskit_ctx_set_tracer(ctx, on_trace, NULL);
     if (ca_file && (wskit_config_new(&config) != WSKIT_OK ||
-                    wskit_config_set_tls_ca_file(config, ca_file) != WSKIT_OK)) {
-        fprintf(stderr, "client: %s\n", wskit_last_error());
+                    wskit_config_set_tls_ca_file(config, ca_file, WSKIT_NTS) != WSKIT_OK)) {
+        fprintf(stderr, "client: %s\n", wskit_error_last());
         wskit_config_free(config);
         wskit_ctx_free(ctx);
         return 1;
     }
-    rc = (int)wskit_ctx_connect(ctx, url, config, &conn);
+    rc = (int)wskit_ctx_connect(ctx, url, WSKIT_NTS, config, &conn);
     wskit_config_free(config);
     if (rc != WSKIT_OK) {
-        fprintf(stderr, "client: %s\n", wskit_last_error());
+        fprintf(stderr, "client: %s\n", wskit_error_last());
         wskit_ctx_free(ctx);
         return 1;
     }
     while (!c.done) {
         if (wskit_ctx_poll(ctx, 500, NULL) != WSKIT_OK) {
-            fprintf(stderr, "client: %s\n", wskit_last_error());
+            fprintf(stderr, "client: %s\n", wskit_error_last());
             break;
         }
     }

@@ -7,7 +7,8 @@
  * Prints one line when listening and runs until killed (SIGINT/SIGTERM: graceful shutdown, exit 0).
  * Limits are raised to what conformance suites send (64 MiB messages); the library defaults stay
  * safe. Text commands for tests: `cmd:close <code> <reason>` closes, `cmd:headers` answers with
- * the request headers as JSON, `cmd:ping <payload>` sends a ping.
+ * the request headers as JSON, `cmd:ping <payload>` sends a ping. `--trace` prints the handshake
+ * lines and every frame header on stderr.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <ctype.h>
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "wskit.h"
 
@@ -63,33 +65,67 @@ static void json_string(buf_t *b, const char *s, size_t n, int lower) {
     buf_put(b, "\"", 1);
 }
 
+/* --trace: handshake lines and frame headers on stderr. */
+static void on_trace(void *user_data, const wskit_trace *t) {
+    const char *dir = t->direction == WSKIT_TRACE_SENT ? ">>" : "<<";
+    (void)user_data;
+    if (t->kind == WSKIT_TRACE_HANDSHAKE) {
+        size_t start = 0, i;
+        for (i = 0; i <= t->len; i++) {
+            if (i == t->len || t->data[i] == '\n') {
+                size_t end = i;
+                if (end > start && t->data[end - 1] == '\r') end--;
+                if (end > start) fprintf(stderr, "trace %llu %s %.*s\n", (unsigned long long)t->conn, dir,
+                                         (int)(end - start), (const char *)t->data + start);
+                if (i + 2 < t->len && t->data[i + 1] == '\r' && t->data[i + 2] == '\n') break; /* end of head */
+                start = i + 1;
+            }
+        }
+    } else {
+        fprintf(stderr, "trace %llu %s frame opcode=%u fin=%d rsv=%u len=%llu\n", (unsigned long long)t->conn,
+                dir, (unsigned)t->opcode, t->fin ? 1 : 0, (unsigned)t->rsv, (unsigned long long)t->payload_len);
+    }
+}
+
+/* The first token of a comma-separated header value (the client's first offered subprotocol). */
+static size_t first_token(const char *value, size_t len, const char **out) {
+    size_t start = 0, end;
+    while (start < len && (value[start] == ' ' || value[start] == '\t')) start++;
+    end = start;
+    while (end < len && value[end] != ',' && value[end] != ' ' && value[end] != '\t') end++;
+    *out = value + start;
+    return end - start;
+}
+
 /* Accept every request, selecting the first offered subprotocol; remember the headers as JSON
- * (the connection's user data, freed in on_close). */
-static void on_accept(void *user_data, wskit_ctx *ctx, wskit_accept *acc) {
-    const wskit_header *headers = NULL;
-    size_t count = 0, subs = 0, i;
+ * (the connection's user data, freed in on_close, which runs on every close path). */
+static void on_accept(void *user_data, wskit_ctx *ctx, const wskit_event *ev) {
+    size_t i, first_len = 0;
     const char *first = NULL;
-    uint64_t conn = 0;
     buf_t json = {0};
     (void)user_data;
-    wskit_accept_subprotocol_count(acc, &subs);
-    if (subs > 0 && wskit_accept_subprotocol_at(acc, 0, &first) == WSKIT_OK) {
-        wskit_accept_select_subprotocol(acc, first);
+    for (i = 0; i < ev->header_count; i++) {
+        const wskit_header *h = &ev->headers[i];
+        if (!first && h->name_len == 22 && strncasecmp(h->name, "Sec-WebSocket-Protocol", 22) == 0) {
+            first_len = first_token(h->value, h->value_len, &first);
+            if (first_len == 0) first = NULL;
+        }
     }
-    wskit_accept_headers(acc, &headers, &count);
     buf_put(&json, "{", 1);
-    for (i = 0; i < count; i++) {
-        json_string(&json, headers[i].name, headers[i].name_len, 1);
+    for (i = 0; i < ev->header_count; i++) {
+        json_string(&json, ev->headers[i].name, ev->headers[i].name_len, 1);
         buf_put(&json, ":", 1);
-        json_string(&json, headers[i].value, headers[i].value_len, 0);
+        json_string(&json, ev->headers[i].value, ev->headers[i].value_len, 0);
         buf_put(&json, ",", 1);
     }
     buf_put(&json, "\"_subprotocol\":", 15);
-    if (first) json_string(&json, first, strlen(first), 0);
+    if (first) json_string(&json, first, first_len, 0);
     else buf_put(&json, "null", 4);
     buf_put(&json, "}", 1);
-    wskit_accept_conn(acc, &conn);
-    if (wskit_set_conn_user_data(ctx, conn, json.data) != WSKIT_OK) free(json.data);
+    if (wskit_conn_accept(ctx, ev->conn, first, first_len, NULL, 0) != WSKIT_OK) {
+        fprintf(stderr, "echo_server: accept: %s\n", wskit_error_last());
+    }
+    if (wskit_conn_set_user_data(ctx, ev->conn, json.data) != WSKIT_OK) free(json.data);
 }
 
 static int starts_with(const uint8_t *data, size_t len, const char *prefix) {
@@ -97,11 +133,13 @@ static int starts_with(const uint8_t *data, size_t len, const char *prefix) {
     return len >= n && memcmp(data, prefix, n) == 0;
 }
 
-static void on_message(void *user_data, wskit_ctx *ctx, uint64_t conn, bool is_text,
-                       const uint8_t *data, size_t len) {
+static void on_message(void *user_data, wskit_ctx *ctx, const wskit_event *ev) {
     wskit_status rc;
+    const uint8_t *data = ev->data;
+    size_t len = ev->len;
+    uint64_t conn = ev->conn;
     (void)user_data;
-    if (is_text && starts_with(data, len, "cmd:close ")) {
+    if (ev->is_text && starts_with(data, len, "cmd:close ")) {
         /* cmd:close <code> <reason...> */
         char *text = malloc(len + 1), *reason, *end;
         long code;
@@ -111,40 +149,37 @@ static void on_message(void *user_data, wskit_ctx *ctx, uint64_t conn, bool is_t
         code = strtol(text + 10, &end, 10);
         if (end == text + 10) code = 1000;
         reason = (*end == ' ') ? end + 1 : end;
-        wskit_close(ctx, conn, (uint16_t)code, reason);
+        wskit_conn_close(ctx, conn, (uint16_t)code, reason, (size_t)(text + len - reason));
         free(text);
         return;
     }
-    if (is_text && len == 11 && memcmp(data, "cmd:headers", 11) == 0) {
-        void *json = NULL;
-        if (wskit_get_conn_user_data(ctx, conn, &json) == WSKIT_OK && json) {
-            wskit_send_text(ctx, conn, json, strlen(json));
-        }
+    if (ev->is_text && len == 11 && memcmp(data, "cmd:headers", 11) == 0) {
+        const char *json = ev->conn_user_data;
+        if (json) wskit_conn_send_text(ctx, conn, json, WSKIT_NTS);
         return;
     }
-    if (is_text && (starts_with(data, len, "cmd:ping ") || (len == 8 && memcmp(data, "cmd:ping", 8) == 0))) {
+    if (ev->is_text && (starts_with(data, len, "cmd:ping ") || (len == 8 && memcmp(data, "cmd:ping", 8) == 0))) {
         size_t skip = len > 8 ? 9 : 8;
-        wskit_ping(ctx, conn, data + skip, len - skip);
+        wskit_conn_ping(ctx, conn, data + skip, len - skip);
         return;
     }
-    rc = is_text ? wskit_send_text(ctx, conn, (const char *)data, len)
-                 : wskit_send_binary(ctx, conn, data, len);
+    rc = ev->is_text ? wskit_conn_send_text(ctx, conn, (const char *)data, len)
+                     : wskit_conn_send_binary(ctx, conn, data, len);
     if (rc != WSKIT_OK) {
         fprintf(stderr, "echo to %llu: %s (%s)\n", (unsigned long long)conn, wskit_status_name(rc),
-                wskit_last_error());
+                wskit_error_last());
     }
 }
 
-static void on_close(void *user_data, wskit_ctx *ctx, uint64_t conn, uint16_t code,
-                     const char *reason, size_t reason_len, bool clean) {
-    void *json = NULL;
-    (void)user_data, (void)code, (void)reason, (void)reason_len, (void)clean;
-    if (wskit_get_conn_user_data(ctx, conn, &json) == WSKIT_OK) free(json);
+static void on_close(void *user_data, wskit_ctx *ctx, const wskit_event *ev) {
+    (void)user_data, (void)ctx;
+    free(ev->conn_user_data);
 }
 
 int main(int argc, char **argv) {
     const char *addr = "127.0.0.1:9001";
     const char *tls_cert = NULL, *tls_key = NULL;
+    int trace = 0;
     wskit_ctx *ctx = NULL;
     wskit_config *config = NULL;
     uint32_t listener = 0;
@@ -157,19 +192,21 @@ int main(int argc, char **argv) {
         if (strcmp(argv[i], "--tls") == 0 && i + 2 < argc) {
             tls_cert = argv[++i];
             tls_key = argv[++i];
+        } else if (strcmp(argv[i], "--trace") == 0) {
+            trace = 1;
         } else if (argv[i][0] == '-') {
-            fprintf(stderr, "usage: echo_server [ADDR] [--tls CERT_PEM KEY_PEM]\n");
+            fprintf(stderr, "usage: echo_server [ADDR] [--tls CERT_PEM KEY_PEM] [--trace]\n");
             return 2;
         } else {
             addr = argv[i];
         }
     }
     if (wskit_ctx_new(&ctx) != WSKIT_OK || wskit_config_new(&config) != WSKIT_OK) {
-        fprintf(stderr, "echo_server: %s\n", wskit_last_error());
+        fprintf(stderr, "echo_server: %s\n", wskit_error_last());
         return 1;
     }
-    if (tls_cert && wskit_config_set_tls_cert_files(config, tls_cert, tls_key) != WSKIT_OK) {
-        fprintf(stderr, "echo_server: %s\n", wskit_last_error());
+    if (tls_cert && wskit_config_set_tls_cert_files(config, tls_cert, WSKIT_NTS, tls_key, WSKIT_NTS) != WSKIT_OK) {
+        fprintf(stderr, "echo_server: %s\n", wskit_error_last());
         wskit_config_free(config);
         wskit_ctx_free(ctx);
         return 1;
@@ -180,8 +217,9 @@ int main(int argc, char **argv) {
     wskit_ctx_on_accept(ctx, on_accept, NULL);
     wskit_ctx_on_message(ctx, on_message, NULL);
     wskit_ctx_on_close(ctx, on_close, NULL);
-    if (wskit_ctx_listen(ctx, addr, config, &listener) != WSKIT_OK) {
-        fprintf(stderr, "echo_server: cannot listen on %s: %s\n", addr, wskit_last_error());
+    if (trace) wskit_ctx_set_tracer(ctx, on_trace, NULL);
+    if (wskit_ctx_listen(ctx, addr, WSKIT_NTS, config, &listener) != WSKIT_OK) {
+        fprintf(stderr, "echo_server: cannot listen on %s: %s\n", addr, wskit_error_last());
         wskit_config_free(config);
         wskit_ctx_free(ctx);
         return 1;
@@ -203,10 +241,13 @@ int main(int argc, char **argv) {
     sigaction(SIGTERM, &sa, NULL);
     while (!stop_requested) {
         wskit_status rc = wskit_ctx_poll(ctx, 200, NULL);
-        if (rc != WSKIT_OK) fprintf(stderr, "echo_server: %s\n", wskit_last_error());
+        if (rc != WSKIT_OK) fprintf(stderr, "echo_server: %s\n", wskit_error_last());
     }
     wskit_ctx_shutdown(ctx, 2000);
     wskit_ctx_connection_count(ctx, &left);
-    wskit_ctx_free(ctx);
+    if (wskit_ctx_free(ctx) != WSKIT_OK) {
+        fprintf(stderr, "echo_server: free: %s\n", wskit_error_last());
+        return 1;
+    }
     return left == 0 ? 0 : 1;
 }

@@ -69,18 +69,18 @@ static void *worker_main(void *arg) {
     return NULL;
 }
 
-static void on_open(void *ud, wskit_ctx *ctx, uint64_t conn, uint32_t listener, const char *sub,
-                    const char *path, const char *peer) {
+static void on_open(void *ud, wskit_ctx *ctx, const wskit_event *ev) {
     game_t *g = ud;
-    (void)ctx, (void)listener, (void)sub, (void)path, (void)peer;
-    g->conn = conn;
+    (void)ctx;
+    g->conn = ev->conn;
     g->open = 1;
 }
 
-static void on_message(void *ud, wskit_ctx *ctx, uint64_t conn, bool is_text, const uint8_t *data,
-                       size_t len) {
+static void on_message(void *ud, wskit_ctx *ctx, const wskit_event *ev) {
     game_t *g = ud;
-    (void)ctx, (void)conn, (void)is_text;
+    const uint8_t *data = ev->data;
+    size_t len = ev->len;
+    (void)ctx;
     if (len > 7 && memcmp(data, "worker ", 7) == 0) {
         char num[32];
         size_t n = len - 7 < sizeof num - 1 ? len - 7 : sizeof num - 1;
@@ -96,16 +96,36 @@ static void on_message(void *ud, wskit_ctx *ctx, uint64_t conn, bool is_text, co
     }
 }
 
-static void on_close(void *ud, wskit_ctx *ctx, uint64_t conn, uint16_t code, const char *reason,
-                     size_t reason_len, bool clean) {
+static void on_close(void *ud, wskit_ctx *ctx, const wskit_event *ev) {
     game_t *g = ud;
-    (void)ctx, (void)conn, (void)code, (void)reason, (void)reason_len, (void)clean;
+    (void)ctx, (void)ev;
     g->closed = 1;
 }
 
-static void on_error(void *ud, wskit_ctx *ctx, uint64_t conn, wskit_status status, const char *message) {
-    (void)ud, (void)ctx, (void)conn;
-    fprintf(stderr, "game_loop: %s: %s\n", wskit_status_name(status), message);
+static void on_error(void *ud, wskit_ctx *ctx, const wskit_event *ev) {
+    (void)ud, (void)ctx;
+    fprintf(stderr, "game_loop: %s: %s\n", wskit_status_name(ev->code), (const char *)ev->data);
+}
+
+/* --trace: handshake lines and frame headers on stderr. */
+static void on_trace(void *user_data, const wskit_trace *t) {
+    const char *dir = t->direction == WSKIT_TRACE_SENT ? ">>" : "<<";
+    (void)user_data;
+    if (t->kind == WSKIT_TRACE_HANDSHAKE) {
+        size_t start = 0, i;
+        for (i = 0; i <= t->len; i++) {
+            if (i == t->len || t->data[i] == '\n') {
+                size_t end = i;
+                if (end > start && t->data[end - 1] == '\r') end--;
+                if (end > start) fprintf(stderr, "trace %s %.*s\n", dir, (int)(end - start), (const char *)t->data + start);
+                if (i + 2 < t->len && t->data[i + 1] == '\r' && t->data[i + 2] == '\n') break; /* end of head */
+                start = i + 1;
+            }
+        }
+    } else {
+        fprintf(stderr, "trace %s frame opcode=%u fin=%d rsv=%u len=%llu\n", dir, (unsigned)t->opcode,
+                t->fin ? 1 : 0, (unsigned)t->rsv, (unsigned long long)t->payload_len);
+    }
 }
 
 int main(int argc, char **argv) {
@@ -130,9 +150,10 @@ int main(int argc, char **argv) {
     wskit_ctx_on_message(ctx, on_message, &g);
     wskit_ctx_on_close(ctx, on_close, &g);
     wskit_ctx_on_error(ctx, on_error, &g);
-    if (wskit_ctx_connect(ctx, url, NULL, &conn) != WSKIT_OK ||
-        wskit_ctx_remote_new(ctx, &w.remote) != WSKIT_OK) {
-        fprintf(stderr, "game_loop: %s\n", wskit_last_error());
+    if (argc > 3 && strcmp(argv[3], "--trace") == 0) wskit_ctx_set_tracer(ctx, on_trace, NULL);
+    if (wskit_ctx_connect(ctx, url, WSKIT_NTS, NULL, &conn) != WSKIT_OK ||
+        wskit_remote_new(ctx, &w.remote) != WSKIT_OK) {
+        fprintf(stderr, "game_loop: %s\n", wskit_error_last());
         wskit_ctx_free(ctx);
         return 1;
     }
@@ -144,7 +165,7 @@ int main(int argc, char **argv) {
         double t = now_s();
         /* One frame: network, then simulation, then "render". */
         if (wskit_ctx_poll(ctx, 0, NULL) != WSKIT_OK) {
-            fprintf(stderr, "game_loop: poll: %s\n", wskit_last_error());
+            fprintf(stderr, "game_loop: poll: %s\n", wskit_error_last());
             break;
         }
         if (g.closed) break;
@@ -155,7 +176,7 @@ int main(int argc, char **argv) {
         if (g.open && t < stop_at) {
             char msg[96];
             snprintf(msg, sizeof msg, "state frame=%ld x=%.3f y=%.3f", frames, t - start, (t - start) * 2);
-            if (wskit_send_text(ctx, g.conn, msg, strlen(msg)) == WSKIT_OK) g.state_sent++;
+            if (wskit_conn_send_text(ctx, g.conn, msg, strlen(msg)) == WSKIT_OK) g.state_sent++;
         }
         if (t >= stop_at && worker_started) {
             pthread_mutex_lock(&w.lock);
@@ -168,7 +189,7 @@ int main(int argc, char **argv) {
         if (t >= stop_at && !worker_started && g.open) {
             int all_back = g.state_received == g.state_sent && g.worker_received == w.sent;
             if (all_back || t >= drain_until) {
-                wskit_close(ctx, g.conn, 1000, "game over");
+                wskit_conn_close(ctx, g.conn, 1000, "game over", WSKIT_NTS);
                 g.open = 0;
             }
         }

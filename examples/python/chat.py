@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """Broadcast chat with the wskit Python binding.
 
-    python3 examples/python/chat.py server [ADDR]          # default 127.0.0.1:9002
-    python3 examples/python/chat.py client URL NAME        # e.g. ws://127.0.0.1:9002/ alice
+    python3 examples/python/chat.py server [ADDR] [--trace]        # default 127.0.0.1:9002
+    python3 examples/python/chat.py client URL NAME [--trace]      # e.g. ws://127.0.0.1:9002/ alice
 
 The server sends every text a client sends to all clients, as `NAME: text`, and announces joins
 and leaves; a client's first message is its name. The client sends each stdin line and prints
 everything that arrives; at the end of stdin it waits a moment for the last messages, then closes.
+`--trace` prints every handshake and frame header, both directions, to stderr.
 
 Run from a checkout without installing: the script adds bindings/python/src to sys.path.
 """
@@ -24,9 +25,15 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import wskit  # noqa: E402
 
 
-def server(addr: str) -> int:
+def print_trace(trace: wskit.Trace) -> None:
+    print(trace, file=sys.stderr, flush=True)
+
+
+def server(addr: str, trace: bool) -> int:
     names: Dict[int, str] = {}
     ctx = wskit.Context()
+    if trace:
+        ctx.set_tracer(print_trace)
 
     def broadcast(text: str) -> None:
         print(text, flush=True)
@@ -63,9 +70,9 @@ def server(addr: str) -> int:
     return 0
 
 
-def client(url: str, name: str) -> int:
+def client(url: str, name: str, trace: bool) -> int:
     try:
-        ws = wskit.connect(url)
+        ws = wskit.connect(url, tracer=print_trace if trace else None)
     except wskit.Error as err:
         sys.stderr.write(f"chat: {err}\n")
         return 1
@@ -97,10 +104,13 @@ def client(url: str, name: str) -> int:
 
 
 def main() -> int:
-    if len(sys.argv) >= 2 and sys.argv[1] == "server":
-        return server(sys.argv[2] if len(sys.argv) > 2 else "127.0.0.1:9002")
-    if len(sys.argv) == 4 and sys.argv[1] == "client":
-        return client(sys.argv[2], sys.argv[3])
+    args = sys.argv[1:]
+    trace = "--trace" in args
+    args = [a for a in args if a != "--trace"]
+    if len(args) in (1, 2) and args[0] == "server":
+        return server(args[1] if len(args) > 1 else "127.0.0.1:9002", trace)
+    if len(args) == 3 and args[0] == "client":
+        return client(args[1], args[2], trace)
     sys.stderr.write(__doc__ or "")
     return 2
 

@@ -2,13 +2,14 @@
 """Echo server in Python (wskit binding): sends every text and binary message back as it came.
 Same CLI and behaviour as examples/echo_server.rs and examples/c/echo_server.c.
 
-    python3 examples/python/echo_server.py 127.0.0.1:9001 [--tls CERT_PEM KEY_PEM]
+    python3 examples/python/echo_server.py 127.0.0.1:9001 [--tls CERT_PEM KEY_PEM] [--trace]
 
 Prints one line when listening and runs until killed (SIGINT/SIGTERM: graceful shutdown).
 Limits are raised to what conformance suites send (64 MiB messages); the library defaults stay
 safe. Text commands for tests: `cmd:close <code> <reason>` closes, `cmd:headers` answers with the
 request headers (names lowercased) and `_subprotocol` as JSON, `cmd:ping <payload>` sends a ping.
-Accepts the first subprotocol the client offers.
+Accepts the first subprotocol the client offers. `--trace` prints every handshake and frame
+header, both directions, to stderr (as a browser's developer tools show them).
 
 Run from a checkout without installing: PYTHONPATH=bindings/python/src (the library is found in
 target/release; see bindings/python/src/wskit/_native.py).
@@ -27,12 +28,12 @@ import wskit  # noqa: E402
 
 
 def usage() -> None:
-    sys.stderr.write("usage: echo_server.py [ADDR] [--tls CERT_PEM KEY_PEM]   (default ADDR 127.0.0.1:9001)\n")
+    sys.stderr.write("usage: echo_server.py [ADDR] [--tls CERT_PEM KEY_PEM] [--trace]   (default ADDR 127.0.0.1:9001)\n")
     sys.exit(2)
 
 
 def main() -> int:
-    addr, tls = "127.0.0.1:9001", None
+    addr, tls, trace = "127.0.0.1:9001", None, False
     args = sys.argv[1:]
     while args:
         arg = args.pop(0)
@@ -40,12 +41,16 @@ def main() -> int:
             if len(args) < 2:
                 usage()
             tls = (args.pop(0), args.pop(0))
+        elif arg == "--trace":
+            trace = True
         elif arg.startswith("-"):
             usage()
         else:
             addr = arg
 
     ctx = wskit.Context()
+    if trace:
+        ctx.set_tracer(lambda t: print(t, file=sys.stderr, flush=True))
 
     @ctx.on_accept
     def accept(req: wskit.AcceptRequest) -> Union[str, bool]:
@@ -75,8 +80,9 @@ def main() -> int:
             sys.stderr.write(f"echo to {conn.id}: {err}\n")
 
     try:
+        # keep_headers: `cmd:headers` answers with the request headers after the handshake.
         port = ctx.listen(addr, None, tls=tls, max_message_size=64 << 20, max_frame_size=64 << 20,
-                          max_buffered=128 << 20)
+                          max_buffered=128 << 20, keep_headers=["*"])
     except wskit.Error as err:
         sys.stderr.write(f"echo_server: cannot listen on {addr}: {err}\n")
         return 1

@@ -1,305 +1,145 @@
-//! `wskit_accept`: the upgrade request seen by the accept callback, and its decision.
+//! Deciding an upgrade request by connection id: `wskit_conn_accept`, `wskit_conn_reject`.
+//!
+//! The ACCEPT event (`wskit_event_kind`) carries the request; the decision is made with these
+//! functions on `event->conn`, which map to `net::Context::accept` / `reject` (`net` checks the
+//! answer at once: a reserved or malformed header, an unoffered subprotocol or a bad status is
+//! `WSKIT_ERR_INVALID_ARG` and leaves the request pending). This file only converts the C
+//! arguments.
 
 use std::ffi::c_char;
 
-use crate::net::{AcceptRequest, Decision};
+use crate::net::ConnId;
 
-use super::ctx::nul_terminated;
+use super::ctx::wskit_ctx;
+use super::event::wskit_header;
 use super::status::{fail_with, wskit_status};
 
-/// A request header as seen by the accept callback: NUL-terminated name and value, with their
-/// lengths. Borrowed from the `wskit_accept` it came from.
-#[repr(C)]
-#[derive(Debug, Clone, Copy)]
-pub struct wskit_header {
-    /// The header name as received (case preserved).
-    pub name: *const c_char,
-    /// Length of `name` in bytes.
-    pub name_len: usize,
-    /// The value, trimmed.
-    pub value: *const c_char,
-    /// Length of `value` in bytes.
-    pub value_len: usize,
+/// Copies a C header array; `Err` on NULL, a bad length or text that is not UTF-8.
+fn headers_of(headers: *const wskit_header, count: usize) -> Result<Vec<(String, String)>, wskit_status> {
+    if count == 0 {
+        return Ok(Vec::new());
+    }
+    if headers.is_null() {
+        return Err(super::status::null_arg("headers"));
+    }
+    if count > isize::MAX as usize / std::mem::size_of::<wskit_header>() {
+        return Err(fail_with(
+            wskit_status::WSKIT_ERR_INVALID_ARG,
+            "header_count is too large",
+        ));
+    }
+    // SAFETY: the documentation requires `headers` to point to `count` readable headers.
+    let list = unsafe { std::slice::from_raw_parts(headers, count) };
+    list.iter().map(|h| Ok((h.name_str()?, h.value_str()?))).collect()
 }
 
-/// An upgrade request handed to the accept callback: read it with the getters, decide with
-/// `wskit_accept_select_subprotocol`, `wskit_accept_add_header` or `wskit_accept_reject`.
-/// Borrowed: valid only during the accept callback, and every pointer obtained from it too.
-/// Loop thread only.
-///
-/// Methods: `wskit_accept_conn`, `wskit_accept_listener`, `wskit_accept_path`, `wskit_accept_query`,
-/// `wskit_accept_origin`, `wskit_accept_peer`, `wskit_accept_headers`, `wskit_accept_header`,
-/// `wskit_accept_subprotocol_count`, `wskit_accept_subprotocol_at`,
-/// `wskit_accept_select_subprotocol`, `wskit_accept_add_header`, `wskit_accept_reject`.
-#[derive(Debug)]
-pub struct wskit_accept {
-    conn: u64,
-    listener: u32,
-    path: Vec<u8>,
-    query: Option<Vec<u8>>,
-    origin: Option<Vec<u8>>,
-    peer: Vec<u8>,
-    /// NUL-terminated copies that `headers` points into.
-    header_storage: Vec<(Vec<u8>, Vec<u8>)>,
-    headers: Vec<wskit_header>,
-    offered: Vec<Vec<u8>>,
-    offered_names: Vec<String>,
-    selected: Option<String>,
-    extra_headers: Vec<(String, String)>,
-    reject: Option<(u16, Vec<u8>)>,
-}
-
-impl wskit_accept {
-    pub(crate) fn new(request: &AcceptRequest<'_>, selected: Option<String>) -> Self {
-        let r = request.request;
-        let header_storage: Vec<(Vec<u8>, Vec<u8>)> = r
-            .headers
-            .iter()
-            .map(|(n, v)| (nul_terminated(n.as_bytes()), nul_terminated(v.as_bytes())))
-            .collect();
-        let headers = header_storage
-            .iter()
-            .map(|(n, v)| wskit_header {
-                name: n.as_ptr().cast(),
-                name_len: n.len() - 1,
-                value: v.as_ptr().cast(),
-                value_len: v.len() - 1,
-            })
-            .collect();
-        Self {
-            conn: request.conn.as_u64(),
-            listener: request.listener.as_u32(),
-            path: nul_terminated(r.path.as_bytes()),
-            query: r.query.as_ref().map(|q| nul_terminated(q.as_bytes())),
-            origin: r.origin.as_ref().map(|o| nul_terminated(o.as_bytes())),
-            peer: nul_terminated(request.peer.map(|p| p.to_string()).unwrap_or_default().as_bytes()),
-            header_storage,
-            headers,
-            offered: r
-                .subprotocols
-                .iter()
-                .map(|s| nul_terminated(s.as_bytes()))
-                .collect(),
-            offered_names: r.subprotocols.clone(),
-            selected,
-            extra_headers: Vec::new(),
-            reject: None,
+impl wskit_header {
+    fn field(ptr: *const c_char, len: usize, what: &str) -> Result<String, wskit_status> {
+        if ptr.is_null() {
+            return if len == 0 {
+                Ok(String::new())
+            } else {
+                Err(super::status::null_arg(what))
+            };
         }
+        // SAFETY: non-NULL; the documentation requires a NUL-terminated string with WSKIT_NTS.
+        let len = unsafe { super::macros::measured(ptr, len) };
+        if len > isize::MAX as usize {
+            return Err(fail_with(
+                wskit_status::WSKIT_ERR_INVALID_ARG,
+                "length is too large",
+            ));
+        }
+        // SAFETY: the documentation requires `ptr` to be readable for `len` bytes.
+        let bytes = unsafe { std::slice::from_raw_parts(ptr.cast::<u8>(), len) };
+        std::str::from_utf8(bytes).map(str::to_owned).map_err(|_| {
+            fail_with(
+                wskit_status::WSKIT_ERR_INVALID_UTF8,
+                "a header is not valid UTF-8",
+            )
+        })
     }
-}
 
-/// The decision recorded in `handle`.
-pub(crate) fn decide(handle: wskit_accept) -> Decision {
-    match handle.reject {
-        Some((status, body)) => Decision::Reject {
-            status,
-            headers: handle.extra_headers,
-            body,
-        },
-        None => Decision::Accept {
-            subprotocol: handle.selected,
-            headers: handle.extra_headers,
-        },
+    fn name_str(&self) -> Result<String, wskit_status> {
+        Self::field(self.name, self.name_len, "header name")
     }
-}
 
-fn ptr_of(bytes: &[u8]) -> *const c_char {
-    bytes.as_ptr().cast()
+    fn value_str(&self) -> Result<String, wskit_status> {
+        Self::field(self.value, self.value_len, "header value")
+    }
 }
 
 crate::ffi_fn! {
-    /// The id the connection will have once open (valid for sending after the open event).
+    /// Accepts the upgrade request of `conn` (the `conn` of an ACCEPT event), selecting
+    /// `subprotocol` (`subprotocol_len` bytes or `WSKIT_NTS`; NULL with length 0 for none; it must
+    /// be one the client offered) and adding `header_count` response headers (e.g. `Set-Cookie`;
+    /// `headers` may be NULL when the count is 0). Everything is copied. Loop thread only: from the
+    /// ACCEPT callback (the answer is applied when it returns), or later for a deferred or queued
+    /// request (the OPEN event follows at the next poll).
     ///
-    /// Returns `WSKIT_OK` or `WSKIT_ERR_NULL_ARG`.
-    fn wskit_accept_conn(acc: *const wskit_accept, out_conn: *mut u64) -> wskit_status {
-        let acc = try_ref!(acc);
-        non_null!(out_conn);
-        write_out!(out_conn, acc.conn);
+    /// Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_UTF8`,
+    /// `WSKIT_ERR_INVALID_ARG` (a reserved header such as `Sec-WebSocket-Accept`, a malformed
+    /// header, an unoffered subprotocol: checked at once, and the request stays pending),
+    /// `WSKIT_ERR_INVALID_STATE` (no request of this connection is waiting: already decided or
+    /// open) or `WSKIT_ERR_NOT_FOUND` (unknown id, or the request timed out or was dropped).
+    fn wskit_conn_accept(ctx: *mut wskit_ctx, conn: u64, subprotocol: *const c_char, subprotocol_len: usize, headers: *const wskit_header, header_count: usize) -> wskit_status {
+        let ctx = try_ctx!(ctx);
+        let subprotocol = try_str!(subprotocol, subprotocol_len);
+        let subprotocol = (!subprotocol.is_empty()).then_some(subprotocol);
+        let headers = match headers_of(headers, header_count) {
+            Ok(headers) => headers,
+            Err(status) => return status,
+        };
+        try_net!(ctx.with_net(|net| net.accept(ConnId::from_u64(conn), subprotocol, &headers)));
         wskit_status::WSKIT_OK
     }
 }
 
 crate::ffi_fn! {
-    /// The listener the request came to.
+    /// Rejects the upgrade request of `conn` with HTTP `status` (200-599; 204 and 304 without a
+    /// body), `header_count` extra response headers and a body of `body_len` bytes (`WSKIT_NTS`:
+    /// NUL-terminated; NULL with length 0 for none). Everything is copied. The connection is closed
+    /// once the response is written; a CLOSE event (1006) follows only if its user data was set.
+    /// Loop thread only; from the ACCEPT callback, or later for a deferred or queued request.
     ///
-    /// Returns `WSKIT_OK` or `WSKIT_ERR_NULL_ARG`.
-    fn wskit_accept_listener(acc: *const wskit_accept, out_listener: *mut u32) -> wskit_status {
-        let acc = try_ref!(acc);
-        non_null!(out_listener);
-        write_out!(out_listener, acc.listener);
+    /// Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_UTF8` (headers),
+    /// `WSKIT_ERR_INVALID_ARG` (status, a reserved header such as `Content-Length`, a malformed
+    /// header: checked at once, and the request stays pending), `WSKIT_ERR_INVALID_STATE` or
+    /// `WSKIT_ERR_NOT_FOUND` (as `wskit_conn_accept`).
+    fn wskit_conn_reject(ctx: *mut wskit_ctx, conn: u64, status: u16, headers: *const wskit_header, header_count: usize, body: *const c_char, body_len: usize) -> wskit_status {
+        let ctx = try_ctx!(ctx);
+        let headers = match headers_of(headers, header_count) {
+            Ok(headers) => headers,
+            Err(status) => return status,
+        };
+        let body = try_str_bytes!(body, body_len);
+        try_net!(ctx.with_net(|net| net.reject(ConnId::from_u64(conn), status, &headers, body)));
         wskit_status::WSKIT_OK
     }
 }
 
 crate::ffi_fn! {
-    /// The request path (starts with `/`, without the query), NUL-terminated, borrowed from `acc`.
+    /// From the ACCEPT callback of `conn`: leaves its request pending when the callback returns
+    /// without an answer, for `wskit_conn_accept` / `wskit_conn_reject` in a later turn of the
+    /// loop (e.g. after a worker thread checked a token and woke the loop with
+    /// `wskit_remote_wake`). Nothing is read from the connection meanwhile; the handshake timeout
+    /// still applies (a CLOSE event follows only if its user data was set). An answer given in the
+    /// same callback wins. Loop thread only.
     ///
-    /// Returns `WSKIT_OK` or `WSKIT_ERR_NULL_ARG`.
-    fn wskit_accept_path(acc: *const wskit_accept, out: *mut *const c_char) -> wskit_status {
-        let acc = try_ref!(acc);
-        non_null!(out);
-        write_out!(out, ptr_of(&acc.path));
-        wskit_status::WSKIT_OK
-    }
-}
-
-crate::ffi_fn! {
-    /// The request query without `?`, NUL-terminated, borrowed from `acc`; `*out` is NULL when the
-    /// target has no query.
-    ///
-    /// Returns `WSKIT_OK` or `WSKIT_ERR_NULL_ARG`.
-    fn wskit_accept_query(acc: *const wskit_accept, out: *mut *const c_char) -> wskit_status {
-        let acc = try_ref!(acc);
-        non_null!(out);
-        write_out!(out, acc.query.as_deref().map_or(std::ptr::null(), ptr_of));
-        wskit_status::WSKIT_OK
-    }
-}
-
-crate::ffi_fn! {
-    /// The `Origin` header, NUL-terminated, borrowed from `acc`; `*out` is NULL when absent
-    /// (non-browser clients).
-    ///
-    /// Returns `WSKIT_OK` or `WSKIT_ERR_NULL_ARG`.
-    fn wskit_accept_origin(acc: *const wskit_accept, out: *mut *const c_char) -> wskit_status {
-        let acc = try_ref!(acc);
-        non_null!(out);
-        write_out!(out, acc.origin.as_deref().map_or(std::ptr::null(), ptr_of));
-        wskit_status::WSKIT_OK
-    }
-}
-
-crate::ffi_fn! {
-    /// The client's address as text (`"127.0.0.1:53012"`, `""` if unknown), borrowed from `acc`.
-    ///
-    /// Returns `WSKIT_OK` or `WSKIT_ERR_NULL_ARG`.
-    fn wskit_accept_peer(acc: *const wskit_accept, out: *mut *const c_char) -> wskit_status {
-        let acc = try_ref!(acc);
-        non_null!(out);
-        write_out!(out, ptr_of(&acc.peer));
-        wskit_status::WSKIT_OK
-    }
-}
-
-crate::ffi_fn! {
-    /// All request headers in order, as an array of `*out_count` `wskit_header`s borrowed from
-    /// `acc`.
-    ///
-    /// Returns `WSKIT_OK` or `WSKIT_ERR_NULL_ARG`.
-    fn wskit_accept_headers(acc: *const wskit_accept, out: *mut *const wskit_header, out_count: *mut usize) -> wskit_status {
-        let acc = try_ref!(acc);
-        non_null!(out);
-        non_null!(out_count);
-        write_out!(out, acc.headers.as_ptr());
-        write_out!(out_count, acc.headers.len());
-        wskit_status::WSKIT_OK
-    }
-}
-
-crate::ffi_fn! {
-    /// The value of the first request header named `name` (case-insensitive), NUL-terminated,
-    /// borrowed from `acc`.
-    ///
-    /// Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_UTF8` (name) or
-    /// `WSKIT_ERR_NOT_FOUND` (no such header; `*out` untouched).
-    fn wskit_accept_header(acc: *const wskit_accept, name: *const c_char, out: *mut *const c_char) -> wskit_status {
-        let acc = try_ref!(acc);
-        let name = try_str!(name);
-        non_null!(out);
-        let found = acc
-            .header_storage
-            .iter()
-            .find(|(n, _)| n[..n.len() - 1].eq_ignore_ascii_case(name.as_bytes()));
-        match found {
-            Some((_, value)) => {
-                write_out!(out, ptr_of(value));
+    /// Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` or `WSKIT_ERR_INVALID_STATE` (not called from the
+    /// ACCEPT callback of `conn`).
+    fn wskit_conn_defer_accept(ctx: *mut wskit_ctx, conn: u64) -> wskit_status {
+        let ctx = try_ctx!(ctx);
+        let mut state = ctx.state.borrow_mut();
+        match state.deciding.as_mut() {
+            Some((deciding, deferred)) if *deciding == conn => {
+                *deferred = true;
                 wskit_status::WSKIT_OK
             }
-            None => fail_with(wskit_status::WSKIT_ERR_NOT_FOUND, "no such request header"),
+            _ => fail_with(
+                wskit_status::WSKIT_ERR_INVALID_STATE,
+                "wskit_conn_defer_accept is only allowed in the ACCEPT callback of the connection",
+            ),
         }
-    }
-}
-
-crate::ffi_fn! {
-    /// The number of subprotocols the client offered.
-    ///
-    /// Returns `WSKIT_OK` or `WSKIT_ERR_NULL_ARG`.
-    fn wskit_accept_subprotocol_count(acc: *const wskit_accept, out_count: *mut usize) -> wskit_status {
-        let acc = try_ref!(acc);
-        non_null!(out_count);
-        write_out!(out_count, acc.offered.len());
-        wskit_status::WSKIT_OK
-    }
-}
-
-crate::ffi_fn! {
-    /// The `index`th offered subprotocol (in the client's order), NUL-terminated, borrowed from
-    /// `acc`.
-    ///
-    /// Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` or `WSKIT_ERR_INVALID_ARG` (index out of range).
-    fn wskit_accept_subprotocol_at(acc: *const wskit_accept, index: usize, out: *mut *const c_char) -> wskit_status {
-        let acc = try_ref!(acc);
-        non_null!(out);
-        match acc.offered.get(index) {
-            Some(name) => {
-                write_out!(out, ptr_of(name));
-                wskit_status::WSKIT_OK
-            }
-            None => fail_with(wskit_status::WSKIT_ERR_INVALID_ARG, "subprotocol index out of range"),
-        }
-    }
-}
-
-crate::ffi_fn! {
-    /// Accepts selecting `name`, which must be one the client offered (replaces the default
-    /// selection). The string is copied.
-    ///
-    /// Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_UTF8` or
-    /// `WSKIT_ERR_INVALID_ARG` (not offered).
-    fn wskit_accept_select_subprotocol(acc: *mut wskit_accept, name: *const c_char) -> wskit_status {
-        let acc = try_mut!(acc);
-        let name = try_str!(name);
-        if !acc.offered_names.iter().any(|o| o == name) {
-            return fail_with(wskit_status::WSKIT_ERR_INVALID_ARG, "the client did not offer this subprotocol");
-        }
-        acc.selected = Some(name.to_string());
-        wskit_status::WSKIT_OK
-    }
-}
-
-crate::ffi_fn! {
-    /// Adds a header to the response (101 when accepting, or the rejection), e.g. `Set-Cookie`.
-    /// Both strings are copied. Headers the handshake sets itself are refused when the response is
-    /// written (the request then fails with 500 and an error event).
-    ///
-    /// Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_UTF8` or
-    /// `WSKIT_ERR_INVALID_ARG` (CR/LF, or an empty name).
-    fn wskit_accept_add_header(acc: *mut wskit_accept, name: *const c_char, value: *const c_char) -> wskit_status {
-        let acc = try_mut!(acc);
-        let name = try_str!(name);
-        let value = try_str!(value);
-        if name.is_empty() || name.contains(['\r', '\n', ':']) || value.contains(['\r', '\n']) {
-            return fail_with(wskit_status::WSKIT_ERR_INVALID_ARG, "invalid header name or value");
-        }
-        acc.extra_headers.push((name.to_string(), value.to_string()));
-        wskit_status::WSKIT_OK
-    }
-}
-
-crate::ffi_fn! {
-    /// Rejects the request with HTTP `status` (200-599, not 101) and the NUL-terminated plain-text
-    /// `body` (optional: NULL for an empty body; copied). The connection is closed after the
-    /// response is written; no open or close event is delivered for it.
-    ///
-    /// Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` (acc), `WSKIT_ERR_INVALID_UTF8` (body) or
-    /// `WSKIT_ERR_INVALID_ARG` (status).
-    fn wskit_accept_reject(acc: *mut wskit_accept, status: u16, body: *const c_char) -> wskit_status {
-        let acc = try_mut!(acc);
-        let body = if body.is_null() { "" } else { try_str!(body) };
-        if !(200..=599).contains(&status) {
-            return fail_with(wskit_status::WSKIT_ERR_INVALID_ARG, "status must be 200-599");
-        }
-        acc.reject = Some((status, body.as_bytes().to_vec()));
-        wskit_status::WSKIT_OK
     }
 }

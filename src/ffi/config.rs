@@ -3,7 +3,9 @@
 use std::ffi::c_char;
 use std::time::Duration;
 
-use crate::net::{ConnectOptions, ConnectionOptions, ListenOptions, TlsClientConfig, TlsServerConfig};
+use crate::net::{
+    ConnectOptions, ConnectionOptions, KeepHeaders, ListenOptions, TlsClientConfig, TlsServerConfig,
+};
 use crate::proto::handshake::{ClientOptions, RequestLimits};
 
 use super::status::{fail_with, wskit_status};
@@ -15,7 +17,10 @@ use super::status::{fail_with, wskit_status};
 /// changed) right after. Settings that do not apply to a role are ignored by it (e.g. the backlog
 /// for a client). Not thread-safe: use a config from one thread at a time.
 ///
-/// Methods: `wskit_config_new`, `wskit_config_free`, `wskit_config_set_*`, `wskit_config_add_*`.
+/// String arguments are a pointer and a length (`WSKIT_NTS`: NUL-terminated), and are copied.
+///
+/// Methods: `wskit_config_new`, `wskit_config_free`, `wskit_config_set_*`, `wskit_config_add_*`,
+/// `wskit_config_keep_*`.
 #[derive(Debug, Clone, Default)]
 pub struct wskit_config {
     pub(crate) connection: ConnectionOptions,
@@ -29,6 +34,8 @@ pub struct wskit_config {
     pub(crate) origin: Option<String>,
     pub(crate) tls_server: Option<TlsServerConfig>,
     pub(crate) tls_client: Option<TlsClientConfig>,
+    pub(crate) keep_request: bool,
+    pub(crate) keep_headers: KeepHeaders,
 }
 
 impl wskit_config {
@@ -42,7 +49,9 @@ impl wskit_config {
             request_limits: self.request_limits,
             connection: self.connection,
             tls: self.tls_server.clone(),
-            ..defaults
+            subprotocols: self.subprotocols.clone(),
+            keep_request: self.keep_request,
+            keep_headers: self.keep_headers.clone(),
         }
     }
 
@@ -56,7 +65,8 @@ impl wskit_config {
             },
             connection: self.connection,
             tls: self.tls_client.clone(),
-            ..ConnectOptions::default()
+            // Clients keep every response header (docs/api-0.2.md).
+            keep_headers: KeepHeaders::All,
         }
     }
 }
@@ -90,12 +100,15 @@ crate::ffi_fn! {
 crate::ffi_fn! {
     /// Frees a config. NULL is a no-op. Contexts do not keep a pointer to it (they copy it), so it
     /// may be freed at any time after use. Must not be called twice on the same pointer.
-    fn wskit_config_free(config: *mut wskit_config) {
+    ///
+    /// Returns `WSKIT_OK`.
+    fn wskit_config_free(config: *mut wskit_config) -> wskit_status {
         if !config.is_null() {
             // SAFETY: a non-NULL `config` came from `wskit_config_new` (Box::into_raw) and, per the
             // documentation, is not used again after this call.
             drop(unsafe { Box::from_raw(config) });
         }
+        wskit_status::WSKIT_OK
     }
 }
 
@@ -216,7 +229,7 @@ crate::ffi_fn! {
 
 crate::ffi_fn! {
 /// Answer every ping with a pong automatically. Default true; turn off only to answer pings
-    /// yourself with `wskit_pong`.
+    /// yourself with `wskit_conn_pong`.
     ///
     /// Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` (config NULL) or `WSKIT_ERR_INVALID_ARG`.
     fn wskit_config_set_auto_pong(config: *mut wskit_config, value: bool) -> wskit_status {
@@ -285,9 +298,12 @@ crate::ffi_fn! {
     ///
     /// Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_UTF8` or `WSKIT_ERR_INVALID_ARG`
     /// (empty).
-    fn wskit_config_add_allowed_origin(config: *mut wskit_config, origin: *const c_char) -> wskit_status {
+    fn wskit_config_add_allowed_origin(config: *mut wskit_config, origin: *const c_char, origin_len: usize) -> wskit_status {
         let config = try_mut!(config);
-        let origin = try_str!(origin);
+        let origin = {
+            non_null!(origin);
+            try_str!(origin, origin_len)
+        };
         if origin.is_empty() {
             return invalid("origin must not be empty");
         }
@@ -304,9 +320,12 @@ crate::ffi_fn! {
     ///
     /// Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_UTF8` or `WSKIT_ERR_INVALID_ARG`
     /// (not a token).
-    fn wskit_config_add_subprotocol(config: *mut wskit_config, name: *const c_char) -> wskit_status {
+    fn wskit_config_add_subprotocol(config: *mut wskit_config, name: *const c_char, name_len: usize) -> wskit_status {
         let config = try_mut!(config);
-        let name = try_str!(name);
+        let name = {
+            non_null!(name);
+            try_str!(name, name_len)
+        };
         if !is_token(name) {
             return invalid("a subprotocol must be a non-empty RFC 7230 token");
         }
@@ -322,10 +341,16 @@ crate::ffi_fn! {
     ///
     /// Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_UTF8` or `WSKIT_ERR_INVALID_ARG`
     /// (name not a token, or CR/LF in the value).
-    fn wskit_config_add_header(config: *mut wskit_config, name: *const c_char, value: *const c_char) -> wskit_status {
+    fn wskit_config_add_header(config: *mut wskit_config, name: *const c_char, name_len: usize, value: *const c_char, value_len: usize) -> wskit_status {
         let config = try_mut!(config);
-        let name = try_str!(name);
-        let value = try_str!(value);
+        let name = {
+            non_null!(name);
+            try_str!(name, name_len)
+        };
+        let value = {
+            non_null!(value);
+            try_str!(value, value_len)
+        };
         if !is_token(name) || value.contains(['\r', '\n']) {
             return invalid("header name must be a token and the value must not contain CR or LF");
         }
@@ -339,9 +364,12 @@ crate::ffi_fn! {
     ///
     /// Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_UTF8` or `WSKIT_ERR_INVALID_ARG`
     /// (CR/LF or empty).
-    fn wskit_config_set_origin(config: *mut wskit_config, origin: *const c_char) -> wskit_status {
+    fn wskit_config_set_origin(config: *mut wskit_config, origin: *const c_char, origin_len: usize) -> wskit_status {
         let config = try_mut!(config);
-        let origin = try_str!(origin);
+        let origin = {
+            non_null!(origin);
+            try_str!(origin, origin_len)
+        };
         if origin.is_empty() || origin.contains(['\r', '\n']) {
             return invalid("origin must be non-empty and must not contain CR or LF");
         }
@@ -370,11 +398,17 @@ crate::ffi_fn! {
     /// first) and a PEM private key (PKCS#8, RSA or EC) now. ALPN `http/1.1` is offered.
     ///
     /// Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_UTF8` (paths), or `WSKIT_ERR_TLS`
-    /// with the reason in `wskit_last_error()` (unreadable file, bad PEM, key not matching).
-    fn wskit_config_set_tls_cert_files(config: *mut wskit_config, cert_chain_path: *const c_char, private_key_path: *const c_char) -> wskit_status {
+    /// with the reason in `wskit_error_last()` (unreadable file, bad PEM, key not matching).
+    fn wskit_config_set_tls_cert_files(config: *mut wskit_config, cert_chain_path: *const c_char, cert_chain_path_len: usize, private_key_path: *const c_char, private_key_path_len: usize) -> wskit_status {
         let config = try_mut!(config);
-        let cert = try_str!(cert_chain_path);
-        let key = try_str!(private_key_path);
+        let cert = {
+            non_null!(cert_chain_path);
+            try_str!(cert_chain_path, cert_chain_path_len)
+        };
+        let key = {
+            non_null!(private_key_path);
+            try_str!(private_key_path, private_key_path_len)
+        };
         tls_setting(config, TlsServerConfig::from_pem_files(cert, key), |c, tls| c.tls_server = Some(tls))
     }
 }
@@ -382,7 +416,7 @@ crate::ffi_fn! {
 crate::ffi_fn! {
     /// Like `wskit_config_set_tls_cert_files`, from PEM data in memory (copied).
     ///
-    /// Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` or `WSKIT_ERR_TLS` (see `wskit_last_error()`).
+    /// Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` or `WSKIT_ERR_TLS` (see `wskit_error_last()`).
     fn wskit_config_set_tls_cert_pem(config: *mut wskit_config, cert_chain_pem: *const u8, cert_chain_len: usize, private_key_pem: *const u8, private_key_len: usize) -> wskit_status {
         let config = try_mut!(config);
         let cert = try_bytes!(cert_chain_pem, cert_chain_len);
@@ -396,9 +430,12 @@ crate::ffi_fn! {
     /// (instead of the system trust store, the default). Loaded now.
     ///
     /// Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_UTF8` or `WSKIT_ERR_TLS`.
-    fn wskit_config_set_tls_ca_file(config: *mut wskit_config, ca_path: *const c_char) -> wskit_status {
+    fn wskit_config_set_tls_ca_file(config: *mut wskit_config, ca_path: *const c_char, ca_path_len: usize) -> wskit_status {
         let config = try_mut!(config);
-        let path = try_str!(ca_path);
+        let path = {
+            non_null!(ca_path);
+            try_str!(ca_path, ca_path_len)
+        };
         tls_setting(config, TlsClientConfig::with_ca_file(path), |c, tls| c.tls_client = Some(tls))
     }
 }
@@ -424,6 +461,48 @@ crate::ffi_fn! {
     fn wskit_config_dangerous_skip_tls_verification(config: *mut wskit_config, enable: bool) -> wskit_status {
         let config = try_mut!(config);
         config.tls_client = enable.then(TlsClientConfig::dangerous_skip_verification_for_testing_only);
+        wskit_status::WSKIT_OK
+    }
+}
+
+crate::ffi_fn! {
+    /// Listeners: keep each connection's request path and query after the handshake, for
+    /// `wskit_conn_path` and `wskit_conn_query` (default false: an idle connection costs nothing for
+    /// them; asking then returns `WSKIT_ERR_UNAVAILABLE`). During the ACCEPT and OPEN events they
+    /// are in the event regardless. Client connections always know theirs (from the URL).
+    ///
+    /// Returns `WSKIT_OK` or `WSKIT_ERR_NULL_ARG`.
+    fn wskit_config_keep_request(config: *mut wskit_config, keep: bool) -> wskit_status {
+        let config = try_mut!(config);
+        config.keep_request = keep;
+        wskit_status::WSKIT_OK
+    }
+}
+
+crate::ffi_fn! {
+    /// Listeners: keep the request header `name` (`name_len` bytes or `WSKIT_NTS`; compared
+    /// case-insensitively) after the handshake, for `wskit_conn_header` and friends; `"*"` keeps
+    /// every header. Call once per name. Headers not kept return `WSKIT_ERR_UNAVAILABLE` later
+    /// (default: none kept). Clients keep every response header without asking.
+    ///
+    /// Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_UTF8` or
+    /// `WSKIT_ERR_INVALID_ARG` (not a header name).
+    fn wskit_config_keep_header(config: *mut wskit_config, name: *const c_char, name_len: usize) -> wskit_status {
+        let config = try_mut!(config);
+        non_null!(name);
+        let name = try_str!(name, name_len);
+        if name == "*" {
+            config.keep_headers = KeepHeaders::All;
+            return wskit_status::WSKIT_OK;
+        }
+        if !is_token(name) {
+            return invalid("a header name must be a non-empty RFC 7230 token (or \"*\")");
+        }
+        match &mut config.keep_headers {
+            KeepHeaders::All => {}
+            KeepHeaders::Names(names) => names.push(name.to_string()),
+            keep @ KeepHeaders::None => *keep = KeepHeaders::Names(vec![name.to_string()]),
+        }
         wskit_status::WSKIT_OK
     }
 }

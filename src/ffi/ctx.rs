@@ -1,5 +1,5 @@
-//! `wskit_ctx`: the event loop, and the bridge that turns `net::Handler` calls into C callbacks or
-//! queued events.
+//! `wskit_ctx`: the event loop. The bridge that turns `net::Handler` calls into C callbacks or
+//! queued events is in `bridge.rs`.
 //!
 //! # How a C call reaches the `net::Context` soundly
 //! C code holds a `wskit_ctx *` and may call back into wskit from inside a callback, while
@@ -10,27 +10,30 @@
 //! - inside `poll`, the one `net` hands to the handler; while a C callback runs, a raw pointer to
 //!   it is kept in `active`, and calls made by the callback reborrow it. `poll`, `shutdown` and
 //!   `free` are refused (`WSKIT_ERR_REENTRANT`) while `in_poll` is set.
+//! - while the tracer runs (inside `net`, with its `&mut Context` borrowed), `in_tracer` is set and
+//!   every call on the context is refused with `WSKIT_ERR_REENTRANT` (`try_ctx!`).
+//!
+//! `in_poll` and `active` are reset by a drop guard, so a panic caught at the boundary leaves the
+//! context usable; the bridge catches panics in its own code before they reach `net`.
 //!
 //! A context is used by one thread at a time (the documentation says "loop thread only"), so
 //! these cells are never touched concurrently.
 
 use std::cell::{Cell, RefCell, UnsafeCell};
-use std::collections::{HashMap, VecDeque};
-use std::ffi::{CString, c_char, c_int};
-use std::net::SocketAddr;
+use std::collections::HashMap;
+use std::ffi::{c_char, c_int};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use crate::net::{
-    self, AcceptRequest, ConnId, Context, Decision, Fragment, Handler, ListenerId, Message, OpenInfo,
-};
-use crate::proto::{CloseInfo, MessageKind};
+use crate::net::{self, Context, ListenerId};
 
-use super::accept::{self, wskit_accept};
+use super::bridge::Bridge;
 use super::callbacks::Callbacks;
 use super::config::wskit_config;
-use super::queue::{QueuedEvent, wskit_event_kind};
+use super::conn::ConnStrings;
+use super::event::{OwnedEvent, wskit_header};
+use super::queue::Queue;
 use super::status::{fail_with, wskit_status};
 
 /// An event loop with its listeners, connections, timers and callbacks (or event queue).
@@ -40,21 +43,19 @@ use super::status::{fail_with, wskit_status};
 /// through a `wskit_remote` handle, which any thread may use.
 ///
 /// Events reach the application one of two ways, chosen per context: callbacks
-/// (`wskit_ctx_on_*`), run inside `wskit_ctx_poll`; or an event queue
+/// (`wskit_ctx_on_<kind>`), run inside `wskit_ctx_poll`; or an event queue
 /// (`wskit_ctx_use_event_queue`) that `wskit_ctx_poll` fills and `wskit_ctx_next_event` drains.
+/// Both carry the same `wskit_event`.
 ///
-/// Methods: `wskit_ctx_new`, `wskit_ctx_free`, `wskit_ctx_poll`, `wskit_ctx_fd`,
-/// `wskit_ctx_next_timeout_ms`, `wskit_ctx_flush`, `wskit_ctx_shutdown`, `wskit_ctx_begin_shutdown`,
-/// `wskit_ctx_connection_count`, `wskit_ctx_listen`, `wskit_ctx_local_port`,
-/// `wskit_ctx_close_listener`, `wskit_ctx_connect`, `wskit_ctx_on_*`, `wskit_ctx_use_event_queue`,
-/// `wskit_ctx_next_event`, `wskit_ctx_remote_new`, and the per-connection `wskit_send_*`,
-/// `wskit_ping`, `wskit_pong`, `wskit_close`, `wskit_abort`, `wskit_buffered_amount`,
-/// `wskit_*_conn_user_data`, `wskit_conn_subprotocol`.
+/// Methods: `wskit_ctx_*`; per-connection calls are `wskit_conn_*(ctx, conn, ...)`;
+/// `wskit_remote_new(ctx, &remote)` makes a handle for other threads.
 pub struct wskit_ctx {
     net: UnsafeCell<Context>,
     /// While a C callback runs: the `&mut Context` the handler was given.
     active: Cell<*mut Context>,
     in_poll: Cell<bool>,
+    /// Set while the tracer's C function runs.
+    pub(crate) in_tracer: Arc<AtomicBool>,
     pub(crate) state: RefCell<State>,
     /// Cleared when the context is freed, so remote handles can tell.
     pub(crate) alive: Arc<AtomicBool>,
@@ -81,14 +82,26 @@ pub(crate) enum Mode {
 pub(crate) struct State {
     pub(crate) mode: Mode,
     pub(crate) callbacks: Callbacks,
-    pub(crate) queue: VecDeque<QueuedEvent>,
-    pub(crate) capacity: usize,
+    pub(crate) queue: Queue,
     /// The event last returned by `wskit_ctx_next_event` (owns the bytes its pointers show).
-    pub(crate) current: Option<QueuedEvent>,
-    /// Each listener's configured subprotocols (the default selection).
-    listener_subprotocols: HashMap<u32, Vec<String>>,
-    /// NUL-terminated subprotocol names handed out by `wskit_conn_subprotocol`.
-    pub(crate) subprotocols: HashMap<u64, CString>,
+    pub(crate) current: Option<OwnedEvent>,
+    /// The header array of `current`'s view.
+    pub(crate) current_headers: Vec<wskit_header>,
+    /// NUL-terminated strings handed out by `wskit_conn_subprotocol`, `_peer`, ...
+    pub(crate) conn_strings: HashMap<u64, Box<ConnStrings>>,
+    /// While the ACCEPT callback runs: its connection, and whether it called
+    /// `wskit_conn_defer_accept`.
+    pub(crate) deciding: Option<(u64, bool)>,
+}
+
+/// Resets `in_poll` and `active` when a poll ends, by return or by panic.
+struct PollGuard<'a>(&'a wskit_ctx);
+
+impl Drop for PollGuard<'_> {
+    fn drop(&mut self) {
+        self.0.active.set(std::ptr::null_mut());
+        self.0.in_poll.set(false);
+    }
 }
 
 impl wskit_ctx {
@@ -105,12 +118,22 @@ impl wskit_ctx {
             // SAFETY: no callback is running, so (one thread at a time, as documented) no other
             // reference into the cell exists: `poll`, the only long-lived borrow, is either not
             // running or is running this very callback-free stretch on this thread, which does
-            // not call `with_net`.
+            // not call `with_net`; the tracer, which runs inside net, is refused by `try_ctx!`.
             f(unsafe { &mut *self.net.get() })
         }
     }
 
-    fn refuse_reentry(&self, what: &str) -> Result<(), wskit_status> {
+    /// Sets the context a running callback may reach; returns the previous one.
+    pub(crate) fn set_active(&self, ctx: *mut Context) -> *mut Context {
+        self.active.replace(ctx)
+    }
+
+    /// Forgets the context of a callback that did not return normally.
+    pub(crate) fn clear_active(&self) {
+        self.active.set(std::ptr::null_mut());
+    }
+
+    pub(crate) fn refuse_reentry(&self, what: &str) -> Result<(), wskit_status> {
         if self.in_poll.get() {
             Err(fail_with(
                 wskit_status::WSKIT_ERR_REENTRANT,
@@ -121,360 +144,51 @@ impl wskit_ctx {
         }
     }
 
-    /// Polls with the bridge handler. Caller checked `in_poll` is false.
-    fn run_loop<R>(&self, f: impl FnOnce(&mut Context, &mut Bridge<'_>) -> net::Result<R>) -> net::Result<R> {
-        self.state.borrow_mut().current = None;
+    /// Refuses calls made from the tracer (see the module documentation).
+    pub(crate) fn check_tracer(&self) -> Result<(), wskit_status> {
+        if self.in_tracer.load(Ordering::Relaxed) {
+            Err(fail_with(
+                wskit_status::WSKIT_ERR_REENTRANT,
+                "no wskit call on a context is allowed from its tracer",
+            ))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Polls with the bridge handler. Caller checked `in_poll` is false. A panic caught in the
+    /// bridge is returned as `WSKIT_ERR_PANIC` (after `net` finished its poll normally).
+    fn run_loop<R>(
+        &self,
+        f: impl FnOnce(&mut Context, &mut Bridge<'_>) -> net::Result<R>,
+    ) -> Result<R, wskit_status> {
+        {
+            let mut state = self.state.borrow_mut();
+            state.current = None;
+            state.current_headers.clear();
+        }
         self.in_poll.set(true);
-        let mut bridge = Bridge { ffi: self };
+        let guard = PollGuard(self);
+        let mut bridge = Bridge::new(self);
         // SAFETY: `in_poll` was false, so no other reference into the cell exists; while it is
         // true, other wskit calls on this context go through `active` (set by the bridge around
         // each callback) and never through the cell.
         let net = unsafe { &mut *self.net.get() };
         let result = f(net, &mut bridge);
-        self.in_poll.set(false);
-        result
+        drop(guard);
+        if let Some(what) = bridge.panicked {
+            return Err(fail_with(
+                wskit_status::WSKIT_ERR_PANIC,
+                &format!("panic inside wskit (a bug), caught; the context is still usable: {what}"),
+            ));
+        }
+        result.map_err(|err| super::status::fail(&err))
     }
 }
 
 impl Drop for wskit_ctx {
     fn drop(&mut self) {
         self.alive.store(false, Ordering::Release);
-    }
-}
-
-/// NUL-terminated copy of `bytes` (which may contain NULs; lengths are passed alongside).
-pub(crate) fn nul_terminated(bytes: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(bytes.len() + 1);
-    out.extend_from_slice(bytes);
-    out.push(0);
-    out
-}
-
-fn addr_string(addr: Option<SocketAddr>) -> Vec<u8> {
-    nul_terminated(addr.map(|a| a.to_string()).unwrap_or_default().as_bytes())
-}
-
-/// The `net::Handler` of a C context: calls the C callbacks, or queues events.
-struct Bridge<'a> {
-    ffi: &'a wskit_ctx,
-}
-
-impl Bridge<'_> {
-    fn ctx_ptr(&self) -> *mut wskit_ctx {
-        std::ptr::from_ref(self.ffi).cast_mut()
-    }
-
-    fn mode(&self) -> Mode {
-        self.ffi.state.borrow().mode
-    }
-
-    /// Runs a C callback with `ctx` reachable for the calls it makes.
-    fn call(&self, ctx: &mut Context, f: impl FnOnce()) {
-        let previous = self.ffi.active.replace(std::ptr::from_mut(ctx));
-        f();
-        self.ffi.active.set(previous);
-    }
-
-    fn push(&self, event: QueuedEvent) {
-        self.ffi.state.borrow_mut().queue.push_back(event);
-    }
-
-    fn forget_conn(&self, conn: ConnId) -> Option<CString> {
-        self.ffi.state.borrow_mut().subprotocols.remove(&conn.as_u64())
-    }
-}
-
-impl Handler for Bridge<'_> {
-    fn should_pause(&self) -> bool {
-        let state = self.ffi.state.borrow();
-        state.mode == Mode::Queue && state.queue.len() >= state.capacity
-    }
-
-    fn on_listen(&mut self, ctx: &mut Context, listener: ListenerId, addr: SocketAddr) {
-        let text = nul_terminated(addr.to_string().as_bytes());
-        match self.mode() {
-            Mode::Queue => self.push(QueuedEvent {
-                listener: listener.as_u32(),
-                code: u32::from(addr.port()),
-                data: text,
-                ..QueuedEvent::new(wskit_event_kind::WSKIT_EVENT_LISTEN)
-            }),
-            Mode::Callbacks => {
-                let Some((f, user_data)) = self.ffi.state.borrow().callbacks.listen else {
-                    return;
-                };
-                let ctx_ptr = self.ctx_ptr();
-                // SAFETY: a C function pointer registered with `wskit_ctx_on_listen`; the pointers
-                // passed stay valid for the call.
-                self.call(ctx, || unsafe {
-                    f(
-                        user_data,
-                        ctx_ptr,
-                        listener.as_u32(),
-                        text.as_ptr().cast(),
-                        addr.port(),
-                    )
-                });
-            }
-            Mode::Unset => {}
-        }
-    }
-
-    fn on_accept(&mut self, ctx: &mut Context, request: &AcceptRequest<'_>) -> Decision {
-        let preferred = self
-            .ffi
-            .state
-            .borrow()
-            .listener_subprotocols
-            .get(&request.listener.as_u32())
-            .and_then(|ours| {
-                request
-                    .request
-                    .subprotocols
-                    .iter()
-                    .find(|offered| ours.iter().any(|o| o == *offered))
-                    .cloned()
-            });
-        let callback = self.ffi.state.borrow().callbacks.accept;
-        let Some((f, user_data)) = callback.filter(|_| self.mode() == Mode::Callbacks) else {
-            return Decision::Accept {
-                subprotocol: preferred,
-                headers: Vec::new(),
-            };
-        };
-        let mut handle = wskit_accept::new(request, preferred);
-        let ctx_ptr = self.ctx_ptr();
-        let handle_ptr = std::ptr::from_mut(&mut handle);
-        // SAFETY: a C function pointer registered with `wskit_ctx_on_accept`; `handle` lives on this
-        // stack frame for the whole call.
-        self.call(ctx, || unsafe { f(user_data, ctx_ptr, handle_ptr) });
-        accept::decide(handle)
-    }
-
-    fn on_open(&mut self, ctx: &mut Context, conn: ConnId, info: &OpenInfo<'_>) {
-        let listener = info.listener.map_or(0, ListenerId::as_u32);
-        match self.mode() {
-            Mode::Queue => self.push(QueuedEvent {
-                conn: conn.as_u64(),
-                listener,
-                data: nul_terminated(info.subprotocol.unwrap_or("").as_bytes()),
-                ..QueuedEvent::new(wskit_event_kind::WSKIT_EVENT_OPEN)
-            }),
-            Mode::Callbacks => {
-                let Some((f, user_data)) = self.ffi.state.borrow().callbacks.open else {
-                    return;
-                };
-                let sub = info.subprotocol.map(|s| nul_terminated(s.as_bytes()));
-                let path = nul_terminated(info.path.as_bytes());
-                let peer = addr_string(info.peer);
-                let ctx_ptr = self.ctx_ptr();
-                let sub_ptr: *const c_char = sub.as_ref().map_or(std::ptr::null(), |s| s.as_ptr().cast());
-                // SAFETY: a C function pointer registered with `wskit_ctx_on_open`; the strings live
-                // until the call returns.
-                self.call(ctx, || unsafe {
-                    f(
-                        user_data,
-                        ctx_ptr,
-                        conn.as_u64(),
-                        listener,
-                        sub_ptr,
-                        path.as_ptr().cast(),
-                        peer.as_ptr().cast(),
-                    )
-                });
-            }
-            Mode::Unset => {}
-        }
-    }
-
-    fn on_message(&mut self, ctx: &mut Context, conn: ConnId, message: Message<'_>) {
-        let is_text = matches!(message, Message::Text(_));
-        let data = message.as_bytes();
-        match self.mode() {
-            Mode::Queue => self.push(QueuedEvent {
-                conn: conn.as_u64(),
-                is_text,
-                data: data.to_vec(),
-                ..QueuedEvent::new(wskit_event_kind::WSKIT_EVENT_MESSAGE)
-            }),
-            Mode::Callbacks => {
-                let Some((f, user_data)) = self.ffi.state.borrow().callbacks.message else {
-                    return;
-                };
-                let ctx_ptr = self.ctx_ptr();
-                // SAFETY: a C function pointer registered with `wskit_ctx_on_message`; `data` is
-                // valid for the call.
-                self.call(ctx, || unsafe {
-                    f(
-                        user_data,
-                        ctx_ptr,
-                        conn.as_u64(),
-                        is_text,
-                        data.as_ptr(),
-                        data.len(),
-                    )
-                });
-            }
-            Mode::Unset => {}
-        }
-    }
-
-    fn on_fragment(&mut self, ctx: &mut Context, conn: ConnId, fragment: Fragment<'_>) {
-        let is_text = fragment.kind == MessageKind::Text;
-        match self.mode() {
-            Mode::Queue => self.push(QueuedEvent {
-                conn: conn.as_u64(),
-                is_text,
-                first: fragment.first,
-                last: fragment.last,
-                data: fragment.data.to_vec(),
-                ..QueuedEvent::new(wskit_event_kind::WSKIT_EVENT_FRAGMENT)
-            }),
-            Mode::Callbacks => {
-                let Some((f, user_data)) = self.ffi.state.borrow().callbacks.fragment else {
-                    return;
-                };
-                let ctx_ptr = self.ctx_ptr();
-                let data = fragment.data;
-                // SAFETY: a C function pointer registered with `wskit_ctx_on_fragment`; `data` is
-                // valid for the call.
-                self.call(ctx, || unsafe {
-                    f(
-                        user_data,
-                        ctx_ptr,
-                        conn.as_u64(),
-                        is_text,
-                        data.as_ptr(),
-                        data.len(),
-                        fragment.first,
-                        fragment.last,
-                    )
-                });
-            }
-            Mode::Unset => {}
-        }
-    }
-
-    fn on_ping(&mut self, ctx: &mut Context, conn: ConnId, payload: &[u8]) {
-        self.control(ctx, conn, payload, wskit_event_kind::WSKIT_EVENT_PING);
-    }
-
-    fn on_pong(&mut self, ctx: &mut Context, conn: ConnId, payload: &[u8]) {
-        self.control(ctx, conn, payload, wskit_event_kind::WSKIT_EVENT_PONG);
-    }
-
-    fn on_writable(&mut self, ctx: &mut Context, conn: ConnId) {
-        match self.mode() {
-            Mode::Queue => self.push(QueuedEvent {
-                conn: conn.as_u64(),
-                ..QueuedEvent::new(wskit_event_kind::WSKIT_EVENT_WRITABLE)
-            }),
-            Mode::Callbacks => {
-                let Some((f, user_data)) = self.ffi.state.borrow().callbacks.writable else {
-                    return;
-                };
-                let ctx_ptr = self.ctx_ptr();
-                // SAFETY: a C function pointer registered with `wskit_ctx_on_writable`.
-                self.call(ctx, || unsafe { f(user_data, ctx_ptr, conn.as_u64()) });
-            }
-            Mode::Unset => {}
-        }
-    }
-
-    fn on_close(&mut self, ctx: &mut Context, conn: ConnId, info: &CloseInfo<'_>) {
-        match self.mode() {
-            Mode::Queue => {
-                let subprotocol = self.forget_conn(conn);
-                self.push(QueuedEvent {
-                    conn: conn.as_u64(),
-                    code: u32::from(info.code),
-                    clean: info.clean,
-                    data: nul_terminated(info.reason.as_bytes()),
-                    keep: subprotocol,
-                    ..QueuedEvent::new(wskit_event_kind::WSKIT_EVENT_CLOSE)
-                });
-            }
-            Mode::Callbacks => {
-                let callback = self.ffi.state.borrow().callbacks.close;
-                if let Some((f, user_data)) = callback {
-                    let reason = nul_terminated(info.reason.as_bytes());
-                    let ctx_ptr = self.ctx_ptr();
-                    // SAFETY: a C function pointer registered with `wskit_ctx_on_close`; `reason` is
-                    // valid for the call.
-                    self.call(ctx, || unsafe {
-                        f(
-                            user_data,
-                            ctx_ptr,
-                            conn.as_u64(),
-                            info.code,
-                            reason.as_ptr().cast(),
-                            info.reason.len(),
-                            info.clean,
-                        )
-                    });
-                }
-                self.forget_conn(conn);
-            }
-            Mode::Unset => {
-                self.forget_conn(conn);
-            }
-        }
-    }
-
-    fn on_error(&mut self, ctx: &mut Context, conn: Option<ConnId>, error: &net::Error) {
-        let status = wskit_status::from(error);
-        let text = nul_terminated(error.to_string().as_bytes());
-        let conn = conn.map_or(0, ConnId::as_u64);
-        match self.mode() {
-            Mode::Queue => self.push(QueuedEvent {
-                conn,
-                code: status as u32,
-                data: text,
-                ..QueuedEvent::new(wskit_event_kind::WSKIT_EVENT_ERROR)
-            }),
-            Mode::Callbacks => {
-                let Some((f, user_data)) = self.ffi.state.borrow().callbacks.error else {
-                    return;
-                };
-                let ctx_ptr = self.ctx_ptr();
-                // SAFETY: a C function pointer registered with `wskit_ctx_on_error`; `text` is valid
-                // for the call.
-                self.call(ctx, || unsafe {
-                    f(user_data, ctx_ptr, conn, status, text.as_ptr().cast())
-                });
-            }
-            Mode::Unset => {}
-        }
-    }
-}
-
-impl Bridge<'_> {
-    fn control(&mut self, ctx: &mut Context, conn: ConnId, payload: &[u8], kind: wskit_event_kind) {
-        match self.mode() {
-            Mode::Queue => self.push(QueuedEvent {
-                conn: conn.as_u64(),
-                data: payload.to_vec(),
-                ..QueuedEvent::new(kind)
-            }),
-            Mode::Callbacks => {
-                let callbacks = self.ffi.state.borrow().callbacks;
-                let callback = if kind == wskit_event_kind::WSKIT_EVENT_PING {
-                    callbacks.ping
-                } else {
-                    callbacks.pong
-                };
-                let Some((f, user_data)) = callback else {
-                    return;
-                };
-                let ctx_ptr = self.ctx_ptr();
-                // SAFETY: a C function pointer registered with `wskit_ctx_on_ping`/`_on_pong`;
-                // `payload` is valid for the call.
-                self.call(ctx, || unsafe {
-                    f(user_data, ctx_ptr, conn.as_u64(), payload.as_ptr(), payload.len())
-                });
-            }
-            Mode::Unset => {}
-        }
     }
 }
 
@@ -495,14 +209,15 @@ crate::ffi_fn! {
             net: UnsafeCell::new(net),
             active: Cell::new(std::ptr::null_mut()),
             in_poll: Cell::new(false),
+            in_tracer: Arc::new(AtomicBool::new(false)),
             state: RefCell::new(State {
                 mode: Mode::Unset,
                 callbacks: Callbacks::default(),
-                queue: VecDeque::new(),
-                capacity: 0,
+                queue: Queue::default(),
                 current: None,
-                listener_subprotocols: HashMap::new(),
-                subprotocols: HashMap::new(),
+                current_headers: Vec::new(),
+                conn_strings: HashMap::new(),
+                deciding: None,
             }),
             alive: Arc::new(AtomicBool::new(true)),
         });
@@ -512,30 +227,41 @@ crate::ffi_fn! {
 }
 
 crate::ffi_fn! {
-    /// Frees a context and everything it owns: listeners and connections are closed at once
-    /// (sockets closed without a closing handshake; no more events are delivered), queued events
-    /// and the strings handed out are freed. For a graceful end call `wskit_ctx_shutdown` first.
-    /// Remote handles stay valid (their calls then return `WSKIT_ERR_INVALID_STATE`).
+    /// Frees a context and everything it owns. In callback mode, every connection still there is
+    /// dropped first with a CLOSE event (1006, not clean) carrying its `conn_user_data`, so what
+    /// the user data owns can be freed in the close callback; no other event is delivered. Sockets
+    /// are closed without waiting for a closing handshake (call `wskit_ctx_shutdown` first for a
+    /// graceful end). Queued events and the strings handed out are freed. Remote handles stay
+    /// valid (their calls then return `WSKIT_ERR_INVALID_STATE`).
     ///
     /// NULL is a no-op returning `WSKIT_OK`. Loop thread only. Calling it from inside a callback of
     /// the same context is refused with `WSKIT_ERR_REENTRANT` and frees nothing (free it after
-    /// `wskit_ctx_poll` returns). The pointer must not be used after `WSKIT_OK`.
+    /// `wskit_ctx_poll` returns). The context is freed whatever the status, except for
+    /// `WSKIT_ERR_REENTRANT` and `WSKIT_ERR_NULL_ARG`; the pointer must not be used after.
     ///
-    /// Returns `WSKIT_OK` or `WSKIT_ERR_REENTRANT`.
+    /// Returns `WSKIT_OK`, `WSKIT_ERR_REENTRANT` or `WSKIT_ERR_PANIC` (a close callback's wskit
+    /// code panicked; the context was freed anyway).
     fn wskit_ctx_free(ctx: *mut wskit_ctx) -> wskit_status {
         if ctx.is_null() {
             return wskit_status::WSKIT_OK;
         }
+        let mut status = wskit_status::WSKIT_OK;
         {
             let shared = try_ctx!(ctx);
             if let Err(status) = shared.refuse_reentry("wskit_ctx_free") {
                 return status;
             }
+            let callbacks = shared.state.borrow().mode == Mode::Callbacks;
+            if callbacks && shared.with_net(|net| net.connection_count()) > 0 {
+                if let Err(s) = shared.run_loop(|net, bridge| net.shutdown(bridge, Duration::ZERO)) {
+                    status = s;
+                }
+            }
         }
         // SAFETY: `ctx` came from `wskit_ctx_new` (Box::into_raw); no poll is running on it, so no
         // reference into it is alive, and the caller does not use it again (documented).
         drop(unsafe { Box::from_raw(ctx) });
-        wskit_status::WSKIT_OK
+        status
     }
 }
 
@@ -559,7 +285,10 @@ crate::ffi_fn! {
         if let Err(status) = ctx.refuse_reentry("wskit_ctx_poll") {
             return status;
         }
-        let count = try_net!(ctx.run_loop(|net, bridge| net.poll(bridge, millis_of(timeout_ms))));
+        let count = match ctx.run_loop(|net, bridge| net.poll(bridge, millis_of(timeout_ms))) {
+            Ok(count) => count,
+            Err(status) => return status,
+        };
         if !out_events.is_null() {
             write_out!(out_events, c_int::try_from(count).unwrap_or(c_int::MAX));
         }
@@ -627,7 +356,9 @@ crate::ffi_fn! {
             return status;
         }
         let timeout = Duration::from_millis(timeout_ms.into());
-        try_net!(ctx.run_loop(|net, bridge| net.shutdown(bridge, timeout)));
+        if let Err(status) = ctx.run_loop(|net, bridge| net.shutdown(bridge, timeout)) {
+            return status;
+        }
         wskit_status::WSKIT_OK
     }
 }
@@ -659,26 +390,45 @@ crate::ffi_fn! {
     }
 }
 
+/// Parses a listen address numerically: `"ip:port"`, `"[v6]:port"` or `"localhost:port"`
+/// (127.0.0.1). Never resolves names.
+pub(crate) fn parse_listen_addr(addr: &str) -> Option<std::net::SocketAddr> {
+    if let Ok(parsed) = addr.parse() {
+        return Some(parsed);
+    }
+    let (host, port) = addr.rsplit_once(':')?;
+    if host.eq_ignore_ascii_case("localhost") {
+        let port: u16 = port.parse().ok()?;
+        return Some(std::net::SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    None
+}
+
 crate::ffi_fn! {
-    /// Starts listening on `addr` (`"127.0.0.1:9001"`, `"[::1]:0"`, `"0.0.0.0:0"`; port 0 picks a
-    /// free port, see `wskit_ctx_local_port`). `config` may be NULL (defaults); it is copied. The
-    /// listen event follows at the next poll. On `WSKIT_OK`, `*out_listener` receives the listener
-    /// id (never 0). Loop thread only; may be called from a callback.
+    /// Starts listening on `addr` (`addr_len` bytes, or `WSKIT_NTS`): a numeric address
+    /// (`"127.0.0.1:9001"`, `"[::1]:0"`, `"0.0.0.0:0"`) or `"localhost:PORT"` (127.0.0.1). Names
+    /// are never resolved (no DNS lookup blocks the loop thread). Port 0 picks a free port, see
+    /// `wskit_ctx_local_port`. `config` may be NULL (defaults); it is copied. The LISTEN event
+    /// follows at the next poll. On `WSKIT_OK`, `*out_listener` receives the listener id (never 0).
+    /// Loop thread only; may be called from a callback.
     ///
     /// Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` (ctx, addr, out_listener),
-    /// `WSKIT_ERR_INVALID_UTF8`, `WSKIT_ERR_INVALID_ARG` (not an address) or `WSKIT_ERR_IO` (e.g.
-    /// the port is in use).
-    fn wskit_ctx_listen(ctx: *mut wskit_ctx, addr: *const c_char, config: *const wskit_config, out_listener: *mut u32) -> wskit_status {
+    /// `WSKIT_ERR_INVALID_UTF8`, `WSKIT_ERR_INVALID_ARG` (not a numeric address) or `WSKIT_ERR_IO`
+    /// (e.g. the port is in use).
+    fn wskit_ctx_listen(ctx: *mut wskit_ctx, addr: *const c_char, addr_len: usize, config: *const wskit_config, out_listener: *mut u32) -> wskit_status {
         let ctx = try_ctx!(ctx);
-        let addr = try_str!(addr);
+        non_null!(addr);
+        let addr = try_str!(addr, addr_len);
         non_null!(out_listener);
+        let Some(socket_addr) = parse_listen_addr(addr) else {
+            return fail_with(
+                wskit_status::WSKIT_ERR_INVALID_ARG,
+                "the listen address must be numeric (\"ip:port\", \"[v6]:port\") or \"localhost:port\"",
+            );
+        };
         let defaults = wskit_config::default();
         let config = if config.is_null() { &defaults } else { try_ref!(config) };
-        let id = try_net!(ctx.with_net(|net| net.listen(addr, config.listen_options())));
-        ctx.state
-            .borrow_mut()
-            .listener_subprotocols
-            .insert(id.as_u32(), config.subprotocols.clone());
+        let id = try_net!(ctx.with_net(|net| net.listen(socket_addr, config.listen_options())));
         write_out!(out_listener, id.as_u32());
         wskit_status::WSKIT_OK
     }
@@ -712,7 +462,8 @@ crate::ffi_fn! {
 }
 
 crate::ffi_fn! {
-    /// Opens a client connection to a `ws://` or `wss://host[:port][/path][?query]` URL (wss://
+    /// Opens a client connection to a `ws://` or `wss://host[:port][/path][?query]` URL
+    /// (`url_len` bytes, or `WSKIT_NTS`; wss://
     /// verifies the server against the system trust store unless the config sets a CA or skips
     /// verification; a refused certificate is an error event with `WSKIT_ERR_TLS`). Returns at once: name
     /// resolution runs on a helper thread, connect and handshake are non-blocking. The open event,
@@ -723,14 +474,150 @@ crate::ffi_fn! {
     /// Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` (ctx, url, out_conn), `WSKIT_ERR_INVALID_UTF8`,
     /// `WSKIT_ERR_INVALID_ARG` (bad URL, a reserved header in the config) or
     /// `WSKIT_ERR_IO`.
-    fn wskit_ctx_connect(ctx: *mut wskit_ctx, url: *const c_char, config: *const wskit_config, out_conn: *mut u64) -> wskit_status {
+    fn wskit_ctx_connect(ctx: *mut wskit_ctx, url: *const c_char, url_len: usize, config: *const wskit_config, out_conn: *mut u64) -> wskit_status {
         let ctx = try_ctx!(ctx);
-        let url = try_str!(url);
+        non_null!(url);
+        let url = try_str!(url, url_len);
         non_null!(out_conn);
         let defaults = wskit_config::default();
         let config = if config.is_null() { &defaults } else { try_ref!(config) };
         let id = try_net!(ctx.with_net(|net| net.connect(url, config.connect_options())));
         write_out!(out_conn, id.as_u64());
         wskit_status::WSKIT_OK
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! A panic inside wskit (injected in the bridge) is caught, reported as `WSKIT_ERR_PANIC`, and
+    //! leaves the context usable: later polls, sends and callbacks work.
+
+    use std::ffi::c_void;
+
+    use super::*;
+    use crate::ffi::bridge::PANIC_ON_MESSAGE;
+    use crate::ffi::callbacks::{wskit_ctx_on_message, wskit_ctx_on_open};
+    use crate::ffi::conn::wskit_conn_send_text;
+    use crate::ffi::event::wskit_event;
+    use crate::ffi::status::wskit_error_last;
+
+    #[derive(Default)]
+    struct Seen {
+        conns: Vec<(u32, u64)>,
+        messages: Vec<Vec<u8>>,
+    }
+
+    unsafe extern "C" fn on_open(ud: *mut c_void, _ctx: *mut wskit_ctx, ev: *const wskit_event) {
+        // SAFETY: `ud` is the `Seen` the test registered; `ev` is valid during the callback.
+        let (seen, ev) = unsafe { (&mut *ud.cast::<Seen>(), &*ev) };
+        seen.conns.push((ev.listener, ev.conn));
+    }
+
+    unsafe extern "C" fn on_message(ud: *mut c_void, _ctx: *mut wskit_ctx, ev: *const wskit_event) {
+        // SAFETY: as in `on_open`; `data` is readable for `len` bytes.
+        let (seen, ev) = unsafe { (&mut *ud.cast::<Seen>(), &*ev) };
+        // SAFETY: see above.
+        seen.messages
+            .push(unsafe { std::slice::from_raw_parts(ev.data, ev.len) }.to_vec());
+    }
+
+    fn poll_until(ctx: *mut wskit_ctx, mut done: impl FnMut() -> bool) -> Vec<wskit_status> {
+        let mut statuses = Vec::new();
+        for _ in 0..500 {
+            // SAFETY: a live context from `wskit_ctx_new`, polled on its thread.
+            let status = unsafe { wskit_ctx_poll(ctx, 10, std::ptr::null_mut()) };
+            statuses.push(status);
+            if done() {
+                break;
+            }
+        }
+        statuses
+    }
+
+    #[test]
+    fn a_panic_in_the_bridge_leaves_the_context_usable() {
+        let mut seen = Box::new(Seen::default());
+        let seen_ptr: *mut Seen = &mut *seen;
+        let mut ctx: *mut wskit_ctx = std::ptr::null_mut();
+        // SAFETY: every pointer passed below is valid for the call; the context is used on this
+        // thread only and freed at the end; `seen` outlives it.
+        unsafe {
+            assert_eq!(wskit_ctx_new(&mut ctx), wskit_status::WSKIT_OK);
+            assert_eq!(
+                wskit_ctx_on_open(ctx, Some(on_open), seen_ptr.cast()),
+                wskit_status::WSKIT_OK
+            );
+            assert_eq!(
+                wskit_ctx_on_message(ctx, Some(on_message), seen_ptr.cast()),
+                wskit_status::WSKIT_OK
+            );
+            let mut listener = 0u32;
+            let addr = "127.0.0.1:0";
+            assert_eq!(
+                wskit_ctx_listen(
+                    ctx,
+                    addr.as_ptr().cast(),
+                    addr.len(),
+                    std::ptr::null(),
+                    &mut listener
+                ),
+                wskit_status::WSKIT_OK
+            );
+            let mut port = 0u16;
+            assert_eq!(
+                wskit_ctx_local_port(ctx, listener, &mut port),
+                wskit_status::WSKIT_OK
+            );
+            let url = format!("ws://127.0.0.1:{port}/");
+            let mut client = 0u64;
+            assert_eq!(
+                wskit_ctx_connect(ctx, url.as_ptr().cast(), url.len(), std::ptr::null(), &mut client),
+                wskit_status::WSKIT_OK
+            );
+            poll_until(ctx, || (*seen_ptr).conns.len() == 2);
+            assert_eq!((*seen_ptr).conns.len(), 2);
+
+            // The next message event panics inside the bridge.
+            PANIC_ON_MESSAGE.with(|p| p.set(true));
+            assert_eq!(
+                wskit_conn_send_text(ctx, client, c"boom".as_ptr(), 4),
+                wskit_status::WSKIT_OK
+            );
+            let statuses = poll_until(ctx, || !PANIC_ON_MESSAGE.with(|p| p.get()));
+            assert_eq!(
+                statuses.last(),
+                Some(&wskit_status::WSKIT_ERR_PANIC),
+                "{statuses:?}"
+            );
+            let text = std::ffi::CStr::from_ptr(wskit_error_last())
+                .to_string_lossy()
+                .into_owned();
+            assert!(text.contains("panic") && text.contains("usable"), "{text}");
+            assert!((*seen_ptr).messages.is_empty());
+
+            // Usable afterwards: polls succeed, and messages flow both ways.
+            assert_eq!(
+                wskit_ctx_poll(ctx, 0, std::ptr::null_mut()),
+                wskit_status::WSKIT_OK
+            );
+            let server = (*seen_ptr).conns.iter().find(|(l, _)| *l != 0).unwrap().1;
+            assert_eq!(
+                wskit_conn_send_text(ctx, client, c"after".as_ptr(), 5),
+                wskit_status::WSKIT_OK
+            );
+            assert_eq!(
+                wskit_conn_send_text(ctx, server, c"back".as_ptr(), 4),
+                wskit_status::WSKIT_OK
+            );
+            let statuses = poll_until(ctx, || (*seen_ptr).messages.len() == 2);
+            assert!(
+                statuses.iter().all(|s| *s == wskit_status::WSKIT_OK),
+                "{statuses:?}"
+            );
+            let mut got = (*seen_ptr).messages.clone();
+            got.sort();
+            assert_eq!(got, vec![b"after".to_vec(), b"back".to_vec()]);
+            assert_eq!(wskit_ctx_free(ctx), wskit_status::WSKIT_OK);
+        }
     }
 }

@@ -125,6 +125,9 @@ macro_rules! try_mut {
 macro_rules! try_ctx {
     ($ptr:expr) => {{
         let ctx: &$crate::ffi::ctx::wskit_ctx = try_ref!($ptr);
+        if let Err(status) = ctx.check_tracer() {
+            return status;
+        }
         ctx
     }};
 }
@@ -139,14 +142,44 @@ macro_rules! write_out {
     }};
 }
 
-/// `&str` from a NUL-terminated C string; `WSKIT_ERR_NULL_ARG` when NULL, `WSKIT_ERR_INVALID_UTF8`
-/// when it is not UTF-8.
+/// The length of a string argument: `len`, or, for `WSKIT_NTS`, the distance to its NUL.
+///
+/// # Safety
+/// For `WSKIT_NTS`, `ptr` must be non-NULL and NUL-terminated.
+pub(crate) unsafe fn measured(ptr: *const std::ffi::c_char, len: usize) -> usize {
+    if len == super::WSKIT_NTS {
+        // SAFETY: the caller passes a non-NULL, NUL-terminated string with WSKIT_NTS.
+        unsafe { std::ffi::CStr::from_ptr(ptr) }.to_bytes().len()
+    } else {
+        len
+    }
+}
+
+/// `&[u8]` from a string argument `ptr, len` (`len` = `WSKIT_NTS`: NUL-terminated). NULL is
+/// allowed when the length is 0; NULL otherwise is `WSKIT_ERR_NULL_ARG`.
+macro_rules! try_str_bytes {
+    ($ptr:expr, $len:expr) => {{
+        let (ptr, len): (*const std::ffi::c_char, usize) = ($ptr, $len);
+        if ptr.is_null() {
+            if len == 0 {
+                &[][..]
+            } else {
+                return $crate::ffi::status::null_arg(stringify!($ptr));
+            }
+        } else {
+            // SAFETY: `ptr` is non-NULL; the documentation requires a string passed with WSKIT_NTS
+            // to be NUL-terminated.
+            let len = unsafe { $crate::ffi::macros::measured(ptr, len) };
+            try_bytes!(ptr, len)
+        }
+    }};
+}
+
+/// `&str` from a string argument `ptr, len` (see `try_str_bytes!`); `WSKIT_ERR_INVALID_UTF8` when
+/// it is not UTF-8. Any bytes, NUL included, are allowed inside the length.
 macro_rules! try_str {
-    ($ptr:expr) => {{
-        non_null!($ptr);
-        // SAFETY: the documentation requires a non-NULL string argument to be NUL-terminated and
-        // readable up to its NUL for the duration of the call.
-        let bytes = unsafe { std::ffi::CStr::from_ptr($ptr) }.to_bytes();
+    ($ptr:expr, $len:expr) => {{
+        let bytes: &[u8] = try_str_bytes!($ptr, $len);
         match std::str::from_utf8(bytes) {
             Ok(s) => s,
             Err(_) => {
@@ -155,6 +188,18 @@ macro_rules! try_str {
                     concat!("argument `", stringify!($ptr), "` is not valid UTF-8"),
                 );
             }
+        }
+    }};
+}
+
+/// Writes a string result: `*out` = `ptr` (NUL-terminated after `len` bytes, or NULL), and
+/// `*out_len` = `len` when `out_len` is not NULL. `out` was checked non-NULL by the caller.
+macro_rules! write_str_out {
+    ($out:expr, $out_len:expr, $ptr:expr, $len:expr) => {{
+        let (ptr, len): (*const std::ffi::c_char, usize) = ($ptr, $len);
+        write_out!($out, ptr);
+        if !$out_len.is_null() {
+            write_out!($out_len, len);
         }
     }};
 }

@@ -1,159 +1,124 @@
-//! Pull-style events: `wskit_ctx_use_event_queue`, `wskit_event`, `wskit_ctx_next_event`.
+//! Pull-style events: `wskit_ctx_use_event_queue`, `wskit_ctx_next_event`,
+//! `wskit_ctx_queue_stats`, and the byte-bounded queue behind them.
 
-use std::ffi::CString;
+use std::collections::VecDeque;
+
+use crate::net::ConnId;
 
 use super::ctx::{Mode, wskit_ctx};
+use super::event::OwnedEvent;
 use super::status::{fail_with, wskit_status};
 
-/// The kind of a queued event (`wskit_event.kind`).
+/// Flags of `wskit_ctx_use_event_queue` (combine with `|`).
 /// cbindgen:prefix-with-name=false
 #[repr(u32)]
 #[allow(non_camel_case_types)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum wskit_event_kind {
-    /// A listener is accepting: `listener`, `data` = bound address as text, `code` = port.
-    WSKIT_EVENT_LISTEN = 1,
-    /// A connection opened: `conn`, `listener` (0 for clients), `data` = negotiated subprotocol
-    /// (`len` 0 if none).
-    WSKIT_EVENT_OPEN = 2,
-    /// A whole message: `conn`, `is_text`, `data`/`len` = payload.
-    WSKIT_EVENT_MESSAGE = 3,
-    /// A piece of a message (streaming mode): `conn`, `is_text`, `first`, `last`, `data`/`len`.
-    WSKIT_EVENT_FRAGMENT = 4,
-    /// A ping arrived: `conn`, `data`/`len` = payload (the pong is already queued with auto-pong).
-    WSKIT_EVENT_PING = 5,
-    /// A pong arrived: `conn`, `data`/`len` = payload.
-    WSKIT_EVENT_PONG = 6,
-    /// Sending may resume after `WSKIT_ERR_WOULD_BLOCK`: `conn`.
-    WSKIT_EVENT_WRITABLE = 7,
-    /// The connection closed: `conn`, `code` = close code, `clean`, `data`/`len` = reason. The id
-    /// is invalid from now on.
-    WSKIT_EVENT_CLOSE = 8,
-    /// Something failed: `conn` (0 if not tied to one), `code` = `wskit_status`, `data`/`len` =
-    /// message.
-    WSKIT_EVENT_ERROR = 9,
+pub enum wskit_queue_flag {
+    /// Overflow policy (the default, 0): stop reading sockets while the queue holds `max_bytes`
+    /// or more; nothing is lost.
+    WSKIT_QUEUE_PAUSE = 0,
+    /// Overflow policy: a message, fragment, ping or pong that would take the queue past
+    /// `max_bytes` is dropped and its connection closed with 1013 (Try Again Later).
+    WSKIT_QUEUE_CLOSE = 1,
+    /// Deliver ACCEPT events: every upgrade request then waits for `wskit_conn_accept` /
+    /// `wskit_conn_reject` (or the handshake timeout).
+    WSKIT_QUEUE_ACCEPT_EVENTS = 2,
 }
 
-/// One event taken from the queue with `wskit_ctx_next_event`. Fields that do not apply to the
-/// kind are 0/false/NULL. `data` is NUL-terminated after `len` bytes when the data is text
-/// (listen, open, close, error), and may be NULL when `len` is 0. `data` is owned by the context
-/// and valid until the next `wskit_ctx_next_event`, `wskit_ctx_poll` or `wskit_ctx_free` on it.
-///
-/// The layout is part of the ABI: fields are only ever added in a new major version (with a new
-/// SONAME).
+pub(crate) const QUEUE_CLOSE: u32 = wskit_queue_flag::WSKIT_QUEUE_CLOSE as u32;
+pub(crate) const QUEUE_ACCEPT_EVENTS: u32 = wskit_queue_flag::WSKIT_QUEUE_ACCEPT_EVENTS as u32;
+const ALL_FLAGS: u32 = QUEUE_CLOSE | QUEUE_ACCEPT_EVENTS;
+
+/// What `wskit_ctx_queue_stats` reports.
 #[repr(C)]
-#[derive(Debug, Clone, Copy)]
-pub struct wskit_event {
-    /// What happened.
-    pub kind: wskit_event_kind,
-    /// Listener id (listen; open of a server connection), else 0.
-    pub listener: u32,
-    /// Connection id, or 0.
-    pub conn: u64,
-    /// Close code (close), status (error), port (listen), else 0.
-    pub code: u32,
-    /// Message or fragment is text.
-    pub is_text: bool,
-    /// Fragment: first piece of its message.
-    pub first: bool,
-    /// Fragment: last piece of its message.
-    pub last: bool,
-    /// Close: the closing handshake completed.
-    pub clean: bool,
-    /// Payload, reason, subprotocol, address or message (see `wskit_event_kind`).
-    pub data: *const u8,
-    /// Length of `data` in bytes (without the NUL of text).
-    pub len: usize,
+#[derive(Debug, Clone, Copy, Default)]
+pub struct wskit_queue_stats {
+    /// Events queued now.
+    pub events: usize,
+    /// Bytes queued now (data, strings and headers of the queued events).
+    pub bytes: usize,
+    /// The most bytes the queue has held.
+    pub peak_bytes: usize,
+    /// How many times the bound was hit: with `WSKIT_QUEUE_PAUSE` each time reading paused,
+    /// with `WSKIT_QUEUE_CLOSE` each dropped event.
+    pub overflows: u64,
 }
 
-/// An owned queued event.
-#[derive(Debug)]
-pub(crate) struct QueuedEvent {
-    pub(crate) kind: wskit_event_kind,
-    pub(crate) listener: u32,
-    pub(crate) conn: u64,
-    pub(crate) code: u32,
-    pub(crate) is_text: bool,
-    pub(crate) first: bool,
-    pub(crate) last: bool,
-    pub(crate) clean: bool,
-    /// Text kinds carry a trailing NUL not counted in the length.
-    pub(crate) data: Vec<u8>,
-    /// Kept alive with the event (a closed connection's subprotocol string); never read.
-    #[allow(dead_code)]
-    pub(crate) keep: Option<CString>,
+/// The queue of a context in queue mode.
+#[derive(Debug, Default)]
+pub(crate) struct Queue {
+    pub(crate) events: VecDeque<OwnedEvent>,
+    pub(crate) bytes: usize,
+    pub(crate) peak_bytes: usize,
+    pub(crate) overflows: u64,
+    pub(crate) max_bytes: usize,
+    pub(crate) flags: u32,
+    /// Reading is paused (PAUSE policy) until the queue drops below the bound.
+    paused: bool,
 }
 
-impl QueuedEvent {
-    pub(crate) fn new(kind: wskit_event_kind) -> Self {
-        Self {
-            kind,
-            listener: 0,
-            conn: 0,
-            code: 0,
-            is_text: false,
-            first: false,
-            last: false,
-            clean: false,
-            data: Vec::new(),
-            keep: None,
-        }
+impl Queue {
+    pub(crate) fn push(&mut self, event: OwnedEvent) {
+        self.bytes += event.counted();
+        self.peak_bytes = self.peak_bytes.max(self.bytes);
+        self.events.push_back(event);
     }
 
-    fn is_text_data(&self) -> bool {
-        use wskit_event_kind::*;
-        matches!(
-            self.kind,
-            WSKIT_EVENT_LISTEN | WSKIT_EVENT_OPEN | WSKIT_EVENT_CLOSE | WSKIT_EVENT_ERROR
-        )
+    fn pop(&mut self) -> Option<OwnedEvent> {
+        let event = self.events.pop_front()?;
+        self.bytes -= event.counted();
+        if self.bytes < self.max_bytes {
+            self.paused = false;
+        }
+        Some(event)
     }
 
-    fn view(&self) -> wskit_event {
-        let len = if self.is_text_data() {
-            self.data.len().saturating_sub(1)
-        } else {
-            self.data.len()
-        };
-        wskit_event {
-            kind: self.kind,
-            listener: self.listener,
-            conn: self.conn,
-            code: self.code,
-            is_text: self.is_text,
-            first: self.first,
-            last: self.last,
-            clean: self.clean,
-            data: if self.data.is_empty() {
-                std::ptr::null()
-            } else {
-                self.data.as_ptr()
-            },
-            len,
+    /// PAUSE policy: whether to stop reading; counts each time the bound is reached.
+    pub(crate) fn should_pause(&mut self) -> bool {
+        if self.flags & QUEUE_CLOSE != 0 || self.bytes < self.max_bytes {
+            return false;
         }
+        if !self.paused {
+            self.paused = true;
+            self.overflows += 1;
+        }
+        true
     }
 }
 
 crate::ffi_fn! {
     /// Switches the context to queue mode: `wskit_ctx_poll` stores events in a queue instead of
     /// calling callbacks, and `wskit_ctx_next_event` takes them one by one. A context uses either
-    /// callbacks or the queue, for its whole life.
+    /// callbacks or the queue, for its whole life. Calling it again changes the bound and flags.
     ///
-    /// `capacity` (> 0) is a soft bound: once the queue holds `capacity` events, `wskit_ctx_poll`
-    /// stops reading sockets (the unread data stays in the kernel, and TCP flow control slows the
-    /// peer); events decoded from bytes already read are still queued, so the queue may exceed
-    /// `capacity` briefly. Reading resumes at the first poll after the queue drops below it. Calling
-    /// it again changes the capacity.
+    /// `max_bytes` (> 0) bounds the bytes of queued events: their data, strings and headers.
+    /// `flags` is a `wskit_queue_flag` combination: the overflow policy, `WSKIT_QUEUE_PAUSE` (0,
+    /// the default) or `WSKIT_QUEUE_CLOSE`, and `WSKIT_QUEUE_ACCEPT_EVENTS`.
     ///
-    /// In queue mode upgrade requests are accepted (after the Origin allowlist), selecting the
-    /// first subprotocol the client offers that the listener's config lists
-    /// (`wskit_config_add_subprotocol`). Loop thread only.
+    /// The bound, exactly: with `WSKIT_QUEUE_PAUSE`, `wskit_ctx_poll` reads a socket only while
+    /// the queue holds fewer than `max_bytes` bytes, and one read takes at most 256 KiB (the
+    /// context's read buffer). The events of one read carry at most those bytes plus one message
+    /// reassembled from earlier reads (at most the connection's max message size). So message,
+    /// fragment, ping and pong events never take the queue past
+    /// `max_bytes + 256 KiB + max_message_size` bytes (`peak_bytes` in `wskit_ctx_queue_stats`).
+    /// Lifecycle events (listen, accept, open, close, error, writable, rejected) are always queued
+    /// and come on top: at most one open, one close and one rejected per connection. With
+    /// `WSKIT_QUEUE_CLOSE` data events never take the queue past `max_bytes`.
     ///
-    /// Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_ARG` (capacity 0) or
-    /// `WSKIT_ERR_INVALID_STATE` (callbacks were set).
-    fn wskit_ctx_use_event_queue(ctx: *mut wskit_ctx, capacity: usize) -> wskit_status {
+    /// Without `WSKIT_QUEUE_ACCEPT_EVENTS`, upgrade requests are accepted (after the Origin
+    /// allowlist) with the listener's default subprotocol: the first subprotocol the client
+    /// offers that the listener's config lists (`wskit_config_add_subprotocol`). Loop thread only.
+    ///
+    /// Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_ARG` (`max_bytes` 0, an
+    /// unknown flag) or `WSKIT_ERR_INVALID_STATE` (callbacks were set).
+    fn wskit_ctx_use_event_queue(ctx: *mut wskit_ctx, max_bytes: usize, flags: u32) -> wskit_status {
         let ctx = try_ctx!(ctx);
-        if capacity == 0 {
-            return fail_with(wskit_status::WSKIT_ERR_INVALID_ARG, "capacity must be > 0");
+        if max_bytes == 0 {
+            return fail_with(wskit_status::WSKIT_ERR_INVALID_ARG, "max_bytes must be > 0");
+        }
+        if flags & !ALL_FLAGS != 0 {
+            return fail_with(wskit_status::WSKIT_ERR_INVALID_ARG, "unknown queue flag");
         }
         let mut state = ctx.state.borrow_mut();
         if state.mode == Mode::Callbacks {
@@ -163,31 +128,67 @@ crate::ffi_fn! {
             );
         }
         state.mode = Mode::Queue;
-        state.capacity = capacity;
+        state.queue.max_bytes = max_bytes;
+        state.queue.flags = flags;
         wskit_status::WSKIT_OK
     }
 }
 
 crate::ffi_fn! {
-    /// Takes the oldest queued event into `*out`. The pointers in `*out` stay valid until the next
-    /// `wskit_ctx_next_event`, `wskit_ctx_poll` or `wskit_ctx_free` on this context. Loop thread
-    /// only.
+    /// Takes the oldest queued event into `*out`. The event's pointers stay valid until the next
+    /// `wskit_ctx_next_event`, `wskit_ctx_poll`, `wskit_ctx_shutdown` or `wskit_ctx_free` on this
+    /// context. `conn_user_data` is the connection's user data now (or, once the connection is
+    /// gone, what it was when the event was queued). Loop thread only.
     ///
-    /// Returns `WSKIT_OK`, `WSKIT_ERR_QUEUE_EMPTY` (no event; `*out` untouched),
+    /// Returns `WSKIT_OK`, `WSKIT_QUEUE_EMPTY` (no event; `*out` untouched; not an error),
     /// `WSKIT_ERR_NULL_ARG` or `WSKIT_ERR_INVALID_STATE` (queue mode not enabled).
-    fn wskit_ctx_next_event(ctx: *mut wskit_ctx, out: *mut wskit_event) -> wskit_status {
+    fn wskit_ctx_next_event(ctx: *mut wskit_ctx, out: *mut super::event::wskit_event) -> wskit_status {
         let ctx = try_ctx!(ctx);
         non_null!(out);
+        let mut event = {
+            let mut state = ctx.state.borrow_mut();
+            if state.mode != Mode::Queue {
+                return fail_with(wskit_status::WSKIT_ERR_INVALID_STATE, "the event queue is not enabled");
+            }
+            state.current = None;
+            let Some(event) = state.queue.pop() else {
+                return wskit_status::WSKIT_QUEUE_EMPTY;
+            };
+            event
+        };
+        if event.conn != 0 {
+            if let Ok(value) = ctx.with_net(|net| net.user_data(ConnId::from_u64(event.conn))) {
+                event.user_data = value;
+            }
+        }
         let mut state = ctx.state.borrow_mut();
+        let state = &mut *state;
+        let view = event.view(&mut state.current_headers);
+        state.current = Some(event);
+        write_out!(out, view);
+        wskit_status::WSKIT_OK
+    }
+}
+
+crate::ffi_fn! {
+    /// The queue's counters (see `wskit_queue_stats`). Loop thread only.
+    ///
+    /// Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` or `WSKIT_ERR_INVALID_STATE` (queue mode not
+    /// enabled).
+    fn wskit_ctx_queue_stats(ctx: *const wskit_ctx, out: *mut wskit_queue_stats) -> wskit_status {
+        let ctx = try_ctx!(ctx);
+        non_null!(out);
+        let state = ctx.state.borrow();
         if state.mode != Mode::Queue {
             return fail_with(wskit_status::WSKIT_ERR_INVALID_STATE, "the event queue is not enabled");
         }
-        state.current = None;
-        let Some(event) = state.queue.pop_front() else {
-            return wskit_status::WSKIT_ERR_QUEUE_EMPTY;
-        };
-        write_out!(out, event.view());
-        state.current = Some(event);
+        let q = &state.queue;
+        write_out!(out, wskit_queue_stats {
+            events: q.events.len(),
+            bytes: q.bytes,
+            peak_bytes: q.peak_bytes,
+            overflows: q.overflows,
+        });
         wskit_status::WSKIT_OK
     }
 }

@@ -19,7 +19,7 @@ use super::status::{fail_with, wskit_status};
 /// `WSKIT_ERR_INVALID_STATE` and do nothing. Free it with `wskit_remote_free` (from any thread,
 /// once no other thread uses it).
 ///
-/// Methods: `wskit_ctx_remote_new`, `wskit_remote_send_text`, `wskit_remote_send_binary`,
+/// Methods: `wskit_remote_new`, `wskit_remote_send_text`, `wskit_remote_send_binary`,
 /// `wskit_remote_ping`, `wskit_remote_close`, `wskit_remote_wake`, `wskit_remote_free`.
 #[derive(Debug)]
 pub struct wskit_remote {
@@ -56,7 +56,7 @@ crate::ffi_fn! {
     /// called from a callback.
     ///
     /// Returns `WSKIT_OK` or `WSKIT_ERR_NULL_ARG`.
-    fn wskit_ctx_remote_new(ctx: *const wskit_ctx, out: *mut *mut wskit_remote) -> wskit_status {
+    fn wskit_remote_new(ctx: *const wskit_ctx, out: *mut *mut wskit_remote) -> wskit_status {
         let ctx = try_ctx!(ctx);
         non_null!(out);
         let remote = Box::new(wskit_remote {
@@ -70,26 +70,32 @@ crate::ffi_fn! {
 
 crate::ffi_fn! {
     /// Frees a remote handle. NULL is a no-op. Any thread, once no other thread uses the handle.
-    fn wskit_remote_free(remote: *mut wskit_remote) {
+    ///
+    /// Returns `WSKIT_OK`.
+    fn wskit_remote_free(remote: *mut wskit_remote) -> wskit_status {
         if !remote.is_null() {
-            // SAFETY: a non-NULL `remote` came from `wskit_ctx_remote_new` (Box::into_raw) and,
+            // SAFETY: a non-NULL `remote` came from `wskit_remote_new` (Box::into_raw) and,
             // per the documentation, no thread uses it during or after this call.
             drop(unsafe { Box::from_raw(remote) });
         }
+        wskit_status::WSKIT_OK
     }
 }
 
 crate::ffi_fn! {
-    /// Queues a text message of `len` bytes of UTF-8 for `conn` (`data` may be NULL when `len` is
-    /// 0; copied). Any thread.
+    /// Queues a text message of `text_len` bytes of UTF-8 (or `WSKIT_NTS`) for `conn` (`text` may
+    /// be NULL when the length is 0; copied). Any thread. Like local sends it obeys the
+    /// connection's `max_buffered`, but on the loop thread: a send that would pass it is dropped
+    /// there and reported as an ERROR event with `WSKIT_ERR_WOULD_BLOCK` for the connection (its
+    /// text says how many bytes were dropped), then a WRITABLE event when the queue drains.
     ///
     /// Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_UTF8`,
     /// `WSKIT_ERR_INVALID_STATE` (context freed) or `WSKIT_ERR_WOULD_BLOCK` (other threads have
     /// queued more than 64 MiB the loop has not taken yet). A stale `conn` is reported later, to
     /// the error event.
-    fn wskit_remote_send_text(remote: *const wskit_remote, conn: u64, data: *const c_char, len: usize) -> wskit_status {
+    fn wskit_remote_send_text(remote: *const wskit_remote, conn: u64, text: *const c_char, text_len: usize) -> wskit_status {
         let remote = try_remote!(remote);
-        let data = try_bytes!(data, len);
+        let data = try_str_bytes!(text, text_len);
         let text = match utf8(data) {
             Ok(text) => text,
             Err(status) => return status,
@@ -124,14 +130,14 @@ crate::ffi_fn! {
 }
 
 crate::ffi_fn! {
-    /// Starts the closing handshake of `conn` with `code` and an optional NUL-terminated `reason`
-    /// (NULL for none). An invalid code is reported later to the error event. Any thread.
+    /// Starts the closing handshake of `conn` with `code` and a `reason` of `reason_len` bytes
+    /// (or `WSKIT_NTS`; NULL with length 0 for none; any valid UTF-8, NUL included). An invalid code is reported later to the error event. Any thread.
     ///
     /// Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` (remote), `WSKIT_ERR_INVALID_UTF8`,
     /// `WSKIT_ERR_INVALID_STATE` (context freed) or `WSKIT_ERR_WOULD_BLOCK`.
-    fn wskit_remote_close(remote: *const wskit_remote, conn: u64, code: u16, reason: *const c_char) -> wskit_status {
+    fn wskit_remote_close(remote: *const wskit_remote, conn: u64, code: u16, reason: *const c_char, reason_len: usize) -> wskit_status {
         let remote = try_remote!(remote);
-        let reason = if reason.is_null() { "" } else { try_str!(reason) };
+        let reason = try_str!(reason, reason_len);
         try_net!(remote.close(ConnId::from_u64(conn), code, reason));
         wskit_status::WSKIT_OK
     }

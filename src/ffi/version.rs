@@ -21,13 +21,13 @@ crate::ffi_fn! {
     /// The version of the loaded library as `major << 16 | minor << 8 | patch` (Cargo.toml's
     /// version). Compare with `WSKIT_VERSION` from the header to detect a header/library mismatch.
     /// Any thread.
-    fn wskit_version() -> u32 {
+    fn wskit_version_number() -> u32 {
         (MAJOR << 16) | (MINOR << 8) | PATCH
     }
 }
 
 crate::ffi_fn! {
-    /// The version of the loaded library as a static, NUL-terminated string, e.g. `"0.1.0"`.
+    /// The version of the loaded library as a static, NUL-terminated string, e.g. `"0.2.0"`.
     /// Never NULL; never freed. Any thread.
     fn wskit_version_string() -> *const c_char {
         concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()

@@ -8,9 +8,10 @@ typedef void (*any_fn)(void);
 
 int main(void) {
     static const any_fn functions[] = {
-    (void (*)(void))wskit_fn_cast(&wskit_strerror),
+    (void (*)(void))wskit_fn_cast(&wskit_status_message),
     (void (*)(void))wskit_fn_cast(&wskit_status_name),
-    (void (*)(void))wskit_fn_cast(&wskit_last_error),
+    (void (*)(void))wskit_fn_cast(&wskit_error_last),
+    (void (*)(void))wskit_fn_cast(&wskit_version_number),
     (void (*)(void))wskit_fn_cast(&wskit_version_string),
     (void (*)(void))wskit_fn_cast(&wskit_config_new),
     (void (*)(void))wskit_fn_cast(&wskit_config_free),
@@ -33,6 +34,13 @@ int main(void) {
     (void (*)(void))wskit_fn_cast(&wskit_config_add_subprotocol),
     (void (*)(void))wskit_fn_cast(&wskit_config_add_header),
     (void (*)(void))wskit_fn_cast(&wskit_config_set_origin),
+    (void (*)(void))wskit_fn_cast(&wskit_config_set_tls_cert_files),
+    (void (*)(void))wskit_fn_cast(&wskit_config_set_tls_cert_pem),
+    (void (*)(void))wskit_fn_cast(&wskit_config_set_tls_ca_file),
+    (void (*)(void))wskit_fn_cast(&wskit_config_set_tls_ca_pem),
+    (void (*)(void))wskit_fn_cast(&wskit_config_dangerous_skip_tls_verification),
+    (void (*)(void))wskit_fn_cast(&wskit_config_keep_request),
+    (void (*)(void))wskit_fn_cast(&wskit_config_keep_header),
     (void (*)(void))wskit_fn_cast(&wskit_ctx_new),
     (void (*)(void))wskit_fn_cast(&wskit_ctx_free),
     (void (*)(void))wskit_fn_cast(&wskit_ctx_poll),
@@ -56,35 +64,34 @@ int main(void) {
     (void (*)(void))wskit_fn_cast(&wskit_ctx_on_writable),
     (void (*)(void))wskit_fn_cast(&wskit_ctx_on_close),
     (void (*)(void))wskit_fn_cast(&wskit_ctx_on_error),
-    (void (*)(void))wskit_fn_cast(&wskit_accept_conn),
-    (void (*)(void))wskit_fn_cast(&wskit_accept_listener),
-    (void (*)(void))wskit_fn_cast(&wskit_accept_path),
-    (void (*)(void))wskit_fn_cast(&wskit_accept_query),
-    (void (*)(void))wskit_fn_cast(&wskit_accept_origin),
-    (void (*)(void))wskit_fn_cast(&wskit_accept_peer),
-    (void (*)(void))wskit_fn_cast(&wskit_accept_headers),
-    (void (*)(void))wskit_fn_cast(&wskit_accept_header),
-    (void (*)(void))wskit_fn_cast(&wskit_accept_subprotocol_count),
-    (void (*)(void))wskit_fn_cast(&wskit_accept_subprotocol_at),
-    (void (*)(void))wskit_fn_cast(&wskit_accept_select_subprotocol),
-    (void (*)(void))wskit_fn_cast(&wskit_accept_add_header),
-    (void (*)(void))wskit_fn_cast(&wskit_accept_reject),
+    (void (*)(void))wskit_fn_cast(&wskit_ctx_on_rejected),
+    (void (*)(void))wskit_fn_cast(&wskit_conn_accept),
+    (void (*)(void))wskit_fn_cast(&wskit_conn_reject),
+    (void (*)(void))wskit_fn_cast(&wskit_conn_defer_accept),
     (void (*)(void))wskit_fn_cast(&wskit_ctx_use_event_queue),
     (void (*)(void))wskit_fn_cast(&wskit_ctx_next_event),
-    (void (*)(void))wskit_fn_cast(&wskit_send_text),
-    (void (*)(void))wskit_fn_cast(&wskit_send_binary),
-    (void (*)(void))wskit_fn_cast(&wskit_begin_message),
-    (void (*)(void))wskit_fn_cast(&wskit_continue_message),
-    (void (*)(void))wskit_fn_cast(&wskit_finish_message),
-    (void (*)(void))wskit_fn_cast(&wskit_ping),
-    (void (*)(void))wskit_fn_cast(&wskit_pong),
-    (void (*)(void))wskit_fn_cast(&wskit_close),
-    (void (*)(void))wskit_fn_cast(&wskit_abort),
-    (void (*)(void))wskit_fn_cast(&wskit_buffered_amount),
-    (void (*)(void))wskit_fn_cast(&wskit_set_conn_user_data),
-    (void (*)(void))wskit_fn_cast(&wskit_get_conn_user_data),
+    (void (*)(void))wskit_fn_cast(&wskit_ctx_queue_stats),
+    (void (*)(void))wskit_fn_cast(&wskit_conn_send_text),
+    (void (*)(void))wskit_fn_cast(&wskit_conn_send_binary),
+    (void (*)(void))wskit_fn_cast(&wskit_conn_begin_message),
+    (void (*)(void))wskit_fn_cast(&wskit_conn_continue_message),
+    (void (*)(void))wskit_fn_cast(&wskit_conn_finish_message),
+    (void (*)(void))wskit_fn_cast(&wskit_conn_ping),
+    (void (*)(void))wskit_fn_cast(&wskit_conn_pong),
+    (void (*)(void))wskit_fn_cast(&wskit_conn_close),
+    (void (*)(void))wskit_fn_cast(&wskit_conn_abort),
+    (void (*)(void))wskit_fn_cast(&wskit_conn_buffered_amount),
+    (void (*)(void))wskit_fn_cast(&wskit_conn_set_user_data),
+    (void (*)(void))wskit_fn_cast(&wskit_conn_user_data),
     (void (*)(void))wskit_fn_cast(&wskit_conn_subprotocol),
-    (void (*)(void))wskit_fn_cast(&wskit_ctx_remote_new),
+    (void (*)(void))wskit_fn_cast(&wskit_conn_peer),
+    (void (*)(void))wskit_fn_cast(&wskit_conn_path),
+    (void (*)(void))wskit_fn_cast(&wskit_conn_query),
+    (void (*)(void))wskit_fn_cast(&wskit_conn_header),
+    (void (*)(void))wskit_fn_cast(&wskit_conn_header_count),
+    (void (*)(void))wskit_fn_cast(&wskit_conn_header_at),
+    (void (*)(void))wskit_fn_cast(&wskit_ctx_set_tracer),
+    (void (*)(void))wskit_fn_cast(&wskit_remote_new),
     (void (*)(void))wskit_fn_cast(&wskit_remote_free),
     (void (*)(void))wskit_fn_cast(&wskit_remote_send_text),
     (void (*)(void))wskit_fn_cast(&wskit_remote_send_binary),
@@ -93,30 +100,43 @@ int main(void) {
     (void (*)(void))wskit_fn_cast(&wskit_remote_wake),
     };
     static const uint32_t codes[] = {
-        WSKIT_OK, WSKIT_ERR_NULL_ARG, WSKIT_ERR_INVALID_ARG, WSKIT_ERR_INVALID_STATE,
-        WSKIT_ERR_REENTRANT, WSKIT_ERR_NOT_FOUND, WSKIT_ERR_PROTOCOL, WSKIT_ERR_INVALID_UTF8,
-        WSKIT_ERR_MESSAGE_TOO_BIG, WSKIT_ERR_HANDSHAKE_REJECTED, WSKIT_ERR_HANDSHAKE, WSKIT_ERR_IO,
-        WSKIT_ERR_RESOLVE, WSKIT_ERR_CONNECT, WSKIT_ERR_TIMEOUT, WSKIT_ERR_TLS, WSKIT_ERR_NO_MEMORY,
-        WSKIT_ERR_WOULD_BLOCK, WSKIT_ERR_TOO_MANY_CONNECTIONS, WSKIT_ERR_QUEUE_EMPTY,
-        WSKIT_ERR_INTERNAL, WSKIT_ERR_PANIC,
+        WSKIT_OK, WSKIT_QUEUE_EMPTY, WSKIT_ERR_NULL_ARG, WSKIT_ERR_INVALID_ARG, WSKIT_ERR_INVALID_STATE, WSKIT_ERR_REENTRANT, WSKIT_ERR_NOT_FOUND, WSKIT_ERR_UNAVAILABLE, WSKIT_ERR_PROTOCOL, WSKIT_ERR_INVALID_UTF8, WSKIT_ERR_MESSAGE_TOO_BIG, WSKIT_ERR_HANDSHAKE_REJECTED, WSKIT_ERR_HANDSHAKE, WSKIT_ERR_IO, WSKIT_ERR_RESOLVE, WSKIT_ERR_CONNECT, WSKIT_ERR_TIMEOUT, WSKIT_ERR_TLS, WSKIT_ERR_NO_MEMORY, WSKIT_ERR_WOULD_BLOCK, WSKIT_ERR_INTERNAL, WSKIT_ERR_PANIC,
     };
     size_t i;
     char version[32];
     for (i = 0; i < sizeof functions / sizeof functions[0]; i++) CHECK(functions[i] != NULL);
-    CHECK(wskit_version() == WSKIT_VERSION);
+    CHECK(wskit_version_number() == WSKIT_VERSION);
     CHECK(strcmp(wskit_version_string(), WSKIT_VERSION_STRING) == 0);
     snprintf(version, sizeof version, "%d.%d.%d", WSKIT_VERSION_MAJOR, WSKIT_VERSION_MINOR, WSKIT_VERSION_PATCH);
     CHECK(strcmp(version, wskit_version_string()) == 0);
     for (i = 0; i < sizeof codes / sizeof codes[0]; i++) {
         const char *name = wskit_status_name(codes[i]);
         CHECK(name != NULL && strncmp(name, "WSKIT_", 6) == 0 && strcmp(name, "WSKIT_UNKNOWN") != 0);
-        CHECK(wskit_strerror(codes[i]) != NULL && wskit_strerror(codes[i])[0] != '\0');
+        CHECK(wskit_status_message(codes[i]) != NULL && wskit_status_message(codes[i])[0] != '\0');
     }
     CHECK(strcmp(wskit_status_name(WSKIT_ERR_NOT_FOUND), "WSKIT_ERR_NOT_FOUND") == 0);
     CHECK(strcmp(wskit_status_name(12345), "WSKIT_UNKNOWN") == 0);
-    CHECK(strcmp(wskit_strerror(12345), "unknown status") == 0);
-    CHECK(wskit_last_error() != NULL);
+    CHECK(strcmp(wskit_status_message(12345), "unknown status") == 0);
+    CHECK(wskit_error_last() != NULL);
     CHECK(sizeof(wskit_status) == 4);
+    /* Retired values stay unknown; results that are not errors are below 100. */
+    CHECK(strcmp(wskit_status_name(402), "WSKIT_UNKNOWN") == 0);
+    CHECK(strcmp(wskit_status_name(403), "WSKIT_UNKNOWN") == 0);
+    CHECK(WSKIT_QUEUE_EMPTY == 1 && WSKIT_ERR_UNAVAILABLE == 105);
+    CHECK(strcmp(wskit_status_message(WSKIT_OK), "Success.") == 0);
+    CHECK(WSKIT_NTS == SIZE_MAX);
+    {
+        /* Every struct the header declares is complete. */
+        wskit_event ev;
+        wskit_header hd;
+        wskit_queue_stats qs;
+        wskit_trace tr;
+        memset(&ev, 0, sizeof ev);
+        memset(&hd, 0, sizeof hd);
+        memset(&qs, 0, sizeof qs);
+        memset(&tr, 0, sizeof tr);
+        CHECK(ev.kind == 0 && hd.name == NULL && qs.events == 0 && tr.conn == 0);
+    }
     printf("header: %zu functions declared\n", sizeof functions / sizeof functions[0]);
     return test_finish("header_compiles");
 }

@@ -8,12 +8,10 @@ typedef struct {
     int opened;
 } state_t;
 
-static void on_open(void *ud, wskit_ctx *ctx, uint64_t conn, uint32_t listener, const char *sub,
-                    const char *path, const char *peer) {
+static void on_open(void *ud, wskit_ctx *ctx, const wskit_event *ev) {
     state_t *st = ud;
-    (void)sub, (void)path, (void)peer, (void)listener;
     st->opened++;
-    wskit_send_text(ctx, conn, "in flight", 9);
+    wskit_conn_send_text(ctx, ev->conn, "in flight", 9);
 }
 
 int main(void) {
@@ -34,16 +32,16 @@ int main(void) {
         }
         CHECK_OK(wskit_ctx_on_open(ctx, on_open, &st));
         listen_local(ctx, NULL, url, sizeof url);
-        CHECK_OK(wskit_ctx_connect(ctx, url, NULL, &conn));
-        CHECK_OK(wskit_ctx_remote_new(ctx, &remote));
+        CHECK_OK(wskit_ctx_connect(ctx, url, WSKIT_NTS, NULL, &conn));
+        CHECK_OK(wskit_remote_new(ctx, &remote));
         end = test_now() + 5;
         while (st.opened < 2 && test_now() < end) CHECK_OK(wskit_ctx_poll(ctx, 10, NULL));
         if (st.opened == 2) all_opened++;
-        CHECK_OK(wskit_send_text(ctx, conn, "unsent", 6));
+        CHECK_OK(wskit_conn_send_text(ctx, conn, "unsent", 6));
         CHECK_OK(wskit_remote_send_text(remote, conn, "queued", 6));
         CHECK_OK(wskit_ctx_free(ctx)); /* with open connections and queued work */
         CHECK_RC(wskit_remote_send_text(remote, conn, "late", 4), WSKIT_ERR_INVALID_STATE);
-        wskit_remote_free(remote);
+        CHECK_OK(wskit_remote_free(remote));
         if (test_failures) break;
     }
     CHECK(all_opened == cycles);

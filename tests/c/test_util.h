@@ -26,7 +26,7 @@ static int test_failures = 0;
         if (rc_ != (want)) {                                                          \
             fprintf(stderr, "%s:%d: %s returned %s, wanted %s (%s)\n", __FILE__,      \
                     __LINE__, #expr, wskit_status_name(rc_), wskit_status_name(want), \
-                    wskit_last_error());                                              \
+                    wskit_error_last());                                              \
             test_failures++;                                                          \
         }                                                                             \
     } while (0)
@@ -44,7 +44,7 @@ static inline int poll_until(wskit_ctx *ctx, const volatile int *flag, double se
     double end = test_now() + seconds;
     while (!*flag && test_now() < end) {
         if (wskit_ctx_poll(ctx, 20, NULL) != WSKIT_OK) {
-            fprintf(stderr, "poll failed: %s\n", wskit_last_error());
+            fprintf(stderr, "poll failed: %s\n", wskit_error_last());
             return 0;
         }
     }
@@ -55,7 +55,7 @@ static inline int poll_until(wskit_ctx *ctx, const volatile int *flag, double se
 static inline uint32_t listen_local(wskit_ctx *ctx, const wskit_config *config, char *url, size_t url_size) {
     uint32_t listener = 0;
     uint16_t port = 0;
-    CHECK_OK(wskit_ctx_listen(ctx, "127.0.0.1:0", config, &listener));
+    CHECK_OK(wskit_ctx_listen(ctx, "127.0.0.1:0", WSKIT_NTS, config, &listener));
     CHECK_OK(wskit_ctx_local_port(ctx, listener, &port));
     snprintf(url, url_size, "ws://127.0.0.1:%u/", (unsigned)port);
     return listener;

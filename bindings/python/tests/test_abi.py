@@ -90,12 +90,16 @@ _SCALARS: Dict[str, Set[Any]] = {
     "bool": {ctypes.c_bool},
     "int": {ctypes.c_int},
     "int32_t": {ctypes.c_int32},
+    "uint8_t": {ctypes.c_uint8},
     "uint16_t": {ctypes.c_uint16},
     "uint32_t": {ctypes.c_uint32},
     "uint64_t": {ctypes.c_uint64},
     "size_t": {ctypes.c_size_t},
     "wskit_status": {ctypes.c_uint32},
     "wskit_event_kind": {ctypes.c_uint32},
+    "wskit_trace_kind": {ctypes.c_uint32},
+    "wskit_trace_direction": {ctypes.c_uint32},
+    "wskit_queue_flag": {ctypes.c_uint32},
     "const char *": {ctypes.c_char_p, ctypes.c_void_p},
     "const uint8_t *": {ctypes.c_char_p, ctypes.c_void_p},
     "void *": {ctypes.c_void_p},
@@ -104,9 +108,10 @@ _OPAQUE = {
     "wskit_ctx": _native.wskit_ctx,
     "wskit_config": _native.wskit_config,
     "wskit_remote": _native.wskit_remote,
-    "wskit_accept": _native.wskit_accept,
     "wskit_header": _native.wskit_header,
     "wskit_event": _native.wskit_event,
+    "wskit_queue_stats": _native.wskit_queue_stats,
+    "wskit_trace": _native.wskit_trace,
 }
 
 
@@ -170,7 +175,8 @@ def test_callback_typedefs_match() -> None:
 
 def test_structs_match() -> None:
     header = parse_structs(TEXT)
-    for name in ("wskit_header", "wskit_event"):
+    assert set(header) == {"wskit_header", "wskit_event", "wskit_queue_stats", "wskit_trace"}, sorted(header)
+    for name in header:
         py_fields = _OPAQUE[name]._fields_
         assert [f for f, _ in header[name]] == [f for f, _ in py_fields], name
         for (field, c_type), (_, py_type) in zip(header[name], py_fields):
@@ -178,23 +184,65 @@ def test_structs_match() -> None:
 
 
 def test_status_values_match() -> None:
+    """A status added to or removed from the header fails here until wskit.Status follows."""
     header = parse_enum(TEXT, "wskit_status")
-    binding = {"WSKIT_" + s.name: int(s) for s in wskit.Status}
+    binding = {s.c_name: int(s) for s in wskit.Status}
     assert header == binding
-    for code, name in ((int(s), "WSKIT_" + s.name) for s in wskit.Status):
-        assert _native.status_name(code) == name
+    for status in wskit.Status:
+        assert _native.status_name(int(status)) == status.c_name
 
 
-def test_event_kind_values_match() -> None:
-    header = parse_enum(TEXT, "wskit_event_kind")
-    assert header == {"WSKIT_EVENT_" + k.name: int(k) for k in wskit.EventKind}
+def test_library_statuses_are_the_headers() -> None:
+    """The numbers the binding reads from the library (wskit_status_name over its range) are the
+    header's: every header value lies in the scanned range and the library names no other."""
+    header = parse_enum(TEXT, "wskit_status")
+    assert all(0 <= code < _native._STATUS_BOUND for code in header.values()), header
+    assert _native.STATUS_CODES == header
+
+
+def test_other_enum_values_match() -> None:
+    """Event kinds, trace kinds and directions, queue flags: every header enum besides the status
+    is mirrored in _native.ENUMS with equal names and values."""
+    enums = set(re.findall(r"enum\s+(wskit_\w+)\s*(?::\s*\w+)?\s*\{", TEXT))
+    assert enums - {"wskit_status"} == set(_native.ENUMS)
+    for c_name, (py_enum, prefix) in _native.ENUMS.items():
+        assert parse_enum(TEXT, c_name) == {prefix + n: int(m) for n, m in py_enum.__members__.items()}, c_name
 
 
 def test_every_error_status_has_an_exception() -> None:
-    from wskit.errors import STATUS_TO_EXCEPTION
-    for status in wskit.Status:
-        if status not in (wskit.Status.OK, wskit.Status.ERR_QUEUE_EMPTY):
-            assert status in STATUS_TO_EXCEPTION, status
+    """Each WSKIT_ERR_* of the header names its exception class, and the table names nothing else."""
+    from wskit.errors import STATUS_NAME_TO_EXCEPTION, Error
+    header = parse_enum(TEXT, "wskit_status")
+    errors = {name for name in header if name.startswith("WSKIT_ERR_")}
+    assert set(STATUS_NAME_TO_EXCEPTION) == errors
+    for name, cls in STATUS_NAME_TO_EXCEPTION.items():
+        exc = _native.make_error(header[name], "x")
+        assert type(exc) is cls and issubclass(cls, Error) and (exc.code, exc.name) == (header[name], name)
+
+
+def test_binding_errors_carry_the_library_numbers() -> None:
+    exc = _native.error(wskit.Status.ERR_REENTRANT, "from a handler")
+    assert isinstance(exc, wskit.ReentrantCall)
+    assert exc.code == parse_enum(TEXT, "wskit_status")["WSKIT_ERR_REENTRANT"] and exc.name == "WSKIT_ERR_REENTRANT"
+
+
+def test_no_status_numbers_in_the_binding() -> None:
+    """Statuses are named, never numbered, in the binding's sources: no exception is built from a
+    number literal and wskit.Status assigns no literal (its values come from the library)."""
+    from wskit import errors
+    classes = sorted(n for n, v in vars(errors).items()
+                     if isinstance(v, type) and issubclass(v, errors.Error) and v is not errors.ConnectionClosed)
+    numbered = re.compile(r"\b(?:" + "|".join(classes) + r")\(\s*\d")
+    src = os.path.dirname(wskit.__file__)
+    for name in sorted(os.listdir(src)):
+        if name.endswith(".py"):
+            with open(os.path.join(src, name), encoding="utf-8") as f:
+                code = f.read()
+            hit = numbered.search(code)
+            assert hit is None, f"{name}: an exception built from a status number: {hit.group(0)}"
+    with open(os.path.join(src, "_native.py"), encoding="utf-8") as f:
+        body = f.read().split("class Status(", 1)[1].split("\nclass ", 1)[0]
+    assert not re.search(r"^\s+[A-Z_0-9]+\s*=\s*\d", body, flags=re.M), "a status number written in wskit.Status"
 
 
 def test_version_macros_match_library() -> None:

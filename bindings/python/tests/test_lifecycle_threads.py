@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import threading
+import time
 from typing import Any, Dict, List
 
 import pytest
@@ -75,7 +76,7 @@ def test_close_and_poll_refused_inside_handler() -> None:
         ctx.connect(f"ws://127.0.0.1:{port}/")
         while len(seen) < 6:
             ctx.poll(1)
-        assert seen == [103] * 6
+        assert seen == [wskit.Status.ERR_REENTRANT] * 6
 
 
 def test_stale_connection_is_not_found() -> None:
@@ -157,3 +158,90 @@ def test_writable_after_would_block() -> None:
             if "writable" in events:
                 break
         assert events == ["would_block", "writable"]
+
+
+def test_close_delivers_close_events() -> None:
+    """Context.close() frees the C context, which ends every connection with a CLOSE event
+    (1006, not clean): the close handler runs for each, so what it owns can be released."""
+    closed: List[Any] = []
+    ctx = wskit.Context()
+    opened: List[Any] = []
+    ctx.on_open(opened.append)
+    ctx.on_close(lambda conn, code, reason, clean: closed.append((conn.is_client, code, clean)))
+    port = ctx.listen("127.0.0.1", 0)
+    ctx.connect(f"ws://127.0.0.1:{port}/")
+    while len(opened) < 2:
+        ctx.poll(1)
+    ctx.close()
+    assert sorted(closed) == [(False, 1006, False), (True, 1006, False)]
+    assert all(conn.closed for conn in opened)
+
+
+def test_close_reraises_close_handler_error() -> None:
+    ctx = wskit.Context()
+    opened: List[Any] = []
+    ctx.on_open(opened.append)
+
+    def fail(conn: wskit.Connection, code: int, reason: str, clean: bool) -> None:
+        conn.send("too late")  # the context is going: InvalidState
+
+    ctx.on_close(fail)
+    port = ctx.listen("127.0.0.1", 0)
+    ctx.connect(f"ws://127.0.0.1:{port}/")
+    while len(opened) < 2:
+        ctx.poll(1)
+    with pytest.raises(wskit.InvalidState):
+        ctx.close()
+    assert ctx.closed
+
+
+def test_threadsafe_send_past_max_buffered_is_refused() -> None:
+    """A remote send that would pass max_buffered is dropped on the loop thread: the error
+    handler gets a WouldBlock for that connection (saying how many bytes), then writable."""
+    import asyncio
+    from websockets.asyncio.client import connect as ws_connect
+
+    events: List[Any] = []
+    opened = threading.Event()
+    release = threading.Event()
+    conns: List[wskit.Connection] = []
+
+    def setup(ctx: wskit.Context) -> None:
+        @ctx.on_open
+        def on_open(conn: wskit.Connection) -> None:
+            conns.append(conn)
+            opened.set()
+        ctx.on_error(lambda conn, err: events.append(("error", type(err), str(err))))
+        ctx.on_writable(lambda conn: events.append(("writable",)))
+
+    server = ServerThread(setup, max_buffered=256 << 10)
+    try:
+        async def slow_reader() -> int:
+            async with ws_connect(server.url(), max_size=None, max_queue=1, compression=None) as ws:
+                await asyncio.get_running_loop().run_in_executor(None, release.wait, 30)
+                count = 0
+                try:
+                    while True:
+                        await asyncio.wait_for(ws.recv(), 2)
+                        count += 1
+                except asyncio.TimeoutError:
+                    return count
+        result: List[int] = []
+        t = threading.Thread(target=lambda: result.append(asyncio.run(slow_reader())))
+        t.start()
+        assert opened.wait(10)
+        for _ in range(64):  # 16 MiB against a peer that does not read: the socket fills up
+            conns[0].send_threadsafe(b"x" * (256 << 10))
+        deadline = time.monotonic() + 20
+        while not any(e[0] == "error" for e in events):
+            assert time.monotonic() < deadline, events
+            time.sleep(0.05)
+        release.set()
+        t.join(60)
+    finally:
+        server.stop()
+    errors = [e for e in events if e[0] == "error"]
+    assert errors and all(e[1] is wskit.WouldBlock for e in errors), events
+    assert "dropped" in errors[0][2] and "bytes" in errors[0][2]
+    assert ("writable",) in events[events.index(errors[0]):]
+    assert 0 < result[0] < 64  # some were sent, the refused ones were not

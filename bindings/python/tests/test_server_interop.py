@@ -81,7 +81,7 @@ def test_subprotocols_and_headers() -> None:
         def message(conn: wskit.Connection, data: Any) -> None:
             conn.send(json.dumps({"sub": conn.subprotocol, "path": conn.path, "auth": conn.headers.get("authorization"),
                                   "peer": conn.remote_address}))
-    server = ServerThread(setup)
+    server = ServerThread(setup, keep_request=True, keep_headers=["Authorization"])
     try:
         async def go() -> Any:
             async with client(server.url("/room?x=1"), subprotocols=["chat.v1", "chat.v2"],

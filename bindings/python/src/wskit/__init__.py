@@ -16,12 +16,40 @@ Client::
         ws.send("hello")
         print(ws.recv(timeout=5))
 
+Queue mode (no handlers; typed events pulled by the caller, bounded in bytes)::
+
+    with wskit.Context(queue=1 << 20) as ctx:
+        ctx.listen("127.0.0.1", 9001)
+        for event in ctx.events():
+            if isinstance(event, wskit.MessageEvent):
+                event.conn.send(event.data)
+
+``ctx.set_tracer(print)`` shows every handshake and frame header.
+
 The library is found through ``$WSKIT_LIBRARY``, a copy bundled in the package, the checkout's
 ``target/release``, then the system (see ``wskit._native``).
 """
 
 from . import aio
-from ._context import AcceptRequest, Connection, Context, Headers, Reject, make_config
+from ._accept import AcceptRequest, Headers, Reject
+from ._config import make_config
+from ._connection import Connection
+from ._events import (
+    AcceptEvent,
+    CloseEvent,
+    ErrorEvent,
+    Event,
+    FragmentEvent,
+    ListenEvent,
+    MessageEvent,
+    OpenEvent,
+    PingEvent,
+    PongEvent,
+    QueueStats,
+    Trace,
+    WritableEvent,
+)
+from ._loop import Context
 from ._native import EventKind, Status, library_path
 from ._native import version_string as library_version
 from .client import ClientConnection, connect
@@ -35,6 +63,7 @@ from .errors import (
     InvalidState,
     NetworkError,
     NotFound,
+    Unavailable,
     ProtocolError,
     ReentrantCall,
     ResourceError,
@@ -43,12 +72,14 @@ from .errors import (
     WskitTimeout,
 )
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
+    "AcceptEvent", "CloseEvent", "ErrorEvent", "Event", "FragmentEvent", "ListenEvent", "MessageEvent", "OpenEvent",
+    "PingEvent", "PongEvent", "QueueStats", "Trace", "WritableEvent",
     "AcceptRequest", "ClientConnection", "Connection", "ConnectionClosed", "Context", "Error", "EventKind",
     "HandshakeError", "HandshakeRejected", "Headers", "InternalError", "InvalidArgument", "InvalidState",
     "NetworkError", "NotFound", "ProtocolError", "ReentrantCall", "Reject", "ResourceError", "Status",
-    "TLSError", "WouldBlock", "WskitTimeout", "aio", "connect", "library_path", "library_version",
+    "TLSError", "Unavailable", "WouldBlock", "WskitTimeout", "aio", "connect", "library_path", "library_version",
     "make_config", "__version__",
 ]

@@ -13,7 +13,7 @@ When none loads, ``ImportError`` lists every place tried and why it failed.
 
 Every C function this binding uses is declared once, in ``_FUNCTIONS`` (name, argtypes,
 restype). Functions returning ``wskit_status`` get an ``errcheck`` that turns a non-zero status into
-the matching :class:`wskit.Error` subclass with ``wskit_last_error()`` as the message.
+the matching :class:`wskit.Error` subclass with ``wskit_error_last()`` as the message.
 ``tests/test_abi.py`` parses the header and fails when this table drifts from it.
 """
 
@@ -35,46 +35,20 @@ from ctypes import (
     c_uint16,
     c_uint32,
     c_uint64,
+    c_uint8,
     c_void_p,
 )
-from typing import Any, Callable, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from . import errors
 
 #: The C ABI version this binding was written against: the loaded library must have the same
 #: major version and at least this minor version.
-EXPECTED_VERSION = (0, 1)
-
-
-class Status(enum.IntEnum):
-    """``enum wskit_status`` (values checked against the header by tests/test_abi.py)."""
-
-    OK = 0
-    ERR_NULL_ARG = 100
-    ERR_INVALID_ARG = 101
-    ERR_INVALID_STATE = 102
-    ERR_REENTRANT = 103
-    ERR_NOT_FOUND = 104
-    ERR_PROTOCOL = 200
-    ERR_INVALID_UTF8 = 201
-    ERR_MESSAGE_TOO_BIG = 202
-    ERR_HANDSHAKE_REJECTED = 203
-    ERR_HANDSHAKE = 204
-    ERR_IO = 300
-    ERR_RESOLVE = 301
-    ERR_CONNECT = 302
-    ERR_TIMEOUT = 303
-    ERR_TLS = 304
-    ERR_NO_MEMORY = 400
-    ERR_WOULD_BLOCK = 401
-    ERR_TOO_MANY_CONNECTIONS = 402
-    ERR_QUEUE_EMPTY = 403
-    ERR_INTERNAL = 900
-    ERR_PANIC = 901
+EXPECTED_VERSION = (0, 2)
 
 
 class EventKind(enum.IntEnum):
-    """``enum wskit_event_kind`` (the queue mode's event kinds; checked by tests/test_abi.py)."""
+    """``enum wskit_event_kind`` (checked against the header by tests/test_abi.py)."""
 
     LISTEN = 1
     OPEN = 2
@@ -85,6 +59,39 @@ class EventKind(enum.IntEnum):
     WRITABLE = 7
     CLOSE = 8
     ERROR = 9
+    ACCEPT = 10
+    REJECTED = 11
+
+
+class TraceKind(enum.IntEnum):
+    """``enum wskit_trace_kind``."""
+
+    HANDSHAKE = 1
+    FRAME = 2
+
+
+class TraceDirection(enum.IntEnum):
+    """``enum wskit_trace_direction``."""
+
+    RECEIVED = 1
+    SENT = 2
+
+
+class QueueFlag(enum.IntFlag):
+    """``enum wskit_queue_flag``."""
+
+    PAUSE = 0
+    CLOSE = 1
+    ACCEPT_EVENTS = 2
+
+
+#: Enum name in the header -> (Python enum, prefix of its constants): checked by tests/test_abi.py.
+ENUMS = {
+    "wskit_event_kind": (EventKind, "WSKIT_EVENT_"),
+    "wskit_trace_kind": (TraceKind, "WSKIT_TRACE_"),
+    "wskit_trace_direction": (TraceDirection, "WSKIT_TRACE_"),
+    "wskit_queue_flag": (QueueFlag, "WSKIT_QUEUE_"),
+}
 
 
 # ----- opaque handles and plain structs ------------------------------------------------------
@@ -102,12 +109,8 @@ class wskit_remote(Structure):
     """Opaque ``wskit_remote``."""
 
 
-class wskit_accept(Structure):
-    """Opaque ``wskit_accept`` (borrowed, valid during the accept callback only)."""
-
-
 class wskit_header(Structure):
-    """``wskit_header``: a request header seen by the accept callback."""
+    """``wskit_header``: a header name and value, each pointer + length (both directions)."""
 
     _fields_ = [
         ("name", c_char_p),
@@ -117,18 +120,58 @@ class wskit_header(Structure):
     ]
 
 
+# Strings wskit hands out are declared c_void_p (an int or None in Python) and read with
+# ctypes.string_at and their length: they may contain NUL bytes (a close reason).
 class wskit_event(Structure):
-    """``wskit_event``: one event of the queue mode (declared for completeness)."""
+    """``wskit_event``: one event, for callbacks and the queue alike."""
 
     _fields_ = [
         ("kind", c_uint32),
         ("listener", c_uint32),
         ("conn", c_uint64),
+        ("conn_user_data", c_void_p),
         ("code", c_uint32),
         ("is_text", c_bool),
         ("first", c_bool),
         ("last", c_bool),
         ("clean", c_bool),
+        ("data", c_void_p),
+        ("len", c_size_t),
+        ("subprotocol", c_void_p),
+        ("subprotocol_len", c_size_t),
+        ("path", c_void_p),
+        ("path_len", c_size_t),
+        ("query", c_void_p),
+        ("query_len", c_size_t),
+        ("peer", c_void_p),
+        ("peer_len", c_size_t),
+        ("headers", POINTER(wskit_header)),
+        ("header_count", c_size_t),
+    ]
+
+
+class wskit_queue_stats(Structure):
+    """``wskit_queue_stats``."""
+
+    _fields_ = [
+        ("events", c_size_t),
+        ("bytes", c_size_t),
+        ("peak_bytes", c_size_t),
+        ("overflows", c_uint64),
+    ]
+
+
+class wskit_trace(Structure):
+    """``wskit_trace``: one handshake or frame header seen by the tracer."""
+
+    _fields_ = [
+        ("conn", c_uint64),
+        ("kind", c_uint32),
+        ("direction", c_uint32),
+        ("opcode", c_uint8),
+        ("fin", c_bool),
+        ("rsv", c_uint8),
+        ("payload_len", c_uint64),
         ("data", c_void_p),
         ("len", c_size_t),
     ]
@@ -137,55 +180,41 @@ class wskit_event(Structure):
 CtxP = POINTER(wskit_ctx)
 ConfigP = POINTER(wskit_config)
 RemoteP = POINTER(wskit_remote)
-AcceptP = POINTER(wskit_accept)
+HeaderP = POINTER(wskit_header)
+EventP = POINTER(wskit_event)
 
 # ----- callback types ------------------------------------------------------------------------
-# Byte payloads are declared c_void_p (an int or None in Python) and read with ctypes.string_at,
-# because they are not NUL-terminated (and may contain NUL bytes).
 
-on_listen_fn = CFUNCTYPE(None, c_void_p, CtxP, c_uint32, c_char_p, c_uint16)
-on_accept_fn = CFUNCTYPE(None, c_void_p, CtxP, AcceptP)
-on_open_fn = CFUNCTYPE(None, c_void_p, CtxP, c_uint64, c_uint32, c_char_p, c_char_p, c_char_p)
-on_message_fn = CFUNCTYPE(None, c_void_p, CtxP, c_uint64, c_bool, c_void_p, c_size_t)
-on_fragment_fn = CFUNCTYPE(
-    None, c_void_p, CtxP, c_uint64, c_bool, c_void_p, c_size_t, c_bool, c_bool
-)
-on_control_fn = CFUNCTYPE(None, c_void_p, CtxP, c_uint64, c_void_p, c_size_t)
-on_writable_fn = CFUNCTYPE(None, c_void_p, CtxP, c_uint64)
-on_close_fn = CFUNCTYPE(None, c_void_p, CtxP, c_uint64, c_uint16, c_void_p, c_size_t, c_bool)
-on_error_fn = CFUNCTYPE(None, c_void_p, CtxP, c_uint64, c_uint32, c_char_p)
+wskit_event_fn = CFUNCTYPE(None, c_void_p, CtxP, EventP)
+wskit_trace_fn = CFUNCTYPE(None, c_void_p, POINTER(wskit_trace))
 
 #: C callback typedef name -> ctypes type (checked by tests/test_abi.py).
 CALLBACK_TYPES = {
-    "wskit_on_listen_fn": on_listen_fn,
-    "wskit_on_accept_fn": on_accept_fn,
-    "wskit_on_open_fn": on_open_fn,
-    "wskit_on_message_fn": on_message_fn,
-    "wskit_on_fragment_fn": on_fragment_fn,
-    "wskit_on_control_fn": on_control_fn,
-    "wskit_on_writable_fn": on_writable_fn,
-    "wskit_on_close_fn": on_close_fn,
-    "wskit_on_error_fn": on_error_fn,
+    "wskit_event_fn": wskit_event_fn,
+    "wskit_trace_fn": wskit_trace_fn,
 }
 
 # ----- the ONE table -------------------------------------------------------------------------
 # (name, argtypes, restype). `STATUS` marks a function returning wskit_status (uint32_t): those
-# get the errcheck. Byte buffers (`const uint8_t *`) are declared c_char_p so that `bytes` pass
-# without a copy; lengths are always passed explicitly, so NUL bytes are fine.
+# get the errcheck. Strings and byte buffers are passed as pointer + length (`bytes` pass
+# without a copy as c_char_p; NUL bytes are fine since the length is explicit); strings wskit
+# hands out come back as c_void_p + length.
 
 STATUS = c_uint32
 _u8 = c_char_p  # const uint8_t *
+_str = c_char_p  # const char * (with a length)
+_outstr = POINTER(c_void_p)  # const char **out (read with its length)
 
 _FUNCTIONS: Sequence[Tuple[str, List[Any], Any]] = (
     # status, version
-    ("wskit_strerror", [c_uint32], c_char_p),
+    ("wskit_status_message", [c_uint32], c_char_p),
     ("wskit_status_name", [c_uint32], c_char_p),
-    ("wskit_last_error", [], c_char_p),
-    ("wskit_version", [], c_uint32),
+    ("wskit_error_last", [], c_char_p),
+    ("wskit_version_number", [], c_uint32),
     ("wskit_version_string", [], c_char_p),
     # config
     ("wskit_config_new", [POINTER(ConfigP)], STATUS),
-    ("wskit_config_free", [ConfigP], None),
+    ("wskit_config_free", [ConfigP], STATUS),
     ("wskit_config_set_max_message_size", [ConfigP, c_uint64], STATUS),
     ("wskit_config_set_max_frame_size", [ConfigP, c_uint64], STATUS),
     ("wskit_config_set_max_buffered", [ConfigP, c_size_t], STATUS),
@@ -201,15 +230,17 @@ _FUNCTIONS: Sequence[Tuple[str, List[Any], Any]] = (
     ("wskit_config_set_max_connections", [ConfigP, c_size_t], STATUS),
     ("wskit_config_set_max_request_header_bytes", [ConfigP, c_size_t], STATUS),
     ("wskit_config_set_max_request_headers", [ConfigP, c_size_t], STATUS),
-    ("wskit_config_add_allowed_origin", [ConfigP, c_char_p], STATUS),
-    ("wskit_config_add_subprotocol", [ConfigP, c_char_p], STATUS),
-    ("wskit_config_add_header", [ConfigP, c_char_p, c_char_p], STATUS),
-    ("wskit_config_set_origin", [ConfigP, c_char_p], STATUS),
-    ("wskit_config_set_tls_cert_files", [ConfigP, c_char_p, c_char_p], STATUS),
+    ("wskit_config_add_allowed_origin", [ConfigP, _str, c_size_t], STATUS),
+    ("wskit_config_add_subprotocol", [ConfigP, _str, c_size_t], STATUS),
+    ("wskit_config_add_header", [ConfigP, _str, c_size_t, _str, c_size_t], STATUS),
+    ("wskit_config_set_origin", [ConfigP, _str, c_size_t], STATUS),
+    ("wskit_config_set_tls_cert_files", [ConfigP, _str, c_size_t, _str, c_size_t], STATUS),
     ("wskit_config_set_tls_cert_pem", [ConfigP, _u8, c_size_t, _u8, c_size_t], STATUS),
-    ("wskit_config_set_tls_ca_file", [ConfigP, c_char_p], STATUS),
+    ("wskit_config_set_tls_ca_file", [ConfigP, _str, c_size_t], STATUS),
     ("wskit_config_set_tls_ca_pem", [ConfigP, _u8, c_size_t], STATUS),
     ("wskit_config_dangerous_skip_tls_verification", [ConfigP, c_bool], STATUS),
+    ("wskit_config_keep_request", [ConfigP, c_bool], STATUS),
+    ("wskit_config_keep_header", [ConfigP, _str, c_size_t], STATUS),
     # context
     ("wskit_ctx_new", [POINTER(CtxP)], STATUS),
     ("wskit_ctx_free", [CtxP], STATUS),
@@ -220,57 +251,57 @@ _FUNCTIONS: Sequence[Tuple[str, List[Any], Any]] = (
     ("wskit_ctx_shutdown", [CtxP, c_uint32], STATUS),
     ("wskit_ctx_begin_shutdown", [CtxP], STATUS),
     ("wskit_ctx_connection_count", [CtxP, POINTER(c_size_t)], STATUS),
-    ("wskit_ctx_listen", [CtxP, c_char_p, ConfigP, POINTER(c_uint32)], STATUS),
+    ("wskit_ctx_listen", [CtxP, _str, c_size_t, ConfigP, POINTER(c_uint32)], STATUS),
     ("wskit_ctx_local_port", [CtxP, c_uint32, POINTER(c_uint16)], STATUS),
     ("wskit_ctx_close_listener", [CtxP, c_uint32], STATUS),
-    ("wskit_ctx_connect", [CtxP, c_char_p, ConfigP, POINTER(c_uint64)], STATUS),
-    ("wskit_ctx_on_listen", [CtxP, on_listen_fn, c_void_p], STATUS),
-    ("wskit_ctx_on_accept", [CtxP, on_accept_fn, c_void_p], STATUS),
-    ("wskit_ctx_on_open", [CtxP, on_open_fn, c_void_p], STATUS),
-    ("wskit_ctx_on_message", [CtxP, on_message_fn, c_void_p], STATUS),
-    ("wskit_ctx_on_fragment", [CtxP, on_fragment_fn, c_void_p], STATUS),
-    ("wskit_ctx_on_ping", [CtxP, on_control_fn, c_void_p], STATUS),
-    ("wskit_ctx_on_pong", [CtxP, on_control_fn, c_void_p], STATUS),
-    ("wskit_ctx_on_writable", [CtxP, on_writable_fn, c_void_p], STATUS),
-    ("wskit_ctx_on_close", [CtxP, on_close_fn, c_void_p], STATUS),
-    ("wskit_ctx_on_error", [CtxP, on_error_fn, c_void_p], STATUS),
-    ("wskit_ctx_use_event_queue", [CtxP, c_size_t], STATUS),
-    ("wskit_ctx_next_event", [CtxP, POINTER(wskit_event)], STATUS),
-    # accept (valid during the accept callback only)
-    ("wskit_accept_conn", [AcceptP, POINTER(c_uint64)], STATUS),
-    ("wskit_accept_listener", [AcceptP, POINTER(c_uint32)], STATUS),
-    ("wskit_accept_path", [AcceptP, POINTER(c_char_p)], STATUS),
-    ("wskit_accept_query", [AcceptP, POINTER(c_char_p)], STATUS),
-    ("wskit_accept_origin", [AcceptP, POINTER(c_char_p)], STATUS),
-    ("wskit_accept_peer", [AcceptP, POINTER(c_char_p)], STATUS),
-    ("wskit_accept_headers", [AcceptP, POINTER(POINTER(wskit_header)), POINTER(c_size_t)], STATUS),
-    ("wskit_accept_header", [AcceptP, c_char_p, POINTER(c_char_p)], STATUS),
-    ("wskit_accept_subprotocol_count", [AcceptP, POINTER(c_size_t)], STATUS),
-    ("wskit_accept_subprotocol_at", [AcceptP, c_size_t, POINTER(c_char_p)], STATUS),
-    ("wskit_accept_select_subprotocol", [AcceptP, c_char_p], STATUS),
-    ("wskit_accept_add_header", [AcceptP, c_char_p, c_char_p], STATUS),
-    ("wskit_accept_reject", [AcceptP, c_uint16, c_char_p], STATUS),
+    ("wskit_ctx_connect", [CtxP, _str, c_size_t, ConfigP, POINTER(c_uint64)], STATUS),
+    ("wskit_ctx_on_listen", [CtxP, wskit_event_fn, c_void_p], STATUS),
+    ("wskit_ctx_on_accept", [CtxP, wskit_event_fn, c_void_p], STATUS),
+    ("wskit_ctx_on_open", [CtxP, wskit_event_fn, c_void_p], STATUS),
+    ("wskit_ctx_on_message", [CtxP, wskit_event_fn, c_void_p], STATUS),
+    ("wskit_ctx_on_fragment", [CtxP, wskit_event_fn, c_void_p], STATUS),
+    ("wskit_ctx_on_ping", [CtxP, wskit_event_fn, c_void_p], STATUS),
+    ("wskit_ctx_on_pong", [CtxP, wskit_event_fn, c_void_p], STATUS),
+    ("wskit_ctx_on_writable", [CtxP, wskit_event_fn, c_void_p], STATUS),
+    ("wskit_ctx_on_close", [CtxP, wskit_event_fn, c_void_p], STATUS),
+    ("wskit_ctx_on_error", [CtxP, wskit_event_fn, c_void_p], STATUS),
+    ("wskit_ctx_on_rejected", [CtxP, wskit_event_fn, c_void_p], STATUS),
+    ("wskit_ctx_use_event_queue", [CtxP, c_size_t, c_uint32], STATUS),
+    ("wskit_ctx_next_event", [CtxP, EventP], STATUS),
+    ("wskit_ctx_queue_stats", [CtxP, POINTER(wskit_queue_stats)], STATUS),
+    ("wskit_ctx_set_tracer", [CtxP, wskit_trace_fn, c_void_p], STATUS),
+    # accepting (by connection id)
+    ("wskit_conn_accept", [CtxP, c_uint64, _str, c_size_t, HeaderP, c_size_t], STATUS),
+    ("wskit_conn_reject", [CtxP, c_uint64, c_uint16, HeaderP, c_size_t, _str, c_size_t], STATUS),
+    ("wskit_conn_defer_accept", [CtxP, c_uint64], STATUS),
     # connections
-    ("wskit_send_text", [CtxP, c_uint64, c_char_p, c_size_t], STATUS),
-    ("wskit_send_binary", [CtxP, c_uint64, _u8, c_size_t], STATUS),
-    ("wskit_begin_message", [CtxP, c_uint64, c_bool, _u8, c_size_t], STATUS),
-    ("wskit_continue_message", [CtxP, c_uint64, _u8, c_size_t], STATUS),
-    ("wskit_finish_message", [CtxP, c_uint64, _u8, c_size_t], STATUS),
-    ("wskit_ping", [CtxP, c_uint64, _u8, c_size_t], STATUS),
-    ("wskit_pong", [CtxP, c_uint64, _u8, c_size_t], STATUS),
-    ("wskit_close", [CtxP, c_uint64, c_uint16, c_char_p], STATUS),
-    ("wskit_abort", [CtxP, c_uint64], STATUS),
-    ("wskit_buffered_amount", [CtxP, c_uint64, POINTER(c_size_t)], STATUS),
-    ("wskit_set_conn_user_data", [CtxP, c_uint64, c_void_p], STATUS),
-    ("wskit_get_conn_user_data", [CtxP, c_uint64, POINTER(c_void_p)], STATUS),
-    ("wskit_conn_subprotocol", [CtxP, c_uint64, POINTER(c_char_p)], STATUS),
+    ("wskit_conn_send_text", [CtxP, c_uint64, _str, c_size_t], STATUS),
+    ("wskit_conn_send_binary", [CtxP, c_uint64, _u8, c_size_t], STATUS),
+    ("wskit_conn_begin_message", [CtxP, c_uint64, c_bool, _u8, c_size_t], STATUS),
+    ("wskit_conn_continue_message", [CtxP, c_uint64, _u8, c_size_t], STATUS),
+    ("wskit_conn_finish_message", [CtxP, c_uint64, _u8, c_size_t], STATUS),
+    ("wskit_conn_ping", [CtxP, c_uint64, _u8, c_size_t], STATUS),
+    ("wskit_conn_pong", [CtxP, c_uint64, _u8, c_size_t], STATUS),
+    ("wskit_conn_close", [CtxP, c_uint64, c_uint16, _str, c_size_t], STATUS),
+    ("wskit_conn_abort", [CtxP, c_uint64], STATUS),
+    ("wskit_conn_buffered_amount", [CtxP, c_uint64, POINTER(c_size_t)], STATUS),
+    ("wskit_conn_set_user_data", [CtxP, c_uint64, c_void_p], STATUS),
+    ("wskit_conn_user_data", [CtxP, c_uint64, POINTER(c_void_p)], STATUS),
+    ("wskit_conn_subprotocol", [CtxP, c_uint64, _outstr, POINTER(c_size_t)], STATUS),
+    ("wskit_conn_peer", [CtxP, c_uint64, _outstr, POINTER(c_size_t)], STATUS),
+    ("wskit_conn_path", [CtxP, c_uint64, _outstr, POINTER(c_size_t)], STATUS),
+    ("wskit_conn_query", [CtxP, c_uint64, _outstr, POINTER(c_size_t)], STATUS),
+    ("wskit_conn_header", [CtxP, c_uint64, _str, c_size_t, _outstr, POINTER(c_size_t)], STATUS),
+    ("wskit_conn_header_count", [CtxP, c_uint64, POINTER(c_size_t)], STATUS),
+    ("wskit_conn_header_at", [CtxP, c_uint64, c_size_t, _outstr, POINTER(c_size_t), _outstr, POINTER(c_size_t)],
+     STATUS),
     # remote (any thread)
-    ("wskit_ctx_remote_new", [CtxP, POINTER(RemoteP)], STATUS),
-    ("wskit_remote_free", [RemoteP], None),
-    ("wskit_remote_send_text", [RemoteP, c_uint64, c_char_p, c_size_t], STATUS),
+    ("wskit_remote_new", [CtxP, POINTER(RemoteP)], STATUS),
+    ("wskit_remote_free", [RemoteP], STATUS),
+    ("wskit_remote_send_text", [RemoteP, c_uint64, _str, c_size_t], STATUS),
     ("wskit_remote_send_binary", [RemoteP, c_uint64, _u8, c_size_t], STATUS),
     ("wskit_remote_ping", [RemoteP, c_uint64, _u8, c_size_t], STATUS),
-    ("wskit_remote_close", [RemoteP, c_uint64, c_uint16, c_char_p], STATUS),
+    ("wskit_remote_close", [RemoteP, c_uint64, c_uint16, _str, c_size_t], STATUS),
     ("wskit_remote_wake", [RemoteP], STATUS),
 )
 
@@ -279,7 +310,7 @@ FUNCTIONS = {name: (argtypes, restype) for name, argtypes, restype in _FUNCTIONS
 STATUS_FUNCTIONS = frozenset(
     name
     for name, _, restype in _FUNCTIONS
-    if restype is STATUS and name not in ("wskit_version",)
+    if restype is STATUS and name not in ("wskit_version_number",)
 )
 
 # ----- loading -------------------------------------------------------------------------------
@@ -320,7 +351,7 @@ def _load() -> Tuple[ctypes.CDLL, str]:
             continue
         try:
             lib = ctypes.CDLL(path)
-            lib.wskit_version  # the test symbol: is this really libwskit?
+            lib.wskit_version_number  # the test symbol: is this really libwskit?
         except (OSError, AttributeError) as exc:
             tried.append(f"  {where}: {path}: {exc}")
             continue
@@ -346,18 +377,20 @@ def _declare(cdll: ctypes.CDLL) -> None:
 
 
 def last_error() -> str:
-    """``wskit_last_error()`` of the calling thread, decoded."""
-    return (lib.wskit_last_error() or b"").decode("utf-8", "replace")
+    """``wskit_error_last()`` of the calling thread, decoded."""
+    return (lib.wskit_error_last() or b"").decode("utf-8", "replace")
 
 
 def status_name(code: int) -> str:
     """``wskit_status_name(code)``, e.g. ``"WSKIT_ERR_NOT_FOUND"``."""
-    return lib.wskit_status_name(code).decode()
+    name: bytes = lib.wskit_status_name(code)
+    return name.decode()
 
 
 def strerror(code: int) -> str:
-    """``wskit_strerror(code)``: a static English sentence."""
-    return lib.wskit_strerror(code).decode()
+    """``wskit_status_message(code)``: a static English sentence."""
+    message: bytes = lib.wskit_status_message(code)
+    return message.decode()
 
 
 def make_error(code: int, message: Optional[str] = None) -> "errors.Error":
@@ -368,14 +401,15 @@ def make_error(code: int, message: Optional[str] = None) -> "errors.Error":
 
 
 def _errcheck(result: int, func: Callable[..., Any], args: Tuple[Any, ...]) -> int:
-    if result != 0:
+    # Results that are not errors (WSKIT_QUEUE_EMPTY) are returned; errors raise.
+    if result >= _FIRST_ERROR:
         raise make_error(result)
     return result
 
 
 _declare(lib)
 
-version: int = lib.wskit_version()
+version: int = lib.wskit_version_number()
 version_string: str = lib.wskit_version_string().decode()
 _major, _minor = version >> 16, (version >> 8) & 0xFF
 if _major != EXPECTED_VERSION[0] or _minor < EXPECTED_VERSION[1]:
@@ -386,6 +420,111 @@ if _major != EXPECTED_VERSION[0] or _minor < EXPECTED_VERSION[1]:
     )
 
 
+
+# ----- status codes: names here, numbers from the library --------------------------------------
+# Every status is below this bound (groups of a hundred: 1xx usage, 2xx protocol, 3xx network,
+# 4xx resources, 9xx bugs; results that are not errors are single digits). tests/test_abi.py
+# checks that every value in include/wskit.h is.
+_STATUS_BOUND = 1000
+
+
+def _library_statuses() -> Dict[str, int]:
+    """``"WSKIT_ERR_NOT_FOUND"`` -> its number, for every status the loaded library names."""
+    out: Dict[str, int] = {}
+    for code in range(_STATUS_BOUND):
+        name = lib.wskit_status_name(code).decode()
+        if name != "WSKIT_UNKNOWN":
+            out[name] = code
+    return out
+
+
+STATUS_CODES: Dict[str, int] = _library_statuses()
+#: The lowest error status: smaller results (WSKIT_OK, WSKIT_QUEUE_EMPTY) are not errors.
+_FIRST_ERROR = min(code for name, code in STATUS_CODES.items() if name.startswith("WSKIT_ERR_"))
+
+
+def _code(name: str) -> int:
+    try:
+        return STATUS_CODES[name]
+    except KeyError:
+        raise ImportError(
+            f"wskit: {library_path} (version {version_string}) has no status {name}; rebuild the library "
+            "or point WSKIT_LIBRARY at one matching this binding"
+        ) from None
+
+
+class Status(enum.IntEnum):
+    """``enum wskit_status``. Each member is named as in the header without ``WSKIT_``; the values
+    are the loaded library's (``wskit_status_name``), never written here. tests/test_abi.py checks
+    the names and values against include/wskit.h."""
+
+    OK = _code("WSKIT_OK")
+    QUEUE_EMPTY = _code("WSKIT_QUEUE_EMPTY")
+    ERR_NULL_ARG = _code("WSKIT_ERR_NULL_ARG")
+    ERR_INVALID_ARG = _code("WSKIT_ERR_INVALID_ARG")
+    ERR_INVALID_STATE = _code("WSKIT_ERR_INVALID_STATE")
+    ERR_REENTRANT = _code("WSKIT_ERR_REENTRANT")
+    ERR_NOT_FOUND = _code("WSKIT_ERR_NOT_FOUND")
+    ERR_UNAVAILABLE = _code("WSKIT_ERR_UNAVAILABLE")
+    ERR_PROTOCOL = _code("WSKIT_ERR_PROTOCOL")
+    ERR_INVALID_UTF8 = _code("WSKIT_ERR_INVALID_UTF8")
+    ERR_MESSAGE_TOO_BIG = _code("WSKIT_ERR_MESSAGE_TOO_BIG")
+    ERR_HANDSHAKE_REJECTED = _code("WSKIT_ERR_HANDSHAKE_REJECTED")
+    ERR_HANDSHAKE = _code("WSKIT_ERR_HANDSHAKE")
+    ERR_IO = _code("WSKIT_ERR_IO")
+    ERR_RESOLVE = _code("WSKIT_ERR_RESOLVE")
+    ERR_CONNECT = _code("WSKIT_ERR_CONNECT")
+    ERR_TIMEOUT = _code("WSKIT_ERR_TIMEOUT")
+    ERR_TLS = _code("WSKIT_ERR_TLS")
+    ERR_NO_MEMORY = _code("WSKIT_ERR_NO_MEMORY")
+    ERR_WOULD_BLOCK = _code("WSKIT_ERR_WOULD_BLOCK")
+    ERR_INTERNAL = _code("WSKIT_ERR_INTERNAL")
+    ERR_PANIC = _code("WSKIT_ERR_PANIC")
+
+    @property
+    def c_name(self) -> str:
+        """The header's name, e.g. ``"WSKIT_ERR_NOT_FOUND"``."""
+        return "WSKIT_" + self.name
+
+
+def error(status: Status, message: str) -> "errors.Error":
+    """The :class:`wskit.Error` subclass for ``status`` with ``message`` (for failures the binding
+    detects itself, e.g. ``error(Status.ERR_REENTRANT, "poll() called from a handler")``)."""
+    return errors.error_for(int(status), status.c_name, message)
+
+
 def as_bytes(data: Any) -> bytes:
     """bytes from bytes / bytearray / memoryview (copies only when it is not bytes already)."""
     return data if isinstance(data, bytes) else bytes(data)
+
+
+def text_of(ptr: Optional[int], length: int) -> str:
+    """A string wskit handed out as pointer + length, decoded (``""`` for NULL)."""
+    return ctypes.string_at(ptr, length).decode("utf-8", "replace") if ptr and length else ""
+
+
+def bytes_of(ptr: Optional[int], length: int) -> bytes:
+    """Bytes wskit handed out as pointer + length (``b""`` for NULL or 0)."""
+    return ctypes.string_at(ptr, length) if ptr and length else b""
+
+
+def header_pairs(headers: Any, count: int) -> List[Tuple[str, str]]:
+    """``(name, value)`` pairs from a ``const wskit_header *`` array of ``count``."""
+    out = []
+    for i in range(count):
+        h = headers[i]
+        out.append((ctypes.string_at(h.name, h.name_len).decode("utf-8", "replace"),
+                    ctypes.string_at(h.value, h.value_len).decode("utf-8", "replace")))
+    return out
+
+
+def header_array(pairs: Sequence[Tuple[str, str]]) -> Tuple[Any, int, List[bytes]]:
+    """A ``wskit_header`` array for ``pairs`` (array, count, the bytes it points into: keep
+    them alive for the call)."""
+    keep: List[bytes] = []
+    arr = (wskit_header * len(pairs))()
+    for i, (name, value) in enumerate(pairs):
+        n, v = name.encode(), value.encode()
+        keep += (n, v)
+        arr[i].name, arr[i].name_len, arr[i].value, arr[i].value_len = n, len(n), v, len(v)
+    return (arr if pairs else None), len(pairs), keep

@@ -12,7 +12,8 @@ import asyncio
 import collections
 from typing import Any, Deque, Optional, Union
 
-from ._context import Connection, Context, Data
+from ._connection import Connection, Data
+from ._loop import Context
 from .errors import ConnectionClosed, WouldBlock
 
 Message = Union[str, bytes]

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import collections
 import time
-from typing import Any, Deque, Iterator, Optional, Union
+from typing import Any, Callable, Deque, Iterator, Optional, Union
 
-from ._context import Connection, Context, Data
-from .errors import ConnectionClosed, Error, WouldBlock, WskitTimeout
+from . import _native
+from ._connection import Connection, Data
+from ._events import Trace
+from ._loop import Context
+from ._native import Status
+from .errors import ConnectionClosed, Error, WouldBlock
 
 Message = Union[str, bytes]
 
@@ -16,12 +20,15 @@ class ClientConnection:
     """A client connection with its own :class:`Context`, driven by the calls made on it
     (``recv`` polls until a message arrives). Not thread-safe: use it from one thread."""
 
-    def __init__(self, url: str, *, open_timeout: Optional[float] = 10.0, **options: Any) -> None:
+    def __init__(self, url: str, *, open_timeout: Optional[float] = 10.0,
+                 tracer: Optional[Callable[[Trace], None]] = None, **options: Any) -> None:
         self._messages: Deque[Message] = collections.deque()
         self._pongs: Deque[bytes] = collections.deque()
         self._writable = False
         self._ctx = Context(on_message=self._on_message, on_pong=self._on_pong, on_writable=self._on_writable)
         try:
+            if tracer is not None:
+                self._ctx.set_tracer(tracer)
             if open_timeout is not None:
                 options.setdefault("handshake_timeout", open_timeout)
             self._conn: Connection = self._ctx.connect(url, **options)
@@ -50,7 +57,7 @@ class ClientConnection:
             return None
         left = deadline - time.monotonic()
         if left <= 0:
-            raise WskitTimeout(303, "WSKIT_ERR_TIMEOUT", f"timed out waiting for {what}")
+            raise _native.error(Status.ERR_TIMEOUT, f"timed out waiting for {what}")
         return left
 
     # ----- public API ------------------------------------------------------------------------
@@ -142,5 +149,6 @@ class ClientConnection:
 def connect(url: str, **options: Any) -> ClientConnection:
     """Opens a blocking client connection (returns once the handshake completed; raises
     :class:`HandshakeRejected`, :class:`NetworkError`, :class:`TLSError`, ...). Options as for
-    :meth:`Context.connect` plus ``open_timeout`` (seconds, default 10)."""
+    :meth:`Context.connect` plus ``open_timeout`` (seconds, default 10) and ``tracer`` (see
+    :meth:`Context.set_tracer`: sees the handshake and every frame header)."""
     return ClientConnection(url, **options)

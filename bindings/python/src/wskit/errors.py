@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import re
-from typing import Dict, Optional, Type
+from typing import Any, Dict, Optional, Type
 
 
 class Error(Exception):
     """A wskit failure: ``code`` (the ``wskit_status`` number), ``name`` (``"WSKIT_ERR_..."``)
-    and ``message`` (``wskit_last_error()`` or the error event's text)."""
+    and ``message`` (``wskit_error_last()`` or the error event's text)."""
 
     def __init__(self, code: int, name: str, message: str) -> None:
         super().__init__(code, name, message)
@@ -36,6 +35,11 @@ class NotFound(Error, LookupError):
     """WSKIT_ERR_NOT_FOUND: the connection or listener is closed (or never existed)."""
 
 
+class Unavailable(Error, LookupError):
+    """WSKIT_ERR_UNAVAILABLE: the information was not kept for this connection (ask for it when
+    listening: ``keep_request=True``, ``keep_headers=[...]``)."""
+
+
 class ProtocolError(Error):
     """WSKIT_ERR_PROTOCOL / INVALID_UTF8 / MESSAGE_TOO_BIG: the peer broke RFC 6455."""
 
@@ -45,14 +49,16 @@ class HandshakeError(Error):
 
 
 class HandshakeRejected(HandshakeError):
-    """WSKIT_ERR_HANDSHAKE_REJECTED: the server answered with an HTTP status other than 101.
-
-    ``status`` is that HTTP status (parsed from the message; None if it could not be found)."""
+    """WSKIT_ERR_HANDSHAKE_REJECTED: the server answered the upgrade with an HTTP status other
+    than 101. ``status`` is that status, ``headers`` the response headers (a
+    :class:`wskit.Headers`), ``body`` the response body (bytes): the data of wskit's REJECTED
+    event. They are None/empty only when the rejection's data did not reach the binding."""
 
     def __init__(self, code: int, name: str, message: str) -> None:
         super().__init__(code, name, message)
-        match = re.search(r"handshake: (\d{3})\b", message) or re.search(r"\b([1-5]\d\d)\b", message)
-        self.status: Optional[int] = int(match.group(1)) if match else None
+        self.status: Optional[int] = None
+        self.headers: Any = None
+        self.body: bytes = b""
 
 
 class NetworkError(Error, OSError):
@@ -68,7 +74,7 @@ class TLSError(NetworkError):
 
 
 class ResourceError(Error):
-    """WSKIT_ERR_NO_MEMORY / TOO_MANY_CONNECTIONS."""
+    """WSKIT_ERR_NO_MEMORY (and the base of WouldBlock)."""
 
 
 class WouldBlock(ResourceError):
@@ -89,31 +95,34 @@ class ConnectionClosed(Error):
         self.clean = clean
 
 
-#: wskit_status -> exception class. Codes not listed map to Error.
-STATUS_TO_EXCEPTION: Dict[int, Type[Error]] = {
-    100: InvalidArgument,
-    101: InvalidArgument,
-    102: InvalidState,
-    103: ReentrantCall,
-    104: NotFound,
-    200: ProtocolError,
-    201: ProtocolError,
-    202: ProtocolError,
-    203: HandshakeRejected,
-    204: HandshakeError,
-    300: NetworkError,
-    301: NetworkError,
-    302: NetworkError,
-    303: WskitTimeout,
-    304: TLSError,
-    400: ResourceError,
-    401: WouldBlock,
-    402: ResourceError,
-    900: InternalError,
-    901: InternalError,
+#: Status name (as in include/wskit.h) -> exception class. By name, so that no status number is
+#: written in Python: the numbers come from the loaded library (see ``wskit.Status``). Every error
+#: status of the header (``WSKIT_ERR_*``) is listed, and nothing else (tests/test_abi.py); a number
+#: the binding does not know (a newer library) maps to :class:`Error`.
+STATUS_NAME_TO_EXCEPTION: Dict[str, Type[Error]] = {
+    "WSKIT_ERR_NULL_ARG": InvalidArgument,
+    "WSKIT_ERR_INVALID_ARG": InvalidArgument,
+    "WSKIT_ERR_INVALID_STATE": InvalidState,
+    "WSKIT_ERR_REENTRANT": ReentrantCall,
+    "WSKIT_ERR_NOT_FOUND": NotFound,
+    "WSKIT_ERR_UNAVAILABLE": Unavailable,
+    "WSKIT_ERR_PROTOCOL": ProtocolError,
+    "WSKIT_ERR_INVALID_UTF8": ProtocolError,
+    "WSKIT_ERR_MESSAGE_TOO_BIG": ProtocolError,
+    "WSKIT_ERR_HANDSHAKE_REJECTED": HandshakeRejected,
+    "WSKIT_ERR_HANDSHAKE": HandshakeError,
+    "WSKIT_ERR_IO": NetworkError,
+    "WSKIT_ERR_RESOLVE": NetworkError,
+    "WSKIT_ERR_CONNECT": NetworkError,
+    "WSKIT_ERR_TIMEOUT": WskitTimeout,
+    "WSKIT_ERR_TLS": TLSError,
+    "WSKIT_ERR_NO_MEMORY": ResourceError,
+    "WSKIT_ERR_WOULD_BLOCK": WouldBlock,
+    "WSKIT_ERR_INTERNAL": InternalError,
+    "WSKIT_ERR_PANIC": InternalError,
 }
 
 
 def error_for(code: int, name: str, message: str) -> Error:
-    """The exception for a status code."""
-    return STATUS_TO_EXCEPTION.get(code, Error)(code, name, message)
+    """The exception for a status: ``code`` its number, ``name`` its header name."""
+    return STATUS_NAME_TO_EXCEPTION.get(name, Error)(code, name, message)

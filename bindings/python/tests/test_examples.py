@@ -1,0 +1,38 @@
+"""examples/python: the echo server with --trace, driven by a `websockets` client."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+
+from websockets.asyncio.client import connect as ws_connect
+
+from conftest import REPO
+
+ECHO = os.path.join(REPO, "examples", "python", "echo_server.py")
+
+
+def test_echo_server_trace_flag() -> None:
+    proc = subprocess.Popen([sys.executable, ECHO, "127.0.0.1:0", "--trace"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()  # type: ignore[union-attr]
+        assert line.startswith("echo_server listening on ws://127.0.0.1:"), line
+        url = line.split()[-1] + "/"
+
+        async def go() -> dict:
+            async with ws_connect(url, compression=None, additional_headers={"X-Trace": "1"}) as ws:
+                await ws.send("cmd:headers")
+                return json.loads(await ws.recv())
+        headers = asyncio.run(asyncio.wait_for(go(), 20))
+        assert headers["x-trace"] == "1"  # kept after the handshake (keep_headers=["*"])
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=10)
+    assert proc.returncode == 0, err
+    assert "<< handshake\n    GET / HTTP/1.1" in err and ">> handshake\n    HTTP/1.1 101 Switching Protocols" in err
+    assert "<< TEXT fin=1 rsv=0 len=11" in err  # "cmd:headers"
+    assert ">> TEXT fin=1" in err and "<< CLOSE" in err and ">> CLOSE" in err

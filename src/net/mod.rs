@@ -22,8 +22,16 @@
 //! - **Memory:** one read buffer per context; an idle connection is a 128-byte slot and holds no
 //!   heap memory; a connection keeps only a partial frame and unsent bytes, and frees both (send
 //!   buffers go to a per-context pool) when drained.
-//! - **Lifecycle events:** every connection reported by `on_open`, and every client connection
-//!   returned by [`Context::connect`], gets exactly one `on_close`.
+//! - **Lifecycle events:** every connection reported by `on_open`, every client connection
+//!   returned by [`Context::connect`], and every connection whose user data was set
+//!   ([`Context::set_user_data`], even one that never opened) gets exactly one `on_close`, during
+//!   which [`Context::user_data`] still answers.
+//! - **Accepting:** [`Handler::on_accept`] answers with a [`Decision`], or defers it
+//!   ([`Decision::Defer`]) to [`Context::accept`] / [`Context::reject`] later; the default accepts
+//!   with the listener's default subprotocol (`ListenOptions::subprotocols`). Path, query and
+//!   headers outlive the handshake only when the options keep them ([`KeepHeaders`]).
+//! - **Panics** in handlers unwind out of `poll`; a caller that catches them keeps a usable context
+//!   (see [`Context::poll`]).
 //! - **Timers:** handshake timeout (slowloris defence), closing-handshake timeout, optional ping
 //!   interval with pong timeout; a heap with lazy deletion, so 100k connections stay cheap.
 //! - **Host loops:** [`Context::fd`] is readable when there is work; [`Context::next_timeout`] says

@@ -9,7 +9,10 @@ use crate::net::id::{ConnId, ListenerId};
 use crate::proto::Role;
 use crate::proto::handshake::{AcceptOptions, HandshakeError, Request, write_reject};
 
-use super::{ACCEPT_PENDING, AWAITING_PONG, Context, Deferred, Details, Kept, Opening, Origin, not_found};
+use super::{
+    ACCEPT_PENDING, AWAITING_PONG, Context, Deferred, Details, Kept, Opening, Origin, PULL_BUFFERED,
+    not_found,
+};
 
 impl Context {
     pub(super) fn handle_request(&mut self, handler: &mut dyn Handler, id: ConnId) {
@@ -168,7 +171,11 @@ impl Context {
         entry.endpoint.accept(&options).map_err(invalid)?;
         let peer: Option<SocketAddr> = entry.socket.as_ref().and_then(|s| s.tcp().peer_addr().ok());
         self.accepted(conn, listener, &request, subprotocol);
-        // Read what arrived while the decision was pending (nothing was read meanwhile).
+        // Read what arrived while the decision was pending (nothing was read meanwhile), and the
+        // frames that came with the request.
+        if let Some(entry) = self.conns.get_mut(conn) {
+            entry.flags |= PULL_BUFFERED;
+        }
         self.unread.push(conn);
         self.deferred.push_back(Deferred::Opened(
             conn,
@@ -231,14 +238,9 @@ impl Context {
         entry.has(ACCEPT_PENDING)
     }
 
-    /// Delivers the `on_open` of a request accepted after its `on_accept`, then the frames that
-    /// came with the request. Returns the number of events delivered after `on_open`.
-    pub(super) fn deliver_opened(
-        &mut self,
-        handler: &mut dyn Handler,
-        conn: ConnId,
-        opening: &Opening,
-    ) -> usize {
+    /// Delivers the `on_open` of a request accepted after its `on_accept` (the frames that came
+    /// with the request follow when `readable` takes the connection from the unread list).
+    pub(super) fn deliver_opened(&mut self, handler: &mut dyn Handler, conn: ConnId, opening: &Opening) {
         let info = OpenInfo {
             role: Role::Server,
             listener: Some(opening.listener),
@@ -249,10 +251,6 @@ impl Context {
             peer: opening.peer,
         };
         handler.on_open(self, conn, &info);
-        if self.conns.get(conn).is_none() {
-            return 0;
-        }
-        self.process_input(handler, conn, &mut []).0
     }
 }
 

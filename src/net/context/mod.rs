@@ -181,6 +181,9 @@ const AWAITING_EOF: u8 = 32;
 /// A server connection whose upgrade request waits for `Context::accept`/`reject`
 /// (`Decision::Defer`): nothing is read from it meanwhile.
 const ACCEPT_PENDING: u8 = 64;
+/// Accepted after its `on_accept`: frames that came with the request may wait in the connection
+/// for `readable` to decode them.
+const PULL_BUFFERED: u8 = 128;
 
 impl Conn {
     fn has(&self, flag: u8) -> bool {
@@ -542,7 +545,7 @@ impl Context {
                         handler.on_writable(self, conn);
                     }
                 }
-                Deferred::Opened(conn, opening) => count += self.deliver_opened(handler, conn, &opening),
+                Deferred::Opened(conn, opening) => self.deliver_opened(handler, conn, &opening),
             }
         }
         count

@@ -8,7 +8,7 @@ use crate::net::id::ConnId;
 use crate::net::trace::{Direction, TraceEvent};
 use crate::proto::{Event, RawEndpointEvent};
 
-use super::{ACCEPT_PENDING, AWAITING_PONG, CLOSE_REPORTED, Context, Drain, Origin};
+use super::{ACCEPT_PENDING, AWAITING_PONG, CLOSE_REPORTED, Context, Drain, Origin, PULL_BUFFERED};
 
 impl Context {
     /// Reads and processes what the socket holds. Readiness is edge-triggered, so the socket must
@@ -41,24 +41,16 @@ impl Context {
                     break; // wait for the connect to complete (writable)
                 }
             }
-            match socket.read(&mut buf) {
+            let n = match socket.read(&mut buf) {
                 Ok(0) => {
                     self.peer_closed(id, None);
                     break;
                 }
-                Ok(n) => {
-                    let drained = drain == Drain::UntilShortRead && n < buf.len() && socket.is_plain();
-                    conn.last_read_ms = self.now_ms as u32;
-                    conn.flags &= !AWAITING_PONG;
-                    if socket.wants_write() {
-                        self.mark_dirty(id);
-                    }
-                    let (count, alive) = self.process_input(handler, id, &mut buf[..n]);
-                    delivered += count;
-                    if !alive || drained {
-                        break;
-                    }
-                }
+                Ok(n) => n,
+                // Nothing new, but frames that came with a request accepted after its `on_accept`
+                // wait in the connection: decode them (the one `process_input` call keeps the hot
+                // path inlined).
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock && conn.flags & PULL_BUFFERED != 0 => 0,
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
                     // The TLS handshake may have produced records to send.
                     if socket.wants_write() {
@@ -71,6 +63,17 @@ impl Context {
                     self.peer_closed(id, Some(err));
                     break;
                 }
+            };
+            let drained = drain == Drain::UntilShortRead && n < buf.len() && socket.is_plain();
+            conn.last_read_ms = self.now_ms as u32;
+            conn.flags &= !(AWAITING_PONG | PULL_BUFFERED);
+            if socket.wants_write() {
+                self.mark_dirty(id);
+            }
+            let (count, alive) = self.process_input(handler, id, &mut buf[..n]);
+            delivered += count;
+            if !alive || drained {
+                break;
             }
         }
         self.reading = None;
@@ -80,12 +83,7 @@ impl Context {
 
     /// Decodes `input` and delivers its events. Returns the event count and whether the connection
     /// is still there to read from.
-    pub(super) fn process_input(
-        &mut self,
-        handler: &mut dyn Handler,
-        id: ConnId,
-        input: &mut [u8],
-    ) -> (usize, bool) {
+    fn process_input(&mut self, handler: &mut dyn Handler, id: ConnId, input: &mut [u8]) -> (usize, bool) {
         let mut pos = 0;
         let mut delivered = 0;
         loop {

@@ -66,7 +66,9 @@ pub(crate) fn boundary<R: PanicDefault>(body: impl FnOnce() -> R) -> R {
                 .map(|s| s.to_string())
                 .or_else(|| payload.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic".into());
-            set_last_error(&format!("panic inside wskit (a bug): {what}"));
+            set_last_error(&format!(
+                "panic inside wskit (a bug), caught at the C boundary; the context stays usable: {what}"
+            ));
             R::panic_default()
         }
     }

@@ -880,8 +880,10 @@ wskit_status wskit_ctx_new(wskit_ctx **out);
  * dropped first with a CLOSE event (1006, not clean) carrying its `conn_user_data`, so what
  * the user data owns can be freed in the close callback; no other event is delivered. Sockets
  * are closed without waiting for a closing handshake (call `wskit_ctx_shutdown` first for a
- * graceful end). Queued events and the strings handed out are freed. Remote handles stay
- * valid (their calls then return `WSKIT_ERR_INVALID_STATE`).
+ * graceful end). Queued events and the strings handed out are freed. In queue mode no event
+ * is delivered any more: to free what user data owns, call `wskit_ctx_shutdown` and drain the
+ * queue (its CLOSE events carry `conn_user_data`) before freeing. Remote handles stay valid
+ * (their calls then return `WSKIT_ERR_INVALID_STATE`).
  *
  * NULL is a no-op returning `WSKIT_OK`. Loop thread only. Calling it from inside a callback of
  * the same context is refused with `WSKIT_ERR_REENTRANT` and frees nothing (free it after

@@ -1,8 +1,11 @@
 //! The C ABI, from C: runs `scripts/test-c.sh` against the libraries this `cargo test` built
 //! (target/<profile>/libwskit.so and .a): C99/C++ header compile, NULL/stale-id/re-entrancy misuse,
-//! 10,000 remote sends in order, 1,000 context create/free cycles, the pull API, every test linked
-//! shared and static, under ASan+UBSan and valgrind, exported symbols == header, C echo server and
-//! client, game loop, C++ wrapper, and Python `websockets` against the C echo server.
+//! 10,000 remote sends in order and remote sends past max_buffered, 1,000 context create/free
+//! cycles, the pull API with its byte bound, accept by id (deferred, queued, rejected), kept request
+//! information, tracing, per-connection user data freed on every close path (1,000 clients), every
+//! test linked shared and static, under ASan+UBSan and valgrind, exported symbols == header, the
+//! SONAME, C echo server and client, game loop, C++ wrapper, and Python `websockets` against the C
+//! echo server.
 //!
 //! Nothing is skipped: without gcc/g++/valgrind (and no root to apt-install them) the test fails.
 

@@ -1,17 +1,18 @@
 //! The Bridge: the `net::Handler` of a C context. It turns each `net` event into a `wskit_event`
 //! and either calls the C callback of its kind or queues it (queue mode).
 //!
-//! - Callback mode fills the event on the stack; message, fragment, ping, pong and writable events
-//!   point straight into `net`'s buffers (no allocation per message). Rarer events (listen,
-//!   accept, open, close, error, rejected) own their strings (each NUL-terminated).
+//! - Callback mode fills the event on the stack; message, fragment, ping and pong events point
+//!   straight into `net`'s buffers (no allocation per message, one look-up of the mode and the
+//!   callback). Rarer events (listen, accept, open, writable, close, error, rejected) own their
+//!   strings (each NUL-terminated).
 //! - Queue mode stores [`OwnedEvent`]s and counts their bytes against the bound (see `queue.rs`).
-//! - Every handler method runs inside [`Bridge::guard`]: a panic in this code (a wskit bug) is
-//!   caught here, so it never unwinds through `net` (whose loop state stays consistent) and
-//!   `wskit_ctx_poll` returns `WSKIT_ERR_PANIC` with the context still usable.
+//! - Panics: a panic in this code (a wskit bug) unwinds through `net::Context::poll`, which is
+//!   panic-safe (it resets its state and aborts the connection being read), to the `ffi_fn!`
+//!   boundary of `wskit_ctx_poll` (`WSKIT_ERR_PANIC`), whose poll guard resets this context's
+//!   `in_poll` and `active`: the context stays usable.
 
 use std::ffi::c_void;
 use std::net::SocketAddr;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use crate::net::{
     self, AcceptRequest, ConnId, Context, Decision, Fragment, Handler, ListenerId, Message, OpenInfo,
@@ -20,6 +21,7 @@ use crate::proto::CloseInfo;
 use crate::proto::MessageKind;
 use crate::proto::handshake::HandshakeError;
 
+use super::callbacks::Slot;
 use super::ctx::{Mode, wskit_ctx};
 use super::event::{OwnedEvent, wskit_event, wskit_event_kind};
 use super::queue::{QUEUE_ACCEPT_EVENTS, QUEUE_CLOSE};
@@ -30,8 +32,6 @@ use wskit_event_kind::*;
 /// The handler a context polls with.
 pub(crate) struct Bridge<'a> {
     pub(crate) ffi: &'a wskit_ctx,
-    /// The text of a panic caught in a handler method during this poll.
-    pub(crate) panicked: Option<String>,
 }
 
 #[cfg(test)]
@@ -42,40 +42,26 @@ thread_local! {
 
 impl<'a> Bridge<'a> {
     pub(crate) fn new(ffi: &'a wskit_ctx) -> Self {
-        Self { ffi, panicked: None }
+        Self { ffi }
     }
 
     fn ctx_ptr(&self) -> *mut wskit_ctx {
         std::ptr::from_ref(self.ffi).cast_mut()
     }
 
-    /// Runs a handler method's body, catching a panic (recorded for `wskit_ctx_poll`).
+    /// Calls the C callback of `event.kind`, if one is set, with `ctx` reachable for the calls it
+    /// makes.
     #[inline]
-    fn guard<R>(&mut self, fallback: impl FnOnce() -> R, body: impl FnOnce(&mut Self) -> R) -> R {
-        match catch_unwind(AssertUnwindSafe(|| body(self))) {
-            Ok(value) => value,
-            Err(payload) => {
-                let what = payload
-                    .downcast_ref::<&str>()
-                    .map(|s| s.to_string())
-                    .or_else(|| payload.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "unknown panic".into());
-                // A panic between `call`'s set and reset leaves `active` pointing at the handler's
-                // context; clear it so later calls go through the cell again.
-                self.ffi.clear_active();
-                self.panicked.get_or_insert(what);
-                fallback()
-            }
-        }
+    fn call(&self, ctx: &mut Context, event: &wskit_event) {
+        let slot = self.ffi.state.borrow().callbacks.get(event.kind);
+        self.call_slot(ctx, slot, event);
     }
 
-    /// Calls the C callback of `event.kind`, if one is set, with `ctx` reachable for the calls it
-    /// makes. Returns whether a callback ran.
+    /// Calls `slot` (if set) with `event`.
     #[inline]
-    fn call(&self, ctx: &mut Context, event: &wskit_event) -> bool {
-        let slot = self.ffi.state.borrow().callbacks.get(event.kind);
+    fn call_slot(&self, ctx: &mut Context, slot: Slot, event: &wskit_event) {
         let Some((f, user_data)) = slot else {
-            return false;
+            return;
         };
         let ctx_ptr = self.ctx_ptr();
         let previous = self.ffi.set_active(std::ptr::from_mut(ctx));
@@ -84,7 +70,6 @@ impl<'a> Bridge<'a> {
         // `ctx` (see ctx.rs).
         unsafe { f(user_data, ctx_ptr, event) };
         self.ffi.set_active(previous);
-        true
     }
 
     /// Delivers an owned event: queued (queue mode) or shown to its callback (callback mode).
@@ -124,25 +109,47 @@ impl<'a> Bridge<'a> {
         ctx.user_data(conn).unwrap_or(0)
     }
 
-    /// Message, fragment, ping and pong: borrowed data, no allocation in callback mode.
-    #[inline]
-    fn data_event(&self, ctx: &mut Context, conn: ConnId, mut event: wskit_event, data: &[u8]) {
-        let mode = self.ffi.state.borrow().mode;
+    /// Message, fragment, ping and pong: borrowed data, no allocation in callback mode, one look
+    /// at the state (mode and callback together).
+    #[inline(always)]
+    fn data_event(
+        &self,
+        ctx: &mut Context,
+        conn: ConnId,
+        kind: wskit_event_kind,
+        flags: (bool, bool, bool),
+        data: &[u8],
+    ) {
+        let (is_text, first, last) = flags;
+        let (mode, slot) = {
+            let state = self.ffi.state.borrow();
+            (state.mode, state.callbacks.get(kind))
+        };
         match mode {
             Mode::Callbacks => {
-                event.conn = conn.as_u64();
-                event.conn_user_data = Self::user_data(ctx, conn) as usize as *mut c_void;
-                event.data = data.as_ptr();
-                event.len = data.len();
-                self.call(ctx, &event);
+                if slot.is_none() {
+                    return;
+                }
+                let event = wskit_event {
+                    kind,
+                    conn: conn.as_u64(),
+                    conn_user_data: Self::user_data(ctx, conn) as usize as *mut c_void,
+                    is_text,
+                    first,
+                    last,
+                    data: data.as_ptr(),
+                    len: data.len(),
+                    ..wskit_event::empty(kind)
+                };
+                self.call_slot(ctx, slot, &event);
             }
             Mode::Queue => {
-                let mut owned = OwnedEvent::new(event.kind).with_data(data);
+                let mut owned = OwnedEvent::new(kind).with_data(data);
                 owned.conn = conn.as_u64();
                 owned.user_data = Self::user_data(ctx, conn);
-                owned.is_text = event.is_text;
-                owned.first = event.first;
-                owned.last = event.last;
+                owned.is_text = is_text;
+                owned.first = first;
+                owned.last = last;
                 self.push(ctx, owned);
             }
             Mode::Unset => {}
@@ -164,182 +171,144 @@ impl Handler for Bridge<'_> {
     }
 
     fn on_listen(&mut self, ctx: &mut Context, listener: ListenerId, addr: SocketAddr) {
-        self.guard(|| (), |b| b.deliver(ctx, addr_event(listener, addr)));
+        self.deliver(ctx, addr_event(listener, addr));
     }
 
     fn on_accept(&mut self, ctx: &mut Context, request: &AcceptRequest<'_>) -> Decision {
-        let fallback = || Decision::reject(500, "internal error in wskit");
-        self.guard(fallback, |b| {
-            let (mode, has_callback, accept_events) = {
-                let state = b.ffi.state.borrow();
-                (
-                    state.mode,
-                    state.callbacks.get(WSKIT_EVENT_ACCEPT).is_some(),
-                    state.queue.flags & QUEUE_ACCEPT_EVENTS != 0,
-                )
-            };
-            let deliver = match mode {
-                Mode::Callbacks => has_callback,
-                Mode::Queue => accept_events,
-                Mode::Unset => false,
-            };
-            if !deliver {
-                return request.accept_default();
-            }
-            let r = request.request;
-            let mut event = OwnedEvent::new(WSKIT_EVENT_ACCEPT)
-                .with_subprotocol(request.default_subprotocol())
-                .with_path(&r.path, r.query.as_deref())
-                .with_peer(request.peer)
-                .with_headers(r.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())));
-            event.conn = request.conn.as_u64();
-            event.listener = request.listener.as_u32();
-            event.user_data = Bridge::user_data(ctx, request.conn);
-            if mode == Mode::Queue {
-                // Queue mode: every request waits for wskit_conn_accept / wskit_conn_reject.
-                b.push(ctx, event);
-                return Decision::Defer;
-            }
-            let previous = b
-                .ffi
-                .state
-                .borrow_mut()
-                .deciding
-                .replace((request.conn.as_u64(), false));
-            let mut headers = Vec::new();
-            let view = event.view(&mut headers);
-            b.call(ctx, &view);
-            let deciding = std::mem::replace(&mut b.ffi.state.borrow_mut().deciding, previous);
-            if deciding.is_some_and(|(_, deferred)| deferred) {
-                Decision::Defer
-            } else {
-                // An answer given inside the callback (wskit_conn_accept/reject) wins over this.
-                request.accept_default()
-            }
-        })
+        let (mode, has_callback, accept_events) = {
+            let state = self.ffi.state.borrow();
+            (
+                state.mode,
+                state.callbacks.get(WSKIT_EVENT_ACCEPT).is_some(),
+                state.queue.flags & QUEUE_ACCEPT_EVENTS != 0,
+            )
+        };
+        let deliver = match mode {
+            Mode::Callbacks => has_callback,
+            Mode::Queue => accept_events,
+            Mode::Unset => false,
+        };
+        if !deliver {
+            return request.accept_default();
+        }
+        let r = request.request;
+        let mut event = OwnedEvent::new(WSKIT_EVENT_ACCEPT)
+            .with_subprotocol(request.default_subprotocol())
+            .with_path(&r.path, r.query.as_deref())
+            .with_peer(request.peer)
+            .with_headers(r.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())));
+        event.conn = request.conn.as_u64();
+        event.listener = request.listener.as_u32();
+        event.user_data = Bridge::user_data(ctx, request.conn);
+        if mode == Mode::Queue {
+            // Queue mode: every request waits for wskit_conn_accept / wskit_conn_reject.
+            self.push(ctx, event);
+            return Decision::Defer;
+        }
+        let previous = self
+            .ffi
+            .state
+            .borrow_mut()
+            .deciding
+            .replace((request.conn.as_u64(), false));
+        let mut headers = Vec::new();
+        let view = event.view(&mut headers);
+        self.call(ctx, &view);
+        let deciding = std::mem::replace(&mut self.ffi.state.borrow_mut().deciding, previous);
+        if deciding.is_some_and(|(_, deferred)| deferred) {
+            Decision::Defer
+        } else {
+            // An answer given inside the callback (wskit_conn_accept/reject) wins over this.
+            request.accept_default()
+        }
     }
 
     fn on_open(&mut self, ctx: &mut Context, conn: ConnId, info: &OpenInfo<'_>) {
-        self.guard(
-            || (),
-            |b| {
-                if b.ffi.state.borrow().mode == Mode::Unset {
-                    return;
-                }
-                let mut event = OwnedEvent::new(WSKIT_EVENT_OPEN)
-                    .with_subprotocol(info.subprotocol)
-                    .with_path(info.path, info.query)
-                    .with_peer(info.peer)
-                    .with_headers(info.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())));
-                event.conn = conn.as_u64();
-                event.listener = info.listener.map_or(0, ListenerId::as_u32);
-                event.user_data = Bridge::user_data(ctx, conn);
-                b.deliver(ctx, event);
-            },
-        );
+        if self.ffi.state.borrow().mode == Mode::Unset {
+            return;
+        }
+        let mut event = OwnedEvent::new(WSKIT_EVENT_OPEN)
+            .with_subprotocol(info.subprotocol)
+            .with_path(info.path, info.query)
+            .with_peer(info.peer)
+            .with_headers(info.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())));
+        event.conn = conn.as_u64();
+        event.listener = info.listener.map_or(0, ListenerId::as_u32);
+        event.user_data = Bridge::user_data(ctx, conn);
+        self.deliver(ctx, event);
     }
 
     #[inline]
     fn on_message(&mut self, ctx: &mut Context, conn: ConnId, message: Message<'_>) {
-        self.guard(
-            || (),
-            |b| {
-                #[cfg(test)]
-                if PANIC_ON_MESSAGE.with(|p| p.replace(false)) {
-                    panic!("test hook: panic in the bridge");
-                }
-                let mut event = wskit_event::empty(WSKIT_EVENT_MESSAGE);
-                event.is_text = matches!(message, Message::Text(_));
-                b.data_event(ctx, conn, event, message.as_bytes());
-            },
+        #[cfg(test)]
+        if PANIC_ON_MESSAGE.with(|p| p.replace(false)) {
+            panic!("test hook: panic in the bridge");
+        }
+        let is_text = matches!(message, Message::Text(_));
+        self.data_event(
+            ctx,
+            conn,
+            WSKIT_EVENT_MESSAGE,
+            (is_text, false, false),
+            message.as_bytes(),
         );
     }
 
     fn on_fragment(&mut self, ctx: &mut Context, conn: ConnId, fragment: Fragment<'_>) {
-        self.guard(
-            || (),
-            |b| {
-                let mut event = wskit_event::empty(WSKIT_EVENT_FRAGMENT);
-                event.is_text = fragment.kind == MessageKind::Text;
-                event.first = fragment.first;
-                event.last = fragment.last;
-                b.data_event(ctx, conn, event, fragment.data);
-            },
-        );
+        let flags = (fragment.kind == MessageKind::Text, fragment.first, fragment.last);
+        self.data_event(ctx, conn, WSKIT_EVENT_FRAGMENT, flags, fragment.data);
     }
 
     fn on_ping(&mut self, ctx: &mut Context, conn: ConnId, payload: &[u8]) {
-        self.guard(
-            || (),
-            |b| b.data_event(ctx, conn, wskit_event::empty(WSKIT_EVENT_PING), payload),
-        );
+        self.data_event(ctx, conn, WSKIT_EVENT_PING, (false, false, false), payload);
     }
 
     fn on_pong(&mut self, ctx: &mut Context, conn: ConnId, payload: &[u8]) {
-        self.guard(
-            || (),
-            |b| b.data_event(ctx, conn, wskit_event::empty(WSKIT_EVENT_PONG), payload),
-        );
+        self.data_event(ctx, conn, WSKIT_EVENT_PONG, (false, false, false), payload);
     }
 
     fn on_writable(&mut self, ctx: &mut Context, conn: ConnId) {
-        self.guard(
-            || (),
-            |b| {
-                let mut event = OwnedEvent::new(WSKIT_EVENT_WRITABLE);
-                event.conn = conn.as_u64();
-                event.user_data = Bridge::user_data(ctx, conn);
-                b.deliver(ctx, event);
-            },
-        );
+        let mut event = OwnedEvent::new(WSKIT_EVENT_WRITABLE);
+        event.conn = conn.as_u64();
+        event.user_data = Bridge::user_data(ctx, conn);
+        self.deliver(ctx, event);
     }
 
     fn on_close(&mut self, ctx: &mut Context, conn: ConnId, info: &CloseInfo<'_>) {
-        self.guard(
-            || (),
-            |b| {
-                let mut event = OwnedEvent::new(WSKIT_EVENT_CLOSE).with_data(info.reason.as_bytes());
-                event.conn = conn.as_u64();
-                event.user_data = Bridge::user_data(ctx, conn);
-                event.code = u32::from(info.code);
-                event.clean = info.clean;
-                // The strings handed out for this connection live until its close event is
-                // consumed: kept with the queued event, or dropped after the callback.
-                let strings = b.ffi.state.borrow_mut().conn_strings.remove(&conn.as_u64());
-                event.keep = strings;
-                b.deliver(ctx, event);
-            },
-        );
+        let mut event = OwnedEvent::new(WSKIT_EVENT_CLOSE).with_data(info.reason.as_bytes());
+        event.conn = conn.as_u64();
+        event.user_data = Bridge::user_data(ctx, conn);
+        event.code = u32::from(info.code);
+        event.clean = info.clean;
+        // The strings handed out for this connection live until its close event is consumed:
+        // kept with the queued event, or dropped after the callback.
+        event.keep = self.ffi.state.borrow_mut().conn_strings.remove(&conn.as_u64());
+        self.deliver(ctx, event);
     }
 
     fn on_error(&mut self, ctx: &mut Context, conn: Option<ConnId>, error: &net::Error) {
-        self.guard(
-            || (),
-            |b| {
-                let user_data = conn.map_or(0, |c| Bridge::user_data(ctx, c));
-                let conn = conn.map_or(0, ConnId::as_u64);
-                if let net::Error::Handshake(HandshakeError::Rejected {
-                    status,
-                    headers,
-                    body,
-                    ..
-                }) = error
-                {
-                    let mut event = OwnedEvent::new(WSKIT_EVENT_REJECTED)
-                        .with_data(body)
-                        .with_headers(headers.iter().map(|(n, v)| (n.as_str(), v.as_str())));
-                    event.conn = conn;
-                    event.user_data = user_data;
-                    event.code = u32::from(*status);
-                    b.deliver(ctx, event);
-                }
-                let status = wskit_status::from(error);
-                let mut event = OwnedEvent::new(WSKIT_EVENT_ERROR).with_data(error.to_string().as_bytes());
-                event.conn = conn;
-                event.user_data = user_data;
-                event.code = status as u32;
-                b.deliver(ctx, event);
-            },
-        );
+        let user_data = conn.map_or(0, |c| Bridge::user_data(ctx, c));
+        let conn = conn.map_or(0, ConnId::as_u64);
+        if let net::Error::Handshake(HandshakeError::Rejected {
+            status,
+            headers,
+            body,
+            ..
+        }) = error
+        {
+            let mut event = OwnedEvent::new(WSKIT_EVENT_REJECTED)
+                .with_data(body)
+                .with_headers(headers.iter().map(|(n, v)| (n.as_str(), v.as_str())));
+            event.conn = conn;
+            event.user_data = user_data;
+            event.code = u32::from(*status);
+            self.deliver(ctx, event);
+        }
+        let status = wskit_status::from(error);
+        let mut event = OwnedEvent::new(WSKIT_EVENT_ERROR).with_data(error.to_string().as_bytes());
+        event.conn = conn;
+        event.user_data = user_data;
+        event.code = status as u32;
+        self.deliver(ctx, event);
     }
 }

@@ -13,8 +13,8 @@
 //! - while the tracer runs (inside `net`, with its `&mut Context` borrowed), `in_tracer` is set and
 //!   every call on the context is refused with `WSKIT_ERR_REENTRANT` (`try_ctx!`).
 //!
-//! `in_poll` and `active` are reset by a drop guard, so a panic caught at the boundary leaves the
-//! context usable; the bridge catches panics in its own code before they reach `net`.
+//! `in_poll` and `active` are reset by a drop guard, and `net::Context::poll` is panic-safe, so a
+//! panic caught at the boundary (`WSKIT_ERR_PANIC`) leaves the context usable.
 //!
 //! A context is used by one thread at a time (the documentation says "loop thread only"), so
 //! these cells are never touched concurrently.
@@ -128,11 +128,6 @@ impl wskit_ctx {
         self.active.replace(ctx)
     }
 
-    /// Forgets the context of a callback that did not return normally.
-    pub(crate) fn clear_active(&self) {
-        self.active.set(std::ptr::null_mut());
-    }
-
     pub(crate) fn refuse_reentry(&self, what: &str) -> Result<(), wskit_status> {
         if self.in_poll.get() {
             Err(fail_with(
@@ -156,8 +151,8 @@ impl wskit_ctx {
         }
     }
 
-    /// Polls with the bridge handler. Caller checked `in_poll` is false. A panic caught in the
-    /// bridge is returned as `WSKIT_ERR_PANIC` (after `net` finished its poll normally).
+    /// Polls with the bridge handler. Caller checked `in_poll` is false. A panic unwinds to the
+    /// caller's `ffi_fn!` boundary (`WSKIT_ERR_PANIC`); the guard resets `in_poll` and `active`.
     fn run_loop<R>(
         &self,
         f: impl FnOnce(&mut Context, &mut Bridge<'_>) -> net::Result<R>,
@@ -168,21 +163,13 @@ impl wskit_ctx {
             state.current_headers.clear();
         }
         self.in_poll.set(true);
-        let guard = PollGuard(self);
+        let _guard = PollGuard(self);
         let mut bridge = Bridge::new(self);
         // SAFETY: `in_poll` was false, so no other reference into the cell exists; while it is
         // true, other wskit calls on this context go through `active` (set by the bridge around
         // each callback) and never through the cell.
         let net = unsafe { &mut *self.net.get() };
-        let result = f(net, &mut bridge);
-        drop(guard);
-        if let Some(what) = bridge.panicked {
-            return Err(fail_with(
-                wskit_status::WSKIT_ERR_PANIC,
-                &format!("panic inside wskit (a bug), caught; the context is still usable: {what}"),
-            ));
-        }
-        result.map_err(|err| super::status::fail(&err))
+        f(net, &mut bridge).map_err(|err| super::status::fail(&err))
     }
 }
 
@@ -231,8 +218,10 @@ crate::ffi_fn! {
     /// dropped first with a CLOSE event (1006, not clean) carrying its `conn_user_data`, so what
     /// the user data owns can be freed in the close callback; no other event is delivered. Sockets
     /// are closed without waiting for a closing handshake (call `wskit_ctx_shutdown` first for a
-    /// graceful end). Queued events and the strings handed out are freed. Remote handles stay
-    /// valid (their calls then return `WSKIT_ERR_INVALID_STATE`).
+    /// graceful end). Queued events and the strings handed out are freed. In queue mode no event
+    /// is delivered any more: to free what user data owns, call `wskit_ctx_shutdown` and drain the
+    /// queue (its CLOSE events carry `conn_user_data`) before freeing. Remote handles stay valid
+    /// (their calls then return `WSKIT_ERR_INVALID_STATE`).
     ///
     /// NULL is a no-op returning `WSKIT_OK`. Loop thread only. Calling it from inside a callback of
     /// the same context is refused with `WSKIT_ERR_REENTRANT` and frees nothing (free it after
@@ -489,8 +478,9 @@ crate::ffi_fn! {
 
 #[cfg(test)]
 mod tests {
-    //! A panic inside wskit (injected in the bridge) is caught, reported as `WSKIT_ERR_PANIC`, and
-    //! leaves the context usable: later polls, sends and callbacks work.
+    //! A panic inside wskit (injected in the bridge) is caught at the boundary, reported as
+    //! `WSKIT_ERR_PANIC`, and leaves the context usable: later polls, connections, sends and
+    //! callbacks work.
 
     use std::ffi::c_void;
 
@@ -592,15 +582,25 @@ mod tests {
             let text = std::ffi::CStr::from_ptr(wskit_error_last())
                 .to_string_lossy()
                 .into_owned();
-            assert!(text.contains("panic") && text.contains("usable"), "{text}");
+            assert!(text.contains("panic") && text.contains("test hook"), "{text}");
             assert!((*seen_ptr).messages.is_empty());
 
-            // Usable afterwards: polls succeed, and messages flow both ways.
+            // Usable afterwards: polls succeed (net aborted the connection it was reading), new
+            // connections open and messages flow both ways.
             assert_eq!(
                 wskit_ctx_poll(ctx, 0, std::ptr::null_mut()),
                 wskit_status::WSKIT_OK
             );
-            let server = (*seen_ptr).conns.iter().find(|(l, _)| *l != 0).unwrap().1;
+            assert_eq!(
+                wskit_ctx_connect(ctx, url.as_ptr().cast(), url.len(), std::ptr::null(), &mut client),
+                wskit_status::WSKIT_OK
+            );
+            let statuses = poll_until(ctx, || (*seen_ptr).conns.len() == 4);
+            assert!(
+                statuses.iter().all(|s| *s == wskit_status::WSKIT_OK),
+                "{statuses:?}"
+            );
+            let server = (&(*seen_ptr).conns)[2..].iter().find(|(l, _)| *l != 0).unwrap().1;
             assert_eq!(
                 wskit_conn_send_text(ctx, client, c"after".as_ptr(), 5),
                 wskit_status::WSKIT_OK

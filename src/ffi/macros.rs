@@ -4,9 +4,12 @@
 //!   `pub unsafe extern "C"`, and runs the body inside [`boundary`], which catches a panic and returns
 //!   the return type's [`PanicDefault`] (`WSKIT_ERR_PANIC` for a status, NULL for a pointer, nothing
 //!   for `void`). A panic therefore never unwinds into C.
-//! - `try_ctx!`, `try_ref!`, `try_mut!`, `try_str!`, `try_bytes!`, `try_out!` turn a C pointer into a
-//!   Rust reference or slice, returning `WSKIT_ERR_NULL_ARG` (and setting the thread's last-error
-//!   detail to the argument's name) when a required pointer is NULL. Each holds the one `unsafe`
+//! - `try_ctx!`, `try_ref!`, `try_mut!`, `try_str!`, `try_str_bytes!`, `try_bytes!` turn a C pointer
+//!   into a Rust reference or slice, returning `WSKIT_ERR_NULL_ARG` (and setting the thread's
+//!   last-error detail to the argument's name) when a required pointer is NULL. String arguments
+//!   are `ptr, len` with `WSKIT_NTS` meaning NUL-terminated (`try_str!`, `try_str_bytes!`);
+//!   `write_str_out!` writes a string result (`out`, optional `out_len`). `try_ctx!` also refuses
+//!   calls from the context's tracer (`WSKIT_ERR_REENTRANT`). Each holds the one `unsafe`
 //!   block of its kind, with its `// SAFETY:` line; the safety argument is always the same: the
 //!   function's documentation (in the header) requires a non-NULL pointer to be valid.
 //! - `try_net!` converts a `net::Error` into its status, recording the error's text as the
@@ -63,7 +66,9 @@ pub(crate) fn boundary<R: PanicDefault>(body: impl FnOnce() -> R) -> R {
                 .map(|s| s.to_string())
                 .or_else(|| payload.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic".into());
-            set_last_error(&format!("panic inside wskit (a bug): {what}"));
+            set_last_error(&format!(
+                "panic inside wskit (a bug), caught at the C boundary; the context stays usable: {what}"
+            ));
             R::panic_default()
         }
     }

@@ -38,7 +38,7 @@ cat "$log"
 url=$(grep -o 'ws://[0-9.:]*' "$log")
 
 say "the C client (examples/c/client.c) sends three messages"
-./target/c/client "$url/" "hello from C" "wskit_send_text ✓" "bye"
+./target/c/client "$url/" "hello from C" "wskit_conn_send_text ✓" "bye"
 
 say "a game loop in C: polls once per frame at 60 Hz, a worker thread sends through wskit_remote"
 ./target/c/game_loop "$url/" 2

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "wskit.h"
+#include "trace_print.h"
 
 typedef struct {
     char **messages;
@@ -31,27 +32,6 @@ static void send_next(client_t *c, wskit_ctx *ctx) {
         }
     } else {
         wskit_conn_close(ctx, c->conn, 1000, "bye", WSKIT_NTS);
-    }
-}
-
-/* --trace: handshake lines and frame headers on stderr. */
-static void on_trace(void *user_data, const wskit_trace *t) {
-    const char *dir = t->direction == WSKIT_TRACE_SENT ? ">>" : "<<";
-    (void)user_data;
-    if (t->kind == WSKIT_TRACE_HANDSHAKE) {
-        size_t start = 0, i;
-        for (i = 0; i <= t->len; i++) {
-            if (i == t->len || t->data[i] == '\n') {
-                size_t end = i;
-                if (end > start && t->data[end - 1] == '\r') end--;
-                if (end > start) fprintf(stderr, "trace %s %.*s\n", dir, (int)(end - start), (const char *)t->data + start);
-                if (i + 2 < t->len && t->data[i + 1] == '\r' && t->data[i + 2] == '\n') break; /* end of head */
-                start = i + 1;
-            }
-        }
-    } else {
-        fprintf(stderr, "trace %s frame opcode=%u fin=%d rsv=%u len=%llu\n", dir, (unsigned)t->opcode,
-                t->fin ? 1 : 0, (unsigned)t->rsv, (unsigned long long)t->payload_len);
     }
 }
 
@@ -135,7 +115,7 @@ int main(int argc, char **argv) {
     wskit_ctx_on_close(ctx, on_close, &c);
     wskit_ctx_on_error(ctx, on_error, &c);
     wskit_ctx_on_rejected(ctx, on_rejected, &c);
-    if (trace) wskit_ctx_set_tracer(ctx, on_trace, NULL);
+    if (trace) wskit_ctx_set_tracer(ctx, trace_print, NULL);
     if (ca_file && (wskit_config_new(&config) != WSKIT_OK ||
                     wskit_config_set_tls_ca_file(config, ca_file, WSKIT_NTS) != WSKIT_OK)) {
         fprintf(stderr, "client: %s\n", wskit_error_last());

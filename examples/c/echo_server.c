@@ -19,6 +19,7 @@
 #include <strings.h>
 
 #include "wskit.h"
+#include "trace_print.h"
 
 static volatile sig_atomic_t stop_requested = 0;
 
@@ -63,28 +64,6 @@ static void json_string(buf_t *b, const char *s, size_t n, int lower) {
         }
     }
     buf_put(b, "\"", 1);
-}
-
-/* --trace: handshake lines and frame headers on stderr. */
-static void on_trace(void *user_data, const wskit_trace *t) {
-    const char *dir = t->direction == WSKIT_TRACE_SENT ? ">>" : "<<";
-    (void)user_data;
-    if (t->kind == WSKIT_TRACE_HANDSHAKE) {
-        size_t start = 0, i;
-        for (i = 0; i <= t->len; i++) {
-            if (i == t->len || t->data[i] == '\n') {
-                size_t end = i;
-                if (end > start && t->data[end - 1] == '\r') end--;
-                if (end > start) fprintf(stderr, "trace %llu %s %.*s\n", (unsigned long long)t->conn, dir,
-                                         (int)(end - start), (const char *)t->data + start);
-                if (i + 2 < t->len && t->data[i + 1] == '\r' && t->data[i + 2] == '\n') break; /* end of head */
-                start = i + 1;
-            }
-        }
-    } else {
-        fprintf(stderr, "trace %llu %s frame opcode=%u fin=%d rsv=%u len=%llu\n", (unsigned long long)t->conn,
-                dir, (unsigned)t->opcode, t->fin ? 1 : 0, (unsigned)t->rsv, (unsigned long long)t->payload_len);
-    }
 }
 
 /* The first token of a comma-separated header value (the client's first offered subprotocol). */
@@ -217,7 +196,7 @@ int main(int argc, char **argv) {
     wskit_ctx_on_accept(ctx, on_accept, NULL);
     wskit_ctx_on_message(ctx, on_message, NULL);
     wskit_ctx_on_close(ctx, on_close, NULL);
-    if (trace) wskit_ctx_set_tracer(ctx, on_trace, NULL);
+    if (trace) wskit_ctx_set_tracer(ctx, trace_print, NULL);
     if (wskit_ctx_listen(ctx, addr, WSKIT_NTS, config, &listener) != WSKIT_OK) {
         fprintf(stderr, "echo_server: cannot listen on %s: %s\n", addr, wskit_error_last());
         wskit_config_free(config);

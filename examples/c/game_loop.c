@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "wskit.h"
+#include "trace_print.h"
 
 typedef struct {
     uint64_t conn;
@@ -107,27 +108,6 @@ static void on_error(void *ud, wskit_ctx *ctx, const wskit_event *ev) {
     fprintf(stderr, "game_loop: %s: %s\n", wskit_status_name(ev->code), (const char *)ev->data);
 }
 
-/* --trace: handshake lines and frame headers on stderr. */
-static void on_trace(void *user_data, const wskit_trace *t) {
-    const char *dir = t->direction == WSKIT_TRACE_SENT ? ">>" : "<<";
-    (void)user_data;
-    if (t->kind == WSKIT_TRACE_HANDSHAKE) {
-        size_t start = 0, i;
-        for (i = 0; i <= t->len; i++) {
-            if (i == t->len || t->data[i] == '\n') {
-                size_t end = i;
-                if (end > start && t->data[end - 1] == '\r') end--;
-                if (end > start) fprintf(stderr, "trace %s %.*s\n", dir, (int)(end - start), (const char *)t->data + start);
-                if (i + 2 < t->len && t->data[i + 1] == '\r' && t->data[i + 2] == '\n') break; /* end of head */
-                start = i + 1;
-            }
-        }
-    } else {
-        fprintf(stderr, "trace %s frame opcode=%u fin=%d rsv=%u len=%llu\n", dir, (unsigned)t->opcode,
-                t->fin ? 1 : 0, (unsigned)t->rsv, (unsigned long long)t->payload_len);
-    }
-}
-
 int main(int argc, char **argv) {
     const char *url = argc > 1 ? argv[1] : "ws://127.0.0.1:9001/";
     double seconds = argc > 2 ? atof(argv[2]) : 3.0;
@@ -150,7 +130,7 @@ int main(int argc, char **argv) {
     wskit_ctx_on_message(ctx, on_message, &g);
     wskit_ctx_on_close(ctx, on_close, &g);
     wskit_ctx_on_error(ctx, on_error, &g);
-    if (argc > 3 && strcmp(argv[3], "--trace") == 0) wskit_ctx_set_tracer(ctx, on_trace, NULL);
+    if (argc > 3 && strcmp(argv[3], "--trace") == 0) wskit_ctx_set_tracer(ctx, trace_print, NULL);
     if (wskit_ctx_connect(ctx, url, WSKIT_NTS, NULL, &conn) != WSKIT_OK ||
         wskit_remote_new(ctx, &w.remote) != WSKIT_OK) {
         fprintf(stderr, "game_loop: %s\n", wskit_error_last());

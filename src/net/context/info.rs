@@ -119,16 +119,7 @@ impl Context {
     }
 
     fn keep_headers<'a>(&'a self, entry: &'a Conn) -> &'a KeepHeaders {
-        match &entry.origin {
-            Origin::Accepted(index) => {
-                &self.listeners[*index as usize]
-                    .as_ref()
-                    .expect("listeners are never removed")
-                    .options
-                    .keep_headers
-            }
-            Origin::Client(link) => &link.options.keep_headers,
-        }
+        self.origin_options(entry).1
     }
 }
 

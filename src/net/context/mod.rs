@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 use mio::net::TcpListener;
 use mio::{Events, Poll, Token, Waker};
 
-use super::config::{ConnectOptions, ConnectionOptions, ContextOptions, ListenOptions};
+use super::config::{ConnectOptions, ConnectionOptions, ContextOptions, KeepHeaders, ListenOptions};
 use super::error::{Error, Result};
 use super::handler::{Decision, Handler};
 use super::id::{ConnId, ListenerId, Slab};
@@ -330,15 +330,22 @@ impl Context {
     }
 
     fn conn_options<'a>(&'a self, entry: &'a Conn) -> &'a ConnectionOptions {
+        self.origin_options(entry).0
+    }
+
+    /// The connection options and header retention of the listener or `connect` call a connection
+    /// came from.
+    #[inline]
+    fn origin_options<'a>(&'a self, entry: &'a Conn) -> (&'a ConnectionOptions, &'a KeepHeaders) {
         match &entry.origin {
             Origin::Accepted(index) => {
-                &self.listeners[*index as usize]
+                let options = &self.listeners[*index as usize]
                     .as_ref()
                     .expect("listeners are never removed")
-                    .options
-                    .connection
+                    .options;
+                (&options.connection, &options.keep_headers)
             }
-            Origin::Client(link) => &link.options.connection,
+            Origin::Client(link) => (&link.options.connection, &link.options.keep_headers),
         }
     }
 

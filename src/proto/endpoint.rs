@@ -8,6 +8,7 @@
 //! [`Endpoint::receive`] with an empty buffer to pull them).
 
 use super::connection::{Connection, Incoming, RawEvent};
+use super::deflate::DeflateParams;
 use super::event::Event;
 use super::handshake::{
     AcceptOptions, ClientHandshake, ClientOptions, HandshakeError, Request, RequestLimits, Response, WsUrl,
@@ -90,8 +91,17 @@ pub struct Endpoint {
 
 impl Endpoint {
     /// A client about to connect to `url`; the upgrade request is already in [`Endpoint::output`].
+    /// With `config.deflate` enabled, a permessage-deflate offer is added to the extensions (unless
+    /// `options` offer it already) and the response is validated against it.
     pub fn client(url: &WsUrl, options: &ClientOptions, config: Config) -> Result<Self, HandshakeError> {
-        let handshake = ClientHandshake::new(url, options)?;
+        let handshake = match config.deflate.offer() {
+            Some(offer) if !offers_deflate(&options.extensions) => {
+                let mut options = options.clone();
+                options.extensions.push(offer);
+                ClientHandshake::new(url, &options)?
+            }
+            _ => ClientHandshake::new(url, options)?,
+        };
         Ok(Self::with_client_handshake(handshake, config))
     }
 
@@ -180,13 +190,22 @@ impl Endpoint {
             Side::ServerDecision(_) => None,
             Side::Client(client) => match client.parse_response(&handshake.received) {
                 Ok(None) => None,
-                Ok(Some((response, used))) => {
-                    let mut conn = Connection::new(Role::Client, handshake.config);
-                    conn.sender().write_raw(&handshake.out);
-                    conn.push_unread(&handshake.received[used..]);
-                    self.state = State::Open(conn);
-                    Some(RawEndpointEvent::Open(response))
-                }
+                Ok(Some((response, used))) => match negotiated_by_client(&handshake.config, &response) {
+                    Err(err) => {
+                        self.state = State::Failed(Vec::new());
+                        Some(RawEndpointEvent::HandshakeFailed(err))
+                    }
+                    Ok(deflate) => {
+                        let mut conn = Connection::new(Role::Client, handshake.config);
+                        if let Some(params) = deflate {
+                            conn.set_deflate(params, &handshake.config.deflate);
+                        }
+                        conn.sender().write_raw(&handshake.out);
+                        conn.push_unread(&handshake.received[used..]);
+                        self.state = State::Open(conn);
+                        Some(RawEndpointEvent::Open(response))
+                    }
+                },
                 Err(err) => {
                     self.state = State::Failed(Vec::new());
                     Some(RawEndpointEvent::HandshakeFailed(err))
@@ -221,8 +240,26 @@ impl Endpoint {
             return Err(no_request("accepted"));
         };
         let mut response = Vec::new();
-        request.write_accept(options, &mut response)?;
+        let deflate = handshake.config.deflate;
+        let negotiated = if offers_deflate(options.extensions) {
+            None
+        } else {
+            deflate.accept_offers(request.extensions.iter().map(String::as_str))
+        };
         let mut conn = Connection::new(Role::Server, handshake.config);
+        match negotiated {
+            Some((params, element)) => {
+                let mut extensions = options.extensions.to_vec();
+                extensions.push(element);
+                let options = AcceptOptions {
+                    extensions: &extensions,
+                    ..*options
+                };
+                request.write_accept(&options, &mut response)?;
+                conn.set_deflate(params, &deflate);
+            }
+            None => request.write_accept(options, &mut response)?,
+        }
         conn.sender().write_raw(&response);
         conn.push_unread(&handshake.received);
         self.state = State::Open(conn);
@@ -310,6 +347,26 @@ impl Endpoint {
             State::AwaitingRequest(..) | State::Handshake(_) => false,
         }
     }
+}
+
+/// Whether raw extension values already name permessage-deflate (the application negotiates it).
+fn offers_deflate(values: &[String]) -> bool {
+    crate::proto::deflate::elements(values).iter().any(|e| {
+        crate::proto::handshake::extension_name(e).eq_ignore_ascii_case(crate::proto::deflate::EXTENSION_NAME)
+    })
+}
+
+/// Client: the deflate parameters the response agreed on, when the config offered it.
+fn negotiated_by_client(
+    config: &Config,
+    response: &Response,
+) -> Result<Option<DeflateParams>, HandshakeError> {
+    if !config.deflate.enabled {
+        return Ok(None);
+    }
+    config
+        .deflate
+        .validate_response(response.extensions.iter().map(String::as_str))
 }
 
 fn no_request(what: &str) -> HandshakeError {

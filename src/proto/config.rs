@@ -1,6 +1,5 @@
 //! Per-connection protocol settings with safe defaults.
 
-use super::deflate::DeflateConfig;
 use super::mask;
 
 /// Which end of the connection this is. A client masks what it sends and expects unmasked frames;
@@ -36,11 +35,6 @@ pub struct Config {
     /// Source of masking keys for frames a client sends. RFC 6455 10.3 wants them unpredictable;
     /// the default draws them from the operating system's CSPRNG. Tests inject fixed keys.
     pub mask_source: fn() -> [u8; 4],
-    /// permessage-deflate policy for [`crate::proto::Endpoint`]: a client offers it, a server
-    /// accepts the first acceptable offer (unless `AcceptOptions::extensions` already answers
-    /// `permessage-deflate`). Default [`DeflateConfig::DISABLED`] in 0.2 (the event loop and
-    /// bindings expose it next); [`DeflateConfig::default`] is the recommended policy once on.
-    pub deflate: DeflateConfig,
 }
 
 /// 16 MiB.
@@ -57,7 +51,6 @@ impl Default for Config {
             auto_pong: true,
             allowed_rsv: 0,
             mask_source: mask::random_mask,
-            deflate: DeflateConfig::DISABLED,
         }
     }
 }

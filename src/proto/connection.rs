@@ -213,7 +213,6 @@ impl Connection {
             auto_pong: self.auto_pong,
             allowed_rsv: self.allowed_rsv,
             mask_source: self.tx.mask_source().unwrap_or(Config::default().mask_source),
-            deflate: DeflateConfig::DISABLED,
         }
     }
 

@@ -8,7 +8,7 @@
 //! [`Endpoint::receive`] with an empty buffer to pull them).
 
 use super::connection::{Connection, Incoming, RawEvent};
-use super::deflate::DeflateParams;
+use super::deflate::{DeflateConfig, DeflateParams};
 use super::event::Event;
 use super::handshake::{
     AcceptOptions, ClientHandshake, ClientOptions, HandshakeError, Request, RequestLimits, Response, WsUrl,
@@ -91,17 +91,10 @@ pub struct Endpoint {
 
 impl Endpoint {
     /// A client about to connect to `url`; the upgrade request is already in [`Endpoint::output`].
-    /// With `config.deflate` enabled, a permessage-deflate offer is added to the extensions (unless
-    /// `options` offer it already) and the response is validated against it.
+    /// With [`ClientOptions::deflate`] enabled, permessage-deflate is offered and, if the server
+    /// agrees, the connection compresses.
     pub fn client(url: &WsUrl, options: &ClientOptions, config: Config) -> Result<Self, HandshakeError> {
-        let handshake = match config.deflate.offer() {
-            Some(offer) if !offers_deflate(&options.extensions) => {
-                let mut options = options.clone();
-                options.extensions.push(offer);
-                ClientHandshake::new(url, &options)?
-            }
-            _ => ClientHandshake::new(url, options)?,
-        };
+        let handshake = ClientHandshake::new(url, options)?;
         Ok(Self::with_client_handshake(handshake, config))
     }
 
@@ -190,22 +183,16 @@ impl Endpoint {
             Side::ServerDecision(_) => None,
             Side::Client(client) => match client.parse_response(&handshake.received) {
                 Ok(None) => None,
-                Ok(Some((response, used))) => match negotiated_by_client(&handshake.config, &response) {
-                    Err(err) => {
-                        self.state = State::Failed(Vec::new());
-                        Some(RawEndpointEvent::HandshakeFailed(err))
+                Ok(Some((response, used))) => {
+                    let mut conn = Connection::new(Role::Client, handshake.config);
+                    if let Some(params) = response.deflate {
+                        conn.set_deflate(params, client.deflate_config());
                     }
-                    Ok(deflate) => {
-                        let mut conn = Connection::new(Role::Client, handshake.config);
-                        if let Some(params) = deflate {
-                            conn.set_deflate(params, &handshake.config.deflate);
-                        }
-                        conn.sender().write_raw(&handshake.out);
-                        conn.push_unread(&handshake.received[used..]);
-                        self.state = State::Open(conn);
-                        Some(RawEndpointEvent::Open(response))
-                    }
-                },
+                    conn.sender().write_raw(&handshake.out);
+                    conn.push_unread(&handshake.received[used..]);
+                    self.state = State::Open(conn);
+                    Some(RawEndpointEvent::Open(response))
+                }
                 Err(err) => {
                     self.state = State::Failed(Vec::new());
                     Some(RawEndpointEvent::HandshakeFailed(err))
@@ -233,6 +220,18 @@ impl Endpoint {
     /// Frames that came with the request are reported by the next [`Endpoint::receive`] (call it with
     /// an empty buffer if no new bytes arrived).
     pub fn accept(&mut self, options: &AcceptOptions<'_>) -> Result<(), HandshakeError> {
+        self.accept_with_deflate(options, &DeflateConfig::DISABLED)
+            .map(|_| ())
+    }
+
+    /// [`Endpoint::accept`], negotiating permessage-deflate by `deflate`'s policy: the first
+    /// acceptable offer of the request is answered (unless `options.extensions` already answer
+    /// `permessage-deflate`) and the connection compresses. Returns the agreed parameters.
+    pub fn accept_with_deflate(
+        &mut self,
+        options: &AcceptOptions<'_>,
+        deflate: &DeflateConfig,
+    ) -> Result<Option<DeflateParams>, HandshakeError> {
         let State::Handshake(handshake) = &mut self.state else {
             return Err(no_request("accepted"));
         };
@@ -240,13 +239,13 @@ impl Endpoint {
             return Err(no_request("accepted"));
         };
         let mut response = Vec::new();
-        let deflate = handshake.config.deflate;
         let negotiated = if offers_deflate(options.extensions) {
             None
         } else {
             deflate.accept_offers(request.extensions.iter().map(String::as_str))
         };
         let mut conn = Connection::new(Role::Server, handshake.config);
+        let params = negotiated.as_ref().map(|(params, _)| *params);
         match negotiated {
             Some((params, element)) => {
                 let mut extensions = options.extensions.to_vec();
@@ -256,14 +255,14 @@ impl Endpoint {
                     ..*options
                 };
                 request.write_accept(&options, &mut response)?;
-                conn.set_deflate(params, &deflate);
+                conn.set_deflate(params, deflate);
             }
             None => request.write_accept(options, &mut response)?,
         }
         conn.sender().write_raw(&response);
         conn.push_unread(&handshake.received);
         self.state = State::Open(conn);
-        Ok(())
+        Ok(params)
     }
 
     /// Server: rejects the request with an HTTP `status` (e.g. 403), extra headers and a body. Write
@@ -354,19 +353,6 @@ fn offers_deflate(values: &[String]) -> bool {
     crate::proto::deflate::elements(values).iter().any(|e| {
         crate::proto::handshake::extension_name(e).eq_ignore_ascii_case(crate::proto::deflate::EXTENSION_NAME)
     })
-}
-
-/// Client: the deflate parameters the response agreed on, when the config offered it.
-fn negotiated_by_client(
-    config: &Config,
-    response: &Response,
-) -> Result<Option<DeflateParams>, HandshakeError> {
-    if !config.deflate.enabled {
-        return Ok(None);
-    }
-    config
-        .deflate
-        .validate_response(response.extensions.iter().map(String::as_str))
 }
 
 fn no_request(what: &str) -> HandshakeError {
@@ -588,5 +574,85 @@ mod tests {
         assert!(server.reject(400, &[], b"").is_err());
         let mut incoming = server.receive(&mut []);
         assert!(incoming.next_event().is_none());
+    }
+
+    fn deflate_client(deflate: DeflateConfig) -> Endpoint {
+        let url = url::parse("ws://example.com/").unwrap();
+        let options = ClientOptions {
+            deflate,
+            ..Default::default()
+        };
+        Endpoint::client(&url, &options, test_config()).unwrap()
+    }
+
+    #[test]
+    fn negotiates_permessage_deflate_end_to_end() {
+        let policy = DeflateConfig::default();
+        let mut client = deflate_client(policy);
+        let mut server = server();
+        let request = client.take_output();
+        let text = String::from_utf8_lossy(&request).into_owned();
+        assert!(text.contains(
+            "Sec-WebSocket-Extensions: permessage-deflate; server_max_window_bits=12; client_max_window_bits=12\r\n"
+        ));
+        feed(&mut server, &request, usize::MAX);
+        let server_policy = DeflateConfig {
+            server_no_context_takeover: true,
+            client_no_context_takeover: true,
+            ..policy
+        };
+        let params = server
+            .accept_with_deflate(&AcceptOptions::default(), &server_policy)
+            .unwrap()
+            .unwrap();
+        assert!(params.server_no_context_takeover && params.client_no_context_takeover);
+        let big = "{\"key\": \"value\"} ".repeat(30);
+        server.connection().unwrap().send_text(&big).unwrap();
+        let reply = server.take_output();
+        let seen = feed(&mut client, &reply, 5);
+        assert_eq!(seen, [Seen::Open(None), Seen::Ws(OwnedEvent::Text(big.clone()))]);
+        assert!(reply.len() < big.len(), "compressed: {} bytes with the 101 response", reply.len());
+        assert_eq!(client.connection().unwrap().deflate_params(), Some(params));
+        client.connection().unwrap().send_text(&big).unwrap();
+        let out = client.take_output();
+        assert_eq!(out[0], 0xc1);
+        assert_eq!(feed(&mut server, &out, 3), [Seen::Ws(OwnedEvent::Text(big))]);
+    }
+
+    #[test]
+    fn server_without_policy_declines_and_client_stays_uncompressed() {
+        let mut client = deflate_client(DeflateConfig::default());
+        let mut server = server();
+        feed(&mut server, &client.take_output(), usize::MAX);
+        server.accept(&AcceptOptions::default()).unwrap();
+        let reply = server.take_output();
+        assert!(!String::from_utf8_lossy(&reply).contains("Extensions"));
+        assert_eq!(feed(&mut client, &reply, usize::MAX), [Seen::Open(None)]);
+        assert_eq!(client.connection().unwrap().deflate_params(), None);
+        assert_eq!(server.connection().unwrap().deflate_params(), None);
+    }
+
+    #[test]
+    fn client_fails_a_response_that_breaks_its_offer() {
+        let mut client = deflate_client(DeflateConfig::default());
+        let request = client.take_output();
+        let key = String::from_utf8_lossy(&request)
+            .lines()
+            .find_map(|l| l.strip_prefix("Sec-WebSocket-Key: ").map(str::to_owned))
+            .unwrap();
+        let accept = crate::proto::handshake::accept_key(key.as_bytes());
+        let response = format!(
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Accept: {accept}\r\n\
+             Sec-WebSocket-Extensions: permessage-deflate; server_max_window_bits=12; mystery\r\n\r\n"
+        );
+        let mut bytes = response.into_bytes();
+        let step = client.read_event(&mut bytes);
+        match step.event {
+            Some(RawEndpointEvent::HandshakeFailed(HandshakeError::InvalidExtension(why))) => {
+                assert!(why.contains("mystery"), "{why}")
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

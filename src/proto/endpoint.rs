@@ -611,7 +611,11 @@ mod tests {
         let reply = server.take_output();
         let seen = feed(&mut client, &reply, 5);
         assert_eq!(seen, [Seen::Open(None), Seen::Ws(OwnedEvent::Text(big.clone()))]);
-        assert!(reply.len() < big.len(), "compressed: {} bytes with the 101 response", reply.len());
+        assert!(
+            reply.len() < big.len(),
+            "compressed: {} bytes with the 101 response",
+            reply.len()
+        );
         assert_eq!(client.connection().unwrap().deflate_params(), Some(params));
         client.connection().unwrap().send_text(&big).unwrap();
         let out = client.take_output();

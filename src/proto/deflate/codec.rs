@@ -2,7 +2,10 @@
 //! 7.2.1), the `00 00 ff ff` tail stripped on send and appended on receive, inflation bounded by
 //! `max_message_size`.
 
-use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
+use zlib_rs::{
+    Deflate as Compress, DeflateConfig as ZlibConfig, DeflateFlush, Inflate as Decompress, InflateFlush,
+    Method, Status, Strategy,
+};
 
 use super::DeflateParams;
 use crate::proto::config::Role;
@@ -27,12 +30,19 @@ pub(crate) enum InflateError {
 /// messages, for reuse by any connection of the same parameters: one per event loop is enough for all
 /// its connections. See [`crate::proto::Connection::return_deflate_state`] and
 /// [`crate::proto::Connection::lend_deflate_state`].
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct DeflatePool {
-    /// `(window bits, level, compressor)`, all reset.
-    compressors: Vec<(u8, u8, Compress)>,
-    /// `(window bits, decompressor)`, all reset.
-    decompressors: Vec<(u8, Decompress)>,
+    /// `(window bits, level, memory level, compressor)`, all reset.
+    compressors: Vec<(u8, u8, u8, Box<Compress>)>,
+    /// Decompressors, all reset (a reset one inflates any window size).
+    decompressors: Vec<Box<Decompress>>,
+}
+
+impl std::fmt::Debug for DeflatePool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (c, d) = self.len();
+        write!(f, "DeflatePool {{ compressors: {c}, decompressors: {d} }}")
+    }
 }
 
 impl DeflatePool {
@@ -57,47 +67,56 @@ impl DeflatePool {
         self.decompressors.clear();
     }
 
-    fn take_compressor(&mut self, bits: u8, level: u8) -> Option<Compress> {
-        let i = self
-            .compressors
-            .iter()
-            .position(|c| c.0 == bits && c.1 == level)?;
-        Some(self.compressors.swap_remove(i).2)
+    fn take_compressor(&mut self, key: (u8, u8, u8)) -> Option<Box<Compress>> {
+        let i = self.compressors.iter().position(|c| (c.0, c.1, c.2) == key)?;
+        Some(self.compressors.swap_remove(i).3)
     }
 
-    fn take_decompressor(&mut self, bits: u8) -> Option<Decompress> {
-        let i = self.decompressors.iter().position(|d| d.0 == bits)?;
-        Some(self.decompressors.swap_remove(i).1)
+    fn take_decompressor(&mut self) -> Option<Box<Decompress>> {
+        self.decompressors.pop()
     }
 }
 
 /// One connection's permessage-deflate state: the agreed parameters and the codecs.
-#[derive(Debug)]
 pub(crate) struct DeflateState {
     pub(crate) params: DeflateParams,
     pub(crate) min_size: usize,
     level: u8,
+    mem_level: u8,
     send_bits: u8,
     send_reset: bool,
     recv_bits: u8,
     recv_reset: bool,
-    compress: Option<Compress>,
+    /// Boxed: zlib's stream structs are large, and an idle connection without context takeover
+    /// holds none.
+    compress: Option<Box<Compress>>,
     /// True while a message is half compressed (its context cannot be dropped).
     compress_busy: bool,
-    decompress: Option<Decompress>,
+    decompress: Option<Box<Decompress>>,
     decompress_busy: bool,
     /// A fragmented message being sent is compressed (RSV1 was set on its first frame).
     pub(crate) sending_compressed: bool,
 }
 
+impl std::fmt::Debug for DeflateState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeflateState")
+            .field("params", &self.params)
+            .field("compressor", &self.compress.is_some())
+            .field("decompressor", &self.decompress.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
 impl DeflateState {
-    pub(crate) fn new(role: Role, params: DeflateParams, level: u8, min_size: usize) -> Self {
+    pub(crate) fn new(role: Role, params: DeflateParams, level: u8, mem_level: u8, min_size: usize) -> Self {
         let (send_bits, send_reset) = params.sending(role);
         let (recv_bits, recv_reset) = params.receiving(role);
         Self {
             params,
             min_size,
             level: level.min(9),
+            mem_level: mem_level.clamp(1, 9),
             // zlib compresses with at least 9 bits, and inflates 8-bit streams with a 9-bit window.
             send_bits: send_bits.max(9),
             send_reset,
@@ -114,9 +133,15 @@ impl DeflateState {
     /// Compresses `data` (the next piece of a message) and appends the result to `out`. `fin`: the
     /// message ends with this piece, so the sync-flush tail is stripped (RFC 7692 7.2.1).
     pub(crate) fn compress(&mut self, data: &[u8], fin: bool, out: &mut Vec<u8>) {
-        let (bits, level) = (self.send_bits, self.level);
+        let (bits, level, mem_level) = (self.send_bits, self.level, self.mem_level);
         let c = self.compress.get_or_insert_with(|| {
-            Compress::new_with_window_bits(Compression::new(u32::from(level)), false, bits)
+            Box::new(Compress::new_with_config(ZlibConfig {
+                level: i32::from(level),
+                method: Method::Deflated,
+                window_bits: -i32::from(bits),
+                mem_level: i32::from(mem_level),
+                strategy: Strategy::Default,
+            }))
         });
         self.compress_busy = true;
         let start = out.len();
@@ -125,12 +150,16 @@ impl DeflateState {
             if out.capacity() - out.len() < 64 {
                 out.reserve((input.len() / 2).max(256));
             }
-            let before = c.total_in();
-            // Errors come only from misuse of the stream (none here): treat as a bug.
+            let (before_in, before_out) = (c.total_in(), c.total_out());
+            let len = out.len();
+            // Errors come only from misuse of the stream (none here): treat them as a bug.
             let status = c
-                .compress_vec(input, out, FlushCompress::Sync)
+                .compress_uninit(input, out.spare_capacity_mut(), DeflateFlush::SyncFlush)
                 .expect("deflate stream state");
-            input = &input[(c.total_in() - before) as usize..];
+            let produced = (c.total_out() - before_out) as usize;
+            // SAFETY: zlib-rs wrote exactly `produced` bytes at the start of the spare capacity.
+            unsafe { out.set_len(len + produced) };
+            input = &input[(c.total_in() - before_in) as usize..];
             // A flush is complete once the call left output space unused.
             if input.is_empty() && (out.len() < out.capacity() || status == Status::BufError) {
                 break;
@@ -168,7 +197,7 @@ impl DeflateState {
         let bits = self.recv_bits;
         let d = self
             .decompress
-            .get_or_insert_with(|| Decompress::new_with_window_bits(false, bits));
+            .get_or_insert_with(|| Box::new(Decompress::new(false, bits)));
         self.decompress_busy = true;
         let mut ended = false;
         let mut run = || -> Result<(), InflateError> {
@@ -183,9 +212,14 @@ impl DeflateState {
         // message starts a new stream (its sender reset its compressor).
         if fin || result.is_err() {
             self.decompress_busy = false;
-            if self.recv_reset || ended || result.is_err() {
-                if let Some(d) = self.decompress.as_mut() {
+            if let Some(d) = self.decompress.as_mut() {
+                if self.recv_reset {
+                    // A reset decompressor has a 15-bit window limit: fine for any stream, and
+                    // its window is allocated only when a message needs it.
                     d.reset(false);
+                } else if ended || result.is_err() {
+                    // Keep the negotiated window size for the next stream.
+                    **d = Decompress::new(false, bits);
                 }
             }
         }
@@ -197,7 +231,7 @@ impl DeflateState {
         let c = self
             .compress
             .as_ref()
-            .map_or(0, |_| compressor_bytes(self.send_bits));
+            .map_or(0, |_| compressor_bytes(self.send_bits, self.mem_level));
         let d = self
             .decompress
             .as_ref()
@@ -219,10 +253,11 @@ impl DeflateState {
         };
         if let Some(pool) = pool {
             if let Some(c) = c {
-                pool.compressors.push((self.send_bits, self.level, c));
+                pool.compressors
+                    .push((self.send_bits, self.level, self.mem_level, c));
             }
             if let Some(d) = d {
-                pool.decompressors.push((self.recv_bits, d));
+                pool.decompressors.push(d);
             }
         }
     }
@@ -231,10 +266,10 @@ impl DeflateState {
     /// that have none, so the next message allocates nothing.
     pub(crate) fn borrow_from(&mut self, pool: &mut DeflatePool) {
         if self.send_reset && self.compress.is_none() {
-            self.compress = pool.take_compressor(self.send_bits, self.level);
+            self.compress = pool.take_compressor((self.send_bits, self.level, self.mem_level));
         }
         if self.recv_reset && self.decompress.is_none() {
-            self.decompress = pool.take_decompressor(self.recv_bits);
+            self.decompress = pool.take_decompressor();
         }
     }
 }
@@ -260,12 +295,16 @@ fn inflate_into(
             let target = (len + step).max(out.capacity().saturating_mul(2).min(cap_limit));
             out.reserve_exact(target - len);
         }
-        out.resize(len + step, 0);
         let (before_in, before_out) = (d.total_in(), d.total_out());
-        let r = d.decompress(input, &mut out[len..], FlushDecompress::Sync);
+        let r = d.decompress_uninit(
+            input,
+            &mut out.spare_capacity_mut()[..step],
+            InflateFlush::SyncFlush,
+        );
         let produced = (d.total_out() - before_out) as usize;
         let consumed = (d.total_in() - before_in) as usize;
-        out.truncate(len + produced);
+        // SAFETY: zlib-rs wrote exactly `produced` bytes at the start of the spare capacity.
+        unsafe { out.set_len(len + produced) };
         let status = r.map_err(|_| InflateError::Invalid)?;
         input = &input[consumed..];
         let size = already + out.len() as u64;
@@ -285,14 +324,15 @@ fn inflate_into(
     }
 }
 
-/// zlib's deflate state for a window of `bits`: window (2 × 2^bits), prev (2 × 2^bits), head
-/// (2 × 2^(memLevel+7)), pending buffer (4 × 2^(memLevel+6)), memLevel 8, plus the stream structs.
-pub(crate) fn compressor_bytes(bits: u8) -> usize {
+/// zlib's deflate state for a window of `bits` and `mem_level`: window (2 × 2^bits), prev
+/// (2 × 2^bits), head (2 × 2^(mem_level+7)), pending and symbol buffers (4 × 2^(mem_level+6)), plus
+/// the state struct (about 6 KiB).
+pub(crate) fn compressor_bytes(bits: u8, mem_level: u8) -> usize {
     let w = 1usize << bits;
-    2 * w + 2 * w + 2 * (1 << 15) + 4 * (1 << 14) + 6 * 1024
+    4 * w + (2 << (mem_level + 7)) + (4 << (mem_level + 6)) + 6 * 1024
 }
 
-/// zlib's inflate state: the window (2^bits) plus the state (~7 KiB).
+/// zlib's inflate state: the window (2^bits) plus the state (about 7 KiB).
 pub(crate) fn decompressor_bytes(bits: u8) -> usize {
     (1usize << bits) + 7 * 1024
 }

@@ -294,16 +294,21 @@ fn inflated_text_is_validated() {
 #[test]
 fn bomb_closes_with_1009_before_the_limit() {
     const LIMIT: u64 = 1 << 20;
-    let mut c = flate2::Compress::new(flate2::Compression::best(), false);
-    let mut wire = Vec::with_capacity(2 << 20);
+    let mut c = zlib_rs::Deflate::new(9, false, 15);
+    let mut wire = vec![0u8; 2 << 20];
     let zeros = vec![0u8; 1 << 20];
-    for _ in 0..1024 {
-        c.compress_vec(&zeros, &mut wire, flate2::FlushCompress::None)
-            .unwrap();
-        wire.reserve(1 << 16);
+    for i in 0..=1024 {
+        let (input, flush) = if i < 1024 {
+            (&zeros[..], zlib_rs::DeflateFlush::NoFlush)
+        } else {
+            (&[][..], zlib_rs::DeflateFlush::SyncFlush)
+        };
+        let before = c.total_in();
+        let at = c.total_out() as usize;
+        c.compress(input, &mut wire[at..], flush).unwrap();
+        assert_eq!(c.total_in() - before, input.len() as u64);
     }
-    c.compress_vec(&[], &mut wire, flate2::FlushCompress::Sync)
-        .unwrap();
+    wire.truncate(c.total_out() as usize);
     assert!(
         wire.len() < 2 << 20,
         "1 GiB of zeros deflates to {} bytes",

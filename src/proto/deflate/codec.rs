@@ -35,6 +35,8 @@ pub struct DeflatePool {
     /// `(window bits, level, memory level, compressor)`, all reset.
     compressors: Vec<(u8, u8, u8, Box<Compress>)>,
     /// Decompressors, all reset (a reset one inflates any window size).
+    // Boxed: they move between connections (which box them) and the pool without reallocating.
+    #[allow(clippy::vec_box)]
     decompressors: Vec<Box<Decompress>>,
 }
 

@@ -326,12 +326,13 @@ fn inflate_into(
     }
 }
 
-/// zlib's deflate state for a window of `bits` and `mem_level`: window (2 × 2^bits), prev
-/// (2 × 2^bits), head (2 × 2^(mem_level+7)), pending and symbol buffers (4 × 2^(mem_level+6)), plus
-/// the state struct (about 6 KiB).
+/// zlib-rs's deflate state for a window of `bits` and `mem_level` (an estimate for
+/// [`crate::proto::Connection::heap_bytes`]): window (2 × 2^bits), prev (2 × 2^bits), a fixed
+/// 64 Ki-entry hash table (128 KiB), pending and symbol buffers (4 × 2^(mem_level+6)), plus the
+/// state struct (about 6 KiB).
 pub(crate) fn compressor_bytes(bits: u8, mem_level: u8) -> usize {
     let w = 1usize << bits;
-    4 * w + (2 << (mem_level + 7)) + (4 << (mem_level + 6)) + 6 * 1024
+    4 * w + (128 << 10) + (4 << (mem_level + 6)) + 6 * 1024
 }
 
 /// zlib's inflate state: the window (2^bits) plus the state (about 7 KiB).

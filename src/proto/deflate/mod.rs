@@ -34,12 +34,13 @@ const MIN_COMPRESS_BITS: u8 = 9;
 
 /// The application's compression policy for one endpoint (either role).
 ///
-/// Defaults: enabled; context takeover allowed both ways; 12-bit windows (4 KiB) in both
-/// directions; messages under 64 bytes sent uncompressed. Why 12: Python `websockets` picked the
-/// same value as its memory-saving default after measuring that it keeps most of the ratio of 15 on
-/// typical JSON while each side's window and tables shrink about eightfold. A server that wants the
-/// cheapest idle connections sets both `no_context_takeover` wishes: the connection then holds no
-/// codec state between messages.
+/// Defaults (once enabled; `ClientOptions::deflate` and [`DeflateConfig::DISABLED`] leave it off):
+/// context takeover allowed both ways; 12-bit windows (4 KiB) both ways; memory level 5; level 6;
+/// messages under 64 bytes sent uncompressed. The windows and memory level are Python
+/// `websockets`' memory-saving defaults: most of the ratio of 15/8 on JSON-like text for a fraction
+/// of the state. With takeover the state stays for the connection's life (see
+/// `benches/deflate_memory.rs` for the measured bytes); a server that wants idle connections to
+/// cost no codec state sets both `no_context_takeover` wishes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DeflateConfig {
     /// Offer (client) or accept (server) permessage-deflate at all.
@@ -54,9 +55,9 @@ pub struct DeflateConfig {
     pub client_max_window_bits: u8,
     /// Compression level, 0-9 (zlib's; 6 is zlib's default, 1 fastest).
     pub level: u8,
-    /// zlib's memory level for the compressor, 1-9 (zlib's default is 8): the hash table and the
-    /// symbol buffer take 2^(mem_level+8) and 2^(mem_level+8) bytes. Default 5, as in Python
-    /// `websockets`: about a tenth of zlib's default at nearly the same ratio on short messages.
+    /// zlib's memory level for the compressor, 1-9 (zlib's default is 8): sizes the symbol and
+    /// pending buffers (2^(mem_level+8) bytes). zlib-rs, like zlib-ng, keeps a fixed 128 KiB hash
+    /// table whatever this is. Default 5, as in Python `websockets`.
     pub mem_level: u8,
     /// Messages shorter than this are sent uncompressed (RSV1 clear): below a few dozen bytes the
     /// deflate framing costs more than it saves.

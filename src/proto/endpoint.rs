@@ -659,4 +659,45 @@ mod tests {
             other => panic!("{other:?}"),
         }
     }
+
+    #[test]
+    fn server_picks_the_first_acceptable_offer_across_headers() {
+        let mut server = server();
+        let request = "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+                       Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
+                       Sec-WebSocket-Extensions: x-foo, permessage-deflate; bogus\r\n\
+                       Sec-WebSocket-Extensions: permessage-deflate; server_max_window_bits=8, \
+                       permessage-deflate; client_max_window_bits; server_no_context_takeover\r\n\r\n";
+        assert_eq!(feed(&mut server, request.as_bytes(), 9).len(), 1);
+        let params = server
+            .accept_with_deflate(&AcceptOptions::default(), &DeflateConfig::default())
+            .unwrap();
+        assert_eq!(
+            params,
+            Some(DeflateParams {
+                server_no_context_takeover: true,
+                client_no_context_takeover: false,
+                server_max_window_bits: 12,
+                client_max_window_bits: 12,
+            })
+        );
+        let reply = String::from_utf8(server.take_output()).unwrap();
+        assert!(
+            reply.contains(
+                "Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover; \
+                 server_max_window_bits=12; client_max_window_bits=12\r\n"
+            ),
+            "{reply}"
+        );
+        // RSV1 frames are accepted from now on.
+        let mut client = crate::proto::Connection::new(Role::Client, test_config());
+        client.set_deflate(params.unwrap(), &DeflateConfig::default());
+        client.send_text(&"compress me ".repeat(10)).unwrap();
+        let out = client.take_output();
+        assert_eq!(out[0], 0xc1);
+        assert_eq!(
+            feed(&mut server, &out, 4),
+            [Seen::Ws(OwnedEvent::Text("compress me ".repeat(10)))]
+        );
+    }
 }

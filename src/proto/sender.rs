@@ -388,6 +388,9 @@ impl Sender {
                 _ => false,
             };
             if compress {
+                // The previous message's buffer, so sending allocates nothing once warm.
+                compressed = std::mem::take(&mut deflate.scratch);
+                compressed.clear();
                 deflate.compress(payload, fin, &mut compressed);
                 payload = &compressed;
                 if opcode != Opcode::Continuation {
@@ -410,6 +413,11 @@ impl Sender {
                 payload_len: payload.len() as u64,
             };
             log.push(FrameRecord { sent: true, header });
+        }
+        if compressed.capacity() != 0 {
+            if let Some(deflate) = self.deflate_mut() {
+                deflate.keep_scratch(compressed);
+            }
         }
     }
 

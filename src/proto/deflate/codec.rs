@@ -98,7 +98,13 @@ pub(crate) struct DeflateState {
     decompress_busy: bool,
     /// A fragmented message being sent is compressed (RSV1 was set on its first frame).
     pub(crate) sending_compressed: bool,
+    /// The buffer compressed frames are built in, kept between messages (up to
+    /// [`MAX_SCRATCH`] bytes) until the connection releases its memory.
+    pub(crate) scratch: Vec<u8>,
 }
+
+/// Largest compression buffer kept between messages.
+const MAX_SCRATCH: usize = 64 * 1024;
 
 impl std::fmt::Debug for DeflateState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -129,6 +135,7 @@ impl DeflateState {
             decompress: None,
             decompress_busy: false,
             sending_compressed: false,
+            scratch: Vec::new(),
         }
     }
 
@@ -238,11 +245,20 @@ impl DeflateState {
             .decompress
             .as_ref()
             .map_or(0, |_| decompressor_bytes(self.recv_bits));
-        c + d
+        c + d + self.scratch.capacity()
     }
 
-    /// Hands codecs no message needs to `pool` (or drops them when `pool` is `None`).
+    /// Keeps `buf` for the next compressed frame, unless it grew large.
+    pub(crate) fn keep_scratch(&mut self, buf: Vec<u8>) {
+        if buf.capacity() <= MAX_SCRATCH {
+            self.scratch = buf;
+        }
+    }
+
+    /// Hands codecs no message needs to `pool` (or drops them when `pool` is `None`), and frees the
+    /// compression buffer.
     pub(crate) fn release_spare(&mut self, pool: Option<&mut DeflatePool>) {
+        self.scratch = Vec::new();
         let c = if self.send_reset && !self.compress_busy {
             self.compress.take()
         } else {

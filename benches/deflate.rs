@@ -1,7 +1,10 @@
-//! Bytes an idle permessage-deflate connection holds, measured with a counting allocator:
-//! `cargo bench --bench deflate_memory`. For each parameter set, 1,000 client/server pairs exchange
-//! one 2 KiB JSON-like message each way, release their spare memory, and the live heap is divided by
-//! the number of connections (both ends counted, each end is one connection).
+//! permessage-deflate figures: `cargo bench --bench deflate`.
+//!
+//! 1. Bytes an idle connection holds, measured with a counting allocator: for each parameter set,
+//!    1,000 client/server pairs exchange one 2 KiB JSON-like message each way, release their spare
+//!    memory, and the live heap is divided by the number of connections (each end is one).
+//! 2. CPU per message: a client compresses a JSON-like text of 200 B, 2 KiB or 64 KiB and a server
+//!    inflates and validates it (median of several timed runs), with the bytes on the wire.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicIsize, Ordering};
@@ -37,15 +40,20 @@ static ALLOC: Counting = Counting;
 const PAIRS: usize = 1000;
 
 fn message() -> String {
+    json(2048)
+}
+
+fn json(len: usize) -> String {
     let mut s = String::new();
     let mut i = 0;
-    while s.len() < 2048 {
+    while s.len() < len {
         s.push_str(&format!(
             "{{\"id\":{i},\"name\":\"user{i}\",\"active\":true,\"score\":{}}},",
             i * 7 % 101
         ));
         i += 1;
     }
+    s.truncate(len);
     s
 }
 
@@ -120,4 +128,56 @@ fn main() {
         false,
     );
     measure("deflate, takeover, 15-bit windows", Some(p(false, 15)), false);
+
+    println!();
+    let quick = !std::env::args().any(|a| a == "--bench");
+    for size in [200, 2048, 64 << 10] {
+        for (label, params) in [
+            ("uncompressed", None),
+            ("takeover 12/12", Some(p(false, 12))),
+            ("no takeover 15/15", Some(p(true, 15))),
+        ] {
+            cpu(size, label, params, quick);
+        }
+    }
+}
+
+/// Median ns for a client to send and a server to receive one `size`-byte text, and its wire size.
+fn cpu(size: usize, label: &str, params: Option<DeflateParams>, quick: bool) {
+    let text = json(size);
+    let mut c = Connection::new(Role::Client, Config::default());
+    let mut s = Connection::new(Role::Server, Config::default());
+    if let Some(p) = params {
+        c.set_deflate(p, &DeflateConfig::default());
+        s.set_deflate(p, &DeflateConfig::default());
+    }
+    let mut wire_len = 0;
+    let mut once = || {
+        c.send_text(&text).unwrap();
+        let mut bytes = c.take_output();
+        wire_len = bytes.len();
+        let mut incoming = s.receive(&mut bytes);
+        while let Some(e) = incoming.next_event() {
+            std::hint::black_box(e);
+        }
+    };
+    let iters = if quick {
+        3
+    } else {
+        (20_000_000 / size.max(1)).clamp(50, 20_000)
+    };
+    let mut samples: Vec<f64> = (0..if quick { 1 } else { 5 })
+        .map(|_| {
+            let start = std::time::Instant::now();
+            for _ in 0..iters {
+                once();
+            }
+            start.elapsed().as_secs_f64() * 1e9 / iters as f64
+        })
+        .collect();
+    samples.sort_by(f64::total_cmp);
+    let ns = samples[samples.len() / 2];
+    println!(
+        "{size:>6} B text, {label:<18} {ns:>10.0} ns/message (send + receive), {wire_len:>6} B on the wire"
+    );
 }

@@ -216,7 +216,8 @@ impl Connection {
         }
     }
 
-    /// Changes the limits and behaviour, e.g. the RSV bits an extension negotiated in the handshake.
+    /// Changes the limits and behaviour, e.g. the RSV bits an extension negotiated in the handshake
+    /// (RSV1 stays allowed once [`Connection::set_deflate`] was called).
     pub fn set_config(&mut self, config: Config) {
         if self.role == Role::Client {
             self.tx.set_mask_source(config.mask_source);
@@ -225,7 +226,9 @@ impl Connection {
         self.max_message_size = config.max_message_size;
         self.streaming = config.streaming;
         self.auto_pong = config.auto_pong;
-        self.allowed_rsv = config.allowed_rsv;
+        // A negotiated permessage-deflate keeps its RSV1.
+        let deflate = if self.tx.deflate().is_some() { RSV1 } else { 0 };
+        self.allowed_rsv = config.allowed_rsv | deflate;
     }
 
     /// True once the connection is closed and its output written: the transport can be closed.

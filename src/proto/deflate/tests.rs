@@ -349,6 +349,40 @@ fn bomb_closes_with_1009_before_the_limit() {
 }
 
 #[test]
+fn streaming_bomb_stops_at_the_limit_too() {
+    const LIMIT: u64 = 256 << 10;
+    let mut c = zlib_rs::Deflate::new(9, false, 15);
+    let zeros = vec![0u8; 16 << 20];
+    let mut wire = vec![0u8; 64 << 10];
+    c.compress(&zeros, &mut wire, zlib_rs::DeflateFlush::SyncFlush)
+        .unwrap();
+    assert_eq!(c.total_in(), zeros.len() as u64);
+    wire.truncate(c.total_out() as usize);
+    let mut frame = Vec::new();
+    crate::proto::frame::encode_frame(&mut frame, true, crate::proto::Opcode::Binary, &wire, None);
+    frame[0] |= 0x40;
+    let mut conn = Connection::new(
+        crate::proto::Role::Client,
+        crate::proto::Config {
+            max_message_size: LIMIT,
+            streaming: true,
+            ..test_config()
+        },
+    );
+    conn.set_deflate(DeflateParams::UNRESTRICTED, &DeflateConfig::default());
+    let events = crate::proto::testing::feed_chunked(&mut conn, &frame, 512);
+    let delivered: usize = events
+        .iter()
+        .map(|e| match e {
+            OwnedEvent::Fragment { data, .. } => data.len(),
+            _ => 0,
+        })
+        .sum();
+    assert!(delivered as u64 <= LIMIT, "{delivered}");
+    assert_eq!(close_code(&events), Some(1009));
+}
+
+#[test]
 fn message_exactly_at_the_limit_passes() {
     let config = crate::proto::Config {
         max_message_size: 1000,

@@ -28,12 +28,13 @@ mod decode;
 
 use super::close;
 use super::config::{Config, Role};
+use super::deflate::{DeflateConfig, DeflateParams, DeflatePool, DeflateState};
 use super::error::ProtocolError;
 use super::event::CloseInfo;
 use super::frame::MAX_HEADER_LEN;
 #[cfg(doc)]
 use super::sender::OutputBuffer;
-use super::sender::{FrameRecord, Sender};
+use super::sender::{FrameRecord, RSV1, Sender};
 
 pub use decode::{Incoming, RawEvent, ReadStep};
 use decode::{Raw, ReadState};
@@ -215,7 +216,8 @@ impl Connection {
         }
     }
 
-    /// Changes the limits and behaviour, e.g. the RSV bits an extension negotiated in the handshake.
+    /// Changes the limits and behaviour, e.g. the RSV bits an extension negotiated in the handshake
+    /// (RSV1 stays allowed once [`Connection::set_deflate`] was called).
     pub fn set_config(&mut self, config: Config) {
         if self.role == Role::Client {
             self.tx.set_mask_source(config.mask_source);
@@ -224,7 +226,9 @@ impl Connection {
         self.max_message_size = config.max_message_size;
         self.streaming = config.streaming;
         self.auto_pong = config.auto_pong;
-        self.allowed_rsv = config.allowed_rsv;
+        // A negotiated permessage-deflate keeps its RSV1.
+        let deflate = if self.tx.deflate().is_some() { RSV1 } else { 0 };
+        self.allowed_rsv = config.allowed_rsv | deflate;
     }
 
     /// True once the connection is closed and its output written: the transport can be closed.
@@ -254,20 +258,55 @@ impl Connection {
     /// Turns recording of frame headers (both directions) on or off, for tracing. Off by default;
     /// when off, recording costs one branch per frame.
     pub fn set_frame_log(&mut self, enabled: bool) {
-        self.tx.frame_log = if enabled { Some(Box::default()) } else { None };
+        if enabled {
+            self.tx.extras_mut().frame_log = Some(Vec::new());
+        } else if let Some(extras) = self.tx.extras.as_mut() {
+            extras.frame_log = None;
+            self.tx.tidy_extras();
+        }
     }
 
     /// Takes the frame headers recorded since the last call (oldest first).
     pub fn take_frame_log(&mut self) -> Vec<FrameRecord> {
-        self.tx
-            .frame_log
-            .as_mut()
-            .map(|log| std::mem::take(&mut **log))
-            .unwrap_or_default()
+        self.tx.frame_log_mut().map(std::mem::take).unwrap_or_default()
     }
 
-    /// Frees every buffer that holds nothing, so an idle connection uses no heap memory.
+    /// Turns permessage-deflate on with the parameters a handshake agreed on (see
+    /// [`DeflateConfig::accept_offers`] and [`DeflateConfig::validate_response`]); `config` gives
+    /// this end's level and `min_size`. Allows RSV1. Call before any message is sent or received.
+    pub fn set_deflate(&mut self, params: DeflateParams, config: &DeflateConfig) {
+        let state = DeflateState::new(self.role, params, config.level, config.mem_level, config.min_size);
+        self.tx.extras_mut().deflate = Some(state);
+        self.allowed_rsv |= RSV1;
+    }
+
+    /// The permessage-deflate parameters in use, if it was negotiated.
+    pub fn deflate_params(&self) -> Option<DeflateParams> {
+        self.tx.deflate().map(|d| d.params)
+    }
+
+    /// Takes idle codecs from `pool` for the directions without context takeover, so the next
+    /// message allocates none (an event loop calls this before reading or sending).
+    pub fn lend_deflate_state(&mut self, pool: &mut DeflatePool) {
+        if let Some(d) = self.tx.deflate_mut() {
+            d.borrow_from(pool);
+        }
+    }
+
+    /// Gives codecs no message needs (directions without context takeover, between messages) to
+    /// `pool`. [`Connection::release_memory`] drops them instead.
+    pub fn return_deflate_state(&mut self, pool: &mut DeflatePool) {
+        if let Some(d) = self.tx.deflate_mut() {
+            d.release_spare(Some(pool));
+        }
+    }
+
+    /// Frees every buffer that holds nothing, so an idle connection uses no heap memory. Codecs of
+    /// directions without context takeover are dropped between messages.
     pub fn release_memory(&mut self) {
+        if let Some(d) = self.tx.deflate_mut() {
+            d.release_spare(None);
+        }
         self.tx.release_memory();
         if let Some(partial) = self.partial.as_mut() {
             if partial.assembly.is_empty() {

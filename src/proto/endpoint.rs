@@ -8,6 +8,7 @@
 //! [`Endpoint::receive`] with an empty buffer to pull them).
 
 use super::connection::{Connection, Incoming, RawEvent};
+use super::deflate::{DeflateConfig, DeflateParams};
 use super::event::Event;
 use super::handshake::{
     AcceptOptions, ClientHandshake, ClientOptions, HandshakeError, Request, RequestLimits, Response, WsUrl,
@@ -90,6 +91,8 @@ pub struct Endpoint {
 
 impl Endpoint {
     /// A client about to connect to `url`; the upgrade request is already in [`Endpoint::output`].
+    /// With [`ClientOptions::deflate`] enabled, permessage-deflate is offered and, if the server
+    /// agrees, the connection compresses.
     pub fn client(url: &WsUrl, options: &ClientOptions, config: Config) -> Result<Self, HandshakeError> {
         let handshake = ClientHandshake::new(url, options)?;
         Ok(Self::with_client_handshake(handshake, config))
@@ -182,6 +185,9 @@ impl Endpoint {
                 Ok(None) => None,
                 Ok(Some((response, used))) => {
                     let mut conn = Connection::new(Role::Client, handshake.config);
+                    if let Some(params) = response.deflate {
+                        conn.set_deflate(params, client.deflate_config());
+                    }
                     conn.sender().write_raw(&handshake.out);
                     conn.push_unread(&handshake.received[used..]);
                     self.state = State::Open(conn);
@@ -214,6 +220,18 @@ impl Endpoint {
     /// Frames that came with the request are reported by the next [`Endpoint::receive`] (call it with
     /// an empty buffer if no new bytes arrived).
     pub fn accept(&mut self, options: &AcceptOptions<'_>) -> Result<(), HandshakeError> {
+        self.accept_with_deflate(options, &DeflateConfig::DISABLED)
+            .map(|_| ())
+    }
+
+    /// [`Endpoint::accept`], negotiating permessage-deflate by `deflate`'s policy: the first
+    /// acceptable offer of the request is answered (unless `options.extensions` already answer
+    /// `permessage-deflate`) and the connection compresses. Returns the agreed parameters.
+    pub fn accept_with_deflate(
+        &mut self,
+        options: &AcceptOptions<'_>,
+        deflate: &DeflateConfig,
+    ) -> Result<Option<DeflateParams>, HandshakeError> {
         let State::Handshake(handshake) = &mut self.state else {
             return Err(no_request("accepted"));
         };
@@ -221,12 +239,30 @@ impl Endpoint {
             return Err(no_request("accepted"));
         };
         let mut response = Vec::new();
-        request.write_accept(options, &mut response)?;
+        let negotiated = if offers_deflate(options.extensions) {
+            None
+        } else {
+            deflate.accept_offers(request.extensions.iter().map(String::as_str))
+        };
         let mut conn = Connection::new(Role::Server, handshake.config);
+        let params = negotiated.as_ref().map(|(params, _)| *params);
+        match negotiated {
+            Some((params, element)) => {
+                let mut extensions = options.extensions.to_vec();
+                extensions.push(element);
+                let options = AcceptOptions {
+                    extensions: &extensions,
+                    ..*options
+                };
+                request.write_accept(&options, &mut response)?;
+                conn.set_deflate(params, deflate);
+            }
+            None => request.write_accept(options, &mut response)?,
+        }
         conn.sender().write_raw(&response);
         conn.push_unread(&handshake.received);
         self.state = State::Open(conn);
-        Ok(())
+        Ok(params)
     }
 
     /// Server: rejects the request with an HTTP `status` (e.g. 403), extra headers and a body. Write
@@ -310,6 +346,13 @@ impl Endpoint {
             State::AwaitingRequest(..) | State::Handshake(_) => false,
         }
     }
+}
+
+/// Whether raw extension values already name permessage-deflate (the application negotiates it).
+fn offers_deflate(values: &[String]) -> bool {
+    crate::proto::deflate::elements(values).iter().any(|e| {
+        crate::proto::handshake::extension_name(e).eq_ignore_ascii_case(crate::proto::deflate::EXTENSION_NAME)
+    })
 }
 
 fn no_request(what: &str) -> HandshakeError {
@@ -531,5 +574,130 @@ mod tests {
         assert!(server.reject(400, &[], b"").is_err());
         let mut incoming = server.receive(&mut []);
         assert!(incoming.next_event().is_none());
+    }
+
+    fn deflate_client(deflate: DeflateConfig) -> Endpoint {
+        let url = url::parse("ws://example.com/").unwrap();
+        let options = ClientOptions {
+            deflate,
+            ..Default::default()
+        };
+        Endpoint::client(&url, &options, test_config()).unwrap()
+    }
+
+    #[test]
+    fn negotiates_permessage_deflate_end_to_end() {
+        let policy = DeflateConfig::default();
+        let mut client = deflate_client(policy);
+        let mut server = server();
+        let request = client.take_output();
+        let text = String::from_utf8_lossy(&request).into_owned();
+        assert!(text.contains(
+            "Sec-WebSocket-Extensions: permessage-deflate; server_max_window_bits=12; client_max_window_bits=12\r\n"
+        ));
+        feed(&mut server, &request, usize::MAX);
+        let server_policy = DeflateConfig {
+            server_no_context_takeover: true,
+            client_no_context_takeover: true,
+            ..policy
+        };
+        let params = server
+            .accept_with_deflate(&AcceptOptions::default(), &server_policy)
+            .unwrap()
+            .unwrap();
+        assert!(params.server_no_context_takeover && params.client_no_context_takeover);
+        let big = "{\"key\": \"value\"} ".repeat(30);
+        server.connection().unwrap().send_text(&big).unwrap();
+        let reply = server.take_output();
+        let seen = feed(&mut client, &reply, 5);
+        assert_eq!(seen, [Seen::Open(None), Seen::Ws(OwnedEvent::Text(big.clone()))]);
+        assert!(
+            reply.len() < big.len(),
+            "compressed: {} bytes with the 101 response",
+            reply.len()
+        );
+        assert_eq!(client.connection().unwrap().deflate_params(), Some(params));
+        client.connection().unwrap().send_text(&big).unwrap();
+        let out = client.take_output();
+        assert_eq!(out[0], 0xc1);
+        assert_eq!(feed(&mut server, &out, 3), [Seen::Ws(OwnedEvent::Text(big))]);
+    }
+
+    #[test]
+    fn server_without_policy_declines_and_client_stays_uncompressed() {
+        let mut client = deflate_client(DeflateConfig::default());
+        let mut server = server();
+        feed(&mut server, &client.take_output(), usize::MAX);
+        server.accept(&AcceptOptions::default()).unwrap();
+        let reply = server.take_output();
+        assert!(!String::from_utf8_lossy(&reply).contains("Extensions"));
+        assert_eq!(feed(&mut client, &reply, usize::MAX), [Seen::Open(None)]);
+        assert_eq!(client.connection().unwrap().deflate_params(), None);
+        assert_eq!(server.connection().unwrap().deflate_params(), None);
+    }
+
+    #[test]
+    fn client_fails_a_response_that_breaks_its_offer() {
+        let mut client = deflate_client(DeflateConfig::default());
+        let request = client.take_output();
+        let key = String::from_utf8_lossy(&request)
+            .lines()
+            .find_map(|l| l.strip_prefix("Sec-WebSocket-Key: ").map(str::to_owned))
+            .unwrap();
+        let accept = crate::proto::handshake::accept_key(key.as_bytes());
+        let response = format!(
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Accept: {accept}\r\n\
+             Sec-WebSocket-Extensions: permessage-deflate; server_max_window_bits=12; mystery\r\n\r\n"
+        );
+        let mut bytes = response.into_bytes();
+        let step = client.read_event(&mut bytes);
+        match step.event {
+            Some(RawEndpointEvent::HandshakeFailed(HandshakeError::InvalidExtension(why))) => {
+                assert!(why.contains("mystery"), "{why}")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn server_picks_the_first_acceptable_offer_across_headers() {
+        let mut server = server();
+        let request = "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+                       Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
+                       Sec-WebSocket-Extensions: x-foo, permessage-deflate; bogus\r\n\
+                       Sec-WebSocket-Extensions: permessage-deflate; server_max_window_bits=8, \
+                       permessage-deflate; client_max_window_bits; server_no_context_takeover\r\n\r\n";
+        assert_eq!(feed(&mut server, request.as_bytes(), 9).len(), 1);
+        let params = server
+            .accept_with_deflate(&AcceptOptions::default(), &DeflateConfig::default())
+            .unwrap();
+        assert_eq!(
+            params,
+            Some(DeflateParams {
+                server_no_context_takeover: true,
+                client_no_context_takeover: false,
+                server_max_window_bits: 12,
+                client_max_window_bits: 12,
+            })
+        );
+        let reply = String::from_utf8(server.take_output()).unwrap();
+        assert!(
+            reply.contains(
+                "Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover; \
+                 server_max_window_bits=12; client_max_window_bits=12\r\n"
+            ),
+            "{reply}"
+        );
+        // RSV1 frames are accepted from now on.
+        let mut client = crate::proto::Connection::new(Role::Client, test_config());
+        client.set_deflate(params.unwrap(), &DeflateConfig::default());
+        client.send_text(&"compress me ".repeat(10)).unwrap();
+        let out = client.take_output();
+        assert_eq!(out[0], 0xc1);
+        assert_eq!(
+            feed(&mut server, &out, 4),
+            [Seen::Ws(OwnedEvent::Text("compress me ".repeat(10)))]
+        );
     }
 }

@@ -30,6 +30,8 @@ pub enum ProtocolError {
     ExpectedContinuation,
     /// Text message or close reason that is not valid UTF-8 (1007).
     InvalidUtf8,
+    /// A compressed message (permessage-deflate) that is not valid deflate data (1007).
+    InvalidCompressedData,
     /// Close frame with a one-byte payload.
     CloseFrameTooShort,
     /// Close frame with a status code that may not appear on the wire.
@@ -54,7 +56,7 @@ impl ProtocolError {
     /// The close code to send when failing the connection for this error.
     pub fn close_code(&self) -> u16 {
         match self {
-            Self::InvalidUtf8 => close::INVALID_PAYLOAD,
+            Self::InvalidUtf8 | Self::InvalidCompressedData => close::INVALID_PAYLOAD,
             Self::FrameTooLarge { .. } | Self::MessageTooLarge { .. } => close::MESSAGE_TOO_BIG,
             _ => close::PROTOCOL_ERROR,
         }
@@ -73,6 +75,7 @@ impl ProtocolError {
             Self::UnexpectedContinuation => "unexpected continuation frame",
             Self::ExpectedContinuation => "expected continuation frame",
             Self::InvalidUtf8 => "invalid UTF-8",
+            Self::InvalidCompressedData => "invalid compressed data",
             Self::CloseFrameTooShort => "close payload of 1 byte",
             Self::InvalidCloseCode(_) => "invalid close code",
             Self::FrameTooLarge { .. } => "frame too large",

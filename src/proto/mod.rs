@@ -12,6 +12,7 @@
 pub mod close;
 pub mod config;
 pub mod connection;
+pub mod deflate;
 pub mod endpoint;
 pub mod error;
 pub mod event;
@@ -27,6 +28,7 @@ pub mod utf8;
 
 pub use config::{Config, Role};
 pub use connection::{Connection, Incoming, RawEvent, ReadStep, State};
+pub use deflate::{DeflateConfig, DeflateParams, DeflatePool};
 pub use endpoint::{Endpoint, EndpointEvent, EndpointIncoming, EndpointStep, RawEndpointEvent};
 pub use error::{ProtocolError, SendError};
 pub use event::{CloseInfo, Event, OwnedEvent};

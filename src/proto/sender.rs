@@ -1,6 +1,7 @@
 //! The sending half of a connection: encodes frames into an output buffer the transport drains.
 
 use super::close;
+use super::deflate::DeflateState;
 use super::error::SendError;
 use super::frame::{
     FrameHeader, MAX_CONTROL_PAYLOAD, SHORT_PAYLOAD, encode_frame, encode_short_unmasked_frame,
@@ -24,10 +25,24 @@ pub struct Sender {
     fragment: Option<MessageKind>,
     fragment_utf8: Utf8Validator,
     close_sent: bool,
+    /// What only some connections use: the frame log (while tracing is on) and permessage-deflate.
+    /// One word while neither is in use; its presence sends every frame down the general path.
+    pub(crate) extras: Option<Box<Extras>>,
+}
+
+/// The rarely used parts of a connection, boxed together (see [`Sender::extras`]).
+#[derive(Debug, Default)]
+pub(crate) struct Extras {
     /// Frame headers sent and received, recorded only while tracing is on.
-    // Boxed: 8 bytes per connection while tracing is off, instead of an empty Vec's 24.
-    #[allow(clippy::box_collection)]
-    pub(crate) frame_log: Option<Box<Vec<FrameRecord>>>,
+    pub(crate) frame_log: Option<Vec<FrameRecord>>,
+    /// The negotiated permessage-deflate state.
+    pub(crate) deflate: Option<DeflateState>,
+}
+
+impl Extras {
+    fn is_empty(&self) -> bool {
+        self.frame_log.is_none() && self.deflate.is_none()
+    }
 }
 
 /// An output buffer with its write position: what a [`Sender`] encodes into. Event loops keep
@@ -83,7 +98,7 @@ impl Sender {
             fragment: None,
             fragment_utf8: Utf8Validator::new(),
             close_sent: false,
-            frame_log: None,
+            extras: None,
         }
     }
 
@@ -101,6 +116,7 @@ impl Sender {
         self.out
             .as_ref()
             .map_or(0, |out| std::mem::size_of::<OutputBuffer>() + out.capacity())
+            + self.extras_heap_bytes()
     }
 
     /// Heap bytes held by the output buffer.
@@ -342,7 +358,7 @@ impl Sender {
 
     #[inline]
     fn write_frame(&mut self, fin: bool, opcode: Opcode, payload: &[u8]) {
-        if self.mask_source.is_none() && self.frame_log.is_none() && payload.len() <= SHORT_PAYLOAD {
+        if self.mask_source.is_none() && self.extras.is_none() && payload.len() <= SHORT_PAYLOAD {
             // A server's small frame: a two-byte header and the payload, nothing else to decide.
             let out = self.out_mut();
             out.compact();
@@ -353,19 +369,96 @@ impl Sender {
     }
 
     fn write_any_frame(&mut self, fin: bool, opcode: Opcode, payload: &[u8]) {
+        let mut rsv = 0;
+        let mut compressed = Vec::new();
+        let mut payload = payload;
+        if let Some(deflate) = self.extras.as_mut().and_then(|e| e.deflate.as_mut()) {
+            let compress = match opcode {
+                // A fragmented message's length is unknown: compress it whatever its first piece.
+                Opcode::Text | Opcode::Binary => {
+                    let compress = !fin || payload.len() >= deflate.min_size;
+                    deflate.sending_compressed = compress && !fin;
+                    compress
+                }
+                Opcode::Continuation => {
+                    let compress = deflate.sending_compressed;
+                    deflate.sending_compressed &= !fin;
+                    compress
+                }
+                _ => false,
+            };
+            if compress {
+                // The previous message's buffer, so sending allocates nothing once warm.
+                compressed = std::mem::take(&mut deflate.scratch);
+                compressed.clear();
+                deflate.compress(payload, fin, &mut compressed);
+                payload = &compressed;
+                if opcode != Opcode::Continuation {
+                    rsv = RSV1;
+                }
+            }
+        }
         let mask = self.mask_source.map(|source| source());
         let out = self.out_mut();
         out.compact();
+        let at = out.bytes.len();
         encode_frame(&mut out.bytes, fin, opcode, payload, mask);
-        if let Some(log) = self.frame_log.as_mut() {
+        out.bytes[at] |= rsv << 4;
+        if let Some(log) = self.extras.as_mut().and_then(|e| e.frame_log.as_mut()) {
             let header = FrameHeader {
                 fin,
-                rsv: 0,
+                rsv,
                 opcode,
                 mask,
                 payload_len: payload.len() as u64,
             };
             log.push(FrameRecord { sent: true, header });
         }
+        if compressed.capacity() != 0 {
+            if let Some(deflate) = self.deflate_mut() {
+                deflate.keep_scratch(compressed);
+            }
+        }
+    }
+
+    /// The permessage-deflate state, if negotiated.
+    pub(crate) fn deflate_mut(&mut self) -> Option<&mut DeflateState> {
+        self.extras.as_mut().and_then(|e| e.deflate.as_mut())
+    }
+
+    /// The permessage-deflate state, if negotiated.
+    pub(crate) fn deflate(&self) -> Option<&DeflateState> {
+        self.extras.as_ref().and_then(|e| e.deflate.as_ref())
+    }
+
+    /// The frame log, while tracing is on.
+    pub(crate) fn frame_log_mut(&mut self) -> Option<&mut Vec<FrameRecord>> {
+        self.extras.as_mut().and_then(|e| e.frame_log.as_mut())
+    }
+
+    /// The extras box, created if needed.
+    pub(crate) fn extras_mut(&mut self) -> &mut Extras {
+        self.extras.get_or_insert_with(Box::default)
+    }
+
+    /// Drops the extras box once nothing is in it.
+    pub(crate) fn tidy_extras(&mut self) {
+        if self.extras.as_ref().is_some_and(|e| e.is_empty()) {
+            self.extras = None;
+        }
+    }
+
+    /// Heap bytes of the extras (box, frame log, deflate codecs).
+    fn extras_heap_bytes(&self) -> usize {
+        self.extras.as_ref().map_or(0, |e| {
+            std::mem::size_of::<Extras>()
+                + e.frame_log
+                    .as_ref()
+                    .map_or(0, |l| l.capacity() * std::mem::size_of::<FrameRecord>())
+                + e.deflate.as_ref().map_or(0, |d| d.codec_bytes())
+        })
     }
 }
+
+/// The RSV1 bit as [`FrameHeader::rsv`] holds it (permessage-deflate's "compressed" flag).
+pub(crate) const RSV1: u8 = 0b100;

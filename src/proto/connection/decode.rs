@@ -7,11 +7,13 @@ use std::ops::Range;
 use super::{Connection, failure_info};
 use crate::proto::close;
 use crate::proto::config::Role;
+use crate::proto::deflate::InflateError;
 use crate::proto::error::ProtocolError;
 use crate::proto::event::{CloseInfo, Event};
 use crate::proto::frame::{FrameHeader, MAX_HEADER_LEN};
 use crate::proto::mask::apply_mask;
 use crate::proto::opcode::{MessageKind, Opcode};
+use crate::proto::sender::RSV1;
 use crate::proto::sender::{FrameRecord, Sender};
 use crate::proto::utf8::{self, Utf8Validator};
 
@@ -25,6 +27,9 @@ pub(super) struct ReadState {
     message: Option<MessageKind>,
     message_len: u64,
     message_first_piece: bool,
+    /// The message is compressed (permessage-deflate, RSV1 on its first frame); `message_len` then
+    /// counts inflated bytes handed out (streaming).
+    compressed: bool,
     utf8: Utf8Validator,
 }
 
@@ -34,6 +39,7 @@ impl ReadState {
         message: None,
         message_len: 0,
         message_first_piece: true,
+        compressed: false,
         utf8: Utf8Validator::new(),
     };
 
@@ -121,10 +127,16 @@ impl Connection {
     /// Applies the rules that depend on the connection to a new frame, and starts receiving it.
     #[inline]
     fn start_frame(&mut self, st: &mut ReadState, header: FrameHeader) -> Result<(), ProtocolError> {
-        if let Some(log) = self.tx.frame_log.as_mut() {
+        if let Some(log) = self.tx.frame_log_mut() {
             log.push(FrameRecord { sent: false, header });
         }
         if header.rsv & !self.allowed_rsv != 0 {
+            return Err(ProtocolError::ReservedBits(header.rsv));
+        }
+        let deflate = self.tx.deflate().is_some();
+        // RFC 7692 6.1: RSV1 marks a compressed message on its first frame only.
+        let compressed = deflate && header.rsv & RSV1 != 0;
+        if compressed && (header.opcode.is_control() || header.opcode == Opcode::Continuation) {
             return Err(ProtocolError::ReservedBits(header.rsv));
         }
         match (self.role, header.mask.is_some()) {
@@ -145,8 +157,14 @@ impl Connection {
                 (_, Some(_)) => return Err(ProtocolError::ExpectedContinuation),
                 (_, None) => 0,
             };
-            let size = so_far.saturating_add(header.payload_len);
-            if size > self.max_message_size {
+            let continues_compressed = header.opcode == Opcode::Continuation && st.compressed;
+            let size = if continues_compressed {
+                // Counted as it inflates.
+                so_far
+            } else {
+                so_far.saturating_add(header.payload_len)
+            };
+            if !compressed && size > self.max_message_size {
                 return Err(ProtocolError::MessageTooLarge {
                     size,
                     limit: self.max_message_size,
@@ -160,8 +178,9 @@ impl Connection {
                 });
                 st.message_first_piece = true;
                 st.utf8 = Utf8Validator::new();
+                st.compressed = compressed;
             }
-            st.message_len = size;
+            st.message_len = if compressed { 0 } else { size };
         }
         st.frame = Some(FrameProgress {
             opcode: header.opcode,
@@ -342,7 +361,7 @@ impl Connection {
         if masked != (self.role == Role::Server)
             || self.partial.is_some()
             || self.input_finished()
-            || self.tx.frame_log.is_some()
+            || self.tx.extras.is_some()
         {
             return None;
         }
@@ -458,6 +477,14 @@ impl Connection {
 
             let kind = st.message.expect("a data frame always belongs to a message");
             let last = complete && frame.fin;
+            if st.compressed {
+                match self.inflate_piece(st, kind, chunk, complete, last) {
+                    Err(err) => return (pos, Some(self.fail(err))),
+                    Ok(Some(raw)) => return (pos, Some(raw)),
+                    Ok(None) if complete => continue,
+                    Ok(None) => return (pos, None),
+                }
+            }
             if kind == MessageKind::Text
                 && (st.utf8.feed(chunk).is_err() || (last && st.utf8.finish().is_err()))
             {
@@ -495,6 +522,69 @@ impl Connection {
                 return (pos, None);
             }
         }
+    }
+}
+
+impl Connection {
+    /// Inflates the next piece of a compressed message: into the reassembly buffer, or in
+    /// streaming mode into a piece of its own. Returns the event it completes, if any.
+    fn inflate_piece(
+        &mut self,
+        st: &mut ReadState,
+        kind: MessageKind,
+        chunk: &[u8],
+        complete: bool,
+        last: bool,
+    ) -> Result<Option<Raw>, ProtocolError> {
+        let limit = self.max_message_size;
+        let map = |err| match err {
+            InflateError::Invalid => ProtocolError::InvalidCompressedData,
+            InflateError::TooLarge(size) => ProtocolError::MessageTooLarge { size, limit },
+        };
+        if complete {
+            st.frame = None;
+        }
+        if last {
+            st.message = None;
+        }
+        let deflate = self.tx.extras.as_mut().and_then(|e| e.deflate.as_mut());
+        let deflate = deflate.expect("compressed messages only arrive with deflate negotiated");
+        if self.streaming {
+            let mut piece = Vec::new();
+            deflate
+                .inflate(chunk, last, &mut piece, st.message_len, limit)
+                .map_err(map)?;
+            st.message_len += piece.len() as u64;
+            if kind == MessageKind::Text
+                && (st.utf8.feed(&piece).is_err() || (last && st.utf8.finish().is_err()))
+            {
+                return Err(ProtocolError::InvalidUtf8);
+            }
+            if piece.is_empty() && !last {
+                return Ok(None);
+            }
+            let first = std::mem::replace(&mut st.message_first_piece, last);
+            return Ok(Some(Raw::Fragment {
+                kind,
+                payload: Payload::Owned(piece),
+                first,
+                last,
+            }));
+        }
+        let partial = self.partial.get_or_insert_with(Box::default);
+        let start = partial.assembly.len();
+        deflate
+            .inflate(chunk, last, &mut partial.assembly, 0, limit)
+            .map_err(map)?;
+        if kind == MessageKind::Text
+            && (st.utf8.feed(&partial.assembly[start..]).is_err() || (last && st.utf8.finish().is_err()))
+        {
+            return Err(ProtocolError::InvalidUtf8);
+        }
+        if last {
+            return Ok(Some(Raw::Message(kind, Payload::Owned(self.take_message()))));
+        }
+        Ok(None)
     }
 }
 

@@ -18,6 +18,7 @@ use super::{
     HandshakeError, INITIAL_HEADER_SLOTS, accept_key, all_headers, check_header, extension_name, find_header,
     header_slot_bound, is_token, owned_headers, single_header, split_list,
 };
+use crate::proto::deflate::{DeflateConfig, DeflateParams};
 use base64::Engine as _;
 
 /// Options for the client's opening handshake.
@@ -32,6 +33,10 @@ pub struct ClientOptions {
     pub headers: Vec<(String, String)>,
     /// Raw `Sec-WebSocket-Extensions` offers, e.g. `permessage-deflate; client_max_window_bits`.
     pub extensions: Vec<String>,
+    /// permessage-deflate policy: when enabled, its offer is added to the extensions (unless
+    /// `extensions` already offer `permessage-deflate`) and the response is validated against it
+    /// ([`Response::deflate`]). Default [`DeflateConfig::DISABLED`].
+    pub deflate: DeflateConfig,
     /// Maximum size of the response header block. Default 16 KiB.
     pub max_response_header_bytes: usize,
     /// Maximum rejection body kept in [`HandshakeError::Rejected`]. Default 64 KiB.
@@ -45,6 +50,7 @@ impl Default for ClientOptions {
             origin: None,
             headers: Vec::new(),
             extensions: Vec::new(),
+            deflate: DeflateConfig::DISABLED,
             max_response_header_bytes: 16 * 1024,
             max_rejection_body_bytes: 64 * 1024,
         }
@@ -74,6 +80,8 @@ pub struct ClientHandshake {
     expected_accept: String,
     subprotocols: Vec<String>,
     extension_names: Vec<String>,
+    /// The deflate policy, if this handshake offered permessage-deflate itself.
+    deflate: DeflateConfig,
     max_response_header_bytes: usize,
     max_rejection_body_bytes: usize,
 }
@@ -87,6 +95,9 @@ pub struct Response {
     pub subprotocol: Option<String>,
     /// Accepted extensions, one raw element each (name and parameters), in order.
     pub extensions: Vec<String>,
+    /// The permessage-deflate parameters the server agreed on, when [`ClientOptions::deflate`]
+    /// offered it (validated against the offer).
+    pub deflate: Option<DeflateParams>,
     /// All response headers, in order (values trimmed).
     pub headers: Vec<(String, String)>,
 }
@@ -119,7 +130,18 @@ impl ClientHandshake {
             check_header("Origin", o, &[])?;
         }
         let mut extension_names = Vec::new();
-        for e in &options.extensions {
+        let mut extensions = options.extensions.clone();
+        let mut deflate = DeflateConfig::DISABLED;
+        if let Some(offer) = options.deflate.offer() {
+            let named = extensions.iter().flat_map(|e| split_list(e)).any(|element| {
+                extension_name(element).eq_ignore_ascii_case(crate::proto::deflate::EXTENSION_NAME)
+            });
+            if !named {
+                extensions.push(offer);
+                deflate = options.deflate;
+            }
+        }
+        for e in &extensions {
             check_header("Sec-WebSocket-Extensions", e, &[])?;
             for element in split_list(e) {
                 let name = extension_name(element);
@@ -155,7 +177,7 @@ impl ClientHandshake {
             );
         }
         if !extension_names.is_empty() {
-            let offers: Vec<&str> = options.extensions.iter().flat_map(|e| split_list(e)).collect();
+            let offers: Vec<&str> = extensions.iter().flat_map(|e| split_list(e)).collect();
             push_header(&mut req, "Sec-WebSocket-Extensions", &offers.join(", "));
         }
         for (n, v) in &options.headers {
@@ -169,9 +191,16 @@ impl ClientHandshake {
             key,
             subprotocols: options.subprotocols.clone(),
             extension_names,
+            deflate,
             max_response_header_bytes: options.max_response_header_bytes,
             max_rejection_body_bytes: options.max_rejection_body_bytes,
         })
+    }
+
+    /// The permessage-deflate policy this handshake offered ([`DeflateConfig::DISABLED`] if it
+    /// offered none itself).
+    pub fn deflate_config(&self) -> &DeflateConfig {
+        &self.deflate
     }
 
     /// The complete request to send.
@@ -254,11 +283,18 @@ impl ClientHandshake {
             }
             extensions.push(element.to_string());
         }
+        let deflate = if self.deflate.enabled {
+            self.deflate
+                .validate_response(extensions.iter().map(String::as_str))?
+        } else {
+            None
+        };
         Ok(Some((
             Response {
                 status,
                 subprotocol,
                 extensions,
+                deflate,
                 headers,
             },
             consumed,

@@ -127,6 +127,10 @@ pub enum HandshakeError {
     /// The server accepted an extension the client did not offer (its name is carried). Also
     /// returned by `Request::write_accept` for an extension the client did not offer.
     UnexpectedExtension(String),
+    /// The server's answer to an extension offer breaks that extension's rules (e.g. a
+    /// permessage-deflate parameter that is malformed, repeated, unknown or not allowed by the
+    /// offer); the problem is carried.
+    InvalidExtension(String),
     /// The server's response is not valid HTTP/1.1.
     MalformedResponse(String),
     /// The server's header block is larger than `ClientOptions::max_response_header_bytes`.
@@ -183,6 +187,7 @@ impl fmt::Display for HandshakeError {
             }
             E::UnexpectedSubprotocol(p) => write!(f, "subprotocol '{p}' was not offered"),
             E::UnexpectedExtension(x) => write!(f, "extension '{x}' was not offered"),
+            E::InvalidExtension(x) => write!(f, "invalid extension response: {x}"),
             E::MalformedResponse(why) => write!(f, "malformed HTTP response: {why}"),
             E::ResponseHeadersTooLarge => f.write_str("response header block too large"),
             E::Random(why) => write!(f, "random number generator failed: {why}"),

@@ -162,8 +162,25 @@ crate::ffi_fn! {
 }
 
 crate::ffi_fn! {
+    /// Receive-side flow control: once a send leaves more than `value` bytes queued on a
+    /// connection, the context stops reading that connection and delivering its events until the
+    /// queue drains to the low-water mark (`wskit_config_set_low_water_mark`); TCP then pushes
+    /// back on the peer. Events of data already read are held and delivered first on resuming, so
+    /// a callback that answers each message with one send keeps the queue under `value` plus one
+    /// message, and sees `WSKIT_ERR_WOULD_BLOCK` only for a message larger than `max_buffered`
+    /// minus `value`. 0 turns it off. Default 1 MiB. (In queue mode the pause applies from the
+    /// send on: events already queued stay queued.)
+    ///
+    /// Returns `WSKIT_OK` or `WSKIT_ERR_NULL_ARG` (config NULL).
+    fn wskit_config_set_read_pause_high_water(config: *mut wskit_config, value: usize) -> wskit_status {
+        // SAFETY: this function's contract (config NULL or a live config) is `set`'s.
+        unsafe { set(config, None, |c| c.connection.read_pause_high_water = value) }
+    }
+}
+
+crate::ffi_fn! {
 /// When the send queue drains to this many bytes after a `WSKIT_ERR_WOULD_BLOCK`, the writable
-    /// event fires. Default 64 KiB.
+    /// event fires; a connection paused by flow control resumes reading at the same mark. Default 64 KiB.
     ///
     /// Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` (config NULL) or `WSKIT_ERR_INVALID_ARG`.
     fn wskit_config_set_low_water_mark(config: *mut wskit_config, value: usize) -> wskit_status {

@@ -17,8 +17,21 @@ pub struct ConnectionOptions {
     /// message up to the protocol limit can be sent). Default 16 MiB.
     pub max_buffered: usize,
     /// When the queue drains to this many bytes after a send failed with `WouldBlock`, the
-    /// `on_writable` handler runs. Default 64 KiB.
+    /// `on_writable` handler runs; a connection whose reading was paused automatically
+    /// (`read_pause_high_water`) resumes at the same mark. Default 64 KiB.
     pub low_water_mark: usize,
+    /// Receive-side flow control: once a send leaves more than this many bytes queued, the
+    /// connection stops reading its socket and delivers no more of its events (messages, pings,
+    /// closes) until the queue drains to `low_water_mark`; TCP then pushes back on the peer. The
+    /// rest of the read being decoded is held (at most one read buffer per paused connection) and
+    /// delivered first when reading resumes, so a handler that sends one echo per message keeps
+    /// the queue under this mark plus one message. Pings and the peer's close are behind the held
+    /// data in the stream, so they are answered when reading resumes; a close started by this end
+    /// ([`crate::net::Context::close`]) lifts the pause so the handshake completes. `0` turns the
+    /// automatic pause off. Default 1 MiB (far below `max_buffered`, so a handler that answers each
+    /// message with one of similar size never sees [`crate::net::Error::WouldBlock`] unless a
+    /// single message exceeds `max_buffered` minus this mark).
+    pub read_pause_high_water: usize,
     /// Time allowed from TCP accept/connect to the end of the opening handshake (slowloris defence).
     /// Default 10 s.
     pub handshake_timeout: Duration,
@@ -37,6 +50,7 @@ impl Default for ConnectionOptions {
             protocol: ProtocolConfig::default(),
             max_buffered: 16 << 20,
             low_water_mark: 64 << 10,
+            read_pause_high_water: 1 << 20,
             handshake_timeout: Duration::from_secs(10),
             close_timeout: Duration::from_secs(5),
             ping_interval: None,

@@ -9,7 +9,9 @@ use crate::net::trace::{Direction, TraceEvent};
 use crate::proto::Event;
 use crate::proto::feed::{EndpointFed, Feed};
 
-use super::{ACCEPT_PENDING, AWAITING_PONG, CLOSE_REPORTED, Context, Drain, Origin, PULL_BUFFERED};
+use super::{
+    ACCEPT_PENDING, AWAITING_PONG, CLOSE_REPORTED, Context, Drain, HELD, Origin, PAUSED, PULL_BUFFERED,
+};
 
 impl Context {
     /// Reads and processes what the socket holds. Readiness is edge-triggered, so the socket must
@@ -31,10 +33,26 @@ impl Context {
                 }
                 break;
             }
+            if conn.flow & PAUSED != 0 {
+                // Flow control: nothing is read (a peer that left is noticed when reading resumes,
+                // which puts the connection on `unread`, or when a write fails).
+                break;
+            }
             if handler.should_pause() {
                 // Edge-triggered readiness: remember that this socket may hold unread data.
                 self.unread.push(id);
                 break;
+            }
+            if conn.flow & HELD != 0 {
+                // Reading resumed: first the rest of the read that the pause interrupted.
+                conn.flow &= !HELD;
+                let mut held = self.take_held(id);
+                let (count, alive) = self.process_input(handler, id, &mut held);
+                delivered += count;
+                if !alive {
+                    break;
+                }
+                continue;
             }
             let Some(socket) = conn.socket.as_mut() else { break };
             if let Origin::Client(link) = &conn.origin {
@@ -82,6 +100,14 @@ impl Context {
         delivered
     }
 
+    /// The input held for `id` by a pause (empty if none).
+    fn take_held(&mut self, id: ConnId) -> Vec<u8> {
+        match self.held.iter().position(|(conn, _)| *conn == id) {
+            Some(index) => self.held.swap_remove(index).1,
+            None => Vec::new(),
+        }
+    }
+
     /// Decodes `input` and delivers its events. Returns the event count and whether the connection
     /// is still there to read from.
     fn process_input(&mut self, handler: &mut dyn Handler, id: ConnId, input: &mut [u8]) -> (usize, bool) {
@@ -91,6 +117,15 @@ impl Context {
             let Some(conn) = self.conns.get_mut(id) else {
                 return (delivered, false);
             };
+            if conn.flow & PAUSED != 0 {
+                // A handler's send passed the high-water mark (or it paused reading): deliver
+                // nothing more; keep the rest of this read for when reading resumes.
+                if !feed.unread().is_empty() {
+                    conn.flow |= HELD;
+                    self.held.push((id, feed.unread().to_vec()));
+                }
+                return (delivered, true);
+            }
             // The steady state, kept lean: a whole message that changed nothing else (no output,
             // no frame record; a traced connection never takes this path).
             if let Some(event) = feed.fast_endpoint(&mut conn.endpoint) {

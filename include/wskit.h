@@ -661,8 +661,11 @@ wskit_status wskit_config_set_max_buffered(wskit_config *config, size_t value);
  * back on the peer. Events of data already read are held and delivered first on resuming, so
  * a callback that answers each message with one send keeps the queue under `value` plus one
  * message, and sees `WSKIT_ERR_WOULD_BLOCK` only for a message larger than `max_buffered`
- * minus `value`. 0 turns it off. Default 1 MiB. (In queue mode the pause applies from the
- * send on: events already queued stay queued.)
+ * minus `value`. 0 turns it off. Default: 1 MiB for listeners, off for client connections
+ * (a client usually produces what it sends: pausing its reads on its own queue would stall a
+ * client that pipelines requests against an echoing server, both ends waiting for the other
+ * to read). (In queue mode the pause applies from the send on: events already queued stay
+ * queued.)
  *
  * Returns `WSKIT_OK` or `WSKIT_ERR_NULL_ARG` (config NULL).
  */

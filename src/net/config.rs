@@ -28,9 +28,13 @@ pub struct ConnectionOptions {
     /// the queue under this mark plus one message. Pings and the peer's close are behind the held
     /// data in the stream, so they are answered when reading resumes; a close started by this end
     /// ([`crate::net::Context::close`]) lifts the pause so the handshake completes. `0` turns the
-    /// automatic pause off. Default 1 MiB (far below `max_buffered`, so a handler that answers each
-    /// message with one of similar size never sees [`crate::net::Error::WouldBlock`] unless a
-    /// single message exceeds `max_buffered` minus this mark).
+    /// automatic pause off. Default 1 MiB (`ConnectionOptions::default`, used by listeners), far
+    /// below `max_buffered`, so a handler that answers each message with one of similar size never
+    /// sees [`crate::net::Error::WouldBlock`] unless a single message exceeds `max_buffered` minus
+    /// this mark. [`ConnectOptions::default`] turns it off (0) for client connections: a client
+    /// usually produces what it sends rather than answering what it reads, and pausing its reads on
+    /// its own queue would stall a client that pipelines against an echoing server (both ends
+    /// waiting for the other to read).
     pub read_pause_high_water: usize,
     /// Time allowed from TCP accept/connect to the end of the opening handshake (slowloris defence).
     /// Default 10 s.
@@ -169,7 +173,11 @@ impl Default for ConnectOptions {
     fn default() -> Self {
         Self {
             handshake: ClientOptions::default(),
-            connection: ConnectionOptions::default(),
+            // Receive-side flow control is for connections that answer what they read (servers).
+            connection: ConnectionOptions {
+                read_pause_high_water: 0,
+                ..ConnectionOptions::default()
+            },
             tls: None,
             keep_headers: KeepHeaders::All,
         }

@@ -284,7 +284,7 @@ fn never_drops(server: Server) {
         assert!(
             now < COUNT,
             "{name}: all {COUNT} messages ({} MiB) went in without the client reading: no backpressure",
-            COUNT * MESSAGE >> 20
+            (COUNT * MESSAGE) >> 20
         );
         if now != last.0 {
             last = (now, Instant::now());
@@ -326,7 +326,7 @@ fn never_drops(server: Server) {
         "{name}: {COUNT} x {} KiB echoed in order; the writer stalled after {stalled_at} messages \
          ({} MiB); server RSS baseline {} KiB, at the stall {} KiB, peak {} KiB (growth {} KiB, bound {} KiB)",
         MESSAGE >> 10,
-        stalled_at * MESSAGE >> 20,
+        (stalled_at * MESSAGE) >> 20,
         baseline >> 10,
         rss_at_stall >> 10,
         peak >> 10,

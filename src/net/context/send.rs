@@ -175,14 +175,16 @@ impl Context {
             }
         }
         let buffered = sender.buffered_amount();
-        if capped && buffered > 0 && buffered.saturating_add(size) > max_buffered {
+        let after = buffered.saturating_add(size);
+        if capped && buffered > 0 && after > max_buffered {
             entry.flags |= WANTS_WRITABLE;
             return Err(Error::WouldBlock);
         }
         send(sender)?;
-        if high_water != 0 && sender.buffered_amount() > high_water {
-            // Receive-side flow control: deliver no more of this connection's input until the
-            // queue drains to the low-water mark (see `ConnectionOptions::read_pause_high_water`).
+        // Receive-side flow control: once the queue reaches the high-water mark (payloads counted,
+        // frame headers not), deliver no more of this connection's input until it drains to the
+        // low-water mark (`ConnectionOptions::read_pause_high_water`; 0, off, wraps to never).
+        if after > high_water.wrapping_sub(1) {
             entry.flow |= PAUSED_AUTO;
         }
         if !entry.has(DIRTY) {

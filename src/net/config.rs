@@ -20,12 +20,14 @@ pub struct ConnectionOptions {
     /// `on_writable` handler runs; a connection whose reading was paused automatically
     /// (`read_pause_high_water`) resumes at the same mark. Default 64 KiB.
     pub low_water_mark: usize,
-    /// Receive-side flow control: once a send leaves more than this many bytes queued, the
+    /// Receive-side flow control: once a message send takes the queue to this many bytes or more
+    /// (payloads counted; a message sent onto an empty queue never pauses, the next one does), the
     /// connection stops reading its socket and delivers no more of its events (messages, pings,
     /// closes) until the queue drains to `low_water_mark`; TCP then pushes back on the peer. The
     /// rest of the read being decoded is held (at most one read buffer per paused connection) and
     /// delivered first when reading resumes, so a handler that sends one echo per message keeps
-    /// the queue under this mark plus one message. Pings and the peer's close are behind the held
+    /// the queue under this mark plus one message (two messages when one alone is larger than
+    /// the mark). Pings and the peer's close are behind the held
     /// data in the stream, so they are answered when reading resumes; a close started by this end
     /// ([`crate::net::Context::close`]) lifts the pause so the handshake completes. `0` turns the
     /// automatic pause off. Default 1 MiB (`ConnectionOptions::default`, used by listeners), far

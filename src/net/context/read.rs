@@ -33,62 +33,64 @@ impl Context {
                 }
                 break;
             }
-            if conn.flow & PAUSED != 0 {
-                // Flow control: nothing is read (a peer that left is noticed when reading resumes,
-                // which puts the connection on `unread`, or when a write fails).
-                break;
-            }
             if handler.should_pause() {
                 // Edge-triggered readiness: remember that this socket may hold unread data.
                 self.unread.push(id);
                 break;
             }
-            if conn.flow & HELD != 0 {
-                // Reading resumed: first the rest of the read that the pause interrupted.
+            let (n, drained) = if conn.flow != 0 {
+                if conn.flow & PAUSED != 0 {
+                    // Flow control: nothing is read (a peer that left is noticed when reading
+                    // resumes, which puts the connection on `unread`, or when a write fails).
+                    break;
+                }
+                // Reading resumed (`HELD`): first the rest of the read that the pause interrupted,
+                // decoded from the read buffer so that `process_input` keeps its one call (and
+                // stays inlined).
                 conn.flow &= !HELD;
-                let mut held = self.take_held(id);
-                let (count, alive) = self.process_input(handler, id, &mut held);
-                delivered += count;
-                if !alive {
-                    break;
-                }
-                continue;
-            }
-            let Some(socket) = conn.socket.as_mut() else { break };
-            if let Origin::Client(link) = &conn.origin {
-                if !link.connected {
-                    break; // wait for the connect to complete (writable)
-                }
-            }
-            let n = match socket.read(&mut buf) {
-                Ok(0) => {
-                    self.peer_closed(id, None);
-                    break;
-                }
-                Ok(n) => n,
-                // Nothing new, but frames that came with a request accepted after its `on_accept`
-                // wait in the connection: decode them (the one `process_input` call keeps the hot
-                // path inlined).
-                Err(err) if err.kind() == io::ErrorKind::WouldBlock && conn.flags & PULL_BUFFERED != 0 => 0,
-                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
-                    // The TLS handshake may have produced records to send.
-                    if socket.wants_write() {
-                        self.mark_dirty(id);
+                (load_held(&mut self.held, id, &mut buf), false)
+            } else {
+                let Some(socket) = conn.socket.as_mut() else { break };
+                if let Origin::Client(link) = &conn.origin {
+                    if !link.connected {
+                        break; // wait for the connect to complete (writable)
                     }
-                    break;
                 }
-                Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
-                Err(err) => {
-                    self.peer_closed(id, Some(err));
-                    break;
+                let n = match socket.read(&mut buf) {
+                    Ok(0) => {
+                        self.peer_closed(id, None);
+                        break;
+                    }
+                    Ok(n) => n,
+                    // Nothing new, but frames that came with a request accepted after its `on_accept`
+                    // wait in the connection: decode them (the one `process_input` call keeps the hot
+                    // path inlined).
+                    Err(err)
+                        if err.kind() == io::ErrorKind::WouldBlock && conn.flags & PULL_BUFFERED != 0 =>
+                    {
+                        0
+                    }
+                    Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+                        // The TLS handshake may have produced records to send.
+                        if socket.wants_write() {
+                            self.mark_dirty(id);
+                        }
+                        break;
+                    }
+                    Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(err) => {
+                        self.peer_closed(id, Some(err));
+                        break;
+                    }
+                };
+                let drained = drain == Drain::UntilShortRead && n < buf.len() && socket.is_plain();
+                conn.last_read_ms = self.now_ms as u32;
+                conn.flags &= !(AWAITING_PONG | PULL_BUFFERED);
+                if socket.wants_write() {
+                    self.mark_dirty(id);
                 }
+                (n, drained)
             };
-            let drained = drain == Drain::UntilShortRead && n < buf.len() && socket.is_plain();
-            conn.last_read_ms = self.now_ms as u32;
-            conn.flags &= !(AWAITING_PONG | PULL_BUFFERED);
-            if socket.wants_write() {
-                self.mark_dirty(id);
-            }
             let (count, alive) = self.process_input(handler, id, &mut buf[..n]);
             delivered += count;
             if !alive || drained {
@@ -98,14 +100,6 @@ impl Context {
         self.reading = None;
         self.read_buf = buf;
         delivered
-    }
-
-    /// The input held for `id` by a pause (empty if none).
-    fn take_held(&mut self, id: ConnId) -> Vec<u8> {
-        match self.held.iter().position(|(conn, _)| *conn == id) {
-            Some(index) => self.held.swap_remove(index).1,
-            None => Vec::new(),
-        }
     }
 
     /// Decodes `input` and delivers its events. Returns the event count and whether the connection
@@ -120,9 +114,8 @@ impl Context {
             if conn.flow & PAUSED != 0 {
                 // A handler's send passed the high-water mark (or it paused reading): deliver
                 // nothing more; keep the rest of this read for when reading resumes.
-                if !feed.unread().is_empty() {
+                if hold(&mut self.held, id, feed.unread()) {
                     conn.flow |= HELD;
-                    self.held.push((id, feed.unread().to_vec()));
                 }
                 return (delivered, true);
             }
@@ -214,4 +207,31 @@ impl Context {
             }
         }
     }
+}
+
+/// Moves the input held for `id` by a pause into `buf` (grown if needed, which cannot happen: held
+/// input is the rest of one read); returns its length (0 if none).
+#[cold]
+#[inline(never)]
+fn load_held(held: &mut Vec<(ConnId, Vec<u8>)>, id: ConnId, buf: &mut Vec<u8>) -> usize {
+    let Some(index) = held.iter().position(|(conn, _)| *conn == id) else {
+        return 0;
+    };
+    let (_, input) = held.swap_remove(index);
+    if input.len() > buf.len() {
+        buf.resize(input.len(), 0);
+    }
+    buf[..input.len()].copy_from_slice(&input);
+    input.len()
+}
+
+/// Keeps the undecoded rest of a read of `id` whose reading was paused meanwhile.
+#[cold]
+#[inline(never)]
+fn hold(held: &mut Vec<(ConnId, Vec<u8>)>, id: ConnId, rest: &[u8]) -> bool {
+    if rest.is_empty() {
+        return false;
+    }
+    held.push((id, rest.to_vec()));
+    true
 }

@@ -175,18 +175,24 @@ impl Context {
             }
         }
         let buffered = sender.buffered_amount();
-        let after = buffered.saturating_add(size);
-        if capped && buffered > 0 && after > max_buffered {
-            entry.flags |= WANTS_WRITABLE;
-            return Err(Error::WouldBlock);
+        const _: () = assert!(PAUSED_AUTO == 1);
+        if capped && buffered > 0 {
+            let after = buffered.saturating_add(size);
+            if after > max_buffered {
+                entry.flags |= WANTS_WRITABLE;
+                return Err(Error::WouldBlock);
+            }
+            // Receive-side flow control (`ConnectionOptions::read_pause_high_water`; 0, off, wraps
+            // to a mark never passed): a message sent onto a queue that it takes past the mark
+            // pauses reading until the queue drains to the low-water mark. Checked where the
+            // `max_buffered` sum is at hand, so a message sent onto an empty queue never pauses
+            // (the next one does): the queue stays under the mark plus one message, or two
+            // messages when one alone is larger than the mark. Set before the send, without a
+            // branch (`PAUSED_AUTO` is bit 0): should the send fail, the queue still holds bytes,
+            // so its drain lifts the pause.
+            entry.flow |= u8::from(after > high_water.wrapping_sub(1));
         }
         send(sender)?;
-        // Receive-side flow control: once the queue reaches the high-water mark (payloads counted,
-        // frame headers not), deliver no more of this connection's input until it drains to the
-        // low-water mark (`ConnectionOptions::read_pause_high_water`; 0, off, wraps to never).
-        if after > high_water.wrapping_sub(1) {
-            entry.flow |= PAUSED_AUTO;
-        }
         if !entry.has(DIRTY) {
             entry.flags |= DIRTY;
             self.dirty.push(conn);

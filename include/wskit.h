@@ -656,8 +656,8 @@ wskit_status wskit_config_set_max_buffered(wskit_config *config, size_t value);
 
 /**
  * Receive-side flow control: once a message send takes a connection's queue to `value` bytes
- * or more (a message sent onto an empty queue never pauses, the next one does), the context stops reading that connection and delivering its events until the
- * queue drains to the low-water mark (`wskit_config_set_low_water_mark`); TCP then pushes
+ * or more (a message sent onto an empty queue never pauses, the next one does), the context
+ * stops reading that connection and delivering its events until the queue drains to the low-water mark (`wskit_config_set_low_water_mark`); TCP then pushes
  * back on the peer. Events of data already read are held and delivered first on resuming, so
  * a callback that answers each message with one send keeps the queue under `value` plus one
  * message (two when one alone is larger than `value`), and sees `WSKIT_ERR_WOULD_BLOCK` only for a message larger than `max_buffered`

@@ -657,20 +657,20 @@ wskit_status wskit_config_set_max_buffered(wskit_config *config, size_t value);
 /**
  * Receive-side flow control: once a message send takes a connection's queue to `value` bytes
  * or more (a message sent onto an empty queue never pauses, the next one does), the context
- * stops reading that connection and delivering its events until the queue drains to the low-water mark (`wskit_config_set_low_water_mark`); TCP then pushes
- * back on the peer. Events of data already read are held and delivered first on resuming, so
- * a callback that answers each message with one send keeps the queue under `value` plus one
- * message (two when one alone is larger than `value`), and sees `WSKIT_ERR_WOULD_BLOCK` only for a message larger than `max_buffered`
- * minus `value`. 0 turns it off. Default: 1 MiB for listeners, off for client connections
- * (a client usually produces what it sends: pausing its reads on its own queue would stall a
- * client that pipelines requests against an echoing server, both ends waiting for the other
- * to read). (In queue mode the pause applies from the send on: events already queued stay
- * queued.)
+ * stops reading that connection and delivering its events until the queue drains to the
+ * low-water mark (`wskit_config_set_low_water_mark`); TCP then pushes back on the peer.
+ * Events of data already read are held and delivered first on resuming, so a callback that
+ * answers each message with one send keeps the queue under `value` plus one message (two
+ * when one alone is larger than `value`), and sees `WSKIT_ERR_WOULD_BLOCK` only for a message
+ * larger than `max_buffered` minus `value`. 0 turns it off. Default: 1 MiB for listeners, off
+ * for client connections (a client usually produces what it sends: pausing its reads on its
+ * own queue would stall a client that pipelines requests against an echoing server, both
+ * ends waiting for the other to read). In queue mode the pause applies from the send on:
+ * events already queued stay queued. Loop thread or before use, like every config setter.
  *
  * Returns `WSKIT_OK` or `WSKIT_ERR_NULL_ARG` (config NULL).
  */
-wskit_status wskit_config_set_read_pause_high_water(wskit_config *config,
-                                                    size_t value);
+wskit_status wskit_config_set_read_pause_high_water(wskit_config *config, size_t value);
 
 /**
  * When the send queue drains to this many bytes after a `WSKIT_ERR_WOULD_BLOCK`, the writable

@@ -687,3 +687,70 @@ fn a_paused_connection_is_not_dropped_for_a_missing_pong() {
     );
     drop(stream.flush());
 }
+
+#[path = "../examples/support/relay_handler.rs"]
+mod relay_handler;
+
+#[test]
+fn the_relay_example_pauses_a_fast_source_for_a_slow_destination() {
+    let mut server = Context::new().unwrap();
+    let mut relay = relay_handler::Relay::default();
+    let mut options = ListenOptions::default();
+    options.connection.max_buffered = 1 << 20; // as examples/relay.rs
+    let (_, addr) = listen(&mut server, &mut relay, options);
+    let (mut source, _) = raw_client(&mut server, &mut relay, addr);
+    let (mut dest, input) = raw_client(&mut server, &mut relay, addr);
+    pump(
+        &mut server,
+        &mut relay,
+        Duration::from_secs(5),
+        "paired",
+        |_, r| r.paired().len() == 2,
+    );
+    // 200 x 64 KiB (12.5 MiB) into a destination that does not read.
+    let mut rest = write_frames(&mut source, &mut server, &mut relay, 200);
+    assert!(!rest.is_empty(), "the relay never pushed back on the source");
+    for conn in relay.paired() {
+        let queued = server.buffered_amount(conn).unwrap();
+        assert!(
+            queued <= (1 << 20) + MESSAGE + 14,
+            "relay queue {queued} past max_buffered"
+        );
+    }
+    // The destination reads: everything arrives, in order, while the source finishes.
+    let mut reader = FrameReader::with(input);
+    let mut next = 0u64;
+    source.set_nonblocking(true).unwrap();
+    dest.set_nonblocking(true).unwrap();
+    let end = Instant::now() + Duration::from_secs(30);
+    let mut chunk = vec![0u8; 256 << 10];
+    while next < 200 {
+        assert!(Instant::now() < end, "timed out at message {next}");
+        if !rest.is_empty() {
+            match source.write(&rest) {
+                Ok(n) => {
+                    rest.drain(..n);
+                }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {}
+                Err(e) => panic!("write: {e}"),
+            }
+        }
+        server.poll(&mut relay, Some(Duration::ZERO)).unwrap();
+        match dest.read(&mut chunk) {
+            Ok(0) => panic!("EOF"),
+            Ok(n) => reader.buf.extend_from_slice(&chunk[..n]),
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {}
+            Err(e) => panic!("read: {e}"),
+        }
+        while let Some((_, opcode, payload)) = reader.next_frame() {
+            assert_eq!(opcode, 2);
+            assert_eq!(
+                u64::from_le_bytes(payload[..8].try_into().unwrap()),
+                next,
+                "in order"
+            );
+            assert!((8..MESSAGE).all(|i| payload[i] == pattern(next, i)), "intact");
+            next += 1;
+        }
+    }
+}

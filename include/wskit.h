@@ -362,7 +362,8 @@ typedef struct wskit_ctx wskit_ctx;
  * once no other thread uses it).
  *
  * Methods: `wskit_remote_new`, `wskit_remote_send_text`, `wskit_remote_send_binary`,
- * `wskit_remote_ping`, `wskit_remote_close`, `wskit_remote_wake`, `wskit_remote_free`.
+ * `wskit_remote_ping`, `wskit_remote_close`, `wskit_remote_pause_reading`,
+ * `wskit_remote_resume_reading`, `wskit_remote_wake`, `wskit_remote_free`.
  */
 typedef struct wskit_remote wskit_remote;
 
@@ -654,12 +655,31 @@ wskit_status wskit_config_set_max_frame_size(wskit_config *config, uint64_t valu
 wskit_status wskit_config_set_max_buffered(wskit_config *config, size_t value);
 
 /**
+ * Receive-side flow control: once a message send takes a connection's queue to `value` bytes
+ * or more (a message sent onto an empty queue never pauses, the next one does), the context
+ * stops reading that connection and delivering its events until the queue drains to the
+ * low-water mark (`wskit_config_set_low_water_mark`); TCP then pushes back on the peer.
+ * Events of data already read are held and delivered first on resuming, so a callback that
+ * answers each message with one send keeps the queue under `value` plus one message (two
+ * when one alone is larger than `value`), and sees `WSKIT_ERR_WOULD_BLOCK` only for a message
+ * larger than `max_buffered` minus `value`. 0 turns it off. Default: 1 MiB for listeners, off
+ * for client connections (a client usually produces what it sends: pausing its reads on its
+ * own queue would stall a client that pipelines requests against an echoing server, both
+ * ends waiting for the other to read). In queue mode the pause applies from the send on:
+ * events already queued stay queued. Loop thread or before use, like every config setter.
+ *
+ * Returns `WSKIT_OK` or `WSKIT_ERR_NULL_ARG` (config NULL).
+ */
+wskit_status wskit_config_set_read_pause_high_water(wskit_config *config, size_t value);
+
+/**
  * When the send queue drains to this many bytes after a `WSKIT_ERR_WOULD_BLOCK`, the writable
- * event fires. Default 64 KiB.
+ * event fires; a connection paused by flow control resumes reading at the same mark. Default 64 KiB.
  *
  * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` (config NULL) or `WSKIT_ERR_INVALID_ARG`.
  */
-wskit_status wskit_config_set_low_water_mark(wskit_config *config, size_t value);
+wskit_status wskit_config_set_low_water_mark(wskit_config *config,
+                                             size_t value);
 
 /**
  * Time allowed from TCP accept/connect (including name resolution for clients) to the end of
@@ -1417,6 +1437,38 @@ wskit_status wskit_conn_header_at(const wskit_ctx *ctx,
                                   size_t *out_value_len);
 
 /**
+ * Stops reading `conn`'s socket and delivering its events until `wskit_conn_resume_reading`
+ * (e.g. while a worker thread is busy with its messages). Events of data already read are
+ * held inside the context, not delivered, and come first when reading resumes; TCP then
+ * pushes back on the peer. Pings and the peer's close are behind that data, so they are
+ * answered after reading resumes; `wskit_conn_close` by this end resumes reading so the
+ * closing handshake completes. Pausing twice is the same as once. Independent of the
+ * automatic pause (`wskit_config_set_read_pause_high_water`): reading resumes when neither
+ * holds it. Loop thread only (other threads: `wskit_remote_pause_reading`).
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` or `WSKIT_ERR_NOT_FOUND` (closed or unknown id).
+ */
+wskit_status wskit_conn_pause_reading(wskit_ctx *ctx, uint64_t conn);
+
+/**
+ * Undoes `wskit_conn_pause_reading`: reading resumes at the next poll (without waiting for
+ * new data), unless the automatic pause still holds it (then when the send queue drains to
+ * the low-water mark). Resuming a connection that is not paused does nothing. Loop thread only
+ * (other threads: `wskit_remote_resume_reading`).
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` or `WSKIT_ERR_NOT_FOUND` (closed or unknown id).
+ */
+wskit_status wskit_conn_resume_reading(wskit_ctx *ctx, uint64_t conn);
+
+/**
+ * Whether reading of `conn` is paused, by `wskit_conn_pause_reading` or automatically (its
+ * send queue is above the read-pause high-water mark): stored in `*out`. Loop thread only.
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` (ctx or out) or `WSKIT_ERR_NOT_FOUND`.
+ */
+wskit_status wskit_conn_is_reading_paused(const wskit_ctx *ctx, uint64_t conn, bool *out);
+
+/**
  * Sets (or, with `fn` NULL, removes) the tracer: `fn` is called with every handshake's bytes
  * and every frame header, both directions, on every connection of the context. Off (the
  * default) costs nothing. The tracer runs on the loop thread, inside whichever wskit call
@@ -1493,6 +1545,22 @@ wskit_status wskit_remote_close(const wskit_remote *remote,
                                 uint16_t code,
                                 const char *reason,
                                 size_t reason_len);
+
+/**
+ * `wskit_conn_pause_reading` from any thread: performed by the loop during its next poll
+ * (an unknown or closed id is reported to the error event with `WSKIT_ERR_NOT_FOUND`).
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` or `WSKIT_ERR_INVALID_STATE` (context freed).
+ */
+wskit_status wskit_remote_pause_reading(const wskit_remote *remote, uint64_t conn);
+
+/**
+ * `wskit_conn_resume_reading` from any thread (e.g. a worker that caught up): performed by
+ * the loop during its next poll, which it wakes.
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` or `WSKIT_ERR_INVALID_STATE` (context freed).
+ */
+wskit_status wskit_remote_resume_reading(const wskit_remote *remote, uint64_t conn);
 
 /**
  * Wakes the loop: a `wskit_ctx_poll` blocked on this context returns (with no events if

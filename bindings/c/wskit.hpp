@@ -104,6 +104,8 @@ public:
     void close(std::uint64_t conn, std::uint16_t code = 1000, std::string_view reason = {}) const {
         detail::check(wskit_remote_close(raw_, conn, code, reason.data(), reason.size()));
     }
+    void pause_reading(std::uint64_t conn) const { detail::check(wskit_remote_pause_reading(raw_, conn)); }
+    void resume_reading(std::uint64_t conn) const { detail::check(wskit_remote_resume_reading(raw_, conn)); }
     void wake() const { detail::check(wskit_remote_wake(raw_)); }
 
 private:
@@ -260,6 +262,14 @@ public:
         detail::check(wskit_conn_close(raw_, conn, code, reason.data(), reason.size()));
     }
     void abort(std::uint64_t conn) { detail::check(wskit_conn_abort(raw_, conn)); }
+    /// Flow control: stop / restart reading `conn` (wskit_conn_pause_reading / _resume_reading).
+    void pause_reading(std::uint64_t conn) { detail::check(wskit_conn_pause_reading(raw_, conn)); }
+    void resume_reading(std::uint64_t conn) { detail::check(wskit_conn_resume_reading(raw_, conn)); }
+    bool is_reading_paused(std::uint64_t conn) const {
+        bool paused = false;
+        detail::check(wskit_conn_is_reading_paused(raw_, conn, &paused));
+        return paused;
+    }
     void set_user_data(std::uint64_t conn, void *data) { detail::check(wskit_conn_set_user_data(raw_, conn, data)); }
     void shutdown(std::uint32_t timeout_ms) { detail::check(wskit_ctx_shutdown(raw_, timeout_ms)); }
     std::size_t connection_count() const {

@@ -9,6 +9,12 @@
  * safe. Text commands for tests: `cmd:close <code> <reason>` closes, `cmd:headers` answers with
  * the request headers as JSON, `cmd:ping <payload>` sends a ping. `--trace` prints the handshake
  * lines and every frame header on stderr.
+ *
+ * It never drops a message: the library stops reading a connection whose echoes pile up unread
+ * (read-pause high-water mark, 1 MiB by default), and an echo that still does not fit
+ * (WSKIT_ERR_WOULD_BLOCK: one message bigger than the room under max_buffered) is kept, reading is
+ * paused (wskit_conn_pause_reading) and the echo is sent from the writable event before reading
+ * resumes.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <ctype.h>
@@ -76,8 +82,21 @@ static size_t first_token(const char *value, size_t len, const char **out) {
     return end - start;
 }
 
-/* Accept every request, selecting the first offered subprotocol; remember the headers as JSON
- * (the connection's user data, freed in on_close, which runs on every close path). */
+/* Per connection (its user data, freed in on_close, which runs on every close path): the request
+ * headers as JSON, and the echo waiting for room while reading is paused. */
+typedef struct {
+    char *headers_json;
+    uint8_t *waiting;
+    size_t waiting_len;
+    int waiting_text, has_waiting;
+} conn_state;
+
+static wskit_status send_echo(wskit_ctx *ctx, uint64_t conn, int is_text, const uint8_t *data, size_t len) {
+    return is_text ? wskit_conn_send_text(ctx, conn, (const char *)data, len)
+                   : wskit_conn_send_binary(ctx, conn, data, len);
+}
+
+/* Accept every request, selecting the first offered subprotocol; remember the headers as JSON. */
 static void on_accept(void *user_data, wskit_ctx *ctx, const wskit_event *ev) {
     size_t i, first_len = 0;
     const char *first = NULL;
@@ -104,7 +123,15 @@ static void on_accept(void *user_data, wskit_ctx *ctx, const wskit_event *ev) {
     if (wskit_conn_accept(ctx, ev->conn, first, first_len, NULL, 0) != WSKIT_OK) {
         fprintf(stderr, "echo_server: accept: %s\n", wskit_error_last());
     }
-    if (wskit_conn_set_user_data(ctx, ev->conn, json.data) != WSKIT_OK) free(json.data);
+    {
+        conn_state *state = calloc(1, sizeof *state);
+        if (!state) abort();
+        state->headers_json = json.data;
+        if (wskit_conn_set_user_data(ctx, ev->conn, state) != WSKIT_OK) {
+            free(json.data);
+            free(state);
+        }
+    }
 }
 
 static int starts_with(const uint8_t *data, size_t len, const char *prefix) {
@@ -133,7 +160,8 @@ static void on_message(void *user_data, wskit_ctx *ctx, const wskit_event *ev) {
         return;
     }
     if (ev->is_text && len == 11 && memcmp(data, "cmd:headers", 11) == 0) {
-        const char *json = ev->conn_user_data;
+        const conn_state *state = ev->conn_user_data;
+        const char *json = state ? state->headers_json : NULL;
         if (json) wskit_conn_send_text(ctx, conn, json, WSKIT_NTS);
         return;
     }
@@ -142,17 +170,47 @@ static void on_message(void *user_data, wskit_ctx *ctx, const wskit_event *ev) {
         wskit_conn_ping(ctx, conn, data + skip, len - skip);
         return;
     }
-    rc = ev->is_text ? wskit_conn_send_text(ctx, conn, (const char *)data, len)
-                     : wskit_conn_send_binary(ctx, conn, data, len);
-    if (rc != WSKIT_OK) {
+    rc = send_echo(ctx, conn, ev->is_text, data, len);
+    if (rc == WSKIT_ERR_WOULD_BLOCK && ev->conn_user_data) {
+        /* Keep it and stop the input until it is sent (on_writable): nothing is lost. */
+        conn_state *state = ev->conn_user_data;
+        state->waiting = malloc(len ? len : 1);
+        if (!state->waiting) abort();
+        memcpy(state->waiting, data, len);
+        state->waiting_len = len;
+        state->waiting_text = ev->is_text;
+        state->has_waiting = 1;
+        wskit_conn_pause_reading(ctx, conn);
+    } else if (rc != WSKIT_OK) {
         fprintf(stderr, "echo to %llu: %s (%s)\n", (unsigned long long)conn, wskit_status_name(rc),
                 wskit_error_last());
     }
 }
 
+static void on_writable(void *user_data, wskit_ctx *ctx, const wskit_event *ev) {
+    conn_state *state = ev->conn_user_data;
+    wskit_status rc;
+    (void)user_data;
+    if (!state || !state->has_waiting) return;
+    rc = send_echo(ctx, ev->conn, state->waiting_text, state->waiting, state->waiting_len);
+    if (rc == WSKIT_ERR_WOULD_BLOCK) return; /* still no room: wait for the next writable event */
+    if (rc != WSKIT_OK) {
+        fprintf(stderr, "echo to %llu: %s (%s)\n", (unsigned long long)ev->conn, wskit_status_name(rc),
+                wskit_error_last());
+    }
+    free(state->waiting);
+    state->waiting = NULL;
+    state->has_waiting = 0;
+    wskit_conn_resume_reading(ctx, ev->conn);
+}
+
 static void on_close(void *user_data, wskit_ctx *ctx, const wskit_event *ev) {
+    conn_state *state = ev->conn_user_data;
     (void)user_data, (void)ctx;
-    free(ev->conn_user_data);
+    if (!state) return;
+    free(state->headers_json);
+    free(state->waiting);
+    free(state);
 }
 
 int main(int argc, char **argv) {
@@ -195,6 +253,7 @@ int main(int argc, char **argv) {
     wskit_config_set_max_buffered(config, (size_t)128 << 20);
     wskit_ctx_on_accept(ctx, on_accept, NULL);
     wskit_ctx_on_message(ctx, on_message, NULL);
+    wskit_ctx_on_writable(ctx, on_writable, NULL);
     wskit_ctx_on_close(ctx, on_close, NULL);
     if (trace) wskit_ctx_set_tracer(ctx, trace_print, NULL);
     if (wskit_ctx_listen(ctx, addr, WSKIT_NTS, config, &listener) != WSKIT_OK) {

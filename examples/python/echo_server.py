@@ -11,6 +11,11 @@ request headers (names lowercased) and `_subprotocol` as JSON, `cmd:ping <payloa
 Accepts the first subprotocol the client offers. `--trace` prints every handshake and frame
 header, both directions, to stderr (as a browser's developer tools show them).
 
+It never drops a message: the library stops reading a connection whose echoes pile up unread
+(``read_pause_high_water``, 1 MiB by default), and an echo that still does not fit (WouldBlock: one
+message bigger than the room under ``max_buffered``) is kept, reading is paused
+(``conn.pause_reading()``) and the echo is sent from the writable event before reading resumes.
+
 Run from a checkout without installing: PYTHONPATH=bindings/python/src (the library is found in
 target/release; see bindings/python/src/wskit/_native.py).
 """
@@ -21,7 +26,7 @@ import json
 import os
 import signal
 import sys
-from typing import Any, Union
+from typing import Any, Dict, Union
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bindings", "python", "src"))
 import wskit  # noqa: E402
@@ -56,6 +61,8 @@ def main() -> int:
     def accept(req: wskit.AcceptRequest) -> Union[str, bool]:
         return req.subprotocols[0] if req.subprotocols else True
 
+    waiting: Dict[int, Union[str, bytes]] = {}  # per connection id: the echo that did not fit
+
     @ctx.on_message
     def message(conn: wskit.Connection, data: Union[str, bytes]) -> None:
         if isinstance(data, str) and data.startswith("cmd:"):
@@ -76,8 +83,30 @@ def main() -> int:
                 return
         try:
             conn.send(data)
+        except wskit.WouldBlock:
+            # Keep it and stop the input until it is sent (writable): nothing is lost.
+            waiting[conn.id] = data
+            conn.pause_reading()
         except wskit.Error as err:
             sys.stderr.write(f"echo to {conn.id}: {err}\n")
+
+    @ctx.on_writable
+    def writable(conn: wskit.Connection) -> None:
+        data = waiting.pop(conn.id, None)
+        if data is None:
+            return
+        try:
+            conn.send(data)
+        except wskit.WouldBlock:
+            waiting[conn.id] = data  # still no room: wait for the next writable event
+            return
+        except wskit.Error as err:
+            sys.stderr.write(f"echo to {conn.id}: {err}\n")
+        conn.resume_reading()
+
+    @ctx.on_close
+    def closed(conn: wskit.Connection, *_: Any) -> None:
+        waiting.pop(conn.id, None)
 
     try:
         # keep_headers: `cmd:headers` answers with the request headers after the handshake.

@@ -2,6 +2,13 @@
 //! message as it came; text commands for tests: `cmd:close <code> <reason>` closes, `cmd:headers`
 //! answers with the request headers (names lowercased) and `_subprotocol` as JSON, `cmd:ping
 //! <payload>` sends a ping. Accepts the first subprotocol the client offers.
+//!
+//! It never drops a message. The library's automatic read pause
+//! (`ConnectionOptions::read_pause_high_water`) stops reading a connection whose echoes the client
+//! is not reading, so the queue stays far below `max_buffered`; the one case left is a single
+//! message bigger than the room under `max_buffered`: its send fails with `WouldBlock`, and the
+//! handler keeps a copy, pauses reading (`Context::pause_reading`) and sends it from
+//! `on_writable` before reading resumes.
 
 use std::collections::HashMap;
 
@@ -13,6 +20,8 @@ use wskit::proto::CloseInfo;
 pub struct Echo {
     /// Request headers per connection, for `cmd:headers`.
     headers: HashMap<ConnId, String>,
+    /// Per connection, the echo that did not fit (`WouldBlock`) while its reading is paused.
+    waiting: HashMap<ConnId, (bool, Vec<u8>)>,
 }
 
 fn json_string(s: &str) -> String {
@@ -79,13 +88,42 @@ impl Handler for Echo {
             Message::Text(text) => ctx.send_text(conn, text),
             Message::Binary(data) => ctx.send_binary(conn, data),
         };
-        if let Err(err) = sent {
-            eprintln!("echo to {conn}: {err}");
+        match sent {
+            Ok(()) => {}
+            Err(wskit::net::Error::WouldBlock) => {
+                // Keep it and stop the input until it is sent (`on_writable`): nothing is lost.
+                let is_text = matches!(message, Message::Text(_));
+                self.waiting.insert(conn, (is_text, message.as_bytes().to_vec()));
+                let _ = ctx.pause_reading(conn);
+            }
+            Err(err) => eprintln!("echo to {conn}: {err}"),
+        }
+    }
+
+    fn on_writable(&mut self, ctx: &mut Context, conn: ConnId) {
+        let Some((is_text, data)) = self.waiting.remove(&conn) else {
+            return;
+        };
+        let kind = if is_text {
+            wskit::proto::MessageKind::Text
+        } else {
+            wskit::proto::MessageKind::Binary
+        };
+        match ctx.send(conn, kind, &data) {
+            Ok(()) => {
+                let _ = ctx.resume_reading(conn);
+            }
+            // Still no room: wait for the next `on_writable`.
+            Err(wskit::net::Error::WouldBlock) => {
+                self.waiting.insert(conn, (is_text, data));
+            }
+            Err(err) => eprintln!("echo to {conn}: {err}"),
         }
     }
 
     fn on_close(&mut self, _ctx: &mut Context, conn: ConnId, _info: &CloseInfo<'_>) {
         self.headers.remove(&conn);
+        self.waiting.remove(&conn);
     }
 }
 

@@ -24,6 +24,9 @@ use super::status::{fail_with, wskit_status};
 #[derive(Debug, Clone, Default)]
 pub struct wskit_config {
     pub(crate) connection: ConnectionOptions,
+    /// `wskit_config_set_read_pause_high_water`; unset: the role's default (servers 1 MiB,
+    /// clients off, as `ListenOptions` / `ConnectOptions`).
+    pub(crate) read_pause_high_water: Option<usize>,
     pub(crate) backlog: Option<i32>,
     pub(crate) reuse_port: bool,
     pub(crate) max_connections: Option<usize>,
@@ -47,7 +50,12 @@ impl wskit_config {
             max_connections: self.max_connections.unwrap_or(defaults.max_connections),
             allowed_origins: self.allowed_origins.clone(),
             request_limits: self.request_limits,
-            connection: self.connection,
+            connection: ConnectionOptions {
+                read_pause_high_water: self
+                    .read_pause_high_water
+                    .unwrap_or(defaults.connection.read_pause_high_water),
+                ..self.connection
+            },
             tls: self.tls_server.clone(),
             subprotocols: self.subprotocols.clone(),
             keep_request: self.keep_request,
@@ -56,6 +64,7 @@ impl wskit_config {
     }
 
     pub(crate) fn connect_options(&self) -> ConnectOptions {
+        let defaults = ConnectOptions::default();
         ConnectOptions {
             handshake: ClientOptions {
                 subprotocols: self.subprotocols.clone(),
@@ -63,7 +72,12 @@ impl wskit_config {
                 headers: self.headers.clone(),
                 ..ClientOptions::default()
             },
-            connection: self.connection,
+            connection: ConnectionOptions {
+                read_pause_high_water: self
+                    .read_pause_high_water
+                    .unwrap_or(defaults.connection.read_pause_high_water),
+                ..self.connection
+            },
             tls: self.tls_client.clone(),
             // Clients keep every response header (docs/api-0.2.md).
             keep_headers: KeepHeaders::All,
@@ -162,8 +176,29 @@ crate::ffi_fn! {
 }
 
 crate::ffi_fn! {
+    /// Receive-side flow control: once a message send takes a connection's queue to `value` bytes
+    /// or more (a message sent onto an empty queue never pauses, the next one does), the context
+    /// stops reading that connection and delivering its events until the queue drains to the
+    /// low-water mark (`wskit_config_set_low_water_mark`); TCP then pushes back on the peer.
+    /// Events of data already read are held and delivered first on resuming, so a callback that
+    /// answers each message with one send keeps the queue under `value` plus one message (two
+    /// when one alone is larger than `value`), and sees `WSKIT_ERR_WOULD_BLOCK` only for a message
+    /// larger than `max_buffered` minus `value`. 0 turns it off. Default: 1 MiB for listeners, off
+    /// for client connections (a client usually produces what it sends: pausing its reads on its
+    /// own queue would stall a client that pipelines requests against an echoing server, both
+    /// ends waiting for the other to read). In queue mode the pause applies from the send on:
+    /// events already queued stay queued. Loop thread or before use, like every config setter.
+    ///
+    /// Returns `WSKIT_OK` or `WSKIT_ERR_NULL_ARG` (config NULL).
+    fn wskit_config_set_read_pause_high_water(config: *mut wskit_config, value: usize) -> wskit_status {
+        // SAFETY: this function's contract (config NULL or a live config) is `set`'s.
+        unsafe { set(config, None, |c| c.read_pause_high_water = Some(value)) }
+    }
+}
+
+crate::ffi_fn! {
 /// When the send queue drains to this many bytes after a `WSKIT_ERR_WOULD_BLOCK`, the writable
-    /// event fires. Default 64 KiB.
+    /// event fires; a connection paused by flow control resumes reading at the same mark. Default 64 KiB.
     ///
     /// Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` (config NULL) or `WSKIT_ERR_INVALID_ARG`.
     fn wskit_config_set_low_water_mark(config: *mut wskit_config, value: usize) -> wskit_status {

@@ -434,3 +434,49 @@ crate::ffi_fn! {
         wskit_status::WSKIT_OK
     }
 }
+
+crate::ffi_fn! {
+    /// Stops reading `conn`'s socket and delivering its events until `wskit_conn_resume_reading`
+    /// (e.g. while a worker thread is busy with its messages). Events of data already read are
+    /// held inside the context, not delivered, and come first when reading resumes; TCP then
+    /// pushes back on the peer. Pings and the peer's close are behind that data, so they are
+    /// answered after reading resumes; `wskit_conn_close` by this end resumes reading so the
+    /// closing handshake completes. Pausing twice is the same as once. Independent of the
+    /// automatic pause (`wskit_config_set_read_pause_high_water`): reading resumes when neither
+    /// holds it. Loop thread only (other threads: `wskit_remote_pause_reading`).
+    ///
+    /// Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` or `WSKIT_ERR_NOT_FOUND` (closed or unknown id).
+    fn wskit_conn_pause_reading(ctx: *mut wskit_ctx, conn: u64) -> wskit_status {
+        let ctx = try_ctx!(ctx);
+        try_net!(ctx.with_net(|net| net.pause_reading(ConnId::from_u64(conn))));
+        wskit_status::WSKIT_OK
+    }
+}
+
+crate::ffi_fn! {
+    /// Undoes `wskit_conn_pause_reading`: reading resumes at the next poll (without waiting for
+    /// new data), unless the automatic pause still holds it (then when the send queue drains to
+    /// the low-water mark). Resuming a connection that is not paused does nothing. Loop thread only
+    /// (other threads: `wskit_remote_resume_reading`).
+    ///
+    /// Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` or `WSKIT_ERR_NOT_FOUND` (closed or unknown id).
+    fn wskit_conn_resume_reading(ctx: *mut wskit_ctx, conn: u64) -> wskit_status {
+        let ctx = try_ctx!(ctx);
+        try_net!(ctx.with_net(|net| net.resume_reading(ConnId::from_u64(conn))));
+        wskit_status::WSKIT_OK
+    }
+}
+
+crate::ffi_fn! {
+    /// Whether reading of `conn` is paused, by `wskit_conn_pause_reading` or automatically (its
+    /// send queue is above the read-pause high-water mark): stored in `*out`. Loop thread only.
+    ///
+    /// Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` (ctx or out) or `WSKIT_ERR_NOT_FOUND`.
+    fn wskit_conn_is_reading_paused(ctx: *const wskit_ctx, conn: u64, out: *mut bool) -> wskit_status {
+        let ctx = try_ctx!(ctx);
+        non_null!(out);
+        let paused = try_net!(ctx.with_net(|net| net.is_reading_paused(ConnId::from_u64(conn))));
+        write_out!(out, paused);
+        wskit_status::WSKIT_OK
+    }
+}

@@ -20,7 +20,8 @@ use super::status::{fail_with, wskit_status};
 /// once no other thread uses it).
 ///
 /// Methods: `wskit_remote_new`, `wskit_remote_send_text`, `wskit_remote_send_binary`,
-/// `wskit_remote_ping`, `wskit_remote_close`, `wskit_remote_wake`, `wskit_remote_free`.
+/// `wskit_remote_ping`, `wskit_remote_close`, `wskit_remote_pause_reading`,
+/// `wskit_remote_resume_reading`, `wskit_remote_wake`, `wskit_remote_free`.
 #[derive(Debug)]
 pub struct wskit_remote {
     remote: Remote,
@@ -139,6 +140,30 @@ crate::ffi_fn! {
         let remote = try_remote!(remote);
         let reason = try_str!(reason, reason_len);
         try_net!(remote.close(ConnId::from_u64(conn), code, reason));
+        wskit_status::WSKIT_OK
+    }
+}
+
+crate::ffi_fn! {
+    /// `wskit_conn_pause_reading` from any thread: performed by the loop during its next poll
+    /// (an unknown or closed id is reported to the error event with `WSKIT_ERR_NOT_FOUND`).
+    ///
+    /// Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` or `WSKIT_ERR_INVALID_STATE` (context freed).
+    fn wskit_remote_pause_reading(remote: *const wskit_remote, conn: u64) -> wskit_status {
+        let remote = try_remote!(remote);
+        try_net!(remote.pause_reading(ConnId::from_u64(conn)));
+        wskit_status::WSKIT_OK
+    }
+}
+
+crate::ffi_fn! {
+    /// `wskit_conn_resume_reading` from any thread (e.g. a worker that caught up): performed by
+    /// the loop during its next poll, which it wakes.
+    ///
+    /// Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` or `WSKIT_ERR_INVALID_STATE` (context freed).
+    fn wskit_remote_resume_reading(remote: *const wskit_remote, conn: u64) -> wskit_status {
+        let remote = try_remote!(remote);
+        try_net!(remote.resume_reading(ConnId::from_u64(conn)));
         wskit_status::WSKIT_OK
     }
 }

@@ -17,8 +17,27 @@ pub struct ConnectionOptions {
     /// message up to the protocol limit can be sent). Default 16 MiB.
     pub max_buffered: usize,
     /// When the queue drains to this many bytes after a send failed with `WouldBlock`, the
-    /// `on_writable` handler runs. Default 64 KiB.
+    /// `on_writable` handler runs; a connection whose reading was paused automatically
+    /// (`read_pause_high_water`) resumes at the same mark. Default 64 KiB.
     pub low_water_mark: usize,
+    /// Receive-side flow control: once a message send takes the queue to this many bytes or more
+    /// (payloads counted; a message sent onto an empty queue never pauses, the next one does), the
+    /// connection stops reading its socket and delivers no more of its events (messages, pings,
+    /// closes) until the queue drains to `low_water_mark`; TCP then pushes back on the peer. The
+    /// rest of the read being decoded is held (at most one read buffer per paused connection) and
+    /// delivered first when reading resumes, so a handler that sends one echo per message keeps
+    /// the queue under this mark plus one message (two messages when one alone is larger than
+    /// the mark). Pings and the peer's close are behind the held
+    /// data in the stream, so they are answered when reading resumes; a close started by this end
+    /// ([`crate::net::Context::close`]) lifts the pause so the handshake completes. `0` turns the
+    /// automatic pause off. Default 1 MiB (`ConnectionOptions::default`, used by listeners), far
+    /// below `max_buffered`, so a handler that answers each message with one of similar size never
+    /// sees [`crate::net::Error::WouldBlock`] unless a single message exceeds `max_buffered` minus
+    /// this mark. [`ConnectOptions::default`] turns it off (0) for client connections: a client
+    /// usually produces what it sends rather than answering what it reads, and pausing its reads on
+    /// its own queue would stall a client that pipelines against an echoing server (both ends
+    /// waiting for the other to read).
+    pub read_pause_high_water: usize,
     /// Time allowed from TCP accept/connect to the end of the opening handshake (slowloris defence).
     /// Default 10 s.
     pub handshake_timeout: Duration,
@@ -37,6 +56,7 @@ impl Default for ConnectionOptions {
             protocol: ProtocolConfig::default(),
             max_buffered: 16 << 20,
             low_water_mark: 64 << 10,
+            read_pause_high_water: 1 << 20,
             handshake_timeout: Duration::from_secs(10),
             close_timeout: Duration::from_secs(5),
             ping_interval: None,
@@ -155,7 +175,11 @@ impl Default for ConnectOptions {
     fn default() -> Self {
         Self {
             handshake: ClientOptions::default(),
-            connection: ConnectionOptions::default(),
+            // Receive-side flow control is for connections that answer what they read (servers).
+            connection: ConnectionOptions {
+                read_pause_high_water: 0,
+                ..ConnectionOptions::default()
+            },
             tls: None,
             keep_headers: KeepHeaders::All,
         }

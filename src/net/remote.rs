@@ -19,6 +19,8 @@ pub(crate) enum Command {
     Send(ConnId, MessageKind, Vec<u8>),
     Ping(ConnId, Vec<u8>),
     Close(ConnId, u16, String),
+    PauseReading(ConnId),
+    ResumeReading(ConnId),
 }
 
 /// State shared between the loop and its [`Remote`] handles and resolver threads.
@@ -81,6 +83,18 @@ impl Remote {
         self.push(Command::Close(conn, code, reason.into()))
     }
 
+    /// [`crate::net::Context::pause_reading`] from another thread (performed at the loop's next
+    /// `poll`; an unknown or closed id is reported to `on_error` as [`Error::NotFound`]).
+    pub fn pause_reading(&self, conn: ConnId) -> Result<()> {
+        self.push(Command::PauseReading(conn))
+    }
+
+    /// [`crate::net::Context::resume_reading`] from another thread (e.g. a worker that drained its
+    /// queue), performed at the loop's next `poll`.
+    pub fn resume_reading(&self, conn: ConnId) -> Result<()> {
+        self.push(Command::ResumeReading(conn))
+    }
+
     /// Wakes the loop: a blocked `poll` returns (with no events if there was nothing else to do).
     pub fn wake(&self) -> Result<()> {
         Ok(self.shared.waker.wake()?)
@@ -96,6 +110,7 @@ impl Remote {
         let size = match &command {
             Command::Send(_, _, data) | Command::Ping(_, data) => data.len(),
             Command::Close(_, _, reason) => reason.len(),
+            Command::PauseReading(_) | Command::ResumeReading(_) => 0,
         };
         {
             let mut inbox = self.shared.inbox.lock().unwrap_or_else(|e| e.into_inner());

@@ -19,6 +19,7 @@ int main(void) {
     (void (*)(void))wskit_fn_cast(&wskit_config_set_max_frame_size),
     (void (*)(void))wskit_fn_cast(&wskit_config_set_max_buffered),
     (void (*)(void))wskit_fn_cast(&wskit_config_set_low_water_mark),
+    (void (*)(void))wskit_fn_cast(&wskit_config_set_read_pause_high_water),
     (void (*)(void))wskit_fn_cast(&wskit_config_set_handshake_timeout_ms),
     (void (*)(void))wskit_fn_cast(&wskit_config_set_close_timeout_ms),
     (void (*)(void))wskit_fn_cast(&wskit_config_set_ping_interval_ms),
@@ -81,6 +82,9 @@ int main(void) {
     (void (*)(void))wskit_fn_cast(&wskit_conn_close),
     (void (*)(void))wskit_fn_cast(&wskit_conn_abort),
     (void (*)(void))wskit_fn_cast(&wskit_conn_buffered_amount),
+    (void (*)(void))wskit_fn_cast(&wskit_conn_pause_reading),
+    (void (*)(void))wskit_fn_cast(&wskit_conn_resume_reading),
+    (void (*)(void))wskit_fn_cast(&wskit_conn_is_reading_paused),
     (void (*)(void))wskit_fn_cast(&wskit_conn_set_user_data),
     (void (*)(void))wskit_fn_cast(&wskit_conn_user_data),
     (void (*)(void))wskit_fn_cast(&wskit_conn_subprotocol),
@@ -98,6 +102,8 @@ int main(void) {
     (void (*)(void))wskit_fn_cast(&wskit_remote_ping),
     (void (*)(void))wskit_fn_cast(&wskit_remote_close),
     (void (*)(void))wskit_fn_cast(&wskit_remote_wake),
+    (void (*)(void))wskit_fn_cast(&wskit_remote_pause_reading),
+    (void (*)(void))wskit_fn_cast(&wskit_remote_resume_reading),
     };
     static const uint32_t codes[] = {
         WSKIT_OK, WSKIT_QUEUE_EMPTY, WSKIT_ERR_NULL_ARG, WSKIT_ERR_INVALID_ARG, WSKIT_ERR_INVALID_STATE, WSKIT_ERR_REENTRANT, WSKIT_ERR_NOT_FOUND, WSKIT_ERR_UNAVAILABLE, WSKIT_ERR_PROTOCOL, WSKIT_ERR_INVALID_UTF8, WSKIT_ERR_MESSAGE_TOO_BIG, WSKIT_ERR_HANDSHAKE_REJECTED, WSKIT_ERR_HANDSHAKE, WSKIT_ERR_IO, WSKIT_ERR_RESOLVE, WSKIT_ERR_CONNECT, WSKIT_ERR_TIMEOUT, WSKIT_ERR_TLS, WSKIT_ERR_NO_MEMORY, WSKIT_ERR_WOULD_BLOCK, WSKIT_ERR_INTERNAL, WSKIT_ERR_PANIC,

@@ -12,6 +12,7 @@ static void null_everywhere(void) {
     uint64_t u64 = 0;
     uint16_t u16 = 0;
     size_t sz = 0;
+    bool flag = false;
     int i = 0;
     void *p = NULL;
     const char *s = NULL;
@@ -42,6 +43,7 @@ static void null_everywhere(void) {
     CHECK_RC(wskit_config_set_max_frame_size(NULL, 1), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_config_set_max_buffered(NULL, 1), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_config_set_low_water_mark(NULL, 1), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_config_set_read_pause_high_water(NULL, 1), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_config_set_handshake_timeout_ms(NULL, 1), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_config_set_close_timeout_ms(NULL, 1), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_config_set_ping_interval_ms(NULL, 1), WSKIT_ERR_NULL_ARG);
@@ -124,6 +126,9 @@ static void null_everywhere(void) {
     CHECK_RC(wskit_conn_close(NULL, 1, 1000, "x", WSKIT_NTS), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_conn_abort(NULL, 1), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_conn_buffered_amount(NULL, 1, &sz), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_conn_pause_reading(NULL, 1), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_conn_resume_reading(NULL, 1), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_conn_is_reading_paused(NULL, 1, &flag), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_conn_set_user_data(NULL, 1, p), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_conn_user_data(NULL, 1, &p), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_conn_subprotocol(NULL, 1, &s, &sz), WSKIT_ERR_NULL_ARG);
@@ -162,6 +167,7 @@ static void null_everywhere(void) {
     CHECK_RC(wskit_conn_pong(ctx, 1, NULL, 1), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_conn_close(ctx, 1, 1000, NULL, 3), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_conn_buffered_amount(ctx, 1, NULL), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_conn_is_reading_paused(ctx, 1, NULL), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_conn_user_data(ctx, 1, NULL), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_conn_subprotocol(ctx, 1, NULL, &sz), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_conn_peer(ctx, 1, NULL, &sz), WSKIT_ERR_NULL_ARG);
@@ -182,6 +188,8 @@ static void null_everywhere(void) {
     CHECK_RC(wskit_remote_ping(NULL, 1, bytes, 1), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_remote_close(NULL, 1, 1000, "x", WSKIT_NTS), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_remote_wake(NULL), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_remote_pause_reading(NULL, 1), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_remote_resume_reading(NULL, 1), WSKIT_ERR_NULL_ARG);
     CHECK_OK(wskit_remote_new(ctx, &remote));
     CHECK_RC(wskit_remote_send_text(remote, 1, NULL, 1), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_remote_send_binary(remote, 1, NULL, 1), WSKIT_ERR_NULL_ARG);
@@ -195,6 +203,9 @@ static void null_everywhere(void) {
     CHECK_RC(wskit_conn_close(ctx, 42, 1000, NULL, 0), WSKIT_ERR_NOT_FOUND);
     CHECK_RC(wskit_conn_abort(ctx, 7), WSKIT_ERR_NOT_FOUND);
     CHECK_RC(wskit_conn_buffered_amount(ctx, 3, &sz), WSKIT_ERR_NOT_FOUND);
+    CHECK_RC(wskit_conn_pause_reading(ctx, 3), WSKIT_ERR_NOT_FOUND);
+    CHECK_RC(wskit_conn_resume_reading(ctx, 3), WSKIT_ERR_NOT_FOUND);
+    CHECK_RC(wskit_conn_is_reading_paused(ctx, 3, &flag), WSKIT_ERR_NOT_FOUND);
     CHECK_RC(wskit_conn_set_user_data(ctx, 3, NULL), WSKIT_ERR_NOT_FOUND);
     CHECK_RC(wskit_conn_subprotocol(ctx, 3, &s, NULL), WSKIT_ERR_NOT_FOUND);
     CHECK_RC(wskit_conn_peer(ctx, 3, &s, NULL), WSKIT_ERR_NOT_FOUND);

@@ -50,6 +50,7 @@ impl Context {
             last_read_ms: now as u32,
             details: None,
             flags: 0,
+            flow: 0,
         });
         self.timers.push(deadline, id);
         match literal {

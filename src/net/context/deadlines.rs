@@ -6,7 +6,7 @@ use crate::net::handler::Handler;
 use crate::net::id::ConnId;
 use crate::proto::State;
 
-use super::{AWAITING_EOF, AWAITING_PONG, Context, Lost, Origin, millis};
+use super::{AWAITING_EOF, AWAITING_PONG, Context, Lost, Origin, PAUSED, millis};
 
 impl Context {
     /// The handshake completed: switch the deadline to the ping timer (or none).
@@ -79,6 +79,12 @@ impl Context {
             let Some(interval) = options.ping_interval else {
                 continue;
             };
+            if conn.flow & PAUSED != 0 {
+                // Reading is paused (flow control): the silence is this end's, not the peer's, and
+                // a pong would wait behind the unread data. Count from now.
+                conn.flags &= !AWAITING_PONG;
+                conn.last_read_ms = self.now_ms as u32;
+            }
             if conn.has(AWAITING_PONG) {
                 self.defer_error(Some(id), Error::Timeout("no pong from peer"));
                 self.drop_conn(

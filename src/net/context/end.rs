@@ -8,7 +8,7 @@ use crate::net::id::ConnId;
 use crate::net::tls::{describe as describe_tls, tls_failure};
 use crate::proto::close;
 
-use super::{CLOSE_REPORTED, Closed, Context, Deferred, Lost, Origin};
+use super::{CLOSE_REPORTED, Closed, Context, Deferred, HELD, Lost, Origin};
 
 impl Context {
     /// The peer closed the TCP connection (or it failed).
@@ -75,6 +75,9 @@ impl Context {
         };
         if let Some(mut socket) = conn.socket.take() {
             let _ = self.poll.registry().deregister(socket.tcp_mut());
+        }
+        if conn.flow & HELD != 0 {
+            self.held.retain(|(held, _)| *held != id);
         }
         if let Origin::Accepted(index) = conn.origin {
             if let Some(Some(listener)) = self.listeners.get_mut(index as usize) {

@@ -116,6 +116,7 @@ impl Context {
                 last_read_ms: now as u32,
                 details: None,
                 flags: 0,
+                flow: 0,
             });
             let token = Token(id.index().unwrap_or(0));
             if self

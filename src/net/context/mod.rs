@@ -74,8 +74,12 @@ pub struct Context {
     /// them, so handing one over moves a pointer and allocates nothing.
     #[allow(clippy::vec_box)]
     buffer_pool: Vec<Box<OutputBuffer>>,
-    /// Connections whose socket may hold data not read because the handler asked to pause.
+    /// Connections whose socket may hold data not read because the handler asked to pause (or
+    /// whose reading resumed after a flow-control pause).
     unread: Vec<ConnId>,
+    /// Input read but not decoded yet of connections whose reading paused in the middle of a
+    /// read (flow control), delivered first when reading resumes. At most one read buffer each.
+    held: Vec<(ConnId, Vec<u8>)>,
     /// Readiness taken from `events`, reused between polls.
     ready: Vec<Readiness>,
     start: Instant,
@@ -127,6 +131,9 @@ struct Conn {
     /// no heap) when there is neither.
     details: Option<Box<Details>>,
     flags: u8,
+    /// Receive-side flow control: `PAUSED_AUTO`, `PAUSED_MANUAL`, `HELD` (fits in the padding
+    /// after `flags`).
+    flow: u8,
 }
 
 /// What an open connection holds beyond its slot. 24 bytes, so a connection with only a
@@ -184,6 +191,14 @@ const ACCEPT_PENDING: u8 = 64;
 /// Accepted after its `on_accept`: frames that came with the request may wait in the connection
 /// for `readable` to decode them.
 const PULL_BUFFERED: u8 = 128;
+
+/// `flow`: reading stopped because a send left the queue above `read_pause_high_water`.
+const PAUSED_AUTO: u8 = 1;
+/// `flow`: reading stopped by `Context::pause_reading`.
+const PAUSED_MANUAL: u8 = 2;
+const PAUSED: u8 = PAUSED_AUTO | PAUSED_MANUAL;
+/// `flow`: undecoded input of a read that a pause interrupted waits in `Context::held`.
+const HELD: u8 = 4;
 
 impl Conn {
     fn has(&self, flag: u8) -> bool {
@@ -279,6 +294,7 @@ impl Context {
             stale_timers: 0,
             buffer_pool: Vec::new(),
             unread: Vec::new(),
+            held: Vec::new(),
             ready: Vec::new(),
             start: Instant::now(),
             now_ms: 0,
@@ -583,6 +599,8 @@ impl Context {
                 ),
                 Command::Ping(conn, data) => (conn, self.ping(conn, &data)),
                 Command::Close(conn, code, reason) => (conn, self.close(conn, code, &reason)),
+                Command::PauseReading(conn) => (conn, self.pause_reading(conn)),
+                Command::ResumeReading(conn) => (conn, self.resume_reading(conn)),
             };
             if let Err(error) = result {
                 self.defer_error(Some(conn), error);

@@ -9,7 +9,9 @@ use crate::net::trace::{Direction, TraceEvent};
 use crate::proto::Event;
 use crate::proto::feed::{EndpointFed, Feed};
 
-use super::{ACCEPT_PENDING, AWAITING_PONG, CLOSE_REPORTED, Context, Drain, Origin, PULL_BUFFERED};
+use super::{
+    ACCEPT_PENDING, AWAITING_PONG, CLOSE_REPORTED, Context, Drain, HELD, Origin, PAUSED, PULL_BUFFERED,
+};
 
 impl Context {
     /// Reads and processes what the socket holds. Readiness is edge-triggered, so the socket must
@@ -36,41 +38,59 @@ impl Context {
                 self.unread.push(id);
                 break;
             }
-            let Some(socket) = conn.socket.as_mut() else { break };
-            if let Origin::Client(link) = &conn.origin {
-                if !link.connected {
-                    break; // wait for the connect to complete (writable)
-                }
-            }
-            let n = match socket.read(&mut buf) {
-                Ok(0) => {
-                    self.peer_closed(id, None);
+            let (n, drained) = if conn.flow != 0 {
+                if conn.flow & PAUSED != 0 {
+                    // Flow control: nothing is read (a peer that left is noticed when reading
+                    // resumes, which puts the connection on `unread`, or when a write fails).
                     break;
                 }
-                Ok(n) => n,
-                // Nothing new, but frames that came with a request accepted after its `on_accept`
-                // wait in the connection: decode them (the one `process_input` call keeps the hot
-                // path inlined).
-                Err(err) if err.kind() == io::ErrorKind::WouldBlock && conn.flags & PULL_BUFFERED != 0 => 0,
-                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
-                    // The TLS handshake may have produced records to send.
-                    if socket.wants_write() {
-                        self.mark_dirty(id);
+                // Reading resumed (`HELD`): first the rest of the read that the pause interrupted,
+                // decoded from the read buffer so that `process_input` keeps its one call (and
+                // stays inlined).
+                conn.flow &= !HELD;
+                (load_held(&mut self.held, id, &mut buf), false)
+            } else {
+                let Some(socket) = conn.socket.as_mut() else { break };
+                if let Origin::Client(link) = &conn.origin {
+                    if !link.connected {
+                        break; // wait for the connect to complete (writable)
                     }
-                    break;
                 }
-                Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
-                Err(err) => {
-                    self.peer_closed(id, Some(err));
-                    break;
+                let n = match socket.read(&mut buf) {
+                    Ok(0) => {
+                        self.peer_closed(id, None);
+                        break;
+                    }
+                    Ok(n) => n,
+                    // Nothing new, but frames that came with a request accepted after its `on_accept`
+                    // wait in the connection: decode them (the one `process_input` call keeps the hot
+                    // path inlined).
+                    Err(err)
+                        if err.kind() == io::ErrorKind::WouldBlock && conn.flags & PULL_BUFFERED != 0 =>
+                    {
+                        0
+                    }
+                    Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+                        // The TLS handshake may have produced records to send.
+                        if socket.wants_write() {
+                            self.mark_dirty(id);
+                        }
+                        break;
+                    }
+                    Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(err) => {
+                        self.peer_closed(id, Some(err));
+                        break;
+                    }
+                };
+                let drained = drain == Drain::UntilShortRead && n < buf.len() && socket.is_plain();
+                conn.last_read_ms = self.now_ms as u32;
+                conn.flags &= !(AWAITING_PONG | PULL_BUFFERED);
+                if socket.wants_write() {
+                    self.mark_dirty(id);
                 }
+                (n, drained)
             };
-            let drained = drain == Drain::UntilShortRead && n < buf.len() && socket.is_plain();
-            conn.last_read_ms = self.now_ms as u32;
-            conn.flags &= !(AWAITING_PONG | PULL_BUFFERED);
-            if socket.wants_write() {
-                self.mark_dirty(id);
-            }
             let (count, alive) = self.process_input(handler, id, &mut buf[..n]);
             delivered += count;
             if !alive || drained {
@@ -91,6 +111,14 @@ impl Context {
             let Some(conn) = self.conns.get_mut(id) else {
                 return (delivered, false);
             };
+            if conn.flow & PAUSED != 0 {
+                // A handler's send passed the high-water mark (or it paused reading): deliver
+                // nothing more; keep the rest of this read for when reading resumes.
+                if hold(&mut self.held, id, feed.unread()) {
+                    conn.flow |= HELD;
+                }
+                return (delivered, true);
+            }
             // The steady state, kept lean: a whole message that changed nothing else (no output,
             // no frame record; a traced connection never takes this path).
             if let Some(event) = feed.fast_endpoint(&mut conn.endpoint) {
@@ -179,4 +207,31 @@ impl Context {
             }
         }
     }
+}
+
+/// Moves the input held for `id` by a pause into `buf` (grown if needed, which cannot happen: held
+/// input is the rest of one read); returns its length (0 if none).
+#[cold]
+#[inline(never)]
+fn load_held(held: &mut Vec<(ConnId, Vec<u8>)>, id: ConnId, buf: &mut Vec<u8>) -> usize {
+    let Some(index) = held.iter().position(|(conn, _)| *conn == id) else {
+        return 0;
+    };
+    let (_, input) = held.swap_remove(index);
+    if input.len() > buf.len() {
+        buf.resize(input.len(), 0);
+    }
+    buf[..input.len()].copy_from_slice(&input);
+    input.len()
+}
+
+/// Keeps the undecoded rest of a read of `id` whose reading was paused meanwhile.
+#[cold]
+#[inline(never)]
+fn hold(held: &mut Vec<(ConnId, Vec<u8>)>, id: ConnId, rest: &[u8]) -> bool {
+    if rest.is_empty() {
+        return false;
+    }
+    held.push((id, rest.to_vec()));
+    true
 }

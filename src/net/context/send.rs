@@ -7,7 +7,9 @@ use crate::net::error::{Error, Result};
 use crate::net::id::ConnId;
 use crate::proto::{MessageKind, Sender};
 
-use super::{Context, DIRTY, Lost, Origin, WANTS_WRITABLE, millis, not_found};
+use super::{
+    Context, DIRTY, Lost, Origin, PAUSED, PAUSED_AUTO, PAUSED_MANUAL, WANTS_WRITABLE, millis, not_found,
+};
 
 impl Context {
     /// Queues a text message (not validated again: a `&str` is UTF-8). See [`Context::send`].
@@ -66,6 +68,12 @@ impl Context {
             return Ok(());
         };
         connection.close(code, reason)?;
+        if entry.flow & PAUSED != 0 {
+            // The peer's answer is behind whatever it sent before: read on, so the closing
+            // handshake completes instead of waiting for the close timeout.
+            entry.flow &= !PAUSED;
+            self.unread.push(conn);
+        }
         let timeout = match &entry.origin {
             Origin::Accepted(index) => self.listeners[*index as usize]
                 .as_ref()
@@ -93,6 +101,42 @@ impl Context {
         Ok(())
     }
 
+    /// Stops reading `conn`'s socket and delivering its events until [`Context::resume_reading`]
+    /// (for applications that hand messages to workers). Events of data already read are held,
+    /// not delivered, and come first when reading resumes; TCP pushes back on the peer once the
+    /// kernel's buffers fill. Pings and the peer's close are behind that data, so they are answered
+    /// after reading resumes; a [`Context::close`] by this end resumes reading so the closing
+    /// handshake completes. The ping timer does not count a paused connection's silence. Pausing
+    /// twice is the same as once. [`Error::NotFound`] for an unknown id.
+    pub fn pause_reading(&mut self, conn: ConnId) -> Result<()> {
+        let entry = self.conns.get_mut(conn).ok_or_else(not_found)?;
+        entry.flow |= PAUSED_MANUAL;
+        Ok(())
+    }
+
+    /// Undoes [`Context::pause_reading`]: reading resumes at the next `poll` (at once, without
+    /// waiting for new data), unless the automatic pause (`read_pause_high_water`) also holds it,
+    /// in which case it resumes when the queue drains. Resuming a connection not paused does
+    /// nothing. [`Error::NotFound`] for an unknown id.
+    pub fn resume_reading(&mut self, conn: ConnId) -> Result<()> {
+        let entry = self.conns.get_mut(conn).ok_or_else(not_found)?;
+        if entry.flow & PAUSED_MANUAL == 0 {
+            return Ok(());
+        }
+        entry.flow &= !PAUSED_MANUAL;
+        if entry.flow & PAUSED == 0 {
+            self.unread.push(conn);
+        }
+        Ok(())
+    }
+
+    /// Whether reading of `conn` is paused: by [`Context::pause_reading`] or because its queue is
+    /// above `read_pause_high_water`. [`Error::NotFound`] for an unknown id.
+    pub fn is_reading_paused(&self, conn: ConnId) -> Result<bool> {
+        let entry = self.conns.get(conn).ok_or_else(not_found)?;
+        Ok(entry.flow & PAUSED != 0)
+    }
+
     /// Bytes queued for sending and not yet taken by the socket (the browser's `bufferedAmount`).
     pub fn buffered_amount(&self, conn: ConnId) -> Result<usize> {
         let entry = self.conns.get(conn).ok_or_else(not_found)?;
@@ -110,17 +154,17 @@ impl Context {
         send: impl FnOnce(&mut Sender) -> std::result::Result<(), crate::proto::SendError>,
     ) -> Result<()> {
         let entry = self.conns.get_mut(conn).ok_or_else(not_found)?;
-        let max_buffered = match &entry.origin {
+        let options = match &entry.origin {
             Origin::Accepted(index) => {
-                self.listeners[*index as usize]
+                &self.listeners[*index as usize]
                     .as_ref()
                     .expect("listeners are never removed")
                     .options
                     .connection
-                    .max_buffered
             }
-            Origin::Client(link) => link.options.connection.max_buffered,
+            Origin::Client(link) => &link.options.connection,
         };
+        let (max_buffered, high_water) = (options.max_buffered, options.read_pause_high_water);
         let Some(connection) = entry.endpoint.connection() else {
             return Err(Error::InvalidState("the connection is not open yet"));
         };
@@ -131,9 +175,22 @@ impl Context {
             }
         }
         let buffered = sender.buffered_amount();
-        if capped && buffered > 0 && buffered.saturating_add(size) > max_buffered {
-            entry.flags |= WANTS_WRITABLE;
-            return Err(Error::WouldBlock);
+        const _: () = assert!(PAUSED_AUTO == 1);
+        if capped && buffered > 0 {
+            let after = buffered.saturating_add(size);
+            if after > max_buffered {
+                entry.flags |= WANTS_WRITABLE;
+                return Err(Error::WouldBlock);
+            }
+            // Receive-side flow control (`ConnectionOptions::read_pause_high_water`; 0, off, wraps
+            // to a mark never passed): a message sent onto a queue that it takes past the mark
+            // pauses reading until the queue drains to the low-water mark. Checked where the
+            // `max_buffered` sum is at hand, so a message sent onto an empty queue never pauses
+            // (the next one does): the queue stays under the mark plus one message, or two
+            // messages when one alone is larger than the mark. Set before the send, without a
+            // branch (`PAUSED_AUTO` is bit 0): should the send fail, the queue still holds bytes,
+            // so its drain lifts the pause.
+            entry.flow |= u8::from(after > high_water.wrapping_sub(1));
         }
         send(sender)?;
         if !entry.has(DIRTY) {

@@ -10,8 +10,8 @@ use crate::net::id::ConnId;
 use crate::proto::State;
 
 use super::{
-    AWAITING_EOF, BUFFER_POOL_MAX_CAPACITY, BUFFER_POOL_SIZE, Context, DIRTY, Deferred, Origin,
-    WANTS_WRITABLE, WRITABLE_REGISTERED, millis,
+    AWAITING_EOF, BUFFER_POOL_MAX_CAPACITY, BUFFER_POOL_SIZE, Context, DIRTY, Deferred, Origin, PAUSED,
+    PAUSED_AUTO, WANTS_WRITABLE, WRITABLE_REGISTERED, millis,
 };
 
 impl Context {
@@ -133,6 +133,14 @@ impl Context {
         if conn.has(WANTS_WRITABLE) && pending <= low_water {
             conn.flags &= !WANTS_WRITABLE;
             self.deferred.push_back(Deferred::Writable(id));
+        }
+        if conn.flow & PAUSED_AUTO != 0 && pending <= low_water {
+            // Flow control: the queue drained; read again (the socket's readiness edge came and
+            // went while paused, so the connection goes on `unread`).
+            conn.flow &= !PAUSED_AUTO;
+            if conn.flow & PAUSED == 0 {
+                self.unread.push(id);
+            }
         }
         if pending == 0 {
             if let Some(connection) = conn.endpoint.connection() {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ctypes import byref, c_size_t, c_void_p
+from ctypes import byref, c_bool, c_size_t, c_void_p
 from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Tuple, Union
 
 from . import _native
@@ -186,6 +186,39 @@ class Connection:
         """Like :meth:`close`, from any thread."""
         raw = reason.encode()
         lib.wskit_remote_close(self._ctx._remote_ptr(), self.id, code, raw, len(raw))
+
+    # flow control
+
+    def pause_reading(self) -> None:
+        """Stops reading this connection and delivering its events until :meth:`resume_reading`
+        (e.g. while a worker is busy with its messages). Events of data already read are held
+        and come first on resuming; TCP then pushes back on the peer. Pings and the peer's close
+        wait behind that data; :meth:`close` resumes reading so the closing handshake completes.
+        Raises :class:`NotFound` when the connection is closed."""
+        lib.wskit_conn_pause_reading(self._ptr(), self.id)
+
+    def resume_reading(self) -> None:
+        """Undoes :meth:`pause_reading`: reading resumes at the next poll, unless the automatic
+        pause (``read_pause_high_water``) still holds it until the send buffer drains."""
+        lib.wskit_conn_resume_reading(self._ptr(), self.id)
+        if not self._ctx._in_poll:
+            lib.wskit_ctx_flush(self._ptr())
+
+    @property
+    def reading_paused(self) -> bool:
+        """True while reading is paused, by :meth:`pause_reading` or automatically (more than
+        ``read_pause_high_water`` bytes wait to be sent)."""
+        out = c_bool()
+        lib.wskit_conn_is_reading_paused(self._ptr(), self.id, byref(out))
+        return out.value
+
+    def pause_reading_threadsafe(self) -> None:
+        """Like :meth:`pause_reading`, from any thread (performed at the loop's next poll)."""
+        lib.wskit_remote_pause_reading(self._ctx._remote_ptr(), self.id)
+
+    def resume_reading_threadsafe(self) -> None:
+        """Like :meth:`resume_reading`, from any thread (wakes the loop)."""
+        lib.wskit_remote_resume_reading(self._ctx._remote_ptr(), self.id)
 
     # fragmented messages
 

@@ -330,7 +330,9 @@ class Context:
         ``subprotocols`` are the supported ones (by default the first the client offers that is
         listed is selected), ``allowed_origins`` an Origin allowlist (403 for others).
         Other options (see :func:`make_config`): ``max_message_size``, ``max_frame_size``,
-        ``max_buffered``, ``low_water_mark``, ``handshake_timeout``, ``close_timeout``,
+        ``max_buffered``, ``low_water_mark``, ``read_pause_high_water`` (flow control: stop
+        reading a connection while more than this many bytes wait to be sent, until they drain
+        to ``low_water_mark``; 0 turns it off; default 1 MiB), ``handshake_timeout``, ``close_timeout``,
         ``ping_interval``, ``pong_timeout`` (seconds), ``streaming``, ``auto_pong``, ``backlog``,
         ``reuse_port``, ``max_connections``, ``max_request_header_bytes``, ``max_request_headers``,
         ``keep_request`` (keep the path and query for :attr:`Connection.path` / ``.query``) and

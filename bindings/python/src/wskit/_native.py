@@ -219,6 +219,7 @@ _FUNCTIONS: Sequence[Tuple[str, List[Any], Any]] = (
     ("wskit_config_set_max_frame_size", [ConfigP, c_uint64], STATUS),
     ("wskit_config_set_max_buffered", [ConfigP, c_size_t], STATUS),
     ("wskit_config_set_low_water_mark", [ConfigP, c_size_t], STATUS),
+    ("wskit_config_set_read_pause_high_water", [ConfigP, c_size_t], STATUS),
     ("wskit_config_set_handshake_timeout_ms", [ConfigP, c_uint32], STATUS),
     ("wskit_config_set_close_timeout_ms", [ConfigP, c_uint32], STATUS),
     ("wskit_config_set_ping_interval_ms", [ConfigP, c_uint32], STATUS),
@@ -285,6 +286,9 @@ _FUNCTIONS: Sequence[Tuple[str, List[Any], Any]] = (
     ("wskit_conn_close", [CtxP, c_uint64, c_uint16, _str, c_size_t], STATUS),
     ("wskit_conn_abort", [CtxP, c_uint64], STATUS),
     ("wskit_conn_buffered_amount", [CtxP, c_uint64, POINTER(c_size_t)], STATUS),
+    ("wskit_conn_pause_reading", [CtxP, c_uint64], STATUS),
+    ("wskit_conn_resume_reading", [CtxP, c_uint64], STATUS),
+    ("wskit_conn_is_reading_paused", [CtxP, c_uint64, POINTER(c_bool)], STATUS),
     ("wskit_conn_set_user_data", [CtxP, c_uint64, c_void_p], STATUS),
     ("wskit_conn_user_data", [CtxP, c_uint64, POINTER(c_void_p)], STATUS),
     ("wskit_conn_subprotocol", [CtxP, c_uint64, _outstr, POINTER(c_size_t)], STATUS),
@@ -302,6 +306,8 @@ _FUNCTIONS: Sequence[Tuple[str, List[Any], Any]] = (
     ("wskit_remote_send_binary", [RemoteP, c_uint64, _u8, c_size_t], STATUS),
     ("wskit_remote_ping", [RemoteP, c_uint64, _u8, c_size_t], STATUS),
     ("wskit_remote_close", [RemoteP, c_uint64, c_uint16, _str, c_size_t], STATUS),
+    ("wskit_remote_pause_reading", [RemoteP, c_uint64], STATUS),
+    ("wskit_remote_resume_reading", [RemoteP, c_uint64], STATUS),
     ("wskit_remote_wake", [RemoteP], STATUS),
 )
 

@@ -41,6 +41,8 @@ step python bash scripts/test-python.sh
 # Conformance: Autobahn TestSuite cases 1-10 in both roles (compression, 12-13, comes later).
 step autobahn-server bash scripts/autobahn-server.sh
 step autobahn-client bash scripts/autobahn-client.sh
+# `make demo` on a clean clone of HEAD with no wskit artifacts (third-party crates reused).
+step demo-clean-clone bash scripts/demo-clean-check.sh
 
 if [ ${#failed_steps[@]} -gt 0 ]; then
   echo "failing steps: ${failed_steps[*]}"

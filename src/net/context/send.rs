@@ -168,6 +168,7 @@ impl Context {
         let Some(connection) = entry.endpoint.connection() else {
             return Err(Error::InvalidState("the connection is not open yet"));
         };
+        let deflated = connection.deflate_params().is_some();
         let sender = connection.sender();
         if sender.capacity() == 0 {
             if let Some(buf) = self.buffer_pool.pop() {
@@ -192,7 +193,16 @@ impl Context {
             // so its drain lifts the pause.
             entry.flow |= u8::from(after > high_water.wrapping_sub(1));
         }
-        send(sender)?;
+        let result = if deflated {
+            // permessage-deflate: a compressor from the loop's pool for this message, back after.
+            connection.lend_deflate_state(&mut self.deflate_pool);
+            let result = send(connection.sender());
+            connection.return_deflate_state(&mut self.deflate_pool);
+            result
+        } else {
+            send(sender)
+        };
+        result?;
         if !entry.has(DIRTY) {
             entry.flags |= DIRTY;
             self.dirty.push(conn);

@@ -103,6 +103,11 @@ pub(crate) struct DeflateState {
     pub(crate) scratch: Vec<u8>,
 }
 
+/// Most compressors (and, apart, decompressors) a [`DeflatePool`] keeps. A loop needs one of each
+/// per parameter set while messages are handled one at a time; more only while several
+/// connections are in the middle of fragmented messages.
+const MAX_POOLED: usize = 8;
+
 /// Largest compression buffer kept between messages.
 const MAX_SCRATCH: usize = 64 * 1024;
 
@@ -270,11 +275,13 @@ impl DeflateState {
             None
         };
         if let Some(pool) = pool {
-            if let Some(c) = c {
+            // Past the cap the codec is dropped: a burst of concurrent messages must not leave
+            // its peak in the pool for the life of the loop.
+            if let Some(c) = c.filter(|_| pool.compressors.len() < MAX_POOLED) {
                 pool.compressors
                     .push((self.send_bits, self.level, self.mem_level, c));
             }
-            if let Some(d) = d {
+            if let Some(d) = d.filter(|_| pool.decompressors.len() < MAX_POOLED) {
                 pool.decompressors.push(d);
             }
         }

@@ -430,3 +430,94 @@ fn idle_compressed_connections_hold_no_codec_state() {
         extra / N as isize
     );
 }
+
+/// Connects `n` more clients to `addr` and waits until they are open; returns the server's ids
+/// of the new connections.
+fn open_clients(p: &mut Pair, addr: SocketAddr, n: usize) -> Vec<wskit::net::ConnId> {
+    let before = p.sh.opens(Role::Server);
+    let mut ids = Vec::new();
+    for _ in 0..n {
+        ids.push(
+            p.c.connect(&common::url(addr, "/"), ConnectOptions::default())
+                .unwrap(),
+        );
+    }
+    let want = before.len() + n;
+    p.pump("clients open", |p| {
+        p.sh.opens(Role::Server).len() == want && ids.iter().all(|id| p.ch.opens(Role::Client).contains(id))
+    });
+    p.sh.opens(Role::Server)
+        .into_iter()
+        .filter(|id| !before.contains(id))
+        .collect()
+}
+
+#[test]
+fn broadcast_compresses_once_for_every_connection_without_takeover() {
+    let _serial = serial();
+    let mut p = Pair::start(ListenOptions::default(), Recorder::new());
+    let shared_addr = p.addr;
+    // A second listener whose connections keep their compression context, and a third without
+    // compression: they cannot share the compressed frame.
+    let takeover = ListenOptions {
+        deflate: DeflateConfig::CLIENT,
+        ..ListenOptions::default()
+    };
+    let (_, takeover_addr) = common::listen(&mut p.s, &mut p.sh, takeover);
+    let plain = ListenOptions {
+        deflate: DeflateConfig::DISABLED,
+        ..ListenOptions::default()
+    };
+    let (_, plain_addr) = common::listen(&mut p.s, &mut p.sh, plain);
+    let mut targets = open_clients(&mut p, shared_addr, 20);
+    targets.extend(open_clients(&mut p, takeover_addr, 2));
+    targets.extend(open_clients(&mut p, plain_addr, 2));
+    let text = json(64 << 10);
+    let mut message = wskit::proto::PreparedMessage::new(MessageKind::Text, text.as_bytes()).unwrap();
+    for &id in &targets {
+        p.s.send_prepared(id, &mut message).unwrap();
+    }
+    // The 20 connections without context takeover share one compression.
+    assert_eq!(message.compressions(), 1);
+    // And twice more, through `broadcast`: every client gets all three, in order.
+    let second = json(3000);
+    assert!(
+        p.s.broadcast(&targets, MessageKind::Text, second.as_bytes())
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        p.s.broadcast(&targets, MessageKind::Binary, b"tiny")
+            .unwrap()
+            .is_empty()
+    );
+    let clients = p.ch.opens(Role::Client);
+    assert_eq!(clients.len(), targets.len());
+    p.pump("every broadcast", |p| {
+        clients.iter().all(|&id| p.ch.messages(id).len() >= 3)
+    });
+    for &id in &clients {
+        let got = p.ch.messages(id);
+        assert_eq!(got.len(), 3);
+        assert!(
+            got[0] == (true, text.clone().into_bytes()),
+            "{id:?}: first broadcast differs"
+        );
+        assert!(
+            got[1] == (true, second.clone().into_bytes()),
+            "{id:?}: second broadcast differs"
+        );
+        assert_eq!(got[2], (false, b"tiny".to_vec()));
+    }
+    // A closed id is reported, not fatal.
+    let gone = targets[0];
+    p.s.abort(gone).unwrap();
+    let failed = p.s.broadcast(&targets, MessageKind::Text, b"after").unwrap();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0].0, gone);
+    assert!(matches!(failed[0].1, wskit::net::Error::NotFound));
+    assert!(matches!(
+        p.s.broadcast(&targets, MessageKind::Text, b"\xff"),
+        Err(wskit::net::Error::Send(_))
+    ));
+}

@@ -240,6 +240,14 @@ impl DeflateState {
         result
     }
 
+    /// What a compressed message's bytes depend on when no context is kept between messages
+    /// (window bits, level, memory level): equal keys compress a message to the same bytes, so
+    /// one compression serves them all (see [`crate::proto::PreparedMessage`]). `None` with
+    /// context takeover, where the bytes depend on the messages before.
+    pub(crate) fn shared_key(&self) -> Option<(u8, u8, u8)> {
+        (self.send_reset && !self.sending_compressed).then_some((self.send_bits, self.level, self.mem_level))
+    }
+
     /// Heap bytes held by the codecs (an estimate from zlib's sizes: window, hash tables, buffers).
     pub(crate) fn codec_bytes(&self) -> usize {
         let c = self

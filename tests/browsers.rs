@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use echo_handler::Echo;
 use wskit::net::{AcceptRequest, ConnId, Context, Decision, Error, Handler, Message, OpenInfo, Remote};
-use wskit::proto::CloseInfo;
+use wskit::proto::{CloseInfo, DeflateParams};
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -29,6 +29,8 @@ fn repo() -> PathBuf {
 struct ConnRecord {
     path: String,
     subprotocol: Option<String>,
+    /// The permessage-deflate parameters agreed on (`OpenInfo::deflate`).
+    deflate: Option<DeflateParams>,
     origin: Option<String>,
     messages: usize,
     pongs: Vec<Vec<u8>>,
@@ -73,6 +75,7 @@ impl Handler for Recorder {
         self.with(conn, |r| {
             r.path = info.path.to_string();
             r.subprotocol = info.subprotocol.map(str::to_string);
+            r.deflate = info.deflate;
             r.origin = origin;
         });
         self.echo.on_open(ctx, conn, info);
@@ -324,7 +327,15 @@ fn check_browser(browser: Browser) {
     };
     has(r#""ok":true"#);
     has(r#""protocol":"chat.v2""#);
-    has(r#""extensions":"""#);
+    // The browser's view of the negotiated extension (ws.extensions: Chromium gives the whole
+    // response element, Firefox the name), and its offer.
+    match browser {
+        Browser::Chromium => has(
+            r#""extensions":"permessage-deflate; server_no_context_takeover; client_no_context_takeover""#,
+        ),
+        Browser::Firefox => has(r#""extensions":"permessage-deflate""#),
+    }
+    has(r#""offeredExtensions":"permessage-deflate"#);
     has(r#""protocolWithoutOffer":"""#);
     has(r#""close":{"code":4000,"#);
     has(r#""serverClose":{"code":4001,"reason":"server-done","wasClean":true}"#);
@@ -341,6 +352,13 @@ fn check_browser(browser: Browser) {
     // What the server saw: the browser's close code and reason, a clean closing handshake.
     let main = server.closed("/main");
     assert_eq!(main.subprotocol.as_deref(), Some("chat.v2"), "{main:?}");
+    let deflate = main
+        .deflate
+        .expect("permessage-deflate negotiated with the browser");
+    assert!(
+        deflate.server_no_context_takeover && deflate.client_no_context_takeover,
+        "{browser:?}: {deflate:?}"
+    );
     assert_eq!(
         main.close,
         Some((4000, "browser says bye".to_string(), true, false)),

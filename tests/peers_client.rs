@@ -222,9 +222,12 @@ fn subprotocol_and_extra_headers_reach_the_server() {
         ] {
             assert!(json.contains(expected), "{name}: {expected} missing in {json}");
         }
+        // ConnectOptions::default offers permessage-deflate (DeflateConfig::CLIENT).
         assert!(
-            !json.contains("sec-websocket-extensions"),
-            "{name}: wskit offers no extensions yet: {json}"
+            json.contains(
+                r#""sec-websocket-extensions":"permessage-deflate; server_max_window_bits=12; client_max_window_bits=12""#
+            ),
+            "{name}: the default deflate offer missing in {json}"
         );
     }
 }

@@ -60,6 +60,7 @@ impl wskit_config {
             subprotocols: self.subprotocols.clone(),
             keep_request: self.keep_request,
             keep_headers: self.keep_headers.clone(),
+            deflate: defaults.deflate,
         }
     }
 
@@ -81,6 +82,7 @@ impl wskit_config {
             tls: self.tls_client.clone(),
             // Clients keep every response header (docs/api-0.2.md).
             keep_headers: KeepHeaders::All,
+            deflate: defaults.deflate,
         }
     }
 }

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use super::tls::{TlsClientConfig, TlsServerConfig};
 use crate::proto::Config as ProtocolConfig;
+use crate::proto::DeflateConfig;
 use crate::proto::handshake::{ClientOptions, RequestLimits};
 
 /// Limits and timers of one connection (client or server).
@@ -98,6 +99,15 @@ pub struct ListenOptions {
     /// [`crate::net::Context::header`]. Default [`KeepHeaders::None`]. (During `on_accept` and
     /// `on_open`, and while a decision is pending, everything is readable regardless.)
     pub keep_headers: KeepHeaders,
+    /// permessage-deflate (RFC 7692) policy of accepted connections: the first acceptable offer of
+    /// a request is answered, and the connection compresses. Default [`DeflateConfig::SERVER`]:
+    /// enabled, with no context takeover asked for both ways, so codecs are lent per message from
+    /// the context's one pool and an idle compressed connection holds no codec state; messages
+    /// under 64 bytes go uncompressed. [`DeflateConfig::DISABLED`] declines every offer. The
+    /// negotiated parameters: [`crate::net::OpenInfo::deflate`], [`crate::net::Context::deflate_params`].
+    /// The inflated size of a message counts against `connection.protocol.max_message_size`
+    /// (1009 past it, checked while inflating); invalid compressed data closes with 1007.
+    pub deflate: DeflateConfig,
 }
 
 /// Which headers a connection keeps after its opening handshake.
@@ -151,6 +161,7 @@ impl Default for ListenOptions {
             subprotocols: Vec::new(),
             keep_request: false,
             keep_headers: KeepHeaders::None,
+            deflate: DeflateConfig::SERVER,
         }
     }
 }
@@ -169,6 +180,13 @@ pub struct ConnectOptions {
     /// [`crate::net::Context::header`]. Default [`KeepHeaders::All`]. (A client's path and query are
     /// always known: they come from its URL.)
     pub keep_headers: KeepHeaders,
+    /// permessage-deflate (RFC 7692) policy: offered when enabled, and the server's answer is
+    /// checked against the offer (a bad answer fails the connect with a handshake error). It
+    /// replaces `handshake.deflate`. Default [`DeflateConfig::CLIENT`]: offered with context
+    /// takeover allowed and 12-bit windows, memory level 5 (Python `websockets`' memory-saving
+    /// settings); a server that asks for no context takeover makes this end lend its codecs from
+    /// the context's pool too. [`DeflateConfig::DISABLED`] offers nothing.
+    pub deflate: DeflateConfig,
 }
 
 impl Default for ConnectOptions {
@@ -182,6 +200,7 @@ impl Default for ConnectOptions {
             },
             tls: None,
             keep_headers: KeepHeaders::All,
+            deflate: DeflateConfig::CLIENT,
         }
     }
 }

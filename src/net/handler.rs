@@ -6,7 +6,7 @@ use super::Context;
 use super::error::Error;
 use super::id::{ConnId, ListenerId};
 use crate::proto::handshake::Request;
-use crate::proto::{CloseInfo, MessageKind, Role};
+use crate::proto::{CloseInfo, DeflateParams, MessageKind, Role};
 
 /// Receives the events of a [`Context`] during [`Context::poll`]. Every method has a default that
 /// does nothing (the accept hook accepts), so implement only what you need.
@@ -144,6 +144,8 @@ pub struct OpenInfo<'a> {
     pub headers: &'a [(String, String)],
     /// The peer's address.
     pub peer: Option<SocketAddr>,
+    /// The permessage-deflate parameters agreed on, if compression was negotiated.
+    pub deflate: Option<DeflateParams>,
 }
 
 /// An upgrade request for [`Handler::on_accept`].

@@ -290,6 +290,14 @@ impl Endpoint {
         }
     }
 
+    /// The permessage-deflate parameters agreed on, once open (`None` without compression).
+    pub fn deflate_params(&self) -> Option<DeflateParams> {
+        match &self.state {
+            State::Open(conn) => conn.deflate_params(),
+            _ => None,
+        }
+    }
+
     /// The request waiting for a decision (server, after [`EndpointEvent::Request`]).
     pub fn request(&self) -> Option<&Request> {
         match &self.state {

@@ -21,6 +21,7 @@ pub mod frame;
 pub mod handshake;
 pub mod mask;
 pub mod opcode;
+pub mod prepared;
 pub mod sender;
 #[cfg(test)]
 pub(crate) mod testing;
@@ -33,6 +34,7 @@ pub use endpoint::{Endpoint, EndpointEvent, EndpointIncoming, EndpointStep, RawE
 pub use error::{ProtocolError, SendError};
 pub use event::{CloseInfo, Event, OwnedEvent};
 pub use opcode::{MessageKind, Opcode};
+pub use prepared::PreparedMessage;
 pub use sender::{FrameRecord, OutputBuffer, Sender};
 
 /// What the fuzz targets (a separate crate, `fuzz/`) need beyond the public API: the event loop's

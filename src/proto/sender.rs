@@ -7,6 +7,7 @@ use super::frame::{
     FrameHeader, MAX_CONTROL_PAYLOAD, SHORT_PAYLOAD, encode_frame, encode_short_unmasked_frame,
 };
 use super::opcode::{MessageKind, Opcode};
+use super::prepared::PreparedMessage;
 use super::utf8::{self, Utf8Validator};
 
 /// Encodes what the application sends into one output buffer, in order. Frames accumulate until the
@@ -146,6 +147,36 @@ impl Sender {
             utf8::validate(data).map_err(|_| SendError::InvalidUtf8)?;
         }
         self.write_frame(true, kind.opcode(), data);
+        Ok(())
+    }
+
+    /// Queues a message prepared once for many connections ([`PreparedMessage`]): a server
+    /// connection takes the prepared frame's bytes, compressed once per compressor key for
+    /// connections that compress without context takeover; a connection that keeps a
+    /// compression context, a client (whose frames are masked per connection) and a traced
+    /// connection encode it themselves. Same rules as [`Sender::send_message`].
+    pub fn send_prepared(&mut self, message: &mut PreparedMessage) -> Result<(), SendError> {
+        self.check_can_begin_message()?;
+        let traced = self.extras.as_ref().is_some_and(|e| e.frame_log.is_some());
+        if self.mask_source.is_some() || traced {
+            self.write_frame(true, message.kind().opcode(), message.data());
+            return Ok(());
+        }
+        let frame = match self.deflate_mut() {
+            None => message.plain_frame(),
+            Some(deflate) if message.data().len() < deflate.min_size => message.plain_frame(),
+            Some(deflate) => match deflate.shared_key() {
+                Some(key) => message.compressed_frame(key, |data, out| deflate.compress(data, true, out)),
+                None => {
+                    // Context takeover: the bytes depend on this connection's earlier messages.
+                    self.write_frame(true, message.kind().opcode(), message.data());
+                    return Ok(());
+                }
+            },
+        };
+        let out = self.out.get_or_insert_with(Box::default);
+        out.compact();
+        out.bytes.extend_from_slice(frame);
         Ok(())
     }
 

@@ -96,8 +96,35 @@ impl Peer {
 
     /// Starts the peer's server with extra arguments (e.g. `--tls CERT KEY`, Python only).
     pub fn start_server_with(self, extra: &[&str]) -> PeerServer {
-        let mut child = self
-            .command("server")
+        self.start_script(self.command("server"), extra)
+    }
+
+    /// Starts `py_<script>.py server` / `node_<script>.js server` (e.g. `deflate`).
+    pub fn start_server_of(self, script: &str) -> PeerServer {
+        let mut command = self.command(script);
+        command.arg("server");
+        self.start_script(command, &[])
+    }
+
+    /// Runs `py_<script>.py client <url>` / `node_<script>.js client <url>`; returns its stdout.
+    /// Panics with the peer's stderr if it failed.
+    pub fn run_client_of(self, script: &str, url: &str) -> String {
+        let output = self
+            .command(script)
+            .args(["client", url])
+            .output()
+            .expect("run peer client");
+        assert!(
+            output.status.success(),
+            "{self:?} {script} client against {url} failed ({}): {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).trim().to_string()
+    }
+
+    fn start_script(self, mut command: Command, extra: &[&str]) -> PeerServer {
+        let mut child = command
             .args(["--port", "0"])
             .args(extra)
             .stdout(Stdio::piped())

@@ -6,8 +6,8 @@ use std::net::SocketAddr;
 use crate::net::error::{Error, Result};
 use crate::net::handler::{AcceptRequest, Decision, Handler, OpenInfo};
 use crate::net::id::{ConnId, ListenerId};
-use crate::proto::Role;
 use crate::proto::handshake::{AcceptOptions, HandshakeError, Request, write_reject};
+use crate::proto::{DeflateConfig, Role};
 
 use super::{
     ACCEPT_PENDING, AWAITING_PONG, Context, Deferred, Details, Kept, Opening, Origin, PULL_BUFFERED,
@@ -50,6 +50,7 @@ impl Context {
                 self.decided.take().unwrap_or(returned)
             }
         };
+        let deflate = self.deflate_policy(index);
         let Some(conn) = self.conns.get_mut(id) else {
             return;
         };
@@ -60,13 +61,16 @@ impl Context {
                     extensions: &[],
                     headers: &headers,
                 };
-                if let Err(err) = conn.endpoint.accept(&options) {
-                    // The application's answer was invalid (e.g. a subprotocol not offered).
-                    let _ = conn.endpoint.reject(500, &[], b"invalid accept decision");
-                    self.mark_dirty(id);
-                    self.defer_error(Some(id), Error::Handshake(err));
-                    return;
-                }
+                let negotiated = match conn.endpoint.accept_with_deflate(&options, &deflate) {
+                    Ok(negotiated) => negotiated,
+                    Err(err) => {
+                        // The application's answer was invalid (e.g. a subprotocol not offered).
+                        let _ = conn.endpoint.reject(500, &[], b"invalid accept decision");
+                        self.mark_dirty(id);
+                        self.defer_error(Some(id), Error::Handshake(err));
+                        return;
+                    }
+                };
                 self.accepted(id, index, &request, subprotocol.as_deref());
                 let info = OpenInfo {
                     role: Role::Server,
@@ -76,6 +80,7 @@ impl Context {
                     query: request.query.as_deref(),
                     headers: &request.headers,
                     peer,
+                    deflate: negotiated,
                 };
                 handler.on_open(self, id, &info);
             }
@@ -168,7 +173,12 @@ impl Context {
             return Err(no_request());
         }
         let request = request.clone();
-        entry.endpoint.accept(&options).map_err(invalid)?;
+        let deflate = self.deflate_policy(listener);
+        let entry = self.conns.get_mut(conn).ok_or_else(not_found)?;
+        let negotiated = entry
+            .endpoint
+            .accept_with_deflate(&options, &deflate)
+            .map_err(invalid)?;
         let peer: Option<SocketAddr> = entry.socket.as_ref().and_then(|s| s.tcp().peer_addr().ok());
         self.accepted(conn, listener, &request, subprotocol);
         // Read what arrived while the decision was pending (nothing was read meanwhile), and the
@@ -184,6 +194,7 @@ impl Context {
                 request,
                 subprotocol: subprotocol.map(str::to_owned),
                 peer,
+                deflate: negotiated,
             }),
         ));
         Ok(())
@@ -249,8 +260,20 @@ impl Context {
             query: opening.request.query.as_deref(),
             headers: &opening.request.headers,
             peer: opening.peer,
+            deflate: opening.deflate,
         };
         handler.on_open(self, conn, &info);
+    }
+}
+
+impl Context {
+    /// The permessage-deflate policy of listener `index`.
+    fn deflate_policy(&self, index: u32) -> DeflateConfig {
+        self.listeners[index as usize]
+            .as_ref()
+            .expect("listeners are never removed")
+            .options
+            .deflate
     }
 }
 

@@ -21,8 +21,9 @@ impl Context {
     /// Opens a client connection to a `ws://` URL. Returns at once: name resolution runs on a helper
     /// thread, the TCP connect and handshake are non-blocking. `on_open` or (`on_error` then)
     /// `on_close` follows.
-    pub fn connect(&mut self, url: &str, options: ConnectOptions) -> Result<ConnId> {
+    pub fn connect(&mut self, url: &str, mut options: ConnectOptions) -> Result<ConnId> {
         let url = url::parse(url)?;
+        options.handshake.deflate = options.deflate;
         let endpoint = Endpoint::client(&url, &options.handshake, options.connection.protocol)?;
         let now = self.now();
         let deadline = now + millis(options.connection.handshake_timeout);
@@ -202,6 +203,7 @@ impl Context {
             query: query.as_deref(),
             headers: &response.headers,
             peer,
+            deflate: response.deflate,
         };
         handler.on_open(self, id, &info);
     }

@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use crate::net::config::KeepHeaders;
 use crate::net::error::{Error, Result};
 use crate::net::id::ConnId;
+use crate::proto::DeflateParams;
 
 use super::{CLOSE_REPORTED, Conn, Context, Kept, Origin, not_found};
 
@@ -38,6 +39,13 @@ impl Context {
     pub fn subprotocol(&self, conn: ConnId) -> Result<Option<&str>> {
         let entry = self.conns.get(conn).ok_or_else(not_found)?;
         Ok(entry.details.as_ref().and_then(|d| d.subprotocol.as_deref()))
+    }
+
+    /// The permessage-deflate parameters the handshake agreed on (`None`: not negotiated, or not
+    /// open yet). See `ListenOptions::deflate` and `ConnectOptions::deflate`.
+    pub fn deflate_params(&self, conn: ConnId) -> Result<Option<DeflateParams>> {
+        let entry = self.conns.get(conn).ok_or_else(not_found)?;
+        Ok(entry.endpoint.deflate_params())
     }
 
     /// The request path: for a client, its URL's; for a server connection, the request's while

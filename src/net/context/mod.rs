@@ -35,7 +35,7 @@ use super::timers::Timers;
 use super::tls::{Stream, TlsClientConfig};
 use super::trace::Tracer;
 use crate::proto::handshake::{Request, WsUrl};
-use crate::proto::{CloseInfo, Endpoint, OutputBuffer};
+use crate::proto::{CloseInfo, DeflateParams, DeflatePool, Endpoint, OutputBuffer};
 
 const WAKER: Token = Token(usize::MAX);
 /// Drained send buffers kept for reuse (at most this many, each at most this large).
@@ -74,6 +74,10 @@ pub struct Context {
     /// them, so handing one over moves a pointer and allocates nothing.
     #[allow(clippy::vec_box)]
     buffer_pool: Vec<Box<OutputBuffer>>,
+    /// Compressors and decompressors of permessage-deflate directions without context takeover,
+    /// lent to a connection for each message it reads or sends and taken back after it, so idle
+    /// compressed connections hold none (see `ListenOptions::deflate`).
+    deflate_pool: DeflatePool,
     /// Connections whose socket may hold data not read because the handler asked to pause (or
     /// whose reading resumed after a flow-control pause).
     unread: Vec<ConnId>,
@@ -261,6 +265,7 @@ struct Opening {
     request: Request,
     subprotocol: Option<String>,
     peer: Option<SocketAddr>,
+    deflate: Option<DeflateParams>,
 }
 
 impl Context {
@@ -293,6 +298,7 @@ impl Context {
             deferred: VecDeque::new(),
             stale_timers: 0,
             buffer_pool: Vec::new(),
+            deflate_pool: DeflatePool::new(),
             unread: Vec::new(),
             held: Vec::new(),
             ready: Vec::new(),

@@ -6,8 +6,8 @@ use crate::net::error::Error;
 use crate::net::handler::{Fragment, Handler, Message};
 use crate::net::id::ConnId;
 use crate::net::trace::{Direction, TraceEvent};
-use crate::proto::Event;
 use crate::proto::feed::{EndpointFed, Feed};
+use crate::proto::{DeflatePool, Endpoint, Event};
 
 use super::{
     ACCEPT_PENDING, AWAITING_PONG, CLOSE_REPORTED, Context, Drain, HELD, Origin, PAUSED, PULL_BUFFERED,
@@ -91,7 +91,18 @@ impl Context {
                 }
                 (n, drained)
             };
+            // permessage-deflate without context takeover: codecs come from the loop's pool for
+            // the messages of this read and go back after it.
+            let deflated = match self.conns.get_mut(id) {
+                Some(conn) => lend_deflate(&mut conn.endpoint, &mut self.deflate_pool),
+                None => false,
+            };
             let (count, alive) = self.process_input(handler, id, &mut buf[..n]);
+            if deflated {
+                if let Some(conn) = self.conns.get_mut(id) {
+                    return_deflate(&mut conn.endpoint, &mut self.deflate_pool);
+                }
+            }
             delivered += count;
             if !alive || drained {
                 break;
@@ -234,4 +245,29 @@ fn hold(held: &mut Vec<(ConnId, Vec<u8>)>, id: ConnId, rest: &[u8]) -> bool {
     }
     held.push((id, rest.to_vec()));
     true
+}
+
+/// Lends codecs of `pool` to a connection that negotiated permessage-deflate; returns whether it
+/// did (then [`return_deflate`] must follow once the messages at hand are handled).
+#[inline]
+pub(super) fn lend_deflate(endpoint: &mut Endpoint, pool: &mut DeflatePool) -> bool {
+    match endpoint.connection() {
+        Some(connection) if connection.deflate_params().is_some() => {
+            connection.lend_deflate_state(pool);
+            true
+        }
+        _ => false,
+    }
+}
+
+/// Takes back what [`lend_deflate`] lent (codecs that a half-handled message still needs stay),
+/// and frees the buffer inflated messages were assembled in: a connection that only receives
+/// never reaches the drained-output point where `flush_conn` releases its memory.
+pub(super) fn return_deflate(endpoint: &mut Endpoint, pool: &mut DeflatePool) {
+    if let Some(connection) = endpoint.connection() {
+        connection.return_deflate_state(pool);
+        if connection.output().is_empty() {
+            connection.release_memory();
+        }
+    }
 }

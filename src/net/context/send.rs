@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use crate::net::error::{Error, Result};
 use crate::net::id::ConnId;
-use crate::proto::{MessageKind, Sender};
+use crate::proto::{MessageKind, PreparedMessage, Sender};
 
 use super::{
     Context, DIRTY, Lost, Origin, PAUSED, PAUSED_AUTO, PAUSED_MANUAL, WANTS_WRITABLE, millis, not_found,
@@ -30,6 +30,37 @@ impl Context {
     #[inline]
     pub fn send(&mut self, conn: ConnId, kind: MessageKind, data: &[u8]) -> Result<()> {
         self.with_sender(conn, data.len(), true, |sender| sender.send_message(kind, data))
+    }
+
+    /// Queues a message prepared once for many connections (see [`PreparedMessage`]): server
+    /// connections that compress without context takeover share one compression of it (per
+    /// window, level and memory level), other server connections share its plain frame, and
+    /// connections that keep a compression context (and clients) encode it themselves. Errors as
+    /// for [`Context::send`].
+    pub fn send_prepared(&mut self, conn: ConnId, message: &mut PreparedMessage) -> Result<()> {
+        let size = message.data().len();
+        self.with_sender(conn, size, true, |sender| sender.send_prepared(message))
+    }
+
+    /// Sends one message to every connection of `conns` (broadcast, pub/sub fan-out), encoding
+    /// and compressing it once for all that can share it (see [`Context::send_prepared`]).
+    /// Returns the connections that did not take it, with the reason (e.g.
+    /// [`Error::WouldBlock`] for a full queue, [`Error::NotFound`] for a closed one); the others
+    /// have it queued. Text must be UTF-8 ([`Error::Send`] before anything is queued).
+    pub fn broadcast(
+        &mut self,
+        conns: &[ConnId],
+        kind: MessageKind,
+        data: &[u8],
+    ) -> Result<Vec<(ConnId, Error)>> {
+        let mut message = PreparedMessage::new(kind, data)?;
+        let mut failed = Vec::new();
+        for &conn in conns {
+            if let Err(err) = self.send_prepared(conn, &mut message) {
+                failed.push((conn, err));
+            }
+        }
+        Ok(failed)
     }
 
     /// Begins a fragmented message of unknown total length (see [`Sender::begin_message`]).
@@ -168,6 +199,7 @@ impl Context {
         let Some(connection) = entry.endpoint.connection() else {
             return Err(Error::InvalidState("the connection is not open yet"));
         };
+        let deflated = connection.deflate_params().is_some();
         let sender = connection.sender();
         if sender.capacity() == 0 {
             if let Some(buf) = self.buffer_pool.pop() {
@@ -192,7 +224,16 @@ impl Context {
             // so its drain lifts the pause.
             entry.flow |= u8::from(after > high_water.wrapping_sub(1));
         }
-        send(sender)?;
+        let result = if deflated {
+            // permessage-deflate: a compressor from the loop's pool for this message, back after.
+            connection.lend_deflate_state(&mut self.deflate_pool);
+            let result = send(connection.sender());
+            connection.return_deflate_state(&mut self.deflate_pool);
+            result
+        } else {
+            send(sender)
+        };
+        result?;
         if !entry.has(DIRTY) {
             entry.flags |= DIRTY;
             self.dirty.push(conn);

@@ -152,6 +152,8 @@ impl Context {
                         self.buffer_pool.push(buf);
                     }
                 }
+                // Codecs not kept between messages go to the pool rather than being freed.
+                connection.return_deflate_state(&mut self.deflate_pool);
                 connection.release_memory();
             }
         }

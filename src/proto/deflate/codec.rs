@@ -103,6 +103,11 @@ pub(crate) struct DeflateState {
     pub(crate) scratch: Vec<u8>,
 }
 
+/// Most compressors (and, apart, decompressors) a [`DeflatePool`] keeps. A loop needs one of each
+/// per parameter set while messages are handled one at a time; more only while several
+/// connections are in the middle of fragmented messages.
+const MAX_POOLED: usize = 8;
+
 /// Largest compression buffer kept between messages.
 const MAX_SCRATCH: usize = 64 * 1024;
 
@@ -235,6 +240,14 @@ impl DeflateState {
         result
     }
 
+    /// What a compressed message's bytes depend on when no context is kept between messages
+    /// (window bits, level, memory level): equal keys compress a message to the same bytes, so
+    /// one compression serves them all (see [`crate::proto::PreparedMessage`]). `None` with
+    /// context takeover, where the bytes depend on the messages before.
+    pub(crate) fn shared_key(&self) -> Option<(u8, u8, u8)> {
+        (self.send_reset && !self.sending_compressed).then_some((self.send_bits, self.level, self.mem_level))
+    }
+
     /// Heap bytes held by the codecs (an estimate from zlib's sizes: window, hash tables, buffers).
     pub(crate) fn codec_bytes(&self) -> usize {
         let c = self
@@ -270,11 +283,13 @@ impl DeflateState {
             None
         };
         if let Some(pool) = pool {
-            if let Some(c) = c {
+            // Past the cap the codec is dropped: a burst of concurrent messages must not leave
+            // its peak in the pool for the life of the loop.
+            if let Some(c) = c.filter(|_| pool.compressors.len() < MAX_POOLED) {
                 pool.compressors
                     .push((self.send_bits, self.level, self.mem_level, c));
             }
-            if let Some(d) = d {
+            if let Some(d) = d.filter(|_| pool.decompressors.len() < MAX_POOLED) {
                 pool.decompressors.push(d);
             }
         }

@@ -65,17 +65,9 @@ pub struct DeflateConfig {
 }
 
 impl Default for DeflateConfig {
+    /// [`DeflateConfig::CLIENT`].
     fn default() -> Self {
-        Self {
-            enabled: true,
-            server_no_context_takeover: false,
-            client_no_context_takeover: false,
-            server_max_window_bits: 12,
-            client_max_window_bits: 12,
-            level: 6,
-            mem_level: 5,
-            min_size: 64,
-        }
+        Self::CLIENT
     }
 }
 
@@ -238,6 +230,45 @@ impl DeflateConfig {
         level: 6,
         mem_level: 5,
         min_size: 0,
+    };
+
+    /// The recommended server policy (`net::ListenOptions::default` uses it): enabled, and both
+    /// `server_no_context_takeover` and `client_no_context_takeover` asked for (RFC 7692 lets a
+    /// server add either to its answer whatever the client offered). Without context takeover
+    /// neither direction keeps codec state between messages: an event loop lends a compressor and
+    /// a decompressor from one [`DeflatePool`] for each message and takes them back after it, so
+    /// an idle compressed connection costs what an uncompressed one costs (zlib-rs's compressor
+    /// alone is about 150 KiB at 12-bit windows, because of its fixed 128 KiB hash table, so
+    /// keeping it per connection would cost more than the connection itself). For the same reason
+    /// the windows are left at 15 bits and the memory level at zlib's 8: their state lives only in
+    /// the few pooled codecs, so the best ratio costs nothing per connection. Messages under 64
+    /// bytes are sent uncompressed.
+    pub const SERVER: Self = Self {
+        enabled: true,
+        server_no_context_takeover: true,
+        client_no_context_takeover: true,
+        server_max_window_bits: 15,
+        client_max_window_bits: 15,
+        level: 6,
+        mem_level: 8,
+        min_size: 64,
+    };
+
+    /// The client policy (`net::ConnectOptions::default` and [`DeflateConfig::default`] use it):
+    /// offers permessage-deflate with context takeover allowed both ways (better ratio for a
+    /// stream of similar messages; a client holds few connections, so keeping the state is
+    /// affordable) and 12-bit windows with memory level 5, Python `websockets`' memory-saving
+    /// settings. A server that asks for no context takeover (as [`DeflateConfig::SERVER`] does)
+    /// makes the client pool its codecs too.
+    pub const CLIENT: Self = Self {
+        enabled: true,
+        server_no_context_takeover: false,
+        client_no_context_takeover: false,
+        server_max_window_bits: 12,
+        client_max_window_bits: 12,
+        level: 6,
+        mem_level: 5,
+        min_size: 64,
     };
 
     fn server_bits(&self) -> u8 {

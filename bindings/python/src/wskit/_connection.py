@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Tuple, Union
 
 from . import _native
 from ._accept import Headers
-from ._deflate import DeflateParams, negotiated
+from ._deflate import DeflateParams
 from ._native import Status, lib, text_of
 from .errors import Error, InvalidState, NotFound, Unavailable
 
@@ -104,16 +104,8 @@ class Connection:
     @property
     def deflate(self) -> Optional[DeflateParams]:
         """The permessage-deflate parameters the handshake agreed on, or None (not negotiated,
-        or not open yet). Remembered once read while open, so it stays readable after the
-        close."""
-        if "deflate" in self._info:
-            return self._info["deflate"]  # type: ignore[no-any-return]
-        if self.closed or self._ctx.closed:
-            return None
-        params = negotiated(self._ptr(), self.id)
-        if params is not None:
-            self._info["deflate"] = params
-        return params
+        or not open yet). Read at the open event, so it stays readable after the close."""
+        return self._info.get("deflate")  # type: ignore[no-any-return]
 
     @property
     def peer(self) -> str:

@@ -8,6 +8,7 @@ from typing import Any, Optional
 
 from . import _native
 from ._native import lib
+from .errors import NotFound
 
 
 @dataclass(frozen=True)
@@ -76,9 +77,14 @@ def apply_deflate(config: Any, compression: Optional[str], deflate: Optional[Def
 
 
 def negotiated(ctx_ptr: Any, conn_id: int) -> Optional[DeflateParams]:
-    """The parameters ``conn_id`` negotiated, or None when compression is off for it."""
+    """The parameters ``conn_id`` negotiated, or None when compression is off for it. (In queue
+    mode an open event can be taken after its connection closed; wskit no longer knows the
+    connection then, and this is None too.)"""
     out = _native.wskit_deflate_params()
-    lib.wskit_conn_deflate_params(ctx_ptr, conn_id, byref(out))
+    try:
+        lib.wskit_conn_deflate_params(ctx_ptr, conn_id, byref(out))
+    except NotFound:
+        return None
     if not out.negotiated:
         return None
     return DeflateParams(out.server_no_context_takeover, out.client_no_context_takeover,

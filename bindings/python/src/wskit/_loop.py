@@ -14,6 +14,7 @@ from . import _native
 from ._accept import AcceptRequest, Headers, Reject
 from ._config import make_config, seconds_to_ms as _seconds_to_ms
 from ._connection import Connection
+from ._deflate import negotiated
 from ._events import (
     AcceptEvent,
     CloseEvent,
@@ -496,6 +497,7 @@ class Context:
                 conn = Connection(self, e.conn, is_client=False, listener=e.listener)
                 self._conns[e.conn] = conn
             conn.subprotocol = text_of(e.subprotocol, e.subprotocol_len) if e.subprotocol else None
+            conn._info["deflate"] = negotiated(self._ptr, e.conn)
             conn.open = conn.was_opened = True
             return OpenEvent(conn, text_of(e.path, e.path_len) or "/",
                              text_of(e.query, e.query_len) if e.query else None, text_of(e.peer, e.peer_len),

@@ -28,6 +28,7 @@ const FFI_FILES: &[&str] = &[
     "accept.rs",
     "queue.rs",
     "conn.rs",
+    "deflate.rs",
     "trace.rs",
     "remote.rs",
 ];

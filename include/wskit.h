@@ -523,6 +523,34 @@ typedef struct {
 } wskit_queue_stats;
 
 /**
+ * The permessage-deflate parameters a connection's handshake agreed on
+ * (`wskit_conn_deflate_params`). "Server" and "client" name the two directions, as in RFC 7692:
+ * `server_*` applies to what the server sends, `client_*` to what the client sends.
+ */
+typedef struct {
+    /**
+     * Whether permessage-deflate was negotiated at all. When false the other fields are 0.
+     */
+    bool negotiated;
+    /**
+     * The server resets its compressor after every message.
+     */
+    bool server_no_context_takeover;
+    /**
+     * The client resets its compressor after every message.
+     */
+    bool client_no_context_takeover;
+    /**
+     * LZ77 window of the server's compressor, 8 to 15 bits.
+     */
+    uint8_t server_max_window_bits;
+    /**
+     * LZ77 window of the client's compressor, 8 to 15 bits.
+     */
+    uint8_t client_max_window_bits;
+} wskit_deflate_params;
+
+/**
  * One traced item, valid only during the tracer call.
  */
 typedef struct {
@@ -1467,6 +1495,77 @@ wskit_status wskit_conn_resume_reading(wskit_ctx *ctx, uint64_t conn);
  * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` (ctx or out) or `WSKIT_ERR_NOT_FOUND`.
  */
 wskit_status wskit_conn_is_reading_paused(const wskit_ctx *ctx, uint64_t conn, bool *out);
+
+/**
+ * Turns permessage-deflate (RFC 7692) on or off. On: a listener answers the first acceptable
+ * offer of each request, a client offers it. Default on in both roles:
+ * - listeners ask for no context takeover both ways, so each message borrows a compressor or
+ *   decompressor from one pool per context and an idle compressed connection holds no codec
+ *   state (15-bit windows, level 6, memory level 8: their cost is the pool's, not each
+ *   connection's);
+ * - clients offer context takeover with 12-bit windows and memory level 5 (Python
+ *   `websockets`' memory-saving settings), and pool their codecs too when the server asks for
+ *   no context takeover.
+ *
+ * Messages under the minimum size (`wskit_config_set_deflate_min_size`, default 64 bytes) go
+ * uncompressed. The inflated size counts against `wskit_config_set_max_message_size` while
+ * inflating (1009 past it: a decompression bomb never grows memory past the limit), and
+ * invalid compressed data closes with 1007. Any thread, on a config no other thread uses.
+ *
+ * Returns `WSKIT_OK` or `WSKIT_ERR_NULL_ARG` (config NULL).
+ */
+wskit_status wskit_config_set_deflate(wskit_config *config, bool enabled);
+
+/**
+ * Context takeover: `server` true asks (listener) or offers (client) that the server reset
+ * its compressor after every message, `client` the same for the client's compressor. Without
+ * takeover a direction keeps no codec state between messages (its codecs come from the
+ * context's pool), at some cost in ratio for streams of similar messages. Default: listeners
+ * true, true; clients false, false (a listener that asks wins either way).
+ *
+ * Returns `WSKIT_OK` or `WSKIT_ERR_NULL_ARG` (config NULL).
+ */
+wskit_status wskit_config_set_deflate_no_context_takeover(wskit_config *config,
+                                                          bool server,
+                                                          bool client);
+
+/**
+ * The largest LZ77 windows, 8 to 15 bits, for the server's and the client's compressor: a
+ * listener never agrees to more, a client offers these. Smaller windows cost less memory per
+ * connection that keeps its context and compress repetitive data a little less well.
+ * Default: listeners 15, 15; clients 12, 12.
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` (config NULL) or `WSKIT_ERR_INVALID_ARG`.
+ */
+wskit_status wskit_config_set_deflate_window_bits(wskit_config *config,
+                                                  uint8_t server_bits,
+                                                  uint8_t client_bits);
+
+/**
+ * This end's compressor: `level` 0 (store) to 9 (smallest), `mem_level` 1 to 9 (zlib's
+ * memory level: the size of its internal state). Default: listeners 6 and 8, clients 6 and 5.
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` (config NULL) or `WSKIT_ERR_INVALID_ARG`.
+ */
+wskit_status wskit_config_set_deflate_level(wskit_config *config, uint8_t level, uint8_t mem_level);
+
+/**
+ * Messages shorter than `bytes` are sent uncompressed (deflate rarely shrinks them, and
+ * skipping it saves the CPU). 0 compresses every message. Default 64.
+ *
+ * Returns `WSKIT_OK` or `WSKIT_ERR_NULL_ARG` (config NULL).
+ */
+wskit_status wskit_config_set_deflate_min_size(wskit_config *config, size_t bytes);
+
+/**
+ * Writes the permessage-deflate parameters `conn`'s handshake agreed on to `*out`
+ * (`out->negotiated` false: not negotiated, or the connection is not open yet). Loop thread.
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` or `WSKIT_ERR_NOT_FOUND`.
+ */
+wskit_status wskit_conn_deflate_params(const wskit_ctx *ctx,
+                                       uint64_t conn,
+                                       wskit_deflate_params *out);
 
 /**
  * Sets (or, with `fn` NULL, removes) the tracer: `fn` is called with every handshake's bytes

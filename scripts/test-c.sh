@@ -5,7 +5,7 @@
 #   - every test under valgrind --leak-check=full --error-exitcode=1 (shared library);
 #   - the exported wskit_* symbols of libwskit.so equal the functions declared in the header;
 #   - the C echo server and C client, shared and static; the C game loop against the C server;
-#   - the C++ echo server (wskit.hpp) with the C client;
+#   - the C++ echo server (wskit.hpp) with the C client; the compression example;
 #   - Python websockets (tests/peers/py_client.py) against the C echo server.
 # Ends with "c tests: N passed, M failed"; exits non-zero on any failure. Nothing is skipped:
 # a missing gcc/g++/valgrind/nm is installed with apt (root) or is a failure.
@@ -138,6 +138,18 @@ for variant in "" .static; do
   check "game_loop$variant: 2 s at 60 Hz + remote thread" "target/c/game_loop$variant" "$server_url" 2
   check "echo_server$variant exits 0 on SIGTERM" stop_server
 done
+compression_example() { # examples/c/compression.c: negotiated, 20,100 bytes of JSON well under 1 KB on the wire
+  local out sent
+  out=$(timeout 60 target/c/compression) || return 1
+  echo "$out"
+  grep -q "^server negotiated: permessage-deflate, server no context takeover" <<<"$out" || return 1
+  sent=$(sed -n 's/.*on the wire: \([0-9]*\) bytes sent.*/\1/p' <<<"$out")
+  [ -n "$sent" ] && [ "$sent" -lt 1000 ] || return 1
+  out=$(timeout 60 target/c/compression --no-compression) || return 1
+  echo "$out"
+  grep -q "^client negotiated: no compression" <<<"$out" && grep -q "on the wire: 20100 bytes sent" <<<"$out"
+}
+check "compression example: deflate negotiated and used, or off" compression_example
 start_server "${VALGRIND[@]}" target/c/echo_server 127.0.0.1:0
 check "echo: C client vs echo_server under valgrind" echo_round_trip target/c/client
 check "game_loop vs echo_server under valgrind" target/c/game_loop "$server_url" 1

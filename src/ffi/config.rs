@@ -8,6 +8,7 @@ use crate::net::{
 };
 use crate::proto::handshake::{ClientOptions, RequestLimits};
 
+use super::deflate::DeflateOverrides;
 use super::status::{fail_with, wskit_status};
 
 /// Options for `wskit_ctx_listen` and `wskit_ctx_connect`: limits, timers, and handshake settings.
@@ -39,6 +40,8 @@ pub struct wskit_config {
     pub(crate) tls_client: Option<TlsClientConfig>,
     pub(crate) keep_request: bool,
     pub(crate) keep_headers: KeepHeaders,
+    /// `wskit_config_set_deflate*` (src/ffi/deflate.rs), applied on top of the role's default.
+    pub(crate) deflate: DeflateOverrides,
 }
 
 impl wskit_config {
@@ -60,7 +63,7 @@ impl wskit_config {
             subprotocols: self.subprotocols.clone(),
             keep_request: self.keep_request,
             keep_headers: self.keep_headers.clone(),
-            deflate: defaults.deflate,
+            deflate: self.deflate.apply(defaults.deflate),
         }
     }
 
@@ -82,7 +85,7 @@ impl wskit_config {
             tls: self.tls_client.clone(),
             // Clients keep every response header (docs/api-0.2.md).
             keep_headers: KeepHeaders::All,
-            deflate: defaults.deflate,
+            deflate: self.deflate.apply(defaults.deflate),
         }
     }
 }
@@ -132,7 +135,7 @@ crate::ffi_fn! {
 ///
 /// # Safety
 /// `config` must be NULL or a live config from `wskit_config_new` that no other thread uses.
-unsafe fn set(
+pub(super) unsafe fn set(
     config: *mut wskit_config,
     problem: Option<&str>,
     apply: impl FnOnce(&mut wskit_config),

@@ -26,6 +26,7 @@ pub mod callbacks;
 pub mod config;
 pub mod conn;
 pub mod ctx;
+pub mod deflate;
 pub mod event;
 pub mod queue;
 pub mod remote;
@@ -35,6 +36,7 @@ pub mod version;
 
 pub use config::wskit_config;
 pub use ctx::wskit_ctx;
+pub use deflate::wskit_deflate_params;
 pub use event::{wskit_event, wskit_event_kind, wskit_header};
 pub use queue::{wskit_queue_flag, wskit_queue_stats};
 pub use remote::wskit_remote;

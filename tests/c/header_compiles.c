@@ -35,6 +35,12 @@ int main(void) {
     (void (*)(void))wskit_fn_cast(&wskit_config_add_subprotocol),
     (void (*)(void))wskit_fn_cast(&wskit_config_add_header),
     (void (*)(void))wskit_fn_cast(&wskit_config_set_origin),
+    (void (*)(void))wskit_fn_cast(&wskit_config_set_deflate),
+    (void (*)(void))wskit_fn_cast(&wskit_config_set_deflate_no_context_takeover),
+    (void (*)(void))wskit_fn_cast(&wskit_config_set_deflate_window_bits),
+    (void (*)(void))wskit_fn_cast(&wskit_config_set_deflate_level),
+    (void (*)(void))wskit_fn_cast(&wskit_config_set_deflate_min_size),
+    (void (*)(void))wskit_fn_cast(&wskit_conn_deflate_params),
     (void (*)(void))wskit_fn_cast(&wskit_config_set_tls_cert_files),
     (void (*)(void))wskit_fn_cast(&wskit_config_set_tls_cert_pem),
     (void (*)(void))wskit_fn_cast(&wskit_config_set_tls_ca_file),
@@ -137,11 +143,13 @@ int main(void) {
         wskit_header hd;
         wskit_queue_stats qs;
         wskit_trace tr;
+        wskit_deflate_params dp;
         memset(&ev, 0, sizeof ev);
         memset(&hd, 0, sizeof hd);
         memset(&qs, 0, sizeof qs);
         memset(&tr, 0, sizeof tr);
-        CHECK(ev.kind == 0 && hd.name == NULL && qs.events == 0 && tr.conn == 0);
+        memset(&dp, 0, sizeof dp);
+        CHECK(ev.kind == 0 && hd.name == NULL && qs.events == 0 && tr.conn == 0 && !dp.negotiated);
     }
     printf("header: %zu functions declared\n", sizeof functions / sizeof functions[0]);
     return test_finish("header_compiles");

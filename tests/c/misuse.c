@@ -8,6 +8,7 @@ static void null_everywhere(void) {
     wskit_remote *remote = NULL;
     wskit_event ev;
     wskit_queue_stats qs;
+    wskit_deflate_params deflate;
     uint32_t u32 = 0;
     uint64_t u64 = 0;
     uint16_t u16 = 0;
@@ -66,6 +67,11 @@ static void null_everywhere(void) {
     CHECK_RC(wskit_config_dangerous_skip_tls_verification(NULL, true), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_config_keep_request(NULL, true), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_config_keep_header(NULL, "*", WSKIT_NTS), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_config_set_deflate(NULL, true), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_config_set_deflate_no_context_takeover(NULL, true, true), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_config_set_deflate_window_bits(NULL, 15, 15), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_config_set_deflate_level(NULL, 6, 8), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_config_set_deflate_min_size(NULL, 64), WSKIT_ERR_NULL_ARG);
     CHECK_OK(wskit_config_new(&cfg));
     CHECK_RC(wskit_config_add_allowed_origin(cfg, NULL, WSKIT_NTS), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_config_add_subprotocol(cfg, NULL, 0), WSKIT_ERR_NULL_ARG);
@@ -132,6 +138,7 @@ static void null_everywhere(void) {
     CHECK_RC(wskit_conn_set_user_data(NULL, 1, p), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_conn_user_data(NULL, 1, &p), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_conn_subprotocol(NULL, 1, &s, &sz), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_conn_deflate_params(NULL, 1, &deflate), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_conn_peer(NULL, 1, &s, &sz), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_conn_accept(NULL, 1, NULL, 0, NULL, 0), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_conn_defer_accept(NULL, 1), WSKIT_ERR_NULL_ARG);
@@ -170,6 +177,7 @@ static void null_everywhere(void) {
     CHECK_RC(wskit_conn_is_reading_paused(ctx, 1, NULL), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_conn_user_data(ctx, 1, NULL), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_conn_subprotocol(ctx, 1, NULL, &sz), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_conn_deflate_params(ctx, 1, NULL), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_conn_peer(ctx, 1, NULL, &sz), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_conn_accept(ctx, 1, NULL, 2, NULL, 0), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_conn_path(ctx, 1, NULL, &sz), WSKIT_ERR_NULL_ARG);

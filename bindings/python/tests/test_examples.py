@@ -36,3 +36,21 @@ def test_echo_server_trace_flag() -> None:
     assert "<< handshake\n    GET / HTTP/1.1" in err and ">> handshake\n    HTTP/1.1 101 Switching Protocols" in err
     assert "<< TEXT fin=1 rsv=0 len=11" in err  # "cmd:headers"
     assert ">> TEXT fin=1" in err and "<< CLOSE" in err and ">> CLOSE" in err
+
+
+COMPRESSION = os.path.join(REPO, "examples", "python", "compression.py")
+
+
+def test_compression_example() -> None:
+    def run(*args: str) -> str:
+        done = subprocess.run([sys.executable, COMPRESSION, *args], capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+    on = run()
+    assert "server negotiated: DeflateParams(server_no_context_takeover=True, client_no_context_takeover=True" in on
+    sent = int(on.split("on the wire: ")[1].split()[0])
+    assert 0 < sent < 1000, on  # 20,100 bytes of repetitive JSON
+    takeover = run("--takeover")
+    assert "server negotiated: DeflateParams(server_no_context_takeover=False" in takeover
+    off = run("--no-compression")
+    assert "server negotiated: None" in off and "on the wire: 20100 bytes sent" in off

@@ -81,7 +81,9 @@ def test_the_automatic_pause_stops_delivery_while_echoes_wait() -> None:
                 received.append(len(data))
                 conn.send(data)  # echo to a client whose reads we stop below
 
-        port = ctx.listen("127.0.0.1", 0, read_pause_high_water=64 << 10, low_water_mark=16 << 10)
+        # Uncompressed: the bounds below are in frame bytes (and b"x" * n would deflate to nothing).
+        port = ctx.listen("127.0.0.1", 0, read_pause_high_water=64 << 10, low_water_mark=16 << 10,
+                          compression=None)
         client = ctx.connect(f"ws://127.0.0.1:{port}/")
         poll_until(ctx, lambda: "conn" in server and client.open)
         client.pause_reading()  # the client stops reading its echoes

@@ -152,7 +152,8 @@ def test_writable_after_would_block() -> None:
                 events.append("would_block")
         ctx.on_writable(lambda conn: events.append("writable"))
         port = ctx.listen("127.0.0.1", 0)
-        ctx.connect(f"ws://127.0.0.1:{port}/", max_buffered=256 << 10)
+        # Uncompressed: 100 sends of b"x" * 65536 must overflow 256 KiB of send buffer.
+        ctx.connect(f"ws://127.0.0.1:{port}/", max_buffered=256 << 10, compression=None)
         for _ in range(200):
             ctx.poll(0.05)
             if "writable" in events:

@@ -93,18 +93,26 @@ impl Context {
             };
             // permessage-deflate without context takeover: codecs come from the loop's pool for
             // the messages of this read and go back after it.
-            let deflated = match self.conns.get_mut(id) {
-                Some(conn) => lend_deflate(&mut conn.endpoint, &mut self.deflate_pool),
-                None => false,
+            // A compressed read can inflate to far more events than its size: such a connection
+            // asks the handler between events (not only before each read) whether to pause.
+            let (deflated, inflates) = match self.conns.get_mut(id) {
+                Some(conn) => (
+                    lend_deflate(&mut conn.endpoint, &mut self.deflate_pool),
+                    conn.endpoint.deflate_params().is_some(),
+                ),
+                None => (false, false),
             };
-            let (count, alive) = self.process_input(handler, id, &mut buf[..n]);
+            let (count, alive) = self.process_input(handler, id, &mut buf[..n], inflates);
             if deflated {
                 if let Some(conn) = self.conns.get_mut(id) {
                     return_deflate(&mut conn.endpoint, &mut self.deflate_pool);
                 }
             }
             delivered += count;
-            if !alive || drained {
+            // A read held back by the host's pause is not finished even when it drained the
+            // socket: go round once more, to the pause check that puts it on `unread`.
+            let held_for_host = inflates && self.conns.get(id).is_some_and(|c| c.flow & HELD != 0);
+            if !alive || (drained && !held_for_host) {
                 break;
             }
         }
@@ -115,16 +123,26 @@ impl Context {
 
     /// Decodes `input` and delivers its events. Returns the event count and whether the connection
     /// is still there to read from.
-    fn process_input(&mut self, handler: &mut dyn Handler, id: ConnId, input: &mut [u8]) -> (usize, bool) {
+    /// With `inflates` (permessage-deflate negotiated) [`Handler::should_pause`] is asked before
+    /// each event too, so that a paused host's queue grows by at most one inflated message past
+    /// its bound rather than by everything one read inflates to; the rest of the read is held.
+    fn process_input(
+        &mut self,
+        handler: &mut dyn Handler,
+        id: ConnId,
+        input: &mut [u8],
+        inflates: bool,
+    ) -> (usize, bool) {
         let mut feed = Feed::new(input);
         let mut delivered = 0;
         loop {
             let Some(conn) = self.conns.get_mut(id) else {
                 return (delivered, false);
             };
-            if conn.flow & PAUSED != 0 {
-                // A handler's send passed the high-water mark (or it paused reading): deliver
-                // nothing more; keep the rest of this read for when reading resumes.
+            if conn.flow & PAUSED != 0 || (inflates && handler.should_pause()) {
+                // A handler's send passed the high-water mark (or it paused reading), or the
+                // host's queue is full: deliver nothing more; keep the rest of this read for when
+                // reading resumes.
                 if hold(&mut self.held, id, feed.unread()) {
                     conn.flow |= HELD;
                 }

@@ -34,6 +34,7 @@ from . import aio
 from ._accept import AcceptRequest, Headers, Reject
 from ._config import make_config
 from ._connection import Connection
+from ._deflate import DeflateOptions, DeflateParams
 from ._events import (
     AcceptEvent,
     CloseEvent,
@@ -77,7 +78,7 @@ __version__ = "0.2.0"
 __all__ = [
     "AcceptEvent", "CloseEvent", "ErrorEvent", "Event", "FragmentEvent", "ListenEvent", "MessageEvent", "OpenEvent",
     "PingEvent", "PongEvent", "QueueStats", "Trace", "WritableEvent",
-    "AcceptRequest", "ClientConnection", "Connection", "ConnectionClosed", "Context", "Error", "EventKind",
+    "AcceptRequest", "ClientConnection", "Connection", "ConnectionClosed", "Context", "DeflateOptions", "DeflateParams", "Error", "EventKind",
     "HandshakeError", "HandshakeRejected", "Headers", "InternalError", "InvalidArgument", "InvalidState",
     "NetworkError", "NotFound", "ProtocolError", "ReentrantCall", "Reject", "ResourceError", "Status",
     "TLSError", "Unavailable", "WouldBlock", "WskitTimeout", "aio", "connect", "library_path", "library_version",

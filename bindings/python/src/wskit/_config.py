@@ -6,6 +6,7 @@ from ctypes import byref
 from typing import Any, Mapping, Optional, Sequence, Tuple, Union
 
 from . import _native
+from ._deflate import DeflateOptions, apply_deflate
 from ._native import lib
 
 
@@ -38,11 +39,14 @@ def make_config(*, tls: Optional[Tuple[str, str]] = None, tls_pem: Optional[Tupl
                 reuse_port: Optional[bool] = None, max_connections: Optional[int] = None,
                 max_request_header_bytes: Optional[int] = None,
                 max_request_headers: Optional[int] = None, keep_request: bool = False,
-                keep_headers: Sequence[str] = ()) -> Any:
+                keep_headers: Sequence[str] = (), compression: Optional[str] = "deflate",
+                deflate: Optional[DeflateOptions] = None) -> Any:
     """Builds a ``wskit_config`` (the caller frees it with ``wskit_config_free``). Times are in
     seconds; None keeps the library's default. ``keep_request`` and ``keep_headers`` (names, or
     ``["*"]`` for all) make a listener keep the path and query, and those request headers, for
-    :attr:`Connection.path` / :attr:`Connection.headers` after the handshake."""
+    :attr:`Connection.path` / :attr:`Connection.headers` after the handshake.
+    ``compression`` is ``"deflate"`` (permessage-deflate on, the default, as in ``websockets``) or
+    None; ``deflate`` tunes it (:class:`DeflateOptions`; None: the role's defaults)."""
     config = _native.ConfigP()
     lib.wskit_config_new(byref(config))
     try:
@@ -90,6 +94,7 @@ def make_config(*, tls: Optional[Tuple[str, str]] = None, tls_pem: Optional[Tupl
             lib.wskit_config_keep_request(config, True)
         for kept in keep_headers:
             lib.wskit_config_keep_header(config, *_s(kept))
+        apply_deflate(config, compression, deflate)
         if insecure_skip_verify:
             lib.wskit_config_dangerous_skip_tls_verification(config, True)
     except BaseException:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Tuple, Union
 
 from . import _native
 from ._accept import Headers
+from ._deflate import DeflateParams
 from ._native import Status, lib, text_of
 from .errors import Error, InvalidState, NotFound, Unavailable
 
@@ -99,6 +100,12 @@ class Connection:
         """The query string without ``?`` (None when there was none); kept as :attr:`path`."""
         return self._read_info("query", self._string(lib.wskit_conn_query, "query",  # type: ignore[no-any-return]
                                                      "keep_request=True"))
+
+    @property
+    def deflate(self) -> Optional[DeflateParams]:
+        """The permessage-deflate parameters the handshake agreed on, or None (not negotiated,
+        or not open yet). Read at the open event, so it stays readable after the close."""
+        return self._info.get("deflate")  # type: ignore[no-any-return]
 
     @property
     def peer(self) -> str:

@@ -14,6 +14,7 @@ from . import _native
 from ._accept import AcceptRequest, Headers, Reject
 from ._config import make_config, seconds_to_ms as _seconds_to_ms
 from ._connection import Connection
+from ._deflate import negotiated
 from ._events import (
     AcceptEvent,
     CloseEvent,
@@ -338,6 +339,9 @@ class Context:
         ``keep_request`` (keep the path and query for :attr:`Connection.path` / ``.query``) and
         ``keep_headers`` (request header names to keep for :attr:`Connection.headers`; ``["*"]``
         keeps all). What is not kept raises :class:`Unavailable` after the open event.
+        ``compression="deflate"`` (default) answers permessage-deflate offers asking for no
+        context takeover both ways (an idle connection then holds no compression state);
+        ``compression=None`` declines them; ``deflate=DeflateOptions(...)`` tunes it.
         """
         if port is None:
             addr = host
@@ -374,7 +378,9 @@ class Context:
         ``subprotocols`` are offered in order, ``headers`` added to the request, ``origin`` sent
         as ``Origin``. wss://: the system trust store by default, or ``ca_file`` / ``ca_pem``;
         ``insecure_skip_verify=True`` accepts any certificate (local tests only). Other options
-        as for :meth:`listen` (``max_message_size``, ``handshake_timeout``, ``streaming``, ...).
+        as for :meth:`listen` (``max_message_size``, ``handshake_timeout``, ``streaming``,
+        ``compression``, ``deflate``, ...). A client offers permessage-deflate by default (context
+        takeover, 12-bit windows); ``compression=None`` does not.
         """
         config = make_config(subprotocols=subprotocols, headers=headers, origin=origin, ca_file=ca_file,
                              ca_pem=ca_pem, insecure_skip_verify=insecure_skip_verify, **options)
@@ -491,6 +497,7 @@ class Context:
                 conn = Connection(self, e.conn, is_client=False, listener=e.listener)
                 self._conns[e.conn] = conn
             conn.subprotocol = text_of(e.subprotocol, e.subprotocol_len) if e.subprotocol else None
+            conn._info["deflate"] = negotiated(self._ptr, e.conn)
             conn.open = conn.was_opened = True
             return OpenEvent(conn, text_of(e.path, e.path_len) or "/",
                              text_of(e.query, e.query_len) if e.query else None, text_of(e.peer, e.peer_len),

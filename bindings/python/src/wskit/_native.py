@@ -161,6 +161,18 @@ class wskit_queue_stats(Structure):
     ]
 
 
+class wskit_deflate_params(Structure):
+    """``wskit_deflate_params``: what a connection's permessage-deflate handshake agreed on."""
+
+    _fields_ = [
+        ("negotiated", c_bool),
+        ("server_no_context_takeover", c_bool),
+        ("client_no_context_takeover", c_bool),
+        ("server_max_window_bits", c_uint8),
+        ("client_max_window_bits", c_uint8),
+    ]
+
+
 class wskit_trace(Structure):
     """``wskit_trace``: one handshake or frame header seen by the tracer."""
 
@@ -231,6 +243,11 @@ _FUNCTIONS: Sequence[Tuple[str, List[Any], Any]] = (
     ("wskit_config_set_max_connections", [ConfigP, c_size_t], STATUS),
     ("wskit_config_set_max_request_header_bytes", [ConfigP, c_size_t], STATUS),
     ("wskit_config_set_max_request_headers", [ConfigP, c_size_t], STATUS),
+    ("wskit_config_set_deflate", [ConfigP, c_bool], STATUS),
+    ("wskit_config_set_deflate_no_context_takeover", [ConfigP, c_bool, c_bool], STATUS),
+    ("wskit_config_set_deflate_window_bits", [ConfigP, c_uint8, c_uint8], STATUS),
+    ("wskit_config_set_deflate_level", [ConfigP, c_uint8, c_uint8], STATUS),
+    ("wskit_config_set_deflate_min_size", [ConfigP, c_size_t], STATUS),
     ("wskit_config_add_allowed_origin", [ConfigP, _str, c_size_t], STATUS),
     ("wskit_config_add_subprotocol", [ConfigP, _str, c_size_t], STATUS),
     ("wskit_config_add_header", [ConfigP, _str, c_size_t, _str, c_size_t], STATUS),
@@ -291,6 +308,7 @@ _FUNCTIONS: Sequence[Tuple[str, List[Any], Any]] = (
     ("wskit_conn_is_reading_paused", [CtxP, c_uint64, POINTER(c_bool)], STATUS),
     ("wskit_conn_set_user_data", [CtxP, c_uint64, c_void_p], STATUS),
     ("wskit_conn_user_data", [CtxP, c_uint64, POINTER(c_void_p)], STATUS),
+    ("wskit_conn_deflate_params", [CtxP, c_uint64, POINTER(wskit_deflate_params)], STATUS),
     ("wskit_conn_subprotocol", [CtxP, c_uint64, _outstr, POINTER(c_size_t)], STATUS),
     ("wskit_conn_peer", [CtxP, c_uint64, _outstr, POINTER(c_size_t)], STATUS),
     ("wskit_conn_path", [CtxP, c_uint64, _outstr, POINTER(c_size_t)], STATUS),

@@ -647,6 +647,15 @@ wskit_status wskit_config_set_max_message_size(wskit_config *config, uint64_t va
 wskit_status wskit_config_set_max_frame_size(wskit_config *config, uint64_t value);
 
 /**
+ * Most frames one received data message may span (its first frame and continuations); the
+ * frame past the cap fails the connection with 1009. 0 and 1 both refuse fragmented
+ * messages. Default 131,072 (twice the 65,536 of Autobahn's 9.3.1, 4 MiB in 64-byte frames).
+ *
+ * Returns `WSKIT_OK` or `WSKIT_ERR_NULL_ARG` (config NULL).
+ */
+wskit_status wskit_config_set_max_fragments(wskit_config *config, uint32_t value);
+
+/**
  * Cap on bytes queued for sending per connection (> 0); a send past it returns
  * `WSKIT_ERR_WOULD_BLOCK` (a message is always accepted when nothing is queued). Default 16 MiB.
  *
@@ -704,6 +713,19 @@ wskit_status wskit_config_set_close_timeout_ms(wskit_config *config, uint32_t va
  * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` (config NULL) or `WSKIT_ERR_INVALID_ARG`.
  */
 wskit_status wskit_config_set_ping_interval_ms(wskit_config *config, uint32_t value);
+
+/**
+ * Close an open connection whose peer sent no whole data message for this many
+ * milliseconds: an ERROR event (`WSKIT_ERR_TIMEOUT`), then this end starts the closing
+ * handshake with 1001 ("idle timeout"; the close timeout bounds the wait for the answer).
+ * Only a text or binary message received whole (streaming: its last fragment) counts as
+ * activity: pings, pongs, parts of frames or of fragmented messages and this end's sends do
+ * not, so a peer that trickles a frame header byte by byte, or only pings, is closed. While
+ * reading is paused (flow control) the clock restarts. 0 turns it off (the default).
+ *
+ * Returns `WSKIT_OK` or `WSKIT_ERR_NULL_ARG` (config NULL).
+ */
+wskit_status wskit_config_set_idle_timeout_ms(wskit_config *config, uint32_t value);
 
 /**
  * With a ping interval: drop the connection (close code 1006) when nothing arrives this many

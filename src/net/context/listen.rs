@@ -12,7 +12,7 @@ use crate::net::id::ListenerId;
 use crate::net::tls::Stream;
 use crate::proto::Endpoint;
 
-use super::{Conn, Context, Deferred, LISTENER_BASE, Listener, Origin, millis, not_found};
+use super::{Conn, Context, Deferred, LISTENER_BASE, Listener, Origin, millis, not_found, stamp};
 
 impl Context {
     /// Starts listening on `addr` (e.g. `"127.0.0.1:9001"`, `"[::]:0"`; port 0 picks a free port).
@@ -112,8 +112,9 @@ impl Context {
                 endpoint,
                 origin: Origin::Accepted(index as u32),
                 user_data: 0,
-                deadline_ms: deadline,
+                deadline: stamp(deadline),
                 last_read_ms: now as u32,
+                last_message_ms: now as u32,
                 details: None,
                 flags: 0,
                 flow: 0,

@@ -123,10 +123,15 @@ struct Conn {
     endpoint: Endpoint,
     origin: Origin,
     user_data: u64,
-    deadline_ms: u64,
+    /// The connection's one timer: `Deadline::stamp` of its deadline (ms since the context
+    /// started), 0 when none is set. 32 bits, so `last_message_ms` fits in the slot.
+    deadline: u32,
     /// When data last arrived, in ms since the context started (wraps after 49 days; only compared
     /// with wrapping arithmetic over ping intervals).
     last_read_ms: u32,
+    /// When the last whole data message arrived (same clock as `last_read_ms`), for
+    /// `ConnectionOptions::idle_timeout`.
+    last_message_ms: u32,
     /// The negotiated subprotocol and what the options keep after the handshake; `None` (8 bytes,
     /// no heap) when there is neither.
     details: Option<Box<Details>>,
@@ -203,6 +208,29 @@ const HELD: u8 = 4;
 impl Conn {
     fn has(&self, flag: u8) -> bool {
         self.flags & flag != 0
+    }
+
+    /// Sets the connection's timer to `deadline_ms` (0: none) and returns it, for `Timers::push`.
+    fn set_deadline(&mut self, deadline_ms: u64) -> u64 {
+        self.deadline = stamp(deadline_ms);
+        deadline_ms
+    }
+
+    /// True if a timer entry due at `deadline_ms` is this connection's current one (entries of
+    /// moved or cleared deadlines are stale).
+    fn deadline_is(&self, deadline_ms: u64) -> bool {
+        self.deadline != 0 && self.deadline == stamp(deadline_ms)
+    }
+}
+
+/// A deadline (ms since the context started) in 32 bits: wraps after 49 days, never 0 (0 means
+/// none). Timer entries keep the whole value; an entry is matched by its stamp, and two entries of
+/// one connection 2^32 ms apart cannot both be pending (every timeout is far shorter).
+fn stamp(deadline_ms: u64) -> u32 {
+    if deadline_ms == 0 {
+        0
+    } else {
+        (deadline_ms as u32).max(1)
     }
 }
 

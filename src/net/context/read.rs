@@ -122,6 +122,7 @@ impl Context {
             // The steady state, kept lean: a whole message that changed nothing else (no output,
             // no frame record; a traced connection never takes this path).
             if let Some(event) = feed.fast_endpoint(&mut conn.endpoint) {
+                conn.last_message_ms = self.now_ms as u32;
                 delivered += 1;
                 self.deliver(handler, id, event);
                 continue;
@@ -144,6 +145,13 @@ impl Context {
                 return (delivered, true);
             };
             delivered += 1;
+            if let EndpointFed::Event(
+                Event::Text(_) | Event::Binary(_) | Event::Fragment { last: true, .. },
+            ) = fed
+            {
+                // Activity for `idle_timeout`: a whole data message (pings and pieces are not).
+                conn.last_message_ms = self.now_ms as u32;
+            }
             if !conn.endpoint.output().is_empty() {
                 self.mark_dirty(id);
             }

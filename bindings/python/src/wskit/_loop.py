@@ -333,7 +333,9 @@ class Context:
         ``max_buffered``, ``low_water_mark``, ``read_pause_high_water`` (flow control: stop
         reading a connection while more than this many bytes wait to be sent, until they drain
         to ``low_water_mark``; 0 turns it off; default 1 MiB), ``handshake_timeout``, ``close_timeout``,
-        ``ping_interval``, ``pong_timeout`` (seconds), ``streaming``, ``auto_pong``, ``backlog``,
+        ``ping_interval``, ``pong_timeout``, ``idle_timeout`` (seconds; close with 1001 when no
+        whole message arrived for that long; default off), ``max_fragments`` (frames per message,
+        1009 past it; default 131,072), ``streaming``, ``auto_pong``, ``backlog``,
         ``reuse_port``, ``max_connections``, ``max_request_header_bytes``, ``max_request_headers``,
         ``keep_request`` (keep the path and query for :attr:`Connection.path` / ``.query``) and
         ``keep_headers`` (request header names to keep for :attr:`Connection.headers`; ``["*"]``

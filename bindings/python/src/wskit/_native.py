@@ -216,6 +216,8 @@ _FUNCTIONS: Sequence[Tuple[str, List[Any], Any]] = (
     ("wskit_config_new", [POINTER(ConfigP)], STATUS),
     ("wskit_config_free", [ConfigP], STATUS),
     ("wskit_config_set_max_message_size", [ConfigP, c_uint64], STATUS),
+    ("wskit_config_set_max_fragments", [ConfigP, c_uint32], STATUS),
+    ("wskit_config_set_idle_timeout_ms", [ConfigP, c_uint32], STATUS),
     ("wskit_config_set_max_frame_size", [ConfigP, c_uint64], STATUS),
     ("wskit_config_set_max_buffered", [ConfigP, c_size_t], STATUS),
     ("wskit_config_set_low_water_mark", [ConfigP, c_size_t], STATUS),

@@ -261,11 +261,14 @@ impl Connection {
             return None;
         }
         self.flags |= LOST;
+        let initiated_locally = self.tx.close_sent();
+        // Nothing more may be queued: sends now fail with `SendError::Closed`.
+        self.tx.seal();
         Some(CloseInfo {
             code: close::ABNORMAL_CLOSURE,
             reason: "",
             clean: false,
-            initiated_locally: self.tx.close_sent(),
+            initiated_locally,
         })
     }
 

@@ -537,6 +537,10 @@ fn transport_loss_reports_1006_unclean_once() {
     );
     assert_eq!(s.state(), State::Closed);
     assert_eq!(s.connection_lost(), None);
+    // Nothing may be queued after the loss (the session fuzz target's "no output after close").
+    assert_eq!(s.send_text("late"), Err(SendError::Closed));
+    assert_eq!(s.sender().ping(b""), Err(SendError::Closed));
+    assert!(s.output().is_empty());
 }
 
 #[test]

@@ -20,6 +20,8 @@ int main(void) {
     (void (*)(void))wskit_fn_cast(&wskit_config_set_max_buffered),
     (void (*)(void))wskit_fn_cast(&wskit_config_set_low_water_mark),
     (void (*)(void))wskit_fn_cast(&wskit_config_set_read_pause_high_water),
+    (void (*)(void))wskit_fn_cast(&wskit_config_set_max_fragments),
+    (void (*)(void))wskit_fn_cast(&wskit_config_set_idle_timeout_ms),
     (void (*)(void))wskit_fn_cast(&wskit_config_set_handshake_timeout_ms),
     (void (*)(void))wskit_fn_cast(&wskit_config_set_close_timeout_ms),
     (void (*)(void))wskit_fn_cast(&wskit_config_set_ping_interval_ms),

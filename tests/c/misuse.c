@@ -44,6 +44,8 @@ static void null_everywhere(void) {
     CHECK_RC(wskit_config_set_max_buffered(NULL, 1), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_config_set_low_water_mark(NULL, 1), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_config_set_read_pause_high_water(NULL, 1), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_config_set_max_fragments(NULL, 1), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_config_set_idle_timeout_ms(NULL, 1), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_config_set_handshake_timeout_ms(NULL, 1), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_config_set_close_timeout_ms(NULL, 1), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_config_set_ping_interval_ms(NULL, 1), WSKIT_ERR_NULL_ARG);

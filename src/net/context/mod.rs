@@ -100,6 +100,8 @@ pub struct Context {
     /// Client TLS configuration from the system trust store, loaded on the first wss:// connect.
     system_tls: Option<TlsClientConfig>,
     tracer: Option<Box<dyn Tracer>>,
+    /// The earliest `Listener::retry_ms` (0: no listener is backing off).
+    accept_retry_ms: u64,
 }
 
 impl std::fmt::Debug for Context {
@@ -115,6 +117,10 @@ struct Listener {
     socket: Option<TcpListener>,
     options: ListenOptions,
     active: usize,
+    /// `accept` ran out of descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM): when to try
+    /// again (ms since start; 0 = not backing off) and the next back-off. See `listen::accept_ready`.
+    retry_ms: u64,
+    backoff_ms: u64,
 }
 
 /// One connection. Kept small: the handshake state and client setup are boxed and dropped once open.
@@ -329,6 +335,7 @@ impl Context {
             in_poll: false,
             system_tls: None,
             tracer: None,
+            accept_retry_ms: 0,
         })
     }
 
@@ -352,7 +359,7 @@ impl Context {
         if !self.deferred.is_empty() || !self.dirty.is_empty() || !self.unread.is_empty() {
             return Some(Duration::ZERO);
         }
-        let deadline = self.timers.next_deadline()?;
+        let deadline = earliest_of(self.timers.next_deadline(), self.accept_retry_ms)?;
         let now = self.start.elapsed().as_millis() as u64;
         Some(Duration::from_millis(deadline.saturating_sub(now)))
     }
@@ -501,9 +508,7 @@ impl Context {
         self.flush_dirty();
         delivered += self.deliver_deferred(handler);
         let wait = if self.deferred.is_empty() && self.dirty.is_empty() && self.unread.is_empty() {
-            let timer = self
-                .timers
-                .next_deadline()
+            let timer = earliest_of(self.timers.next_deadline(), self.accept_retry_ms)
                 .map(|d| Duration::from_millis(d.saturating_sub(self.now_ms)));
             match (timeout, timer) {
                 (Some(t), Some(d)) => Some(t.min(d)),
@@ -556,6 +561,10 @@ impl Context {
             delivered += self.deliver_deferred(handler);
         }
         self.ready = ready;
+        if self.accept_retry_ms != 0 && self.accept_retry_ms <= self.now_ms {
+            self.retry_accepts();
+            delivered += self.deliver_deferred(handler);
+        }
         delivered += self.fire_timers(handler);
         // Handlers may send while others are handled: write until nothing new is queued.
         loop {
@@ -651,6 +660,16 @@ impl Drop for InPoll<'_> {
 #[cold]
 fn not_found() -> Error {
     Error::NotFound
+}
+
+/// The earlier of the next timer and an accept retry (0: none).
+fn earliest_of(timer: Option<u64>, accept_retry_ms: u64) -> Option<u64> {
+    match (timer, accept_retry_ms) {
+        (Some(t), 0) => Some(t),
+        (Some(t), r) => Some(t.min(r)),
+        (None, 0) => None,
+        (None, r) => Some(r),
+    }
 }
 
 fn millis(duration: Duration) -> u64 {

@@ -523,6 +523,48 @@ typedef struct {
 } wskit_queue_stats;
 
 /**
+ * What `wskit_ctx_stats` reports. New fields are only ever appended.
+ */
+typedef struct {
+    /**
+     * Connection slots in use (any state: handshake, open, closing).
+     */
+    size_t connections;
+    /**
+     * Listening sockets.
+     */
+    size_t listeners;
+    /**
+     * Timer entries, live and stale (0 once no connection is left).
+     */
+    size_t timer_entries;
+    /**
+     * Drained send buffers kept for reuse (at most 64; 0 once no connection is left).
+     */
+    size_t pooled_buffers;
+    /**
+     * Their capacity in bytes.
+     */
+    size_t pooled_bytes;
+    /**
+     * Connections whose reading paused in the middle of a read, with the rest of it held.
+     */
+    size_t held_inputs;
+    /**
+     * Bytes held for them (at most one read buffer each).
+     */
+    size_t held_bytes;
+    /**
+     * Events waiting for delivery at the next `wskit_ctx_poll`.
+     */
+    size_t pending_events;
+    /**
+     * Listeners backing off after `accept` ran out of file descriptors.
+     */
+    size_t accept_backoffs;
+} wskit_stats;
+
+/**
  * One traced item, valid only during the tracer call.
  */
 typedef struct {
@@ -1238,6 +1280,14 @@ wskit_status wskit_ctx_next_event(wskit_ctx *ctx, wskit_event *out);
  * enabled).
  */
 wskit_status wskit_ctx_queue_stats(const wskit_ctx *ctx, wskit_queue_stats *out);
+
+/**
+ * Fills `out` with the context's counters (see `wskit_stats`). Cheap (no connection is
+ * visited). Loop thread only; may be called from a callback.
+ *
+ * Returns `WSKIT_OK` or `WSKIT_ERR_NULL_ARG` (ctx or out NULL).
+ */
+wskit_status wskit_ctx_stats(const wskit_ctx *ctx, wskit_stats *out);
 
 /**
  * Queues a text message: `text_len` bytes of UTF-8 (or `WSKIT_NTS`: NUL-terminated; `text` may

@@ -74,6 +74,7 @@ int main(void) {
     (void (*)(void))wskit_fn_cast(&wskit_ctx_use_event_queue),
     (void (*)(void))wskit_fn_cast(&wskit_ctx_next_event),
     (void (*)(void))wskit_fn_cast(&wskit_ctx_queue_stats),
+    (void (*)(void))wskit_fn_cast(&wskit_ctx_stats),
     (void (*)(void))wskit_fn_cast(&wskit_conn_send_text),
     (void (*)(void))wskit_fn_cast(&wskit_conn_send_binary),
     (void (*)(void))wskit_fn_cast(&wskit_conn_begin_message),
@@ -138,10 +139,12 @@ int main(void) {
         wskit_event ev;
         wskit_header hd;
         wskit_queue_stats qs;
+        wskit_stats st;
         wskit_trace tr;
         memset(&ev, 0, sizeof ev);
         memset(&hd, 0, sizeof hd);
         memset(&qs, 0, sizeof qs);
+        memset(&st, 0, sizeof st);
         memset(&tr, 0, sizeof tr);
         CHECK(ev.kind == 0 && hd.name == NULL && qs.events == 0 && tr.conn == 0);
     }

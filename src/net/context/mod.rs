@@ -113,6 +113,32 @@ impl std::fmt::Debug for Context {
     }
 }
 
+/// What a [`Context`] holds ([`Context::stats`]). With no connection left, `timer_entries`,
+/// `pooled_buffers` and `held_inputs` are 0: the context frees them with the last connection.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ContextStats {
+    /// Connection slots in use (any state: handshake, open, closing).
+    pub connections: usize,
+    /// Listening sockets.
+    pub listeners: usize,
+    /// Timer entries in the deadline heap, live and stale (stale ones are dropped as they come due,
+    /// once they are most of the heap, or with the last connection).
+    pub timer_entries: usize,
+    /// Drained send buffers kept for reuse (at most 64, each at most 1 MiB).
+    pub pooled_buffers: usize,
+    /// Their capacity in bytes.
+    pub pooled_bytes: usize,
+    /// Connections whose reading paused in the middle of a read, with the rest of that read held.
+    pub held_inputs: usize,
+    /// Bytes held for them (at most one read buffer each).
+    pub held_bytes: usize,
+    /// Events waiting for delivery at the next `poll` (closes, errors, writable...).
+    pub pending_events: usize,
+    /// Listeners backing off after `accept` ran out of descriptors.
+    pub accept_backoffs: usize,
+}
+
 struct Listener {
     socket: Option<TcpListener>,
     options: ListenOptions,
@@ -373,6 +399,43 @@ impl Context {
     /// Number of connections (in any state).
     pub fn connection_count(&self) -> usize {
         self.conns.len()
+    }
+
+    /// What the context holds now, for tests, soak runs and memory diagnostics. Cheap: no
+    /// connection is visited.
+    pub fn stats(&self) -> ContextStats {
+        ContextStats {
+            connections: self.conns.len(),
+            listeners: self
+                .listeners
+                .iter()
+                .flatten()
+                .filter(|l| l.socket.is_some())
+                .count(),
+            timer_entries: self.timers.len(),
+            pooled_buffers: self.buffer_pool.len(),
+            pooled_bytes: self.buffer_pool.iter().map(|b| b.capacity()).sum(),
+            held_inputs: self.held.len(),
+            held_bytes: self.held.iter().map(|(_, input)| input.capacity()).sum(),
+            pending_events: self.deferred.len(),
+            accept_backoffs: self
+                .listeners
+                .iter()
+                .flatten()
+                .filter(|l| l.retry_ms != 0)
+                .count(),
+        }
+    }
+
+    /// The last connection is gone: every timer entry left is stale and the send buffers kept for
+    /// reuse have no one to serve, so an idle context holds neither (a soak run ends where it
+    /// started).
+    fn reclaim_when_empty(&mut self) {
+        if self.conns.len() == 0 {
+            self.timers.clear();
+            self.stale_timers = 0;
+            self.buffer_pool = Vec::new();
+        }
     }
 
     fn options_of(&self, conn: ConnId) -> Result<&ConnectionOptions> {

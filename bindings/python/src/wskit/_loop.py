@@ -26,6 +26,7 @@ from ._events import (
     PingEvent,
     PongEvent,
     QueueStats,
+    Stats,
     Trace,
     WritableEvent,
 )
@@ -451,6 +452,13 @@ class Context:
         out = _native.wskit_queue_stats()
         lib.wskit_ctx_queue_stats(self._checked_ptr(), byref(out))
         return QueueStats(out.events, out.bytes, out.peak_bytes, out.overflows)
+
+    def stats(self) -> Stats:
+        """What the context holds now (``wskit_ctx_stats``): connections, listeners, timer
+        entries, pooled send buffers, held input, pending events, accept back-offs."""
+        out = _native.wskit_stats()
+        lib.wskit_ctx_stats(self._checked_ptr(), byref(out))
+        return Stats(*(getattr(out, name) for name, _ in out._fields_))
 
     # ----- tracing -------------------------------------------------------------------------
 

@@ -1,6 +1,7 @@
 //! Reading: draining a socket into the shared buffer, decoding it, delivering the events.
 
 use std::io;
+use std::time::Duration;
 
 use crate::net::error::Error;
 use crate::net::handler::{Fragment, Handler, Message};
@@ -11,6 +12,7 @@ use crate::proto::feed::{EndpointFed, Feed};
 
 use super::{
     ACCEPT_PENDING, AWAITING_PONG, CLOSE_REPORTED, Context, Drain, HELD, Origin, PAUSED, PULL_BUFFERED,
+    millis,
 };
 
 impl Context {
@@ -203,6 +205,8 @@ impl Context {
                 handler.on_error(self, Some(id), &Error::Protocol(err))
             }
             Event::Closed(info) => {
+                let close_timeout = self.options_of(id).map_or(Duration::ZERO, |o| o.close_timeout);
+                let now = self.now_ms;
                 let Some(conn) = self.conns.get_mut(id) else {
                     return;
                 };
@@ -210,6 +214,13 @@ impl Context {
                     return;
                 }
                 conn.flags |= CLOSE_REPORTED;
+                // The protocol is done but its last output (the close reply, echoes queued before
+                // it) may take a while to write: allow the close timeout for that. Otherwise a
+                // deadline set while open (the ping timer) would fire meanwhile and drop the
+                // connection as a timed-out closing handshake, losing the reply (found by the
+                // soak: clean closes from the peer reported 1006 on its side).
+                let deadline = conn.set_deadline(now + millis(close_timeout));
+                self.timers.push(deadline, id);
                 self.mark_dirty(id);
                 handler.on_close(self, id, &info);
             }

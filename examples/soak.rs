@@ -407,8 +407,10 @@ fn main() {
     let mut client_ctx = Context::new().expect("client context");
     let mut server = Server::default();
     let mut client = Client::default();
-    let mut listen = ListenOptions::default();
-    listen.backlog = 4096;
+    let mut listen = ListenOptions {
+        backlog: 4096,
+        ..ListenOptions::default()
+    };
     listen.connection.ping_interval = Some(Duration::from_secs(2));
     listen.connection.idle_timeout = Some(Duration::from_secs(120));
     let listener = server_ctx.listen("127.0.0.1:0", listen).expect("listen");

@@ -47,6 +47,36 @@ impl Context {
         }
     }
 
+    /// Data arrived while a pong was awaited: the next ping is due one interval from now (or the
+    /// idle deadline, if earlier), not at the pong deadline the timer waits for.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn ping_answered(&mut self, id: ConnId) {
+        let Ok(options) = self.options_of(id).copied() else {
+            return;
+        };
+        let Some(interval) = options.ping_interval else {
+            return;
+        };
+        let now = self.now_ms;
+        let Some(conn) = self.conns.get_mut(id) else {
+            return;
+        };
+        let open = conn
+            .endpoint
+            .connection()
+            .is_some_and(|c| c.state() == State::Open);
+        if !open || conn.has(AWAITING_EOF) {
+            return; // a closing deadline stays as it is
+        }
+        let quiet = u64::from((now as u32).wrapping_sub(conn.last_message_ms));
+        let idle_due = options
+            .idle_timeout
+            .map(|timeout| now - quiet.min(now) + millis(timeout));
+        let deadline = conn.set_deadline(earliest(Some(now + millis(interval)), idle_due));
+        self.timers.push(deadline, id);
+    }
+
     pub(super) fn fire_timers(&mut self, handler: &mut dyn Handler) -> usize {
         let mut fired = 0;
         while let Some((deadline, id)) = self.timers.pop_due(self.now_ms) {

@@ -87,9 +87,14 @@ impl Context {
                 };
                 let drained = drain == Drain::UntilShortRead && n < buf.len() && socket.is_plain();
                 conn.last_read_ms = self.now_ms as u32;
+                let answered = conn.flags & AWAITING_PONG != 0;
                 conn.flags &= !(AWAITING_PONG | PULL_BUFFERED);
                 if socket.wants_write() {
                     self.mark_dirty(id);
+                }
+                if answered {
+                    // The timer waits for the pong deadline: move it to the next ping.
+                    self.ping_answered(id);
                 }
                 (n, drained)
             };

@@ -27,6 +27,7 @@ const FFI_FILES: &[&str] = &[
     "callbacks.rs",
     "accept.rs",
     "queue.rs",
+    "stats.rs",
     "conn.rs",
     "deflate.rs",
     "trace.rs",

@@ -523,6 +523,48 @@ typedef struct {
 } wskit_queue_stats;
 
 /**
+ * What `wskit_ctx_stats` reports. New fields are only ever appended.
+ */
+typedef struct {
+    /**
+     * Connection slots in use (any state: handshake, open, closing).
+     */
+    size_t connections;
+    /**
+     * Listening sockets.
+     */
+    size_t listeners;
+    /**
+     * Timer entries, live and stale (0 once no connection is left).
+     */
+    size_t timer_entries;
+    /**
+     * Drained send buffers kept for reuse (at most 64; 0 once no connection is left).
+     */
+    size_t pooled_buffers;
+    /**
+     * Their capacity in bytes.
+     */
+    size_t pooled_bytes;
+    /**
+     * Connections whose reading paused in the middle of a read, with the rest of it held.
+     */
+    size_t held_inputs;
+    /**
+     * Bytes held for them (at most one read buffer each).
+     */
+    size_t held_bytes;
+    /**
+     * Events waiting for delivery at the next `wskit_ctx_poll`.
+     */
+    size_t pending_events;
+    /**
+     * Listeners backing off after `accept` ran out of file descriptors.
+     */
+    size_t accept_backoffs;
+} wskit_stats;
+
+/**
  * The permessage-deflate parameters a connection's handshake agreed on
  * (`wskit_conn_deflate_params`). "Server" and "client" name the two directions, as in RFC 7692:
  * `server_*` applies to what the server sends, `client_*` to what the client sends.
@@ -675,6 +717,15 @@ wskit_status wskit_config_set_max_message_size(wskit_config *config, uint64_t va
 wskit_status wskit_config_set_max_frame_size(wskit_config *config, uint64_t value);
 
 /**
+ * Most frames one received data message may span (its first frame and continuations); the
+ * frame past the cap fails the connection with 1009. 0 and 1 both refuse fragmented
+ * messages. Default 131,072 (twice the 65,536 of Autobahn's 9.3.1, 4 MiB in 64-byte frames).
+ *
+ * Returns `WSKIT_OK` or `WSKIT_ERR_NULL_ARG` (config NULL).
+ */
+wskit_status wskit_config_set_max_fragments(wskit_config *config, uint32_t value);
+
+/**
  * Cap on bytes queued for sending per connection (> 0); a send past it returns
  * `WSKIT_ERR_WOULD_BLOCK` (a message is always accepted when nothing is queued). Default 16 MiB.
  *
@@ -732,6 +783,19 @@ wskit_status wskit_config_set_close_timeout_ms(wskit_config *config, uint32_t va
  * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` (config NULL) or `WSKIT_ERR_INVALID_ARG`.
  */
 wskit_status wskit_config_set_ping_interval_ms(wskit_config *config, uint32_t value);
+
+/**
+ * Close an open connection whose peer sent no whole data message for this many
+ * milliseconds: an ERROR event (`WSKIT_ERR_TIMEOUT`), then this end starts the closing
+ * handshake with 1001 ("idle timeout"; the close timeout bounds the wait for the answer).
+ * Only a text or binary message received whole (streaming: its last fragment) counts as
+ * activity: pings, pongs, parts of frames or of fragmented messages and this end's sends do
+ * not, so a peer that trickles a frame header byte by byte, or only pings, is closed. While
+ * reading is paused (flow control) the clock restarts. 0 turns it off (the default).
+ *
+ * Returns `WSKIT_OK` or `WSKIT_ERR_NULL_ARG` (config NULL).
+ */
+wskit_status wskit_config_set_idle_timeout_ms(wskit_config *config, uint32_t value);
 
 /**
  * With a ping interval: drop the connection (close code 1006) when nothing arrives this many
@@ -1244,6 +1308,14 @@ wskit_status wskit_ctx_next_event(wskit_ctx *ctx, wskit_event *out);
  * enabled).
  */
 wskit_status wskit_ctx_queue_stats(const wskit_ctx *ctx, wskit_queue_stats *out);
+
+/**
+ * Fills `out` with the context's counters (see `wskit_stats`). Cheap (no connection is
+ * visited). Loop thread only; may be called from a callback.
+ *
+ * Returns `WSKIT_OK` or `WSKIT_ERR_NULL_ARG` (ctx or out NULL).
+ */
+wskit_status wskit_ctx_stats(const wskit_ctx *ctx, wskit_stats *out);
 
 /**
  * Queues a text message: `text_len` bytes of UTF-8 (or `WSKIT_NTS`: NUL-terminated; `text` may

@@ -393,3 +393,64 @@ fn close_timeout_when_peer_never_answers_the_close() {
     wait_eof(&mut raw, &mut s, &mut sh, Duration::from_secs(1));
     assert_eq!(s.connection_count(), 0);
 }
+
+/// The peer closes while this end still has much to write (a big echo, then the close reply): the
+/// ping timer set while open must not end the connection as a timed-out closing handshake while
+/// that output drains (the soak found clean closes reported as 1006 by the peer).
+#[test]
+fn a_peer_close_with_output_pending_is_answered_even_when_the_ping_timer_fires_meanwhile() {
+    let mut s = Context::new().unwrap();
+    let mut sh = common::Recorder::echoing();
+    let mut options = ListenOptions::default();
+    options.connection.ping_interval = Some(Duration::from_millis(50));
+    options.connection.pong_timeout = Duration::from_millis(50);
+    let (_, addr) = listen(&mut s, &mut sh, options);
+    let (mut raw, leftover) = raw_client(&mut s, &mut sh, addr);
+    common::pump(&mut s, &mut sh, Duration::from_secs(2), "open", |_, h| {
+        !h.opens(Role::Server).is_empty()
+    });
+    let sid = sh.opens(Role::Server)[0];
+    let big = vec![7u8; 12 << 20];
+    let mut request = client_frame(true, 0x2, &big);
+    request.extend(client_frame(true, 0x8, &1000u16.to_be_bytes()));
+    raw.set_nonblocking(true).unwrap();
+    let mut written = 0;
+    let mut frames = FrameReader::with(leftover);
+    let start = Instant::now();
+    let mut chunk = vec![0u8; 1 << 20];
+    // Write everything, reading nothing for the first 400 ms (several ping intervals).
+    let mut close = None;
+    while close.is_none() {
+        assert!(start.elapsed() < Duration::from_secs(20), "no close reply");
+        if written < request.len() {
+            match raw.write(&request[written..]) {
+                Ok(n) => written += n,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(e) => panic!("write: {e}"),
+            }
+        }
+        s.poll(&mut sh, Some(Duration::from_millis(2))).unwrap();
+        if start.elapsed() < Duration::from_millis(400) {
+            continue;
+        }
+        match std::io::Read::read(&mut raw, &mut chunk) {
+            Ok(0) => panic!("EOF before the close reply: the server dropped the connection"),
+            Ok(n) => frames.buf.extend_from_slice(&chunk[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(e) => panic!("read: {e}"),
+        }
+        while let Some((_, opcode, payload)) = frames.next_frame() {
+            match opcode {
+                0x2 => assert_eq!(payload.len(), big.len()),
+                0x9 => {}
+                0x8 => close = Some(u16::from_be_bytes([payload[0], payload[1]])),
+                other => panic!("opcode {other:#x}"),
+            }
+        }
+    }
+    assert_eq!(close, Some(1000));
+    common::pump(&mut s, &mut sh, Duration::from_secs(2), "closed", |_, h| {
+        h.is_closed(sid)
+    });
+    assert_eq!(sh.closes(sid), vec![(1000, String::new(), true, false)]);
+}

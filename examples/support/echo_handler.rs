@@ -125,6 +125,14 @@ impl Handler for Echo {
         self.headers.remove(&conn);
         self.waiting.remove(&conn);
     }
+
+    /// Errors not tied to a connection (e.g. `accept` out of file descriptors: reported once per
+    /// shortage, while the listener retries on a timer) go to stderr.
+    fn on_error(&mut self, _ctx: &mut Context, conn: Option<ConnId>, error: &wskit::net::Error) {
+        if conn.is_none() {
+            eprintln!("echo_server: {error}");
+        }
+    }
 }
 
 /// Listener options for echo servers under test: limits raised to what conformance suites send

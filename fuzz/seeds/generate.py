@@ -83,6 +83,40 @@ def main():
         # send_text, ping, close between pieces (ops 0b11_10_01 = 0x39).
         write("connection", f"{role}_with_sends", bytes([flags | 0b1000]) + cuts + b"\x39\x00" + stream)
 
+    session_seeds()
+
+
+def session_seeds():
+    """fuzz_targets/session.rs: flags, then ops (low 4 bits op, high 4 bits arg; arg bit 0 = the
+    server's side, bit 3 = a remote call run at the next step)."""
+    def call(op, side=0, data=b"", arg=0, remote=False):
+        a = side | (arg << 1) | (0b1000 if remote else 0)
+        return bytes([(a << 4) | op, len(data)]) + data
+
+    def move(side, amount_index):  # amounts: 0 (all), 1, 2, 3, 7, 14, 100, 1000
+        return bytes([((side | (amount_index << 1)) << 4) | 9])
+
+    everything = bytes([15])
+    echo = (everything + call(0, 0, b"hello") + everything + call(1, 1, b"\x00\x01\x02") + everything
+            + call(7, 0) + everything + everything)
+    write("session", "echo_and_close", b"\x00" + echo)
+    write("session", "echo_streaming_byte_by_byte", b"\x0b" + echo)
+    fragmented = (everything + call(2, 0, b"frag", arg=0) + call(5, 0, b"ping") + call(3, 0, b"men")
+                  + call(4, 0, b"ted") + b"".join(move(0, 1) for _ in range(40)) + everything + call(7, 1))
+    write("session", "fragmented_with_pings_one_byte_moves", b"\x00" + fragmented + everything)
+    write("session", "remote_send_after_close",
+          b"\x00" + everything + call(7, 0) + call(0, 0, b"late", remote=True) + everything + everything)
+    write("session", "abort_mid_message", b"\x00" + everything + call(1, 0, b"x" * 200) + move(0, 4) + bytes([14])
+          + call(0, 1, b"after abort") + everything)
+    paused = (everything + bytes([10]) + call(0, 0, b"one") + call(0, 0, b"two") + everything
+              + bytes([11]) + everything + bytes([0x10 | 10]) + call(0, 1, b"held") + call(8, 0) + everything
+              + bytes([0x10 | 11]) + everything)
+    write("session", "pause_resume_and_close_while_paused", b"\x00" + paused)
+    corrupt = everything + bytes([12, 4]) + bytes.fromhex("81051234") + everything + everything
+    write("session", "garbage_from_the_client", b"\x00" + corrupt)
+    write("session", "dropped_bytes_in_flight", b"\x00" + everything + call(0, 0, b"hello") + bytes([(3 << 5) | 13])
+          + everything + everything)
+
 
 if __name__ == "__main__":
     main()

@@ -170,6 +170,18 @@ crate::ffi_fn! {
 }
 
 crate::ffi_fn! {
+    /// Most frames one received data message may span (its first frame and continuations); the
+    /// frame past the cap fails the connection with 1009. 0 and 1 both refuse fragmented
+    /// messages. Default 131,072 (twice the 65,536 of Autobahn's 9.3.1, 4 MiB in 64-byte frames).
+    ///
+    /// Returns `WSKIT_OK` or `WSKIT_ERR_NULL_ARG` (config NULL).
+    fn wskit_config_set_max_fragments(config: *mut wskit_config, value: u32) -> wskit_status {
+        // SAFETY: this function's contract (config NULL or a live config) is `set`'s.
+        unsafe { set(config, None, |c| c.connection.protocol.max_fragments = value) }
+    }
+}
+
+crate::ffi_fn! {
 /// Cap on bytes queued for sending per connection (> 0); a send past it returns
     /// `WSKIT_ERR_WOULD_BLOCK` (a message is always accepted when nothing is queued). Default 16 MiB.
     ///
@@ -242,6 +254,22 @@ crate::ffi_fn! {
     fn wskit_config_set_ping_interval_ms(config: *mut wskit_config, value: u32) -> wskit_status {
         // SAFETY: this function's contract (config NULL or a live config) is `set`'s.
         unsafe { set(config, None, |c| c.connection.ping_interval = (value > 0).then(|| Duration::from_millis(value.into()))) }
+    }
+}
+
+crate::ffi_fn! {
+    /// Close an open connection whose peer sent no whole data message for this many
+    /// milliseconds: an ERROR event (`WSKIT_ERR_TIMEOUT`), then this end starts the closing
+    /// handshake with 1001 ("idle timeout"; the close timeout bounds the wait for the answer).
+    /// Only a text or binary message received whole (streaming: its last fragment) counts as
+    /// activity: pings, pongs, parts of frames or of fragmented messages and this end's sends do
+    /// not, so a peer that trickles a frame header byte by byte, or only pings, is closed. While
+    /// reading is paused (flow control) the clock restarts. 0 turns it off (the default).
+    ///
+    /// Returns `WSKIT_OK` or `WSKIT_ERR_NULL_ARG` (config NULL).
+    fn wskit_config_set_idle_timeout_ms(config: *mut wskit_config, value: u32) -> wskit_status {
+        // SAFETY: this function's contract (config NULL or a live config) is `set`'s.
+        unsafe { set(config, None, |c| c.connection.idle_timeout = (value > 0).then(|| Duration::from_millis(value.into()))) }
     }
 }
 

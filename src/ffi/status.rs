@@ -160,9 +160,11 @@ impl From<&net::Error> for wskit_status {
             }
             E::Send(_) => WSKIT_ERR_INVALID_STATE,
             E::Protocol(ProtocolError::InvalidUtf8) => WSKIT_ERR_INVALID_UTF8,
-            E::Protocol(ProtocolError::FrameTooLarge { .. } | ProtocolError::MessageTooLarge { .. }) => {
-                WSKIT_ERR_MESSAGE_TOO_BIG
-            }
+            E::Protocol(
+                ProtocolError::FrameTooLarge { .. }
+                | ProtocolError::MessageTooLarge { .. }
+                | ProtocolError::TooManyFragments { .. },
+            ) => WSKIT_ERR_MESSAGE_TOO_BIG,
             E::Protocol(_) => WSKIT_ERR_PROTOCOL,
             E::Handshake(HandshakeError::Rejected { .. }) => WSKIT_ERR_HANDSHAKE_REJECTED,
             E::Handshake(HandshakeError::InvalidHeader(_) | HandshakeError::InvalidSubprotocol(_)) => {

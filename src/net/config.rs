@@ -49,6 +49,16 @@ pub struct ConnectionOptions {
     /// With `ping_interval`: drop the connection (1006) if nothing arrives this long after a ping.
     /// Default 20 s.
     pub pong_timeout: Duration,
+    /// Close an open connection whose peer sent no whole data message for this long: this end
+    /// starts the closing handshake with 1001 (Going Away, reason "idle timeout"; the close
+    /// timeout then bounds the wait for the answer) after reporting
+    /// [`crate::net::Error::Timeout`] to `on_error`. Activity is a text or binary message
+    /// received whole (streaming: its last piece). Pings, pongs, parts of a frame or of a
+    /// fragmented message and this end's own sends do not count, so a peer that trickles a frame
+    /// header byte by byte, or only pings, is closed; a message must arrive whole within the
+    /// timeout. While reading is paused (flow control) the silence is this end's and the clock
+    /// restarts. Default off, as uWebSockets' `idleTimeout`.
+    pub idle_timeout: Option<Duration>,
 }
 
 impl Default for ConnectionOptions {
@@ -62,6 +72,7 @@ impl Default for ConnectionOptions {
             close_timeout: Duration::from_secs(5),
             ping_interval: None,
             pong_timeout: Duration::from_secs(20),
+            idle_timeout: None,
         }
     }
 }

@@ -48,7 +48,7 @@ mod tls;
 mod trace;
 
 pub use config::{ConnectOptions, ConnectionOptions, ContextOptions, KeepHeaders, ListenOptions};
-pub use context::Context;
+pub use context::{Context, ContextStats};
 pub use error::{Error, Result};
 pub use handler::{AcceptRequest, Decision, Fragment, Handler, Message, NoHandler, OpenInfo};
 pub use id::{ConnId, ListenerId};

@@ -48,6 +48,11 @@ impl Timers {
     pub(crate) fn len(&self) -> usize {
         self.heap.len()
     }
+
+    /// Drops every entry and its memory (when no connection is left, all are stale).
+    pub(crate) fn clear(&mut self) {
+        self.heap = BinaryHeap::new();
+    }
 }
 
 #[cfg(test)]

@@ -63,14 +63,24 @@ pub struct Connection {
     /// reassembly buffer, unread input, a failure awaiting its report. Boxed, so an idle connection
     /// pays 8 bytes.
     partial: Option<Box<Partial>>,
+    /// Most frames one data message may span (`Config::max_fragments`).
+    max_fragments: u32,
     role: Role,
     streaming: bool,
-    auto_pong: bool,
     allowed_rsv: u8,
-    close_received: bool,
-    failed: bool,
-    lost: bool,
+    /// `AUTO_PONG`, `CLOSE_RECEIVED`, `FAILED`, `LOST`: one byte, so `max_fragments` fits in the
+    /// 64 bytes.
+    flags: u8,
 }
+
+/// `Connection::flags`: answer pings (`Config::auto_pong`).
+const AUTO_PONG: u8 = 1;
+/// `Connection::flags`: the peer's close frame arrived.
+const CLOSE_RECEIVED: u8 = 2;
+/// `Connection::flags`: the connection failed (a protocol error).
+const FAILED: u8 = 4;
+/// `Connection::flags`: the transport dropped.
+const LOST: u8 = 8;
 
 #[derive(Debug)]
 struct Partial {
@@ -127,14 +137,16 @@ impl Connection {
             max_message_size: config.max_message_size,
             tx: Sender::new(mask_source),
             partial: None,
+            max_fragments: config.max_fragments,
             role,
             streaming: config.streaming,
-            auto_pong: config.auto_pong,
             allowed_rsv: config.allowed_rsv,
-            close_received: false,
-            failed: false,
-            lost: false,
+            flags: if config.auto_pong { AUTO_PONG } else { 0 },
         }
+    }
+
+    fn has(&self, flag: u8) -> bool {
+        self.flags & flag != 0
     }
 
     fn partial(&mut self) -> &mut Partial {
@@ -209,8 +221,9 @@ impl Connection {
         Config {
             max_frame_size: self.max_frame_size,
             max_message_size: self.max_message_size,
+            max_fragments: self.max_fragments,
             streaming: self.streaming,
-            auto_pong: self.auto_pong,
+            auto_pong: self.has(AUTO_PONG),
             allowed_rsv: self.allowed_rsv,
             mask_source: self.tx.mask_source().unwrap_or(Config::default().mask_source),
         }
@@ -224,8 +237,9 @@ impl Connection {
         }
         self.max_frame_size = config.max_frame_size;
         self.max_message_size = config.max_message_size;
+        self.max_fragments = config.max_fragments;
         self.streaming = config.streaming;
-        self.auto_pong = config.auto_pong;
+        self.flags = (self.flags & !AUTO_PONG) | if config.auto_pong { AUTO_PONG } else { 0 };
         // A negotiated permessage-deflate keeps its RSV1.
         let deflate = if self.tx.deflate().is_some() { RSV1 } else { 0 };
         self.allowed_rsv = config.allowed_rsv | deflate;
@@ -246,12 +260,15 @@ impl Connection {
         if self.state() == State::Closed {
             return None;
         }
-        self.lost = true;
+        self.flags |= LOST;
+        let initiated_locally = self.tx.close_sent();
+        // Nothing more may be queued: sends now fail with `SendError::Closed`.
+        self.tx.seal();
         Some(CloseInfo {
             code: close::ABNORMAL_CLOSURE,
             reason: "",
             clean: false,
-            initiated_locally: self.tx.close_sent(),
+            initiated_locally,
         })
     }
 
@@ -337,7 +354,7 @@ impl Connection {
     }
 
     fn input_finished(&self) -> bool {
-        self.close_received || self.failed || self.lost
+        self.flags & (CLOSE_RECEIVED | FAILED | LOST) != 0
     }
 
     /// Fails the connection (RFC 6455 7.1.7): queue a close frame with the error's code, stop reading.
@@ -345,7 +362,7 @@ impl Connection {
         if !self.tx.close_sent() {
             self.tx.write_close(Some(err.close_code()), err.close_reason());
         }
-        self.failed = true;
+        self.flags |= FAILED;
         let partial = self.partial();
         partial.read = ReadState::IDLE;
         partial.assembly = Vec::new();

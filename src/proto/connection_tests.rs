@@ -281,6 +281,109 @@ fn frame_and_message_limits_fail_with_1009_before_buffering() {
     assert!(max_heap <= 2500 + fixed, "peak {max_heap} (fixed state {fixed})");
 }
 
+/// `count` frames of one byte each making one message (`first_byte` on the first frame), with a
+/// ping after every `ping_every` frames (0: none).
+fn one_byte_fragments(first_opcode: u8, count: usize, ping_every: usize) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(count * 8);
+    for i in 0..count {
+        let opcode = if i == 0 { first_opcode } else { 0x00 };
+        let fin = if i + 1 == count { 0x80 } else { 0 };
+        bytes.extend(masked(fin | opcode, b"a"));
+        if ping_every != 0 && i % ping_every == 0 && i + 1 != count {
+            bytes.extend(masked(0x89, b"p"));
+        }
+    }
+    bytes
+}
+
+#[test]
+fn a_message_in_more_frames_than_max_fragments_fails_with_1009() {
+    let config = Config {
+        max_fragments: 100,
+        ..test_config()
+    };
+    // Exactly at the cap, with pings between the frames: delivered.
+    let mut s = Connection::new(Role::Server, config);
+    let events = feed_chunked(&mut s, &one_byte_fragments(0x01, 100, 1), 4096);
+    let text: Vec<_> = events.iter().filter(|e| !matches!(e, E::Ping(_))).collect();
+    assert_eq!(text, [&E::Text("a".repeat(100))]);
+    assert_eq!(events.len(), 100, "99 pings and the message");
+    // One more frame: fails when the 101st frame's header arrives.
+    let mut s = Connection::new(Role::Server, config);
+    let events = feed_chunked(&mut s, &one_byte_fragments(0x02, 101, 0), 4096);
+    assert_failed(&mut s, &events, ProtocolError::TooManyFragments { limit: 100 });
+    assert_eq!(s.heap_bytes(), 0, "the partial message was freed");
+    // Streaming counts frames the same way.
+    let mut s = Connection::new(
+        Role::Server,
+        Config {
+            streaming: true,
+            ..config
+        },
+    );
+    let events = feed_chunked(&mut s, &one_byte_fragments(0x02, 101, 0), 4096);
+    assert_eq!(
+        events.len(),
+        102,
+        "100 fragments, the error and the close: {:?}",
+        &events[98..]
+    );
+    assert_eq!(
+        events[100],
+        E::Error(ProtocolError::TooManyFragments { limit: 100 })
+    );
+    // The count starts again with each message.
+    let mut s = Connection::new(Role::Server, config);
+    let bytes = [one_byte_fragments(0x01, 100, 0), one_byte_fragments(0x01, 100, 0)].concat();
+    assert_eq!(feed_chunked(&mut s, &bytes, 4096).len(), 2);
+}
+
+#[test]
+fn the_default_fragment_cap_passes_autobahn_9_and_stops_a_million_one_byte_frames() {
+    // Autobahn 9.3.1 / 9.4.1: 4 MiB in 64-byte frames, 65,536 frames.
+    assert!(Config::default().max_fragments >= 65_536);
+    let cap = Config::default().max_fragments as usize;
+    // A million 1-byte frames with a ping after every tenth: the connection fails at the cap,
+    // having held at most one byte per frame plus its fixed state, and no more after it.
+    let bytes = one_byte_fragments(0x02, 1_000_000, 10);
+    let mut s = server();
+    let (mut events, mut peak, mut pings) = (Vec::new(), 0, 0);
+    for chunk in bytes.chunks(64 << 10) {
+        for event in feed(&mut s, chunk) {
+            if matches!(event, E::Ping(_)) {
+                pings += 1;
+            } else {
+                events.push(event);
+            }
+        }
+        peak = peak.max(s.heap_bytes());
+        // The pongs would be written out by the transport.
+        drop(s.take_output());
+    }
+    assert_eq!(
+        events[0],
+        E::Error(ProtocolError::TooManyFragments { limit: cap as u32 })
+    );
+    assert!(
+        matches!(events[1], E::Closed { code: 1009, .. }),
+        "{:?}",
+        events[1]
+    );
+    assert_eq!(events.len(), 2);
+    assert_eq!(
+        pings,
+        cap.div_ceil(10),
+        "pings between the frames were answered up to the cap"
+    );
+    // The reassembly buffer doubles, so it may reach twice the bytes received; the pongs of one
+    // 64 KiB read are under 8 KiB.
+    let fixed = std::mem::size_of::<Partial>();
+    assert!(
+        peak <= 2 * cap + fixed + (8 << 10),
+        "peak heap {peak} for {cap} one-byte frames"
+    );
+}
+
 #[test]
 fn invalid_utf8_fails_fast_with_1007() {
     // A text frame announcing 1000 bytes whose 6th byte is invalid: fails as soon as it arrives.
@@ -434,6 +537,10 @@ fn transport_loss_reports_1006_unclean_once() {
     );
     assert_eq!(s.state(), State::Closed);
     assert_eq!(s.connection_lost(), None);
+    // Nothing may be queued after the loss (the session fuzz target's "no output after close").
+    assert_eq!(s.send_text("late"), Err(SendError::Closed));
+    assert_eq!(s.sender().ping(b""), Err(SendError::Closed));
+    assert!(s.output().is_empty());
 }
 
 #[test]

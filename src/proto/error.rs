@@ -50,6 +50,11 @@ pub enum ProtocolError {
         /// The configured limit.
         limit: u64,
     },
+    /// Message in more frames than the configured `max_fragments` (1009).
+    TooManyFragments {
+        /// The configured limit.
+        limit: u32,
+    },
 }
 
 impl ProtocolError {
@@ -57,7 +62,9 @@ impl ProtocolError {
     pub fn close_code(&self) -> u16 {
         match self {
             Self::InvalidUtf8 | Self::InvalidCompressedData => close::INVALID_PAYLOAD,
-            Self::FrameTooLarge { .. } | Self::MessageTooLarge { .. } => close::MESSAGE_TOO_BIG,
+            Self::FrameTooLarge { .. } | Self::MessageTooLarge { .. } | Self::TooManyFragments { .. } => {
+                close::MESSAGE_TOO_BIG
+            }
             _ => close::PROTOCOL_ERROR,
         }
     }
@@ -80,6 +87,7 @@ impl ProtocolError {
             Self::InvalidCloseCode(_) => "invalid close code",
             Self::FrameTooLarge { .. } => "frame too large",
             Self::MessageTooLarge { .. } => "message too large",
+            Self::TooManyFragments { .. } => "too many fragments",
         }
     }
 }
@@ -101,6 +109,12 @@ impl fmt::Display for ProtocolError {
                 write!(
                     f,
                     "peer's message reached {size} bytes; max_message_size is {limit}"
+                )
+            }
+            Self::TooManyFragments { limit } => {
+                write!(
+                    f,
+                    "peer's message passed {limit} frames; max_fragments is {limit}"
                 )
             }
             other => write!(f, "peer sent {}", other.close_reason()),

@@ -273,7 +273,14 @@ impl Sender {
         Ok(())
     }
 
-    /// True once a close frame has been queued.
+    /// The transport is gone: refuse every further frame as if a close had been sent (nothing
+    /// could be written anyway), so no output appears after the connection closed.
+    pub(crate) fn seal(&mut self) {
+        self.close_sent = true;
+        self.fragment = None;
+    }
+
+    /// True once a close frame has been queued (or the transport was lost).
     pub fn close_sent(&self) -> bool {
         self.close_sent
     }

@@ -20,6 +20,8 @@ int main(void) {
     (void (*)(void))wskit_fn_cast(&wskit_config_set_max_buffered),
     (void (*)(void))wskit_fn_cast(&wskit_config_set_low_water_mark),
     (void (*)(void))wskit_fn_cast(&wskit_config_set_read_pause_high_water),
+    (void (*)(void))wskit_fn_cast(&wskit_config_set_max_fragments),
+    (void (*)(void))wskit_fn_cast(&wskit_config_set_idle_timeout_ms),
     (void (*)(void))wskit_fn_cast(&wskit_config_set_handshake_timeout_ms),
     (void (*)(void))wskit_fn_cast(&wskit_config_set_close_timeout_ms),
     (void (*)(void))wskit_fn_cast(&wskit_config_set_ping_interval_ms),
@@ -78,6 +80,7 @@ int main(void) {
     (void (*)(void))wskit_fn_cast(&wskit_ctx_use_event_queue),
     (void (*)(void))wskit_fn_cast(&wskit_ctx_next_event),
     (void (*)(void))wskit_fn_cast(&wskit_ctx_queue_stats),
+    (void (*)(void))wskit_fn_cast(&wskit_ctx_stats),
     (void (*)(void))wskit_fn_cast(&wskit_conn_send_text),
     (void (*)(void))wskit_fn_cast(&wskit_conn_send_binary),
     (void (*)(void))wskit_fn_cast(&wskit_conn_begin_message),
@@ -142,11 +145,13 @@ int main(void) {
         wskit_event ev;
         wskit_header hd;
         wskit_queue_stats qs;
+        wskit_stats st;
         wskit_trace tr;
         wskit_deflate_params dp;
         memset(&ev, 0, sizeof ev);
         memset(&hd, 0, sizeof hd);
         memset(&qs, 0, sizeof qs);
+        memset(&st, 0, sizeof st);
         memset(&tr, 0, sizeof tr);
         memset(&dp, 0, sizeof dp);
         CHECK(ev.kind == 0 && hd.name == NULL && qs.events == 0 && tr.conn == 0 && !dp.negotiated);

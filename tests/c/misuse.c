@@ -9,6 +9,7 @@ static void null_everywhere(void) {
     wskit_event ev;
     wskit_queue_stats qs;
     wskit_deflate_params deflate;
+    wskit_stats st;
     uint32_t u32 = 0;
     uint64_t u64 = 0;
     uint16_t u16 = 0;
@@ -45,6 +46,8 @@ static void null_everywhere(void) {
     CHECK_RC(wskit_config_set_max_buffered(NULL, 1), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_config_set_low_water_mark(NULL, 1), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_config_set_read_pause_high_water(NULL, 1), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_config_set_max_fragments(NULL, 1), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_config_set_idle_timeout_ms(NULL, 1), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_config_set_handshake_timeout_ms(NULL, 1), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_config_set_close_timeout_ms(NULL, 1), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_config_set_ping_interval_ms(NULL, 1), WSKIT_ERR_NULL_ARG);
@@ -121,6 +124,7 @@ static void null_everywhere(void) {
     CHECK_RC(wskit_ctx_use_event_queue(NULL, 8, 0), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_ctx_next_event(NULL, &ev), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_ctx_queue_stats(NULL, &qs), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_ctx_stats(NULL, &st), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_remote_new(NULL, &remote), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_conn_send_text(NULL, 1, "a", 1), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_conn_send_binary(NULL, 1, bytes, 1), WSKIT_ERR_NULL_ARG);
@@ -164,6 +168,7 @@ static void null_everywhere(void) {
     CHECK_RC(wskit_remote_new(ctx, NULL), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_ctx_next_event(ctx, NULL), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_ctx_queue_stats(ctx, NULL), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_ctx_stats(ctx, NULL), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_conn_send_text(ctx, 1, NULL, 1), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_conn_send_text(ctx, 1, NULL, WSKIT_NTS), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_conn_send_binary(ctx, 1, NULL, 1), WSKIT_ERR_NULL_ARG);

@@ -15,7 +15,7 @@ use crate::net::tls::{Stream, TlsClientConfig};
 use crate::proto::handshake::url;
 use crate::proto::{Endpoint, Role};
 
-use super::{ClientLink, Conn, Context, Details, Kept, Lost, Origin, WRITABLE_REGISTERED, millis};
+use super::{ClientLink, Conn, Context, Details, Kept, Lost, Origin, WRITABLE_REGISTERED, millis, stamp};
 
 impl Context {
     /// Opens a client connection to a `ws://` URL. Returns at once: name resolution runs on a helper
@@ -47,8 +47,9 @@ impl Context {
             endpoint,
             origin: Origin::Client(Box::new(link)),
             user_data: 0,
-            deadline_ms: deadline,
+            deadline: stamp(deadline),
             last_read_ms: now as u32,
+            last_message_ms: now as u32,
             details: None,
             flags: 0,
             flow: 0,

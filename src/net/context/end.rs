@@ -84,6 +84,7 @@ impl Context {
                 listener.active -= 1;
             }
         }
+        self.reclaim_when_empty();
         let open = conn.endpoint.is_open();
         let is_client = matches!(conn.origin, Origin::Client(_));
         let reportable = open || is_client || conn.user_data != 0;

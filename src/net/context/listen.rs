@@ -12,7 +12,7 @@ use crate::net::id::ListenerId;
 use crate::net::tls::Stream;
 use crate::proto::Endpoint;
 
-use super::{Conn, Context, Deferred, LISTENER_BASE, Listener, Origin, millis, not_found};
+use super::{Conn, Context, Deferred, LISTENER_BASE, Listener, Origin, millis, not_found, stamp};
 
 impl Context {
     /// Starts listening on `addr` (e.g. `"127.0.0.1:9001"`, `"[::]:0"`; port 0 picks a free port).
@@ -37,6 +37,8 @@ impl Context {
             socket: Some(socket),
             options,
             active: 0,
+            retry_ms: 0,
+            backoff_ms: 0,
         }));
         let id = ListenerId(index as u32 + 1);
         self.deferred.push_back(Deferred::Listening(id, local));
@@ -70,11 +72,22 @@ impl Context {
             .ok_or_else(not_found)
     }
 
+    /// Accepts every pending connection of listener `index`.
+    ///
+    /// When `accept` runs out of file descriptors or kernel memory (EMFILE, ENFILE, ENOBUFS,
+    /// ENOMEM), the connections wait in the kernel's backlog, and the listener's readiness
+    /// (edge-triggered) will not fire again until another connection arrives. So the listener backs
+    /// off: it tries again on a timer, after 10 ms, doubling up to 1 s while the shortage lasts
+    /// (never a busy loop), and reports the shortage once to `on_error` (`conn` = `None`,
+    /// [`Error::Io`]) when it starts; the next accept that succeeds ends it.
     pub(super) fn accept_ready(&mut self, index: usize) {
         loop {
             let Some(Some(listener)) = self.listeners.get_mut(index) else {
                 return;
             };
+            if listener.retry_ms != 0 {
+                return; // backing off: the retry timer calls again
+            }
             let Some(socket) = listener.socket.as_ref() else {
                 return;
             };
@@ -82,16 +95,27 @@ impl Context {
                 Ok(pair) => pair,
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => return,
                 Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
-                Err(err) => {
-                    // ECONNABORTED and the like: skip this connection. EMFILE: report and stop.
-                    if matches!(err.raw_os_error(), Some(libc_emfile) if libc_emfile == 24 || libc_emfile == 23)
-                    {
+                Err(err) if is_resource_shortage(&err) => {
+                    let first = listener.backoff_ms == 0;
+                    let backoff = listener
+                        .backoff_ms
+                        .clamp(ACCEPT_BACKOFF_MIN_MS, ACCEPT_BACKOFF_MAX_MS);
+                    listener.backoff_ms = (backoff * 2).min(ACCEPT_BACKOFF_MAX_MS);
+                    listener.retry_ms = self.now_ms + backoff;
+                    self.accept_retry_ms = match self.accept_retry_ms {
+                        0 => self.now_ms + backoff,
+                        at => at.min(self.now_ms + backoff),
+                    };
+                    if first {
                         self.defer_error(None, Error::Io(err));
-                        return;
                     }
-                    continue;
+                    return;
                 }
+                // ECONNABORTED and the like: that connection is gone; accept the next.
+                Err(_) => continue,
             };
+            // The shortage (if any) is over.
+            listener.backoff_ms = 0;
             if listener.active >= listener.options.max_connections {
                 let _ = stream.write(
                     b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
@@ -112,8 +136,9 @@ impl Context {
                 endpoint,
                 origin: Origin::Accepted(index as u32),
                 user_data: 0,
-                deadline_ms: deadline,
+                deadline: stamp(deadline),
                 last_read_ms: now as u32,
+                last_message_ms: now as u32,
                 details: None,
                 flags: 0,
                 flow: 0,
@@ -145,6 +170,40 @@ impl Context {
             self.timers.push(deadline, id);
         }
     }
+
+    /// The accept retry timer is due: listeners whose back-off ended try again.
+    pub(super) fn retry_accepts(&mut self) {
+        let now = self.now_ms;
+        for index in 0..self.listeners.len() {
+            if let Some(Some(listener)) = self.listeners.get_mut(index) {
+                if listener.retry_ms != 0 && listener.retry_ms <= now {
+                    listener.retry_ms = 0;
+                    self.accept_ready(index);
+                }
+            }
+        }
+        self.accept_retry_ms = self
+            .listeners
+            .iter()
+            .flatten()
+            .map(|l| l.retry_ms)
+            .filter(|&at| at != 0)
+            .min()
+            .unwrap_or(0);
+    }
+}
+
+/// First and longest wait before `accept` is tried again after a resource shortage.
+const ACCEPT_BACKOFF_MIN_MS: u64 = 10;
+const ACCEPT_BACKOFF_MAX_MS: u64 = 1000;
+
+/// EMFILE, ENFILE, ENOBUFS, ENOMEM: the connection is still in the backlog; retrying at once would
+/// fail the same way.
+fn is_resource_shortage(err: &io::Error) -> bool {
+    matches!(
+        err.raw_os_error(),
+        Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
+    )
 }
 
 fn bind_listener(addr: SocketAddr, options: &ListenOptions) -> io::Result<std::net::TcpListener> {

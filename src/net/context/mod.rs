@@ -104,6 +104,8 @@ pub struct Context {
     /// Client TLS configuration from the system trust store, loaded on the first wss:// connect.
     system_tls: Option<TlsClientConfig>,
     tracer: Option<Box<dyn Tracer>>,
+    /// The earliest `Listener::retry_ms` (0: no listener is backing off).
+    accept_retry_ms: u64,
 }
 
 impl std::fmt::Debug for Context {
@@ -115,10 +117,40 @@ impl std::fmt::Debug for Context {
     }
 }
 
+/// What a [`Context`] holds ([`Context::stats`]). With no connection left, `timer_entries`,
+/// `pooled_buffers` and `held_inputs` are 0: the context frees them with the last connection.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ContextStats {
+    /// Connection slots in use (any state: handshake, open, closing).
+    pub connections: usize,
+    /// Listening sockets.
+    pub listeners: usize,
+    /// Timer entries in the deadline heap, live and stale (stale ones are dropped as they come due,
+    /// once they are most of the heap, or with the last connection).
+    pub timer_entries: usize,
+    /// Drained send buffers kept for reuse (at most 64, each at most 1 MiB).
+    pub pooled_buffers: usize,
+    /// Their capacity in bytes.
+    pub pooled_bytes: usize,
+    /// Connections whose reading paused in the middle of a read, with the rest of that read held.
+    pub held_inputs: usize,
+    /// Bytes held for them (at most one read buffer each).
+    pub held_bytes: usize,
+    /// Events waiting for delivery at the next `poll` (closes, errors, writable...).
+    pub pending_events: usize,
+    /// Listeners backing off after `accept` ran out of descriptors.
+    pub accept_backoffs: usize,
+}
+
 struct Listener {
     socket: Option<TcpListener>,
     options: ListenOptions,
     active: usize,
+    /// `accept` ran out of descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM): when to try
+    /// again (ms since start; 0 = not backing off) and the next back-off. See `listen::accept_ready`.
+    retry_ms: u64,
+    backoff_ms: u64,
 }
 
 /// One connection. Kept small: the handshake state and client setup are boxed and dropped once open.
@@ -127,10 +159,15 @@ struct Conn {
     endpoint: Endpoint,
     origin: Origin,
     user_data: u64,
-    deadline_ms: u64,
+    /// The connection's one timer: `Deadline::stamp` of its deadline (ms since the context
+    /// started), 0 when none is set. 32 bits, so `last_message_ms` fits in the slot.
+    deadline: u32,
     /// When data last arrived, in ms since the context started (wraps after 49 days; only compared
     /// with wrapping arithmetic over ping intervals).
     last_read_ms: u32,
+    /// When the last whole data message arrived (same clock as `last_read_ms`), for
+    /// `ConnectionOptions::idle_timeout`.
+    last_message_ms: u32,
     /// The negotiated subprotocol and what the options keep after the handshake; `None` (8 bytes,
     /// no heap) when there is neither.
     details: Option<Box<Details>>,
@@ -207,6 +244,29 @@ const HELD: u8 = 4;
 impl Conn {
     fn has(&self, flag: u8) -> bool {
         self.flags & flag != 0
+    }
+
+    /// Sets the connection's timer to `deadline_ms` (0: none) and returns it, for `Timers::push`.
+    fn set_deadline(&mut self, deadline_ms: u64) -> u64 {
+        self.deadline = stamp(deadline_ms);
+        deadline_ms
+    }
+
+    /// True if a timer entry due at `deadline_ms` is this connection's current one (entries of
+    /// moved or cleared deadlines are stale).
+    fn deadline_is(&self, deadline_ms: u64) -> bool {
+        self.deadline != 0 && self.deadline == stamp(deadline_ms)
+    }
+}
+
+/// A deadline (ms since the context started) in 32 bits: wraps after 49 days, never 0 (0 means
+/// none). Timer entries keep the whole value; an entry is matched by its stamp, and two entries of
+/// one connection 2^32 ms apart cannot both be pending (every timeout is far shorter).
+fn stamp(deadline_ms: u64) -> u32 {
+    if deadline_ms == 0 {
+        0
+    } else {
+        (deadline_ms as u32).max(1)
     }
 }
 
@@ -307,6 +367,7 @@ impl Context {
             in_poll: false,
             system_tls: None,
             tracer: None,
+            accept_retry_ms: 0,
         })
     }
 
@@ -330,7 +391,7 @@ impl Context {
         if !self.deferred.is_empty() || !self.dirty.is_empty() || !self.unread.is_empty() {
             return Some(Duration::ZERO);
         }
-        let deadline = self.timers.next_deadline()?;
+        let deadline = earliest_of(self.timers.next_deadline(), self.accept_retry_ms)?;
         let now = self.start.elapsed().as_millis() as u64;
         Some(Duration::from_millis(deadline.saturating_sub(now)))
     }
@@ -344,6 +405,43 @@ impl Context {
     /// Number of connections (in any state).
     pub fn connection_count(&self) -> usize {
         self.conns.len()
+    }
+
+    /// What the context holds now, for tests, soak runs and memory diagnostics. Cheap: no
+    /// connection is visited.
+    pub fn stats(&self) -> ContextStats {
+        ContextStats {
+            connections: self.conns.len(),
+            listeners: self
+                .listeners
+                .iter()
+                .flatten()
+                .filter(|l| l.socket.is_some())
+                .count(),
+            timer_entries: self.timers.len(),
+            pooled_buffers: self.buffer_pool.len(),
+            pooled_bytes: self.buffer_pool.iter().map(|b| b.capacity()).sum(),
+            held_inputs: self.held.len(),
+            held_bytes: self.held.iter().map(|(_, input)| input.capacity()).sum(),
+            pending_events: self.deferred.len(),
+            accept_backoffs: self
+                .listeners
+                .iter()
+                .flatten()
+                .filter(|l| l.retry_ms != 0)
+                .count(),
+        }
+    }
+
+    /// The last connection is gone: every timer entry left is stale and the send buffers kept for
+    /// reuse have no one to serve, so an idle context holds neither (a soak run ends where it
+    /// started).
+    fn reclaim_when_empty(&mut self) {
+        if self.conns.len() == 0 {
+            self.timers.clear();
+            self.stale_timers = 0;
+            self.buffer_pool = Vec::new();
+        }
     }
 
     fn options_of(&self, conn: ConnId) -> Result<&ConnectionOptions> {
@@ -479,9 +577,7 @@ impl Context {
         self.flush_dirty();
         delivered += self.deliver_deferred(handler);
         let wait = if self.deferred.is_empty() && self.dirty.is_empty() && self.unread.is_empty() {
-            let timer = self
-                .timers
-                .next_deadline()
+            let timer = earliest_of(self.timers.next_deadline(), self.accept_retry_ms)
                 .map(|d| Duration::from_millis(d.saturating_sub(self.now_ms)));
             match (timeout, timer) {
                 (Some(t), Some(d)) => Some(t.min(d)),
@@ -534,6 +630,10 @@ impl Context {
             delivered += self.deliver_deferred(handler);
         }
         self.ready = ready;
+        if self.accept_retry_ms != 0 && self.accept_retry_ms <= self.now_ms {
+            self.retry_accepts();
+            delivered += self.deliver_deferred(handler);
+        }
         delivered += self.fire_timers(handler);
         // Handlers may send while others are handled: write until nothing new is queued.
         loop {
@@ -629,6 +729,16 @@ impl Drop for InPoll<'_> {
 #[cold]
 fn not_found() -> Error {
     Error::NotFound
+}
+
+/// The earlier of the next timer and an accept retry (0: none).
+fn earliest_of(timer: Option<u64>, accept_retry_ms: u64) -> Option<u64> {
+    match (timer, accept_retry_ms) {
+        (Some(t), 0) => Some(t),
+        (Some(t), r) => Some(t.min(r)),
+        (None, 0) => None,
+        (None, r) => Some(r),
+    }
 }
 
 fn millis(duration: Duration) -> u64 {

@@ -1,6 +1,7 @@
 //! Reading: draining a socket into the shared buffer, decoding it, delivering the events.
 
 use std::io;
+use std::time::Duration;
 
 use crate::net::error::Error;
 use crate::net::handler::{Fragment, Handler, Message};
@@ -11,6 +12,7 @@ use crate::proto::{DeflatePool, Endpoint, Event};
 
 use super::{
     ACCEPT_PENDING, AWAITING_PONG, CLOSE_REPORTED, Context, Drain, HELD, Origin, PAUSED, PULL_BUFFERED,
+    millis,
 };
 
 impl Context {
@@ -85,9 +87,14 @@ impl Context {
                 };
                 let drained = drain == Drain::UntilShortRead && n < buf.len() && socket.is_plain();
                 conn.last_read_ms = self.now_ms as u32;
+                let answered = conn.flags & AWAITING_PONG != 0;
                 conn.flags &= !(AWAITING_PONG | PULL_BUFFERED);
                 if socket.wants_write() {
                     self.mark_dirty(id);
+                }
+                if answered {
+                    // The timer waits for the pong deadline: move it to the next ping.
+                    self.ping_answered(id);
                 }
                 (n, drained)
             };
@@ -151,6 +158,7 @@ impl Context {
             // The steady state, kept lean: a whole message that changed nothing else (no output,
             // no frame record; a traced connection never takes this path).
             if let Some(event) = feed.fast_endpoint(&mut conn.endpoint) {
+                conn.last_message_ms = self.now_ms as u32;
                 delivered += 1;
                 self.deliver(handler, id, event);
                 continue;
@@ -173,6 +181,13 @@ impl Context {
                 return (delivered, true);
             };
             delivered += 1;
+            if let EndpointFed::Event(
+                Event::Text(_) | Event::Binary(_) | Event::Fragment { last: true, .. },
+            ) = fed
+            {
+                // Activity for `idle_timeout`: a whole data message (pings and pieces are not).
+                conn.last_message_ms = self.now_ms as u32;
+            }
             if !conn.endpoint.output().is_empty() {
                 self.mark_dirty(id);
             }
@@ -224,6 +239,8 @@ impl Context {
                 handler.on_error(self, Some(id), &Error::Protocol(err))
             }
             Event::Closed(info) => {
+                let close_timeout = self.options_of(id).map_or(Duration::ZERO, |o| o.close_timeout);
+                let now = self.now_ms;
                 let Some(conn) = self.conns.get_mut(id) else {
                     return;
                 };
@@ -231,6 +248,13 @@ impl Context {
                     return;
                 }
                 conn.flags |= CLOSE_REPORTED;
+                // The protocol is done but its last output (the close reply, echoes queued before
+                // it) may take a while to write: allow the close timeout for that. Otherwise a
+                // deadline set while open (the ping timer) would fire meanwhile and drop the
+                // connection as a timed-out closing handshake, losing the reply (found by the
+                // soak: clean closes from the peer reported 1006 on its side).
+                let deadline = conn.set_deadline(now + millis(close_timeout));
+                self.timers.push(deadline, id);
                 self.mark_dirty(id);
                 handler.on_close(self, id, &info);
             }

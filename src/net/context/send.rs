@@ -111,8 +111,8 @@ impl Context {
                 .map_or(Duration::from_secs(5), |l| l.options.connection.close_timeout),
             Origin::Client(link) => link.options.connection.close_timeout,
         };
-        entry.deadline_ms = now + millis(timeout);
-        self.timers.push(entry.deadline_ms, conn);
+        let deadline = entry.set_deadline(now + millis(timeout));
+        self.timers.push(deadline, conn);
         self.mark_dirty(conn);
         Ok(())
     }

@@ -178,8 +178,8 @@ impl Context {
             && !conn.has(AWAITING_EOF);
         if client_waits && conn.endpoint.is_open() {
             conn.flags |= AWAITING_EOF;
-            conn.deadline_ms = now + millis(close_timeout).min(2000);
-            self.timers.push(conn.deadline_ms, id);
+            let deadline = conn.set_deadline(now + millis(close_timeout).min(2000));
+            self.timers.push(deadline, id);
             return;
         }
         let awaiting_eof = conn.has(AWAITING_EOF);

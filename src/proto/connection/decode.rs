@@ -26,6 +26,8 @@ pub(super) struct ReadState {
     /// The data message being received, if one has begun.
     message: Option<MessageKind>,
     message_len: u64,
+    /// Frames of the data message received so far (capped by `max_fragments`).
+    fragments: u32,
     message_first_piece: bool,
     /// The message is compressed (permessage-deflate, RSV1 on its first frame); `message_len` then
     /// counts inflated bytes handed out (streaming).
@@ -38,6 +40,7 @@ impl ReadState {
         frame: None,
         message: None,
         message_len: 0,
+        fragments: 0,
         message_first_piece: true,
         compressed: false,
         utf8: Utf8Validator::new(),
@@ -153,7 +156,17 @@ impl Connection {
             }
             let so_far = match (header.opcode, st.message) {
                 (Opcode::Continuation, None) => return Err(ProtocolError::UnexpectedContinuation),
-                (Opcode::Continuation, Some(_)) => st.message_len,
+                (Opcode::Continuation, Some(_)) => {
+                    // Each frame costs a header's work and, streaming, an event: cap them so a
+                    // message of 1-byte frames cannot cost more than `max_fragments` of each.
+                    if st.fragments >= self.max_fragments {
+                        return Err(ProtocolError::TooManyFragments {
+                            limit: self.max_fragments,
+                        });
+                    }
+                    st.fragments += 1;
+                    st.message_len
+                }
                 (_, Some(_)) => return Err(ProtocolError::ExpectedContinuation),
                 (_, None) => 0,
             };
@@ -177,6 +190,7 @@ impl Connection {
                     MessageKind::Binary
                 });
                 st.message_first_piece = true;
+                st.fragments = 1;
                 st.utf8 = Utf8Validator::new();
                 st.compressed = compressed;
             }
@@ -197,7 +211,7 @@ impl Connection {
         let bytes = payload.bytes(input);
         match opcode {
             Opcode::Ping => {
-                if self.auto_pong {
+                if self.has(super::AUTO_PONG) {
                     self.tx.write_pong_reply(bytes);
                 }
                 Raw::Ping(payload)
@@ -211,7 +225,7 @@ impl Connection {
                     if !initiated_locally {
                         self.tx.write_close(code, "");
                     }
-                    self.close_received = true;
+                    self.flags |= super::CLOSE_RECEIVED;
                     let reason = match payload {
                         Payload::Input(range) if range.len() >= 2 => {
                             Payload::Input(range.start + 2..range.end)

@@ -47,6 +47,7 @@ from ._events import (
     PingEvent,
     PongEvent,
     QueueStats,
+    Stats,
     Trace,
     WritableEvent,
 )
@@ -77,7 +78,7 @@ __version__ = "0.2.0"
 
 __all__ = [
     "AcceptEvent", "CloseEvent", "ErrorEvent", "Event", "FragmentEvent", "ListenEvent", "MessageEvent", "OpenEvent",
-    "PingEvent", "PongEvent", "QueueStats", "Trace", "WritableEvent",
+    "PingEvent", "PongEvent", "QueueStats", "Stats", "Trace", "WritableEvent",
     "AcceptRequest", "ClientConnection", "Connection", "ConnectionClosed", "Context", "DeflateOptions", "DeflateParams", "Error", "EventKind",
     "HandshakeError", "HandshakeRejected", "Headers", "InternalError", "InvalidArgument", "InvalidState",
     "NetworkError", "NotFound", "ProtocolError", "ReentrantCall", "Reject", "ResourceError", "Status",

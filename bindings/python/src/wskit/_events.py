@@ -142,6 +142,25 @@ class QueueStats:
 
 
 @dataclass(frozen=True)
+class Stats:
+    """``wskit_ctx_stats``: what a context holds. ``connections`` (slots in any state),
+    ``listeners``, ``timer_entries``, ``pooled_buffers`` / ``pooled_bytes`` (send buffers kept for
+    reuse), ``held_inputs`` / ``held_bytes`` (the rest of a read held by a pause),
+    ``pending_events``, ``accept_backoffs`` (listeners waiting out a lack of file descriptors).
+    With no connection left, timers, pooled and held are 0."""
+
+    connections: int
+    listeners: int
+    timer_entries: int
+    pooled_buffers: int
+    pooled_bytes: int
+    held_inputs: int
+    held_bytes: int
+    pending_events: int
+    accept_backoffs: int
+
+
+@dataclass(frozen=True)
 class Trace:
     """What the tracer sees (:meth:`Context.set_tracer`): the handshake's bytes, or one frame
     header. ``kind`` is ``"handshake"`` or ``"frame"``, ``direction`` ``"in"`` (from the peer) or

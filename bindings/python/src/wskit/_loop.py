@@ -27,6 +27,7 @@ from ._events import (
     PingEvent,
     PongEvent,
     QueueStats,
+    Stats,
     Trace,
     WritableEvent,
 )
@@ -334,7 +335,9 @@ class Context:
         ``max_buffered``, ``low_water_mark``, ``read_pause_high_water`` (flow control: stop
         reading a connection while more than this many bytes wait to be sent, until they drain
         to ``low_water_mark``; 0 turns it off; default 1 MiB), ``handshake_timeout``, ``close_timeout``,
-        ``ping_interval``, ``pong_timeout`` (seconds), ``streaming``, ``auto_pong``, ``backlog``,
+        ``ping_interval``, ``pong_timeout``, ``idle_timeout`` (seconds; close with 1001 when no
+        whole message arrived for that long; default off), ``max_fragments`` (frames per message,
+        1009 past it; default 131,072), ``streaming``, ``auto_pong``, ``backlog``,
         ``reuse_port``, ``max_connections``, ``max_request_header_bytes``, ``max_request_headers``,
         ``keep_request`` (keep the path and query for :attr:`Connection.path` / ``.query``) and
         ``keep_headers`` (request header names to keep for :attr:`Connection.headers`; ``["*"]``
@@ -455,6 +458,13 @@ class Context:
         out = _native.wskit_queue_stats()
         lib.wskit_ctx_queue_stats(self._checked_ptr(), byref(out))
         return QueueStats(out.events, out.bytes, out.peak_bytes, out.overflows)
+
+    def stats(self) -> Stats:
+        """What the context holds now (``wskit_ctx_stats``): connections, listeners, timer
+        entries, pooled send buffers, held input, pending events, accept back-offs."""
+        out = _native.wskit_stats()
+        lib.wskit_ctx_stats(self._checked_ptr(), byref(out))
+        return Stats(*(getattr(out, name) for name, _ in out._fields_))
 
     # ----- tracing -------------------------------------------------------------------------
 

@@ -173,6 +173,22 @@ class wskit_deflate_params(Structure):
     ]
 
 
+class wskit_stats(Structure):
+    """``wskit_stats``."""
+
+    _fields_ = [
+        ("connections", c_size_t),
+        ("listeners", c_size_t),
+        ("timer_entries", c_size_t),
+        ("pooled_buffers", c_size_t),
+        ("pooled_bytes", c_size_t),
+        ("held_inputs", c_size_t),
+        ("held_bytes", c_size_t),
+        ("pending_events", c_size_t),
+        ("accept_backoffs", c_size_t),
+    ]
+
+
 class wskit_trace(Structure):
     """``wskit_trace``: one handshake or frame header seen by the tracer."""
 
@@ -228,6 +244,8 @@ _FUNCTIONS: Sequence[Tuple[str, List[Any], Any]] = (
     ("wskit_config_new", [POINTER(ConfigP)], STATUS),
     ("wskit_config_free", [ConfigP], STATUS),
     ("wskit_config_set_max_message_size", [ConfigP, c_uint64], STATUS),
+    ("wskit_config_set_max_fragments", [ConfigP, c_uint32], STATUS),
+    ("wskit_config_set_idle_timeout_ms", [ConfigP, c_uint32], STATUS),
     ("wskit_config_set_max_frame_size", [ConfigP, c_uint64], STATUS),
     ("wskit_config_set_max_buffered", [ConfigP, c_size_t], STATUS),
     ("wskit_config_set_low_water_mark", [ConfigP, c_size_t], STATUS),
@@ -287,6 +305,7 @@ _FUNCTIONS: Sequence[Tuple[str, List[Any], Any]] = (
     ("wskit_ctx_use_event_queue", [CtxP, c_size_t, c_uint32], STATUS),
     ("wskit_ctx_next_event", [CtxP, EventP], STATUS),
     ("wskit_ctx_queue_stats", [CtxP, POINTER(wskit_queue_stats)], STATUS),
+    ("wskit_ctx_stats", [CtxP, POINTER(wskit_stats)], STATUS),
     ("wskit_ctx_set_tracer", [CtxP, wskit_trace_fn, c_void_p], STATUS),
     # accepting (by connection id)
     ("wskit_conn_accept", [CtxP, c_uint64, _str, c_size_t, HeaderP, c_size_t], STATUS),

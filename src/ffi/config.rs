@@ -39,6 +39,12 @@ pub struct wskit_config {
     pub(crate) tls_client: Option<TlsClientConfig>,
     pub(crate) keep_request: bool,
     pub(crate) keep_headers: KeepHeaders,
+    /// `wskit_config_set_static_dir`.
+    pub(crate) static_dir: Option<std::path::PathBuf>,
+    /// `wskit_config_set_max_http_body`.
+    pub(crate) max_http_body: Option<usize>,
+    /// `wskit_config_set_http_keep_alive_ms`.
+    pub(crate) http_keep_alive: Option<Duration>,
 }
 
 impl wskit_config {
@@ -60,6 +66,9 @@ impl wskit_config {
             subprotocols: self.subprotocols.clone(),
             keep_request: self.keep_request,
             keep_headers: self.keep_headers.clone(),
+            static_dir: self.static_dir.clone(),
+            max_http_body: self.max_http_body.unwrap_or(defaults.max_http_body),
+            http_keep_alive: self.http_keep_alive.unwrap_or(defaults.http_keep_alive),
         }
     }
 

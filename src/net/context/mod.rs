@@ -9,6 +9,7 @@ mod accept;
 mod connect;
 mod deadlines;
 mod end;
+mod http;
 mod info;
 mod listen;
 mod read;
@@ -100,6 +101,10 @@ pub struct Context {
     /// Client TLS configuration from the system trust store, loaded on the first wss:// connect.
     system_tls: Option<TlsClientConfig>,
     tracer: Option<Box<dyn Tracer>>,
+    /// Static files being streamed as HTTP response bodies.
+    files: Vec<http::FileSend>,
+    /// The buffer file pieces are read into (allocated on the first file served).
+    file_buf: Vec<u8>,
 }
 
 impl std::fmt::Debug for Context {
@@ -301,6 +306,8 @@ impl Context {
             in_poll: false,
             system_tls: None,
             tracer: None,
+            files: Vec::new(),
+            file_buf: Vec::new(),
         })
     }
 

@@ -339,6 +339,12 @@ impl HttpConnection {
         std::mem::take(&mut self.received)
     }
 
+    /// Close the connection after the response to the request that is out (it carries
+    /// `Connection: close`).
+    pub fn close_after_response(&mut self) {
+        self.closing = true;
+    }
+
     /// The peer finished sending: answer what is out, then close.
     pub fn peer_closed(&mut self) {
         self.closing = true;

@@ -608,6 +608,17 @@ impl Context {
                 Command::Close(conn, code, reason) => (conn, self.close(conn, code, &reason)),
                 Command::PauseReading(conn) => (conn, self.pause_reading(conn)),
                 Command::ResumeReading(conn) => (conn, self.resume_reading(conn)),
+                Command::HttpBegin(conn, status, headers, length) => {
+                    (conn, self.http_begin(conn, status, &headers, length))
+                }
+                Command::HttpWrite(conn, data) => (
+                    conn,
+                    self.http_write(conn, &data).map_err(|err| match err {
+                        Error::WouldBlock => Error::QueueFull { dropped: data.len() },
+                        other => other,
+                    }),
+                ),
+                Command::HttpEnd(conn) => (conn, self.http_end(conn)),
             };
             if let Err(error) = result {
                 self.defer_error(Some(conn), error);

@@ -27,6 +27,7 @@ pub mod config;
 pub mod conn;
 pub mod ctx;
 pub mod event;
+pub mod http;
 pub mod queue;
 pub mod remote;
 pub mod status;

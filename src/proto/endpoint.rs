@@ -371,6 +371,14 @@ impl Endpoint {
         }
     }
 
+    /// [`Endpoint::http`], shared.
+    pub fn http_ref(&self) -> Option<&HttpConnection> {
+        match &self.state {
+            State::Http(side) => Some(&side.conn),
+            _ => None,
+        }
+    }
+
     /// True while the connection speaks plain HTTP (see [`Endpoint::server_with_http`]).
     pub fn is_http(&self) -> bool {
         matches!(self.state, State::Http(_))

@@ -53,6 +53,14 @@ impl Context {
         handler.on_http_request(self, &info);
     }
 
+    /// True while an HTTP request of `conn` waits for its answer to begin.
+    pub fn is_http_pending(&self, conn: ConnId) -> bool {
+        self.conns
+            .get(conn)
+            .and_then(|c| c.endpoint.http_ref())
+            .is_some_and(|h| h.is_answering() && !h.has_begun())
+    }
+
     fn http_conn(&mut self, conn: ConnId) -> Result<&mut HttpConnection> {
         let entry = self.conns.get_mut(conn).ok_or_else(not_found)?;
         entry

@@ -48,6 +48,18 @@ impl HttpRequest {
         find_header(&self.headers, name)
     }
 
+    /// A copy without the body (what serving a file needs: method, path, headers).
+    pub fn clone_head(&self) -> HttpRequest {
+        HttpRequest {
+            method: self.method.clone(),
+            path: self.path.clone(),
+            query: self.query.clone(),
+            minor_version: self.minor_version,
+            headers: self.headers.clone(),
+            body: Vec::new(),
+        }
+    }
+
     /// True for `HEAD`: the response has no body.
     pub fn is_head(&self) -> bool {
         self.method == "HEAD"

@@ -40,6 +40,7 @@ from ._events import (
     ErrorEvent,
     Event,
     FragmentEvent,
+    HttpRequestEvent,
     ListenEvent,
     MessageEvent,
     OpenEvent,
@@ -49,6 +50,7 @@ from ._events import (
     Trace,
     WritableEvent,
 )
+from ._http import HttpRequest
 from ._loop import Context
 from ._native import EventKind, Status, library_path
 from ._native import version_string as library_version
@@ -76,7 +78,7 @@ __version__ = "0.2.0"
 
 __all__ = [
     "AcceptEvent", "CloseEvent", "ErrorEvent", "Event", "FragmentEvent", "ListenEvent", "MessageEvent", "OpenEvent",
-    "PingEvent", "PongEvent", "QueueStats", "Trace", "WritableEvent",
+    "PingEvent", "PongEvent", "QueueStats", "Trace", "WritableEvent", "HttpRequestEvent", "HttpRequest",
     "AcceptRequest", "ClientConnection", "Connection", "ConnectionClosed", "Context", "Error", "EventKind",
     "HandshakeError", "HandshakeRejected", "Headers", "InternalError", "InvalidArgument", "InvalidState",
     "NetworkError", "NotFound", "ProtocolError", "ReentrantCall", "Reject", "ResourceError", "Status",

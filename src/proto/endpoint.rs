@@ -575,6 +575,52 @@ mod tests {
     }
 
     #[test]
+    fn http_requests_then_an_upgrade_on_one_connection() {
+        for piece in [1, 5, usize::MAX] {
+            let mut client = client();
+            let mut server = Endpoint::server_with_http(RequestLimits::default(), 1024, test_config());
+            let mut bytes = b"GET /page HTTP/1.1\r\nHost: h\r\n\r\n".to_vec();
+            bytes.extend(client.take_output());
+            assert_eq!(
+                feed(&mut server, &bytes, piece),
+                [Seen::Http("GET".into(), "/page".into())],
+                "the upgrade waits for the answer (piece {piece})"
+            );
+            server.http().unwrap().respond(200, &[], b"page").unwrap();
+            // Nothing sent yet: the response goes out before the 101.
+            assert_eq!(
+                feed(&mut server, &[], piece),
+                [Seen::Request("/chat".into(), vec!["v2".into(), "v1".into()])]
+            );
+            assert!(!server.is_http());
+            server.accept(&AcceptOptions::default()).unwrap();
+            let out = server.take_output();
+            assert!(out.starts_with(b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\npageHTTP/1.1 101 "));
+            assert_eq!(feed(&mut client, &out[42..], piece), [Seen::Open(None)]);
+        }
+    }
+
+    #[test]
+    fn http_off_keeps_the_handshake_errors() {
+        let mut server = server();
+        assert_eq!(
+            feed(&mut server, b"GET / HTTP/1.1\r\nHost: h\r\n\r\n", 64),
+            [Seen::Failed(400)]
+        );
+        let mut server = Endpoint::server_with_http(RequestLimits::default(), 4, test_config());
+        assert_eq!(
+            feed(
+                &mut server,
+                b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\n",
+                64
+            ),
+            [Seen::Failed(413)]
+        );
+        assert!(server.take_output().starts_with(b"HTTP/1.1 413 "));
+        assert!(server.should_close_transport());
+    }
+
+    #[test]
     fn full_handshake_then_messages_with_frames_in_the_same_reads() {
         for piece in [1, 7, usize::MAX] {
             let mut client = client();

@@ -39,10 +39,10 @@ impl Context {
         let Origin::Accepted(index) = conn.origin else {
             return;
         };
+        // Nothing more is read until the answer ends. The response may take as long as it takes
+        // (a large download): a timer firing meanwhile is not re-armed (`http_timer`); the
+        // keep-alive timer starts when it ends.
         conn.flags |= ACCEPT_PENDING;
-        // The response may take as long as it takes (a large download); the keep-alive timer
-        // starts when it ends.
-        conn.deadline_ms = 0;
         let peer = conn.socket.as_ref().and_then(|s| s.tcp().peer_addr().ok());
         let info = HttpRequestInfo {
             conn: id,
@@ -217,8 +217,14 @@ impl Context {
         }
         let buffered = http.has_input();
         entry.flags &= !ACCEPT_PENDING;
-        entry.deadline_ms = now + millis(keep_alive);
-        self.timers.push(entry.deadline_ms, conn);
+        // One timer entry per connection, however many requests it serves: an entry still in
+        // the heap that is due no later than this deadline is moved on when it fires (a later
+        // one, the first request's handshake deadline, is replaced).
+        http.idle_deadline = now + millis(keep_alive);
+        if entry.deadline_ms == 0 || entry.deadline_ms > http.idle_deadline {
+            entry.deadline_ms = http.idle_deadline;
+            self.timers.push(entry.deadline_ms, conn);
+        }
         if !reading_now {
             // Read on: pipelined requests already received first, then the socket.
             if buffered {
@@ -226,6 +232,31 @@ impl Context {
             }
             self.unread.push(conn);
         }
+    }
+
+    /// The timer of a plain HTTP connection fired. Returns true if the connection is to be
+    /// dropped: its first request is not complete in time (`handshake_timeout`), or it stayed
+    /// idle for `http_keep_alive` after a response. While a request is being answered there is no
+    /// timer; a later keep-alive deadline re-arms it.
+    pub(super) fn http_timer(&mut self, conn: ConnId) -> bool {
+        let now = self.now_ms;
+        let Some(entry) = self.conns.get_mut(conn) else {
+            return false;
+        };
+        let Some(http) = entry.endpoint.http_ref() else {
+            return false;
+        };
+        if http.is_answering() {
+            entry.deadline_ms = 0;
+            return false;
+        }
+        let idle_deadline = http.idle_deadline;
+        if idle_deadline == 0 || idle_deadline <= now {
+            return true;
+        }
+        entry.deadline_ms = idle_deadline;
+        self.timers.push(idle_deadline, conn);
+        false
     }
 
     fn listener_of(&self, conn: ConnId) -> Result<&super::Listener> {

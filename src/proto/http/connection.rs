@@ -35,6 +35,9 @@ pub struct HttpConnection {
     answer: Answer,
     /// Close once the current response is written; read no further requests.
     closing: bool,
+    /// The event loop's keep-alive deadline (in its own clock; 0 before the first response
+    /// ended). Kept here for the loop, never read by this layer.
+    pub idle_deadline: u64,
 }
 
 #[derive(Debug)]
@@ -92,6 +95,7 @@ impl HttpConnection {
             reading: Reading::Head,
             answer: Answer::None,
             closing: false,
+            idle_deadline: 0,
         }
     }
 

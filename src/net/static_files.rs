@@ -113,14 +113,15 @@ fn resolve(root: &Path, segments: &[String]) -> io::Result<(PathBuf, bool)> {
     let mut path = root.to_path_buf();
     path.extend(segments);
     let real = inside(root, &path)?;
-    if real.is_dir() {
+    let kind = real.metadata()?.file_type();
+    if kind.is_dir() {
         let index = inside(root, &real.join("index.html"))?;
-        if !index.is_file() {
+        if !index.metadata()?.is_file() {
             return Err(io::ErrorKind::NotFound.into());
         }
         return Ok((index, true));
     }
-    if !real.is_file() {
+    if !kind.is_file() {
         return Err(io::ErrorKind::NotFound.into());
     }
     Ok((real, false))

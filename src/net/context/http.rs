@@ -166,6 +166,8 @@ impl Context {
                     file,
                     left: len,
                 });
+                // The first piece now, so that a small file leaves with its head in one write.
+                self.refill_file(conn, usize::MAX);
                 self.mark_dirty(conn);
                 Ok(())
             }

@@ -36,3 +36,43 @@ def test_echo_server_trace_flag() -> None:
     assert "<< handshake\n    GET / HTTP/1.1" in err and ">> handshake\n    HTTP/1.1 101 Switching Protocols" in err
     assert "<< TEXT fin=1 rsv=0 len=11" in err  # "cmd:headers"
     assert ">> TEXT fin=1" in err and "<< CLOSE" in err and ">> CLOSE" in err
+
+
+WEB = os.path.join(REPO, "examples", "python", "web_server.py")
+WEB_C = os.path.join(REPO, "target", "c", "web_server")
+
+
+def _web_server_serves_files_api_and_websocket(cmd: list, tmp_path: "os.PathLike[str]") -> None:
+    import urllib.request
+
+    root = os.path.join(str(tmp_path), "public")
+    os.makedirs(root)
+    with open(os.path.join(root, "index.html"), "w") as f:
+        f.write("<h1>web</h1>")
+    proc = subprocess.Popen(cmd + ["127.0.0.1:0", root], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()  # type: ignore[union-attr]
+        assert line.startswith("web_server: listening on port "), line
+        port = int(line.split()[4])
+        base = f"http://127.0.0.1:{port}"
+        assert urllib.request.urlopen(base + "/", timeout=10).read() == b"<h1>web</h1>"
+        assert json.loads(urllib.request.urlopen(base + "/api/hello?name=ann", timeout=10).read()) == {"hello": "ann"}
+
+        async def go() -> str:
+            async with ws_connect(f"ws://127.0.0.1:{port}/ws", compression=None) as ws:
+                await ws.send("echo me")
+                return str(await ws.recv())
+        assert asyncio.run(asyncio.wait_for(go(), 20)) == "echo me"
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=10)
+
+
+def test_python_web_server(tmp_path: "os.PathLike[str]") -> None:
+    _web_server_serves_files_api_and_websocket([sys.executable, WEB], tmp_path)
+
+
+def test_c_web_server(tmp_path: "os.PathLike[str]") -> None:
+    if not os.path.exists(WEB_C):
+        subprocess.run(["bash", os.path.join(REPO, "scripts", "build-c.sh")], check=True, capture_output=True)
+    _web_server_serves_files_api_and_websocket([WEB_C], tmp_path)

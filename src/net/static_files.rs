@@ -70,7 +70,11 @@ pub(crate) fn answer(root: &Path, request: &HttpRequest) -> Answer {
         ("Content-Type".to_string(), content_type(name)),
         ("Accept-Ranges".to_string(), "bytes".to_string()),
     ];
-    if let Ok(modified) = meta.modified() {
+    let modified = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
+    if let Some(modified) = modified.map(|d| d.as_secs()) {
         headers.push(("Last-Modified".to_string(), http_date(modified)));
         if let Some(since) = request.header("If-Modified-Since") {
             if not_modified_since(since, modified) {

@@ -1,8 +1,7 @@
 //! The pure half of serving files: decoding a request path into safe segments, `Range`,
 //! HTTP dates for `Last-Modified` / `If-Modified-Since`, and content types. The file system half
-//! (opening, symlink checks, streaming) is in `net`.
-
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+//! (opening, symlink checks, streaming) is in `net`. Times are seconds since the Unix epoch:
+//! this layer reads no clock and no file time itself.
 
 /// Why a request path cannot name a file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -118,9 +117,8 @@ const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
 
-/// `time` as an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), to the second.
-pub fn http_date(time: SystemTime) -> String {
-    let secs = time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+/// `secs` (since the Unix epoch) as an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`).
+pub fn http_date(secs: u64) -> String {
     let days = secs / 86_400;
     let rem = secs % 86_400;
     let (year, month, day) = civil_from_days(days as i64);
@@ -136,9 +134,10 @@ pub fn http_date(time: SystemTime) -> String {
     )
 }
 
-/// Reads an IMF-fixdate (the form every current client sends); other forms give `None` (the
-/// condition is then ignored, as RFC 9110 13.1.3 allows for invalid dates).
-pub fn parse_http_date(value: &str) -> Option<SystemTime> {
+/// Reads an IMF-fixdate (the form every current client sends) as seconds since the Unix epoch;
+/// other forms give `None` (the condition is then ignored, as RFC 9110 13.1.3 allows for invalid
+/// dates).
+pub fn parse_http_date(value: &str) -> Option<u64> {
     let rest = value.trim().get(5..)?; // "Sun, "
     let mut parts = rest.split(' ');
     let day: u32 = parts.next()?.parse().ok()?;
@@ -157,8 +156,7 @@ pub fn parse_http_date(value: &str) -> Option<SystemTime> {
         return None;
     }
     let days = days_from_civil(year, month, day);
-    let secs = u64::try_from(days).ok()? * 86_400 + h * 3600 + m * 60 + s;
-    Some(UNIX_EPOCH + Duration::from_secs(secs))
+    Some(u64::try_from(days).ok()? * 86_400 + h * 3600 + m * 60 + s)
 }
 
 /// Days since 1970-01-01 to (year, month, day) (Howard Hinnant's algorithm).
@@ -185,14 +183,10 @@ fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
-/// True if a representation modified at `modified` is unchanged since the client's
-/// `If-Modified-Since` value (compared to the second, as the header has no more precision).
-pub fn not_modified_since(if_modified_since: &str, modified: SystemTime) -> bool {
-    let Some(since) = parse_http_date(if_modified_since) else {
-        return false;
-    };
-    let secs = |t: SystemTime| t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    secs(modified) <= secs(since)
+/// True if a representation modified at `modified` (whole seconds since the Unix epoch: the
+/// header has no more precision) is unchanged since the client's `If-Modified-Since` value.
+pub fn not_modified_since(if_modified_since: &str, modified: u64) -> bool {
+    parse_http_date(if_modified_since).is_some_and(|since| modified <= since)
 }
 
 /// The `Content-Type` for a file name (text types in UTF-8), `application/octet-stream` when
@@ -252,16 +246,17 @@ mod tests {
 
     #[test]
     fn http_dates_round_trip() {
-        let t = UNIX_EPOCH + Duration::from_secs(784_111_777);
-        assert_eq!(http_date(t), "Sun, 06 Nov 1994 08:49:37 GMT");
-        assert_eq!(parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"), Some(t));
+        assert_eq!(http_date(784_111_777), "Sun, 06 Nov 1994 08:49:37 GMT");
+        assert_eq!(
+            parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"),
+            Some(784_111_777)
+        );
         for secs in [0u64, 951_782_400, 1_709_251_199, 4_102_444_800] {
-            let t = UNIX_EPOCH + Duration::from_secs(secs);
-            assert_eq!(parse_http_date(&http_date(t)), Some(t));
+            assert_eq!(parse_http_date(&http_date(secs)), Some(secs));
         }
         assert_eq!(parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT"), None);
         assert_eq!(parse_http_date("garbage"), None);
-        let modified = UNIX_EPOCH + Duration::from_millis(784_111_777_500);
+        let modified = 784_111_777;
         assert!(not_modified_since("Sun, 06 Nov 1994 08:49:37 GMT", modified));
         assert!(!not_modified_since("Sun, 06 Nov 1994 08:49:36 GMT", modified));
     }

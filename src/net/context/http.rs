@@ -157,7 +157,12 @@ impl Context {
                 if nothing_to_send || len == 0 {
                     return self.http_end(conn);
                 }
-                if let Err(err) = file.seek(SeekFrom::Start(start)) {
+                let seeked = if start > 0 {
+                    file.seek(SeekFrom::Start(start)).map(drop)
+                } else {
+                    Ok(())
+                };
+                if let Err(err) = seeked {
                     self.abort_http(conn);
                     return Err(Error::Io(err));
                 }

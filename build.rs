@@ -32,6 +32,7 @@ const FFI_FILES: &[&str] = &[
     "deflate.rs",
     "trace.rs",
     "remote.rs",
+    "http.rs",
 ];
 
 fn main() {
@@ -70,7 +71,9 @@ fn main() {
          /** The version as a string literal. */\n\
          #define WSKIT_VERSION_STRING \"{maj}.{min}.{pat}\"\n\n\
          /** A string length meaning \"NUL-terminated: measure it\" (as SQLite's -1). */\n\
-         #define WSKIT_NTS SIZE_MAX\n"
+         #define WSKIT_NTS SIZE_MAX\n\n\
+         /** `length` of wskit_http_begin for a body of unknown length (sent chunked). */\n\
+         #define WSKIT_HTTP_UNKNOWN_LENGTH UINT64_MAX\n"
     ));
     let bindings = cbindgen::Builder::new()
         .with_config(config)

@@ -24,6 +24,9 @@
 /** A string length meaning "NUL-terminated: measure it" (as SQLite's -1). */
 #define WSKIT_NTS SIZE_MAX
 
+/** `length` of wskit_http_begin for a body of unknown length (sent chunked). */
+#define WSKIT_HTTP_UNKNOWN_LENGTH UINT64_MAX
+
 
 /**
  * The result of every wskit function that can fail. `WSKIT_OK` is 0; values below 100 are
@@ -227,6 +230,18 @@ enum wskit_event_kind
      * response body. A close event (1006) follows.
      */
     WSKIT_EVENT_REJECTED = 11,
+    /**
+     * Server: a plain HTTP request (one that does not ask to upgrade): `conn` (answer with
+     * `wskit_http_respond`, `wskit_http_begin`/`_write`/`_end` or `wskit_http_serve_static`, now or
+     * in a later turn of the loop), `listener`, `subprotocol`/`subprotocol_len` = the method
+     * (`"GET"`, `"POST"`, ...; this field, as the layout cannot grow), `path` (as sent, not
+     * percent-decoded), `query`, `peer`, `headers`, `data`/`len` = the body (up to
+     * `wskit_config_set_max_http_body`), `code` = 10 for HTTP/1.0, 11 for HTTP/1.1. Nothing more
+     * is read from the connection until the answer ends. Delivered only with an HTTP_REQUEST
+     * callback, or in queue mode with `WSKIT_QUEUE_HTTP_EVENTS`; otherwise requests get the
+     * default answer (`wskit_http_serve_static`).
+     */
+    WSKIT_EVENT_HTTP_REQUEST = 12,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -310,6 +325,12 @@ enum wskit_queue_flag
      * `wskit_conn_reject` (or the handshake timeout).
      */
     WSKIT_QUEUE_ACCEPT_EVENTS = 2,
+    /**
+     * Deliver HTTP_REQUEST events: every plain HTTP request then waits for an answer
+     * (`wskit_http_respond`, ..., `wskit_http_serve_static`). Without it they get the default
+     * answer (the static directory, else a 4xx).
+     */
+    WSKIT_QUEUE_HTTP_EVENTS = 4,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -363,7 +384,8 @@ typedef struct wskit_ctx wskit_ctx;
  *
  * Methods: `wskit_remote_new`, `wskit_remote_send_text`, `wskit_remote_send_binary`,
  * `wskit_remote_ping`, `wskit_remote_close`, `wskit_remote_pause_reading`,
- * `wskit_remote_resume_reading`, `wskit_remote_wake`, `wskit_remote_free`.
+ * `wskit_remote_resume_reading`, `wskit_remote_http_respond`, `wskit_remote_http_begin`,
+ * `wskit_remote_http_write`, `wskit_remote_http_end`, `wskit_remote_wake`, `wskit_remote_free`.
  */
 typedef struct wskit_remote wskit_remote;
 
@@ -897,6 +919,35 @@ wskit_status wskit_config_add_header(wskit_config *config,
                                      size_t value_len);
 
 /**
+ * Listeners: serve the files under the directory `path` (`path_len` bytes or `WSKIT_NTS`;
+ * copied) to plain HTTP GET/HEAD requests that no HTTP_REQUEST callback answers (and to
+ * `wskit_http_serve_static`). Paths are resolved safely (no `..`, no symlinks out of the
+ * directory); `index.html` serves a directory; files are streamed from disk. Upgrades on the
+ * same listener work as without it. The directory must exist when `wskit_ctx_listen` runs
+ * (else it returns `WSKIT_ERR_INVALID_ARG`). An empty path removes the setting.
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` or `WSKIT_ERR_INVALID_UTF8`.
+ */
+wskit_status wskit_config_set_static_dir(wskit_config *config, const char *path, size_t path_len);
+
+/**
+ * Listeners: the largest body of a plain HTTP request (`Content-Length` or chunked); larger
+ * ones get 413 and the connection closes. Default 1 MiB (1048576). The head is bounded by
+ * `wskit_config_set_max_request_header_bytes` (431).
+ *
+ * Returns `WSKIT_OK` or `WSKIT_ERR_NULL_ARG`.
+ */
+wskit_status wskit_config_set_max_http_body(wskit_config *config, size_t value);
+
+/**
+ * Listeners: how long an HTTP keep-alive connection may wait for (and take to send) its next
+ * request after a response, in milliseconds (> 0); it is closed then. Default 15,000.
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` or `WSKIT_ERR_INVALID_ARG` (0).
+ */
+wskit_status wskit_config_set_http_keep_alive_ms(wskit_config *config, uint32_t value);
+
+/**
  * Clients: the `Origin` header to send (replaces an earlier one). The string is copied.
  *
  * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_UTF8` or `WSKIT_ERR_INVALID_ARG`
@@ -1155,6 +1206,16 @@ wskit_status wskit_ctx_on_listen(wskit_ctx *ctx, wskit_event_fn cb, void *user_d
 wskit_status wskit_ctx_on_accept(wskit_ctx *ctx, wskit_event_fn cb, void *user_data);
 
 /**
+ * Sets (or removes) the callback of HTTP_REQUEST events (a plain HTTP request on a
+ * listener). The callback answers with `wskit_http_respond` (or `_begin`/`_write`/`_end`, or
+ * `wskit_http_serve_static` for the default), at once or in a later turn of the loop (also
+ * from other threads with `wskit_remote_http_*`); a request never answered holds its
+ * connection. Without this callback requests get the default answer. Same rules and statuses
+ * as `wskit_ctx_on_listen`.
+ */
+wskit_status wskit_ctx_on_http_request(wskit_ctx *ctx, wskit_event_fn cb, void *user_data);
+
+/**
  * Sets (or removes) the callback of OPEN events. Every connection reported open later gets
  * exactly one close event. Same rules and statuses as `wskit_ctx_on_listen`.
  */
@@ -1269,7 +1330,8 @@ wskit_status wskit_conn_defer_accept(wskit_ctx *ctx, uint64_t conn);
  *
  * `max_bytes` (> 0) bounds the bytes of queued events: their data, strings and headers.
  * `flags` is a `wskit_queue_flag` combination: the overflow policy, `WSKIT_QUEUE_PAUSE` (0,
- * the default) or `WSKIT_QUEUE_CLOSE`, and `WSKIT_QUEUE_ACCEPT_EVENTS`.
+ * the default) or `WSKIT_QUEUE_CLOSE`, `WSKIT_QUEUE_ACCEPT_EVENTS` and
+ * `WSKIT_QUEUE_HTTP_EVENTS`.
  *
  * The bound, exactly: with `WSKIT_QUEUE_PAUSE`, `wskit_ctx_poll` reads a socket only while
  * the queue holds fewer than `max_bytes` bytes, and one read takes at most 256 KiB (the
@@ -1741,6 +1803,120 @@ wskit_status wskit_remote_resume_reading(const wskit_remote *remote, uint64_t co
  * `WSKIT_ERR_IO`.
  */
 wskit_status wskit_remote_wake(const wskit_remote *remote);
+
+/**
+ * Answers the HTTP request of `conn` (the `conn` of an HTTP_REQUEST event) with `status`
+ * (200-599), `header_count` headers (`headers` may be NULL when the count is 0) and a body of
+ * `body_len` bytes (NULL with length 0 for none). `Content-Length` and `Connection` are set by
+ * wskit (giving them, or `Transfer-Encoding`, is `WSKIT_ERR_INVALID_ARG`); a HEAD request gets
+ * the head only. Everything is copied. Loop thread only: from the HTTP_REQUEST callback or
+ * any later turn of the loop (`wskit_remote_http_respond` from other threads). The next
+ * request of a keep-alive connection is read once the answer is complete.
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_UTF8` (headers),
+ * `WSKIT_ERR_INVALID_ARG` (status, a reserved or malformed header),
+ * `WSKIT_ERR_INVALID_STATE` (no request of `conn` waits for an answer) or
+ * `WSKIT_ERR_NOT_FOUND` (unknown id, or the client left).
+ */
+wskit_status wskit_http_respond(wskit_ctx *ctx,
+                                uint64_t conn,
+                                uint16_t status,
+                                const wskit_header *headers,
+                                size_t header_count,
+                                const uint8_t *body,
+                                size_t body_len);
+
+/**
+ * Starts a streamed answer to the HTTP request of `conn`: the head now, the body with
+ * `wskit_http_write`, the end with `wskit_http_end`. With a `length` the response carries
+ * `Content-Length` and exactly that many bytes must follow; `WSKIT_HTTP_UNKNOWN_LENGTH` sends
+ * the body chunked. Headers as for `wskit_http_respond`. Loop thread only.
+ *
+ * Returns the statuses of `wskit_http_respond`.
+ */
+wskit_status wskit_http_begin(wskit_ctx *ctx,
+                              uint64_t conn,
+                              uint16_t status,
+                              const wskit_header *headers,
+                              size_t header_count,
+                              uint64_t length);
+
+/**
+ * Appends `len` bytes (copied; NULL with length 0 is a no-op) to the body begun with
+ * `wskit_http_begin`. When the connection's queue is over its `max_buffered`, nothing is
+ * queued and `WSKIT_ERR_WOULD_BLOCK` is returned; a WRITABLE event follows once the queue
+ * drains, and the piece may be written again. Loop thread only.
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_WOULD_BLOCK`, `WSKIT_ERR_INVALID_ARG`
+ * (more than the announced length), `WSKIT_ERR_INVALID_STATE` (no response begun) or
+ * `WSKIT_ERR_NOT_FOUND`.
+ */
+wskit_status wskit_http_write(wskit_ctx *ctx, uint64_t conn, const uint8_t *data, size_t len);
+
+/**
+ * Ends the body begun with `wskit_http_begin`; the next request of the connection is read
+ * then. Ending short of the announced length returns `WSKIT_ERR_INVALID_ARG` and closes the
+ * connection once its output is written. Loop thread only.
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_ARG`,
+ * `WSKIT_ERR_INVALID_STATE` (no response begun) or `WSKIT_ERR_NOT_FOUND`.
+ */
+wskit_status wskit_http_end(wskit_ctx *ctx, uint64_t conn);
+
+/**
+ * Answers the HTTP request of `conn` the default way: from the listener's static directory
+ * (`wskit_config_set_static_dir`; files streamed from disk as the socket takes them, with
+ * `Range`, `If-Modified-Since`, 404, 405), or without one with the 4xx an invalid upgrade
+ * request gets. For a request the application does not handle itself. Loop thread only.
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_STATE` (no request of `conn`
+ * waits for an answer), `WSKIT_ERR_NOT_FOUND` or `WSKIT_ERR_IO`.
+ */
+wskit_status wskit_http_serve_static(wskit_ctx *ctx, uint64_t conn);
+
+/**
+ * `wskit_http_respond` from any thread (e.g. a worker that computed the answer): copied,
+ * queued for the loop, which it wakes. Errors only the loop can see (no request waiting, a
+ * bad status or header) go to the ERROR event of `conn`.
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_UTF8` (headers),
+ * `WSKIT_ERR_INVALID_STATE` (context freed) or `WSKIT_ERR_WOULD_BLOCK` (other threads have
+ * queued more than 64 MiB the loop has not taken yet).
+ */
+wskit_status wskit_remote_http_respond(const wskit_remote *remote,
+                                       uint64_t conn,
+                                       uint16_t status,
+                                       const wskit_header *headers,
+                                       size_t header_count,
+                                       const uint8_t *body,
+                                       size_t body_len);
+
+/**
+ * `wskit_http_begin` from any thread. Same statuses as `wskit_remote_http_respond`.
+ */
+wskit_status wskit_remote_http_begin(const wskit_remote *remote,
+                                     uint64_t conn,
+                                     uint16_t status,
+                                     const wskit_header *headers,
+                                     size_t header_count,
+                                     uint64_t length);
+
+/**
+ * `wskit_http_write` from any thread. The loop applies the connection's `max_buffered`: a
+ * piece over it is dropped there and reported as an ERROR event with
+ * `WSKIT_ERR_WOULD_BLOCK`, then a WRITABLE event when the queue drains. Same statuses as
+ * `wskit_remote_http_respond`.
+ */
+wskit_status wskit_remote_http_write(const wskit_remote *remote,
+                                     uint64_t conn,
+                                     const uint8_t *data,
+                                     size_t len);
+
+/**
+ * `wskit_http_end` from any thread. Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`,
+ * `WSKIT_ERR_INVALID_STATE` (context freed) or `WSKIT_ERR_WOULD_BLOCK`.
+ */
+wskit_status wskit_remote_http_end(const wskit_remote *remote, uint64_t conn);
 
 #ifdef __cplusplus
 }  // extern "C"

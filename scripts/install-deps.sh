@@ -8,9 +8,10 @@ if ! command -v cargo >/dev/null; then
   exit 1
 fi
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
-# C toolchain and tools the C ABI tests use (gcc/g++ -std=c99/c++17, ASan, valgrind, nm, openssl).
+# C toolchain and tools the C ABI tests use (gcc/g++ -std=c99/c++17, ASan, valgrind, nm, openssl);
+# curl for the HTTP tests (tests/net_http.rs).
 missing=()
-for tool in gcc:gcc g++:g++ valgrind:valgrind nm:binutils openssl:openssl pkg-config:pkg-config cmake:cmake python3:python3 bc:bc; do
+for tool in gcc:gcc g++:g++ valgrind:valgrind nm:binutils openssl:openssl pkg-config:pkg-config cmake:cmake python3:python3 bc:bc curl:curl; do
   command -v "${tool%%:*}" >/dev/null || missing+=("${tool#*:}")
 done
 python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)

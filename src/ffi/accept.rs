@@ -15,7 +15,10 @@ use super::event::wskit_header;
 use super::status::{fail_with, wskit_status};
 
 /// Copies a C header array; `Err` on NULL, a bad length or text that is not UTF-8.
-fn headers_of(headers: *const wskit_header, count: usize) -> Result<Vec<(String, String)>, wskit_status> {
+pub(crate) fn headers_of(
+    headers: *const wskit_header,
+    count: usize,
+) -> Result<Vec<(String, String)>, wskit_status> {
     if count == 0 {
         return Ok(Vec::new());
     }

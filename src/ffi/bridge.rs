@@ -15,7 +15,8 @@ use std::ffi::c_void;
 use std::net::SocketAddr;
 
 use crate::net::{
-    self, AcceptRequest, ConnId, Context, Decision, Fragment, Handler, ListenerId, Message, OpenInfo,
+    self, AcceptRequest, ConnId, Context, Decision, Fragment, Handler, HttpRequestInfo, ListenerId, Message,
+    OpenInfo,
 };
 use crate::proto::CloseInfo;
 use crate::proto::MessageKind;
@@ -24,7 +25,7 @@ use crate::proto::handshake::HandshakeError;
 use super::callbacks::Slot;
 use super::ctx::{Mode, wskit_ctx};
 use super::event::{OwnedEvent, wskit_event, wskit_event_kind};
-use super::queue::{QUEUE_ACCEPT_EVENTS, QUEUE_CLOSE};
+use super::queue::{QUEUE_ACCEPT_EVENTS, QUEUE_CLOSE, QUEUE_HTTP_EVENTS};
 use super::status::wskit_status;
 
 use wskit_event_kind::*;
@@ -221,6 +222,45 @@ impl Handler for Bridge<'_> {
             // An answer given inside the callback (wskit_conn_accept/reject) wins over this.
             request.accept_default()
         }
+    }
+
+    fn on_http_request(&mut self, ctx: &mut Context, request: &HttpRequestInfo<'_>) {
+        let deliver = {
+            let state = self.ffi.state.borrow();
+            match state.mode {
+                Mode::Callbacks => state.callbacks.get(WSKIT_EVENT_HTTP_REQUEST).is_some(),
+                Mode::Queue => state.queue.flags & QUEUE_HTTP_EVENTS != 0,
+                Mode::Unset => false,
+            }
+        };
+        let r = request.request;
+        if !deliver {
+            let _ = ctx.http_serve_default(request.conn, r);
+            return;
+        }
+        let conn = request.conn.as_u64();
+        {
+            // Keep the head for `wskit_http_serve_static`; forget heads of connections gone
+            // unanswered so the map stays as small as the requests in flight.
+            let mut state = self.ffi.state.borrow_mut();
+            if state.http_requests.len() >= 64 {
+                state
+                    .http_requests
+                    .retain(|c, _| ctx.is_http_pending(ConnId::from_u64(*c)));
+            }
+            state.http_requests.insert(conn, r.clone_head());
+        }
+        let mut event = OwnedEvent::new(WSKIT_EVENT_HTTP_REQUEST)
+            .with_subprotocol(Some(&r.method))
+            .with_path(&r.path, r.query.as_deref())
+            .with_peer(request.peer)
+            .with_headers(r.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())))
+            .with_data(&r.body);
+        event.conn = conn;
+        event.listener = request.listener.as_u32();
+        event.code = 10 + u32::from(r.minor_version);
+        event.user_data = Bridge::user_data(ctx, request.conn);
+        self.deliver(ctx, event);
     }
 
     fn on_open(&mut self, ctx: &mut Context, conn: ConnId, info: &OpenInfo<'_>) {

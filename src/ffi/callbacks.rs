@@ -87,6 +87,18 @@ crate::ffi_fn! {
 }
 
 crate::ffi_fn! {
+    /// Sets (or removes) the callback of HTTP_REQUEST events (a plain HTTP request on a
+    /// listener). The callback answers with `wskit_http_respond` (or `_begin`/`_write`/`_end`, or
+    /// `wskit_http_serve_static` for the default), at once or in a later turn of the loop (also
+    /// from other threads with `wskit_remote_http_*`); a request never answered holds its
+    /// connection. Without this callback requests get the default answer. Same rules and statuses
+    /// as `wskit_ctx_on_listen`.
+    fn wskit_ctx_on_http_request(ctx: *mut wskit_ctx, cb: wskit_event_fn, user_data: *mut c_void) -> wskit_status {
+        register(try_ctx!(ctx), wskit_event_kind::WSKIT_EVENT_HTTP_REQUEST, cb, user_data)
+    }
+}
+
+crate::ffi_fn! {
     /// Sets (or removes) the callback of OPEN events. Every connection reported open later gets
     /// exactly one close event. Same rules and statuses as `wskit_ctx_on_listen`.
     fn wskit_ctx_on_open(ctx: *mut wskit_ctx, cb: wskit_event_fn, user_data: *mut c_void) -> wskit_status {

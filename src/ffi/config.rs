@@ -42,6 +42,12 @@ pub struct wskit_config {
     pub(crate) keep_headers: KeepHeaders,
     /// `wskit_config_set_deflate*` (src/ffi/deflate.rs), applied on top of the role's default.
     pub(crate) deflate: DeflateOverrides,
+    /// `wskit_config_set_static_dir`.
+    pub(crate) static_dir: Option<std::path::PathBuf>,
+    /// `wskit_config_set_max_http_body`.
+    pub(crate) max_http_body: Option<usize>,
+    /// `wskit_config_set_http_keep_alive_ms`.
+    pub(crate) http_keep_alive: Option<Duration>,
 }
 
 impl wskit_config {
@@ -64,6 +70,9 @@ impl wskit_config {
             keep_request: self.keep_request,
             keep_headers: self.keep_headers.clone(),
             deflate: self.deflate.apply(defaults.deflate),
+            static_dir: self.static_dir.clone(),
+            max_http_body: self.max_http_body.unwrap_or(defaults.max_http_body),
+            http_keep_alive: self.http_keep_alive.unwrap_or(defaults.http_keep_alive),
         }
     }
 
@@ -424,6 +433,49 @@ crate::ffi_fn! {
         }
         config.headers.push((name.to_string(), value.to_string()));
         wskit_status::WSKIT_OK
+    }
+}
+
+crate::ffi_fn! {
+    /// Listeners: serve the files under the directory `path` (`path_len` bytes or `WSKIT_NTS`;
+    /// copied) to plain HTTP GET/HEAD requests that no HTTP_REQUEST callback answers (and to
+    /// `wskit_http_serve_static`). Paths are resolved safely (no `..`, no symlinks out of the
+    /// directory); `index.html` serves a directory; files are streamed from disk. Upgrades on the
+    /// same listener work as without it. The directory must exist when `wskit_ctx_listen` runs
+    /// (else it returns `WSKIT_ERR_INVALID_ARG`). An empty path removes the setting.
+    ///
+    /// Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` or `WSKIT_ERR_INVALID_UTF8`.
+    fn wskit_config_set_static_dir(config: *mut wskit_config, path: *const c_char, path_len: usize) -> wskit_status {
+        let config = try_mut!(config);
+        let path = {
+            non_null!(path);
+            try_str!(path, path_len)
+        };
+        config.static_dir = (!path.is_empty()).then(|| std::path::PathBuf::from(path));
+        wskit_status::WSKIT_OK
+    }
+}
+
+crate::ffi_fn! {
+    /// Listeners: the largest body of a plain HTTP request (`Content-Length` or chunked); larger
+    /// ones get 413 and the connection closes. Default 1 MiB (1048576). The head is bounded by
+    /// `wskit_config_set_max_request_header_bytes` (431).
+    ///
+    /// Returns `WSKIT_OK` or `WSKIT_ERR_NULL_ARG`.
+    fn wskit_config_set_max_http_body(config: *mut wskit_config, value: usize) -> wskit_status {
+        // SAFETY: this function's contract (config NULL or a live config) is `set`'s.
+        unsafe { set(config, None, |c| c.max_http_body = Some(value)) }
+    }
+}
+
+crate::ffi_fn! {
+    /// Listeners: how long an HTTP keep-alive connection may wait for (and take to send) its next
+    /// request after a response, in milliseconds (> 0); it is closed then. Default 15,000.
+    ///
+    /// Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` or `WSKIT_ERR_INVALID_ARG` (0).
+    fn wskit_config_set_http_keep_alive_ms(config: *mut wskit_config, value: u32) -> wskit_status {
+        // SAFETY: this function's contract (config NULL or a live config) is `set`'s.
+        unsafe { set(config, (value == 0).then_some("keep-alive time must be > 0"), |c| c.http_keep_alive = Some(Duration::from_millis(value.into()))) }
     }
 }
 

@@ -92,6 +92,9 @@ pub(crate) struct State {
     /// While the ACCEPT callback runs: its connection, and whether it called
     /// `wskit_conn_defer_accept`.
     pub(crate) deciding: Option<(u64, bool)>,
+    /// Heads (no bodies) of HTTP requests delivered and not answered yet, for
+    /// `wskit_http_serve_static`; dropped when the answer begins (or the connection is gone).
+    pub(crate) http_requests: HashMap<u64, crate::proto::http::HttpRequest>,
 }
 
 /// Resets `in_poll` and `active` when a poll ends, by return or by panic.
@@ -205,6 +208,7 @@ crate::ffi_fn! {
                 current_headers: Vec::new(),
                 conn_strings: HashMap::new(),
                 deciding: None,
+                http_requests: HashMap::new(),
             }),
             alive: Arc::new(AtomicBool::new(true)),
         });

@@ -50,10 +50,20 @@ pub enum wskit_event_kind {
     /// `conn_user_data`, `code` = HTTP status, `headers` = response headers, `data`/`len` = the
     /// response body. A close event (1006) follows.
     WSKIT_EVENT_REJECTED = 11,
+    /// Server: a plain HTTP request (one that does not ask to upgrade): `conn` (answer with
+    /// `wskit_http_respond`, `wskit_http_begin`/`_write`/`_end` or `wskit_http_serve_static`, now or
+    /// in a later turn of the loop), `listener`, `subprotocol`/`subprotocol_len` = the method
+    /// (`"GET"`, `"POST"`, ...; this field, as the layout cannot grow), `path` (as sent, not
+    /// percent-decoded), `query`, `peer`, `headers`, `data`/`len` = the body (up to
+    /// `wskit_config_set_max_http_body`), `code` = 10 for HTTP/1.0, 11 for HTTP/1.1. Nothing more
+    /// is read from the connection until the answer ends. Delivered only with an HTTP_REQUEST
+    /// callback, or in queue mode with `WSKIT_QUEUE_HTTP_EVENTS`; otherwise requests get the
+    /// default answer (`wskit_http_serve_static`).
+    WSKIT_EVENT_HTTP_REQUEST = 12,
 }
 
 /// The number of event kinds plus one (kinds are 1-based): the size of per-kind tables.
-pub(crate) const KINDS: usize = 12;
+pub(crate) const KINDS: usize = 13;
 
 /// A header: name and value, each a pointer and a length, each also NUL-terminated after its
 /// length when wskit hands it out. Used in both directions (events; accept and reject).

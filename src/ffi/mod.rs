@@ -28,6 +28,7 @@ pub mod conn;
 pub mod ctx;
 pub mod deflate;
 pub mod event;
+pub mod http;
 pub mod queue;
 pub mod remote;
 pub mod stats;

@@ -24,11 +24,16 @@ pub enum wskit_queue_flag {
     /// Deliver ACCEPT events: every upgrade request then waits for `wskit_conn_accept` /
     /// `wskit_conn_reject` (or the handshake timeout).
     WSKIT_QUEUE_ACCEPT_EVENTS = 2,
+    /// Deliver HTTP_REQUEST events: every plain HTTP request then waits for an answer
+    /// (`wskit_http_respond`, ..., `wskit_http_serve_static`). Without it they get the default
+    /// answer (the static directory, else a 4xx).
+    WSKIT_QUEUE_HTTP_EVENTS = 4,
 }
 
 pub(crate) const QUEUE_CLOSE: u32 = wskit_queue_flag::WSKIT_QUEUE_CLOSE as u32;
 pub(crate) const QUEUE_ACCEPT_EVENTS: u32 = wskit_queue_flag::WSKIT_QUEUE_ACCEPT_EVENTS as u32;
-const ALL_FLAGS: u32 = QUEUE_CLOSE | QUEUE_ACCEPT_EVENTS;
+pub(crate) const QUEUE_HTTP_EVENTS: u32 = wskit_queue_flag::WSKIT_QUEUE_HTTP_EVENTS as u32;
+const ALL_FLAGS: u32 = QUEUE_CLOSE | QUEUE_ACCEPT_EVENTS | QUEUE_HTTP_EVENTS;
 
 /// What `wskit_ctx_queue_stats` reports.
 #[repr(C)]
@@ -94,7 +99,8 @@ crate::ffi_fn! {
     ///
     /// `max_bytes` (> 0) bounds the bytes of queued events: their data, strings and headers.
     /// `flags` is a `wskit_queue_flag` combination: the overflow policy, `WSKIT_QUEUE_PAUSE` (0,
-    /// the default) or `WSKIT_QUEUE_CLOSE`, and `WSKIT_QUEUE_ACCEPT_EVENTS`.
+    /// the default) or `WSKIT_QUEUE_CLOSE`, `WSKIT_QUEUE_ACCEPT_EVENTS` and
+    /// `WSKIT_QUEUE_HTTP_EVENTS`.
     ///
     /// The bound, exactly: with `WSKIT_QUEUE_PAUSE`, `wskit_ctx_poll` reads a socket only while
     /// the queue holds fewer than `max_bytes` bytes, and one read takes at most 256 KiB (the

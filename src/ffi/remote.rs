@@ -21,7 +21,8 @@ use super::status::{fail_with, wskit_status};
 ///
 /// Methods: `wskit_remote_new`, `wskit_remote_send_text`, `wskit_remote_send_binary`,
 /// `wskit_remote_ping`, `wskit_remote_close`, `wskit_remote_pause_reading`,
-/// `wskit_remote_resume_reading`, `wskit_remote_wake`, `wskit_remote_free`.
+/// `wskit_remote_resume_reading`, `wskit_remote_http_respond`, `wskit_remote_http_begin`,
+/// `wskit_remote_http_write`, `wskit_remote_http_end`, `wskit_remote_wake`, `wskit_remote_free`.
 #[derive(Debug)]
 pub struct wskit_remote {
     remote: Remote,
@@ -29,7 +30,7 @@ pub struct wskit_remote {
 }
 
 impl wskit_remote {
-    fn check(&self) -> Result<&Remote, wskit_status> {
+    pub(crate) fn check(&self) -> Result<&Remote, wskit_status> {
         if self.alive.load(Ordering::Acquire) {
             Ok(&self.remote)
         } else {

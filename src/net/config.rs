@@ -1,6 +1,7 @@
 //! Options for contexts, listeners, client connections and the connections themselves, with safe
 //! defaults.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use super::tls::{TlsClientConfig, TlsServerConfig};
@@ -119,6 +120,27 @@ pub struct ListenOptions {
     /// The inflated size of a message counts against `connection.protocol.max_message_size`
     /// (1009 past it, checked while inflating); invalid compressed data closes with 1007.
     pub deflate: DeflateConfig,
+    /// Serve the files under this directory to plain HTTP `GET`/`HEAD` requests (those that do not
+    /// ask to upgrade), through the default [`crate::net::Handler::on_http_request`]. Paths are
+    /// resolved safely (no `..`, no symlinks leading out of the directory); `index.html` serves a
+    /// directory. Upgrades on the same listener work as without it. Default none: plain HTTP
+    /// requests get the 4xx an invalid upgrade gets (400, 405, 505).
+    pub static_dir: Option<PathBuf>,
+    /// Largest body of a plain HTTP request (`Content-Length` or chunked); 413 and close beyond.
+    /// Default 1 MiB. (The head is bounded by `request_limits`, 431 beyond.)
+    pub max_http_body: usize,
+    /// How long an HTTP keep-alive connection may wait for its next request (and take to send
+    /// it) after a response; it is closed then. Default 15 s. (The first request has
+    /// `connection.handshake_timeout`.)
+    pub http_keep_alive: Duration,
+}
+
+impl ListenOptions {
+    /// These options with [`ListenOptions::static_dir`] set.
+    pub fn static_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.static_dir = Some(dir.into());
+        self
+    }
 }
 
 /// Which headers a connection keeps after its opening handshake.
@@ -173,6 +195,9 @@ impl Default for ListenOptions {
             keep_request: false,
             keep_headers: KeepHeaders::None,
             deflate: DeflateConfig::SERVER,
+            static_dir: None,
+            max_http_body: 1 << 20,
+            http_keep_alive: Duration::from_secs(15),
         }
     }
 }

@@ -6,6 +6,7 @@ use super::Context;
 use super::error::Error;
 use super::id::{ConnId, ListenerId};
 use crate::proto::handshake::Request;
+use crate::proto::http::HttpRequest;
 use crate::proto::{CloseInfo, DeflateParams, MessageKind, Role};
 
 /// Receives the events of a [`Context`] during [`Context::poll`]. Every method has a default that
@@ -39,6 +40,20 @@ pub trait Handler {
     /// returned `Decision` is then ignored.
     fn on_accept(&mut self, ctx: &mut Context, request: &AcceptRequest<'_>) -> Decision {
         request.accept_default()
+    }
+
+    /// A plain HTTP request arrived (one that does not ask to upgrade; upgrades go to
+    /// `on_accept`). Answer it with [`Context::http_respond`], or stream the body with
+    /// [`Context::http_begin`] / [`Context::http_write`] / [`Context::http_end`], now or later
+    /// (from another handler, from outside `poll`, or from another thread through
+    /// [`crate::net::Remote`]). Nothing more is read from the connection until the response ends;
+    /// the next pipelined request follows then. An unanswered request holds its connection.
+    ///
+    /// The default serves the listener's `static_dir` ([`Context::serve_static`]) and, without one,
+    /// answers as an invalid upgrade request is answered (405, 505 or 400, then close):
+    /// [`Context::http_serve_default`].
+    fn on_http_request(&mut self, ctx: &mut Context, request: &HttpRequestInfo<'_>) {
+        let _ = ctx.http_serve_default(request.conn, request.request);
     }
 
     /// The connection is open (both roles). Every connection reported here, and every client
@@ -146,6 +161,19 @@ pub struct OpenInfo<'a> {
     pub peer: Option<SocketAddr>,
     /// The permessage-deflate parameters agreed on, if compression was negotiated.
     pub deflate: Option<DeflateParams>,
+}
+
+/// A plain HTTP request for [`Handler::on_http_request`].
+#[derive(Debug, Clone, Copy)]
+pub struct HttpRequestInfo<'a> {
+    /// The connection: answer with [`Context::http_respond`] and friends.
+    pub conn: ConnId,
+    /// The listener it came to.
+    pub listener: ListenerId,
+    /// Method, path (not percent-decoded), query, headers and body.
+    pub request: &'a HttpRequest,
+    /// The client's address.
+    pub peer: Option<SocketAddr>,
 }
 
 /// An upgrade request for [`Handler::on_accept`].

@@ -30,6 +30,12 @@
 //!   ([`Decision::Defer`]) to [`Context::accept`] / [`Context::reject`] later; the default accepts
 //!   with the listener's default subprotocol (`ListenOptions::subprotocols`). Path, query and
 //!   headers outlive the handshake only when the options keep them ([`KeepHeaders`]).
+//! - **Plain HTTP** on the same listeners: a request that does not ask to upgrade reaches
+//!   [`Handler::on_http_request`] (default: the listener's `static_dir`, else the 4xx an invalid
+//!   upgrade gets). It is answered with [`Context::http_respond`] or streamed with
+//!   [`Context::http_begin`] / [`Context::http_write`] / [`Context::http_end`], at once or later
+//!   (also from other threads through [`Remote`]); nothing more is read from the connection until
+//!   it is. Keep-alive and pipelined requests are answered in order.
 //! - **Panics** in handlers unwind out of `poll`; a caller that catches them keeps a usable context
 //!   (see [`Context::poll`]).
 //! - **Timers:** handshake timeout (slowloris defence), closing-handshake timeout, optional ping
@@ -43,6 +49,7 @@ mod error;
 mod handler;
 mod id;
 mod remote;
+mod static_files;
 mod timers;
 mod tls;
 mod trace;
@@ -50,7 +57,9 @@ mod trace;
 pub use config::{ConnectOptions, ConnectionOptions, ContextOptions, KeepHeaders, ListenOptions};
 pub use context::{Context, ContextStats};
 pub use error::{Error, Result};
-pub use handler::{AcceptRequest, Decision, Fragment, Handler, Message, NoHandler, OpenInfo};
+pub use handler::{
+    AcceptRequest, Decision, Fragment, Handler, HttpRequestInfo, Message, NoHandler, OpenInfo,
+};
 pub use id::{ConnId, ListenerId};
 pub use remote::{REMOTE_QUEUE_CAP, Remote};
 pub use tls::{TlsClientConfig, TlsServerConfig};

@@ -21,6 +21,9 @@ pub(crate) enum Command {
     Close(ConnId, u16, String),
     PauseReading(ConnId),
     ResumeReading(ConnId),
+    HttpBegin(ConnId, u16, Vec<(String, String)>, Option<u64>),
+    HttpWrite(ConnId, Vec<u8>),
+    HttpEnd(ConnId),
 }
 
 /// State shared between the loop and its [`Remote`] handles and resolver threads.
@@ -95,6 +98,47 @@ impl Remote {
         self.push(Command::ResumeReading(conn))
     }
 
+    /// [`crate::net::Context::http_respond`] from another thread: answers the plain HTTP request
+    /// of `conn` (e.g. after a worker computed the answer). Errors (no request waiting, a bad
+    /// status or header) go to `on_error` with the connection id.
+    pub fn http_respond(
+        &self,
+        conn: ConnId,
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: impl Into<Vec<u8>>,
+    ) -> Result<()> {
+        let body = body.into();
+        self.push(Command::HttpBegin(conn, status, headers, Some(body.len() as u64)))?;
+        if !body.is_empty() {
+            self.push(Command::HttpWrite(conn, body))?;
+        }
+        self.push(Command::HttpEnd(conn))
+    }
+
+    /// [`crate::net::Context::http_begin`] from another thread.
+    pub fn http_begin(
+        &self,
+        conn: ConnId,
+        status: u16,
+        headers: Vec<(String, String)>,
+        length: Option<u64>,
+    ) -> Result<()> {
+        self.push(Command::HttpBegin(conn, status, headers, length))
+    }
+
+    /// [`crate::net::Context::http_write`] from another thread. The loop applies the connection's
+    /// `max_buffered` as for sends: a piece over it is dropped and reported to `on_error` as
+    /// [`Error::QueueFull`] (then `on_writable`, and the piece may be written again).
+    pub fn http_write(&self, conn: ConnId, data: impl Into<Vec<u8>>) -> Result<()> {
+        self.push(Command::HttpWrite(conn, data.into()))
+    }
+
+    /// [`crate::net::Context::http_end`] from another thread.
+    pub fn http_end(&self, conn: ConnId) -> Result<()> {
+        self.push(Command::HttpEnd(conn))
+    }
+
     /// Wakes the loop: a blocked `poll` returns (with no events if there was nothing else to do).
     pub fn wake(&self) -> Result<()> {
         Ok(self.shared.waker.wake()?)
@@ -108,7 +152,9 @@ impl Remote {
 
     fn push(&self, command: Command) -> Result<()> {
         let size = match &command {
-            Command::Send(_, _, data) | Command::Ping(_, data) => data.len(),
+            Command::Send(_, _, data) | Command::Ping(_, data) | Command::HttpWrite(_, data) => data.len(),
+            Command::HttpBegin(_, _, headers, _) => headers.iter().map(|(n, v)| n.len() + v.len()).sum(),
+            Command::HttpEnd(_) => 0,
             Command::Close(_, _, reason) => reason.len(),
             Command::PauseReading(_) | Command::ResumeReading(_) => 0,
         };

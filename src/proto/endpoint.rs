@@ -14,6 +14,7 @@ use super::handshake::{
     AcceptOptions, ClientHandshake, ClientOptions, HandshakeError, Request, RequestLimits, Response, WsUrl,
     parse_request, write_reject,
 };
+use super::http::{HttpConnection, HttpError, HttpEvent, HttpLimits, HttpRequest};
 use super::{Config, Role};
 
 /// Events of an [`Endpoint`].
@@ -28,6 +29,12 @@ pub enum EndpointEvent<'a> {
     HandshakeFailed(HandshakeError),
     /// An event of the open connection.
     Message(Event<'a>),
+    /// Server with HTTP on ([`Endpoint::server_with_http`]): a plain HTTP request (not an
+    /// upgrade). Answer it through [`Endpoint::http`]; the next request is read after the answer.
+    HttpRequest(HttpRequest),
+    /// Server with HTTP on: the request stream is broken; the error response is queued and the
+    /// transport closes once it is written.
+    HttpFailed(HttpError),
 }
 
 /// An [`EndpointEvent`] that borrows nothing (see [`Endpoint::read_event`]).
@@ -41,6 +48,10 @@ pub enum RawEndpointEvent {
     HandshakeFailed(HandshakeError),
     /// An event of the open connection.
     Message(RawEvent),
+    /// A plain HTTP request (see [`EndpointEvent::HttpRequest`]).
+    HttpRequest(HttpRequest),
+    /// The HTTP request stream is broken (see [`EndpointEvent::HttpFailed`]).
+    HttpFailed(HttpError),
 }
 
 /// The result of [`Endpoint::read_event`].
@@ -58,8 +69,12 @@ pub struct EndpointStep {
 enum State {
     /// Server, before the first byte of the request: nothing on the heap yet, so a burst of
     /// accepted connections holds no handshake state until each one's request is read.
-    AwaitingRequest(RequestLimits, Config),
+    /// With HTTP on, the body limit plus one (a `NonZeroU32` so the slot of an idle server
+    /// connection does not grow: `net` keeps it at 128 bytes).
+    AwaitingRequest(RequestLimits, Config, Option<std::num::NonZeroU32>),
     Handshake(Box<Handshake>),
+    /// Server with HTTP on: plain HTTP requests until one asks to upgrade.
+    Http(Box<HttpSide>),
     Open(Connection),
     /// The handshake failed or was rejected; the bytes are the HTTP response still to write.
     Failed(Vec<u8>),
@@ -73,6 +88,13 @@ struct Handshake {
     received: Vec<u8>,
     /// Bytes to send before the connection opens (the client's request).
     out: Vec<u8>,
+}
+
+#[derive(Debug)]
+struct HttpSide {
+    conn: HttpConnection,
+    limits: RequestLimits,
+    config: Config,
 }
 
 #[derive(Debug)]
@@ -107,7 +129,22 @@ impl Endpoint {
     /// A server waiting for the upgrade request.
     pub fn server(limits: RequestLimits, config: Config) -> Self {
         Self {
-            state: State::AwaitingRequest(limits, config),
+            state: State::AwaitingRequest(limits, config, None),
+        }
+    }
+
+    /// A server that also answers plain HTTP on the same connection: requests that do not ask to
+    /// upgrade are reported as [`EndpointEvent::HttpRequest`] (bodies up to `max_body_bytes`),
+    /// answered in order through [`Endpoint::http`], until one asks to upgrade; that one goes
+    /// through the WebSocket handshake exactly as on a fresh connection.
+    pub fn server_with_http(limits: RequestLimits, max_body_bytes: usize, config: Config) -> Self {
+        Self {
+            // Bodies of 4 GiB or more are not buffered anyway: the limit saturates.
+            state: State::AwaitingRequest(
+                limits,
+                config,
+                std::num::NonZeroU32::new(max_body_bytes.min(u32::MAX as usize - 1) as u32 + 1),
+            ),
         }
     }
 
@@ -158,17 +195,47 @@ impl Endpoint {
 
     /// [`Endpoint::read_event`] before the connection opened.
     fn read_handshake_event(&mut self, input: &mut [u8]) -> EndpointStep {
-        if let State::AwaitingRequest(limits, config) = self.state {
+        if let State::AwaitingRequest(limits, config, http) = self.state {
             if input.is_empty() {
                 return EndpointStep {
                     consumed: 0,
                     event: None,
                 };
             }
-            self.state = Self::handshaking(Side::Server(limits), config, Vec::new()).state;
+            self.state = match http {
+                Some(body_limit) => State::Http(Box::new(HttpSide {
+                    conn: HttpConnection::new(HttpLimits {
+                        head: limits,
+                        max_body_bytes: body_limit.get() as usize - 1,
+                    }),
+                    limits,
+                    config,
+                })),
+                None => Self::handshaking(Side::Server(limits), config, Vec::new()).state,
+            };
+        }
+        if let State::Http(side) = &mut self.state {
+            side.conn.receive(input);
+            let event = match side.conn.next_event() {
+                None => None,
+                Some(HttpEvent::Request(request)) => Some(RawEndpointEvent::HttpRequest(request)),
+                Some(HttpEvent::Failed(err)) => Some(RawEndpointEvent::HttpFailed(err)),
+                Some(HttpEvent::Upgrade) => {
+                    // The upgrade request goes through the handshake as on a fresh connection;
+                    // the unsent rest of earlier responses goes out before its answer.
+                    let mut request = side.conn.take_input();
+                    let out = side.conn.take_output();
+                    self.state = Self::handshaking(Side::Server(side.limits), side.config, out).state;
+                    self.read_handshake_event(&mut request).event
+                }
+            };
+            return EndpointStep {
+                consumed: input.len(),
+                event,
+            };
         }
         let handshake = match &mut self.state {
-            State::Open(_) | State::AwaitingRequest(..) => unreachable!("handled above"),
+            State::Open(_) | State::AwaitingRequest(..) | State::Http(_) => unreachable!("handled above"),
             State::Failed(_) => {
                 return EndpointStep {
                     consumed: input.len(),
@@ -259,6 +326,8 @@ impl Endpoint {
             }
             None => request.write_accept(options, &mut response)?,
         }
+        // Output still unsent from HTTP responses before the upgrade goes first.
+        conn.sender().write_raw(&handshake.out);
         conn.sender().write_raw(&response);
         conn.push_unread(&handshake.received);
         self.state = State::Open(conn);
@@ -278,6 +347,10 @@ impl Endpoint {
         }
         let mut response = Vec::new();
         write_reject(status, headers, body, &mut response)?;
+        if let State::Handshake(handshake) = &mut self.state {
+            // Output still unsent from HTTP responses before the upgrade goes first.
+            response.splice(0..0, std::mem::take(&mut handshake.out));
+        }
         self.state = State::Failed(response);
         Ok(())
     }
@@ -296,6 +369,27 @@ impl Endpoint {
             State::Open(conn) => conn.deflate_params(),
             _ => None,
         }
+    }
+
+    /// The HTTP side of a server with HTTP on, until a request upgrades: answer requests here.
+    pub fn http(&mut self) -> Option<&mut HttpConnection> {
+        match &mut self.state {
+            State::Http(side) => Some(&mut side.conn),
+            _ => None,
+        }
+    }
+
+    /// [`Endpoint::http`], shared.
+    pub fn http_ref(&self) -> Option<&HttpConnection> {
+        match &self.state {
+            State::Http(side) => Some(&side.conn),
+            _ => None,
+        }
+    }
+
+    /// True while the connection speaks plain HTTP (see [`Endpoint::server_with_http`]).
+    pub fn is_http(&self) -> bool {
+        matches!(self.state, State::Http(_))
     }
 
     /// The request waiting for a decision (server, after [`EndpointEvent::Request`]).
@@ -319,6 +413,7 @@ impl Endpoint {
         match &self.state {
             State::Open(conn) => conn.output(),
             State::AwaitingRequest(..) => &[],
+            State::Http(side) => side.conn.output(),
             State::Handshake(handshake) => &handshake.out,
             State::Failed(out) => out,
         }
@@ -329,6 +424,7 @@ impl Endpoint {
         let out = match &mut self.state {
             State::Open(conn) => return conn.consume_output(n),
             State::AwaitingRequest(..) => return,
+            State::Http(side) => return side.conn.consume_output(n),
             State::Handshake(handshake) => &mut handshake.out,
             State::Failed(out) => out,
         };
@@ -340,6 +436,7 @@ impl Endpoint {
         match &mut self.state {
             State::Open(conn) => conn.take_output(),
             State::AwaitingRequest(..) => Vec::new(),
+            State::Http(side) => side.conn.take_output(),
             State::Handshake(handshake) => std::mem::take(&mut handshake.out),
             State::Failed(out) => std::mem::take(out),
         }
@@ -351,6 +448,7 @@ impl Endpoint {
         match &self.state {
             State::Open(conn) => conn.should_close_transport(),
             State::Failed(out) => out.is_empty(),
+            State::Http(side) => side.conn.should_close_transport(),
             State::AwaitingRequest(..) | State::Handshake(_) => false,
         }
     }
@@ -416,6 +514,13 @@ impl EndpointIncoming<'_> {
                         Some(RawEndpointEvent::HandshakeFailed(err)) => {
                             return Some(EndpointEvent::HandshakeFailed(err));
                         }
+                        Some(RawEndpointEvent::HttpRequest(request)) => {
+                            self.inner = Inner::Handshake { endpoint, input, pos };
+                            return Some(EndpointEvent::HttpRequest(request));
+                        }
+                        Some(RawEndpointEvent::HttpFailed(err)) => {
+                            return Some(EndpointEvent::HttpFailed(err));
+                        }
                         Some(RawEndpointEvent::Message(_)) => {
                             self.inner = Inner::Handshake { endpoint, input, pos };
                         }
@@ -439,6 +544,7 @@ mod tests {
         Open(Option<String>),
         Failed(u16),
         Ws(OwnedEvent),
+        Http(String, String),
     }
 
     fn feed(endpoint: &mut Endpoint, bytes: &[u8], piece: usize) -> Vec<Seen> {
@@ -455,6 +561,8 @@ mod tests {
                     EndpointEvent::Open(response) => Seen::Open(response.subprotocol),
                     EndpointEvent::HandshakeFailed(err) => Seen::Failed(err.http_status()),
                     EndpointEvent::Message(event) => Seen::Ws(event.to_owned()),
+                    EndpointEvent::HttpRequest(r) => Seen::Http(r.method, r.path),
+                    EndpointEvent::HttpFailed(err) => Seen::Failed(err.status()),
                 });
             }
         }
@@ -472,6 +580,52 @@ mod tests {
 
     fn server() -> Endpoint {
         Endpoint::server(RequestLimits::default(), test_config())
+    }
+
+    #[test]
+    fn http_requests_then_an_upgrade_on_one_connection() {
+        for piece in [1, 5, usize::MAX] {
+            let mut client = client();
+            let mut server = Endpoint::server_with_http(RequestLimits::default(), 1024, test_config());
+            let mut bytes = b"GET /page HTTP/1.1\r\nHost: h\r\n\r\n".to_vec();
+            bytes.extend(client.take_output());
+            assert_eq!(
+                feed(&mut server, &bytes, piece),
+                [Seen::Http("GET".into(), "/page".into())],
+                "the upgrade waits for the answer (piece {piece})"
+            );
+            server.http().unwrap().respond(200, &[], b"page").unwrap();
+            // Nothing sent yet: the response goes out before the 101.
+            assert_eq!(
+                feed(&mut server, &[], piece),
+                [Seen::Request("/chat".into(), vec!["v2".into(), "v1".into()])]
+            );
+            assert!(!server.is_http());
+            server.accept(&AcceptOptions::default()).unwrap();
+            let out = server.take_output();
+            assert!(out.starts_with(b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\npageHTTP/1.1 101 "));
+            assert_eq!(feed(&mut client, &out[42..], piece), [Seen::Open(None)]);
+        }
+    }
+
+    #[test]
+    fn http_off_keeps_the_handshake_errors() {
+        let mut server = server();
+        assert_eq!(
+            feed(&mut server, b"GET / HTTP/1.1\r\nHost: h\r\n\r\n", 64),
+            [Seen::Failed(400)]
+        );
+        let mut server = Endpoint::server_with_http(RequestLimits::default(), 4, test_config());
+        assert_eq!(
+            feed(
+                &mut server,
+                b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\n",
+                64
+            ),
+            [Seen::Failed(413)]
+        );
+        assert!(server.take_output().starts_with(b"HTTP/1.1 413 "));
+        assert!(server.should_close_transport());
     }
 
     #[test]

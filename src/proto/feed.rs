@@ -24,6 +24,7 @@ use super::connection::{Connection, RawEvent};
 use super::endpoint::{Endpoint, RawEndpointEvent};
 use super::event::Event;
 use super::handshake::{HandshakeError, Response};
+use super::http::{HttpError, HttpRequest};
 
 /// One buffer of received bytes, read event by event (see the documentation of `proto::feed`).
 ///
@@ -71,6 +72,10 @@ pub enum EndpointFed<'a> {
     Open(Response),
     /// The handshake failed (a server has queued the HTTP error response).
     HandshakeFailed(HandshakeError),
+    /// Server with HTTP on: a plain HTTP request (see [`Endpoint::http`]).
+    HttpRequest(HttpRequest),
+    /// Server with HTTP on: the request stream broke; the error response is queued.
+    HttpFailed(HttpError),
 }
 
 impl<'i> Feed<'i> {
@@ -166,6 +171,8 @@ impl<'i> Feed<'i> {
             RawEndpointEvent::Request => EndpointFed::Request,
             RawEndpointEvent::Open(response) => EndpointFed::Open(response),
             RawEndpointEvent::HandshakeFailed(err) => EndpointFed::HandshakeFailed(err),
+            RawEndpointEvent::HttpRequest(request) => EndpointFed::HttpRequest(request),
+            RawEndpointEvent::HttpFailed(err) => EndpointFed::HttpFailed(err),
             // The handshake reports no frames (those that came with it wait in the connection
             // for the next call); should it ever, they are read like any general event.
             RawEndpointEvent::Message(raw) => {

@@ -19,6 +19,7 @@ pub mod event;
 pub(crate) mod feed;
 pub mod frame;
 pub mod handshake;
+pub mod http;
 pub mod mask;
 pub mod opcode;
 pub mod prepared;

@@ -75,7 +75,12 @@ static void null_everywhere(void) {
     CHECK_RC(wskit_config_set_deflate_window_bits(NULL, 15, 15), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_config_set_deflate_level(NULL, 6, 8), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_config_set_deflate_min_size(NULL, 64), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_config_set_static_dir(NULL, ".", WSKIT_NTS), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_config_set_max_http_body(NULL, 1), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_config_set_http_keep_alive_ms(NULL, 1), WSKIT_ERR_NULL_ARG);
     CHECK_OK(wskit_config_new(&cfg));
+    CHECK_RC(wskit_config_set_static_dir(cfg, NULL, WSKIT_NTS), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_config_set_http_keep_alive_ms(cfg, 0), WSKIT_ERR_INVALID_ARG);
     CHECK_RC(wskit_config_add_allowed_origin(cfg, NULL, WSKIT_NTS), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_config_add_subprotocol(cfg, NULL, 0), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_config_add_header(cfg, NULL, WSKIT_NTS, "b", WSKIT_NTS), WSKIT_ERR_NULL_ARG);
@@ -120,6 +125,12 @@ static void null_everywhere(void) {
     CHECK_RC(wskit_ctx_on_close(NULL, NULL, NULL), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_ctx_on_error(NULL, NULL, NULL), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_ctx_on_rejected(NULL, NULL, NULL), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_ctx_on_http_request(NULL, NULL, NULL), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_http_respond(NULL, 1, 200, NULL, 0, NULL, 0), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_http_begin(NULL, 1, 200, NULL, 0, WSKIT_HTTP_UNKNOWN_LENGTH), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_http_write(NULL, 1, bytes, 1), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_http_end(NULL, 1), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_http_serve_static(NULL, 1), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_ctx_set_tracer(NULL, NULL, NULL), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_ctx_use_event_queue(NULL, 8, 0), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_ctx_next_event(NULL, &ev), WSKIT_ERR_NULL_ARG);
@@ -195,7 +206,15 @@ static void null_everywhere(void) {
     CHECK_RC(wskit_conn_accept(ctx, 1, NULL, 0, NULL, 1), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_conn_reject(ctx, 1, 403, NULL, 1, NULL, 0), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_conn_reject(ctx, 1, 403, NULL, 0, NULL, 2), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_http_respond(ctx, 1, 200, NULL, 1, NULL, 0), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_http_respond(ctx, 1, 200, NULL, 0, NULL, 2), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_http_begin(ctx, 1, 200, NULL, 1, 0), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_http_write(ctx, 1, NULL, 1), WSKIT_ERR_NULL_ARG);
     /* Remote functions with NULL. */
+    CHECK_RC(wskit_remote_http_respond(NULL, 1, 200, NULL, 0, NULL, 0), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_remote_http_begin(NULL, 1, 200, NULL, 0, 0), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_remote_http_write(NULL, 1, bytes, 1), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_remote_http_end(NULL, 1), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_remote_send_text(NULL, 1, "a", 1), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_remote_send_binary(NULL, 1, bytes, 1), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_remote_ping(NULL, 1, bytes, 1), WSKIT_ERR_NULL_ARG);
@@ -208,6 +227,10 @@ static void null_everywhere(void) {
     CHECK_RC(wskit_remote_send_binary(remote, 1, NULL, 1), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_remote_ping(remote, 1, NULL, 1), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_remote_close(remote, 1, 1000, NULL, 2), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_remote_http_respond(remote, 1, 200, NULL, 1, NULL, 0), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_remote_http_respond(remote, 1, 200, NULL, 0, NULL, 2), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_remote_http_begin(remote, 1, 200, NULL, 1, 0), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_remote_http_write(remote, 1, NULL, 1), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_remote_send_text(remote, 1, "\xc3\x28", 2), WSKIT_ERR_INVALID_UTF8);
 
     /* Made-up ids: 0 and random values are never valid. */
@@ -230,6 +253,10 @@ static void null_everywhere(void) {
     CHECK_RC(wskit_conn_header_count(ctx, 3, &sz), WSKIT_ERR_NOT_FOUND);
     CHECK_RC(wskit_conn_header_at(ctx, 3, 0, &s, NULL, &s, NULL), WSKIT_ERR_NOT_FOUND);
     CHECK_RC(wskit_conn_reject(ctx, 3, 403, NULL, 0, "no", WSKIT_NTS), WSKIT_ERR_NOT_FOUND);
+    CHECK_RC(wskit_http_respond(ctx, 3, 200, NULL, 0, NULL, 0), WSKIT_ERR_NOT_FOUND);
+    CHECK_RC(wskit_http_write(ctx, 3, bytes, 1), WSKIT_ERR_NOT_FOUND);
+    CHECK_RC(wskit_http_end(ctx, 3), WSKIT_ERR_NOT_FOUND);
+    CHECK_RC(wskit_http_serve_static(ctx, 3), WSKIT_ERR_INVALID_STATE); /* no request delivered */
     CHECK_RC(wskit_ctx_local_port(ctx, 0, &u16), WSKIT_ERR_NOT_FOUND);
     CHECK_RC(wskit_ctx_local_port(ctx, 99, &u16), WSKIT_ERR_NOT_FOUND);
     CHECK_RC(wskit_ctx_close_listener(ctx, 99), WSKIT_ERR_NOT_FOUND);

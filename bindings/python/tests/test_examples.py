@@ -54,3 +54,43 @@ def test_compression_example() -> None:
     assert "server negotiated: DeflateParams(server_no_context_takeover=False" in takeover
     off = run("--no-compression")
     assert "server negotiated: None" in off and "on the wire: 20100 bytes sent" in off
+
+
+WEB = os.path.join(REPO, "examples", "python", "web_server.py")
+WEB_C = os.path.join(REPO, "target", "c", "web_server")
+
+
+def _web_server_serves_files_api_and_websocket(cmd: list, tmp_path: "os.PathLike[str]") -> None:
+    import urllib.request
+
+    root = os.path.join(str(tmp_path), "public")
+    os.makedirs(root)
+    with open(os.path.join(root, "index.html"), "w") as f:
+        f.write("<h1>web</h1>")
+    proc = subprocess.Popen(cmd + ["127.0.0.1:0", root], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()  # type: ignore[union-attr]
+        assert line.startswith("web_server: listening on port "), line
+        port = int(line.split()[4])
+        base = f"http://127.0.0.1:{port}"
+        assert urllib.request.urlopen(base + "/", timeout=10).read() == b"<h1>web</h1>"
+        assert json.loads(urllib.request.urlopen(base + "/api/hello?name=ann", timeout=10).read()) == {"hello": "ann"}
+
+        async def go() -> str:
+            async with ws_connect(f"ws://127.0.0.1:{port}/ws", compression=None) as ws:
+                await ws.send("echo me")
+                return str(await ws.recv())
+        assert asyncio.run(asyncio.wait_for(go(), 20)) == "echo me"
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=10)
+
+
+def test_python_web_server(tmp_path: "os.PathLike[str]") -> None:
+    _web_server_serves_files_api_and_websocket([sys.executable, WEB], tmp_path)
+
+
+def test_c_web_server(tmp_path: "os.PathLike[str]") -> None:
+    if not os.path.exists(WEB_C):
+        subprocess.run(["bash", os.path.join(REPO, "scripts", "build-c.sh")], check=True, capture_output=True)
+    _web_server_serves_files_api_and_websocket([WEB_C], tmp_path)

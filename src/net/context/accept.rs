@@ -246,7 +246,8 @@ impl Context {
         if self.deciding == Some(conn) {
             return self.decided.is_none();
         }
-        entry.has(ACCEPT_PENDING)
+        // (`ACCEPT_PENDING` also marks a plain HTTP request waiting for its answer.)
+        entry.has(ACCEPT_PENDING) && entry.endpoint.request().is_some()
     }
 
     /// Delivers the `on_open` of a request accepted after its `on_accept` (the frames that came

@@ -91,6 +91,17 @@ impl Context {
             }
             fired += 1;
             conn.set_deadline(0);
+            if conn.endpoint.is_http() {
+                if self.http_timer(id) {
+                    self.drop_conn(
+                        id,
+                        Some(Lost {
+                            initiated_locally: true,
+                        }),
+                    );
+                }
+                continue;
+            }
             if !conn.endpoint.is_open() {
                 if matches!(conn.origin, Origin::Client(_)) {
                     self.fail_client(id, Error::Timeout("opening handshake"));

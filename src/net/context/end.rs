@@ -43,6 +43,8 @@ impl Context {
                     format!("no handshake response: {detail}"),
                 ));
                 self.fail_client(id, err);
+            } else if error.is_none() && self.http_peer_closed(id) {
+                // A plain HTTP client that finished sending still gets its response.
             } else {
                 // Reported (1006) only if its user data was set while its decision was pending.
                 self.drop_conn(
@@ -78,6 +80,9 @@ impl Context {
         }
         if conn.flow & HELD != 0 {
             self.held.retain(|(held, _)| *held != id);
+        }
+        if !self.files.is_empty() {
+            self.files.retain(|f| f.conn != id);
         }
         if let Origin::Accepted(index) = conn.origin {
             if let Some(Some(listener)) = self.listeners.get_mut(index as usize) {

@@ -21,7 +21,21 @@ impl Context {
     /// `addr` goes through [`ToSocketAddrs`]: a host name (`"localhost:9001"`) is resolved here, on
     /// the calling thread, and that may block. Pass a [`SocketAddr`] (or a numeric `"ip:port"`
     /// string) to avoid any resolution.
-    pub fn listen(&mut self, addr: impl ToSocketAddrs, options: ListenOptions) -> Result<ListenerId> {
+    ///
+    /// A `static_dir` is resolved (symlinks included) here: it must exist.
+    pub fn listen(&mut self, addr: impl ToSocketAddrs, mut options: ListenOptions) -> Result<ListenerId> {
+        if let Some(dir) = &options.static_dir {
+            let root = dir
+                .canonicalize()
+                .map_err(|err| Error::InvalidArgument(format!("static_dir '{}': {err}", dir.display())))?;
+            if !root.is_dir() {
+                return Err(Error::InvalidArgument(format!(
+                    "static_dir '{}' is not a directory",
+                    dir.display()
+                )));
+            }
+            options.static_dir = Some(root);
+        }
         let addr = addr
             .to_socket_addrs()?
             .next()
@@ -125,8 +139,9 @@ impl Context {
             }
             let _ = stream.set_nodelay(true);
             listener.active += 1;
-            let endpoint = Endpoint::server(
+            let endpoint = Endpoint::server_with_http(
                 listener.options.request_limits,
+                listener.options.max_http_body,
                 listener.options.connection.protocol,
             );
             let deadline = self.now_ms + millis(listener.options.connection.handshake_timeout);

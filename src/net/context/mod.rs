@@ -9,6 +9,7 @@ mod accept;
 mod connect;
 mod deadlines;
 mod end;
+mod http;
 mod info;
 mod listen;
 mod read;
@@ -106,6 +107,10 @@ pub struct Context {
     tracer: Option<Box<dyn Tracer>>,
     /// The earliest `Listener::retry_ms` (0: no listener is backing off).
     accept_retry_ms: u64,
+    /// Static files being streamed as HTTP response bodies.
+    files: Vec<http::FileSend>,
+    /// The buffer file pieces are read into (allocated on the first file served).
+    file_buf: Vec<u8>,
 }
 
 impl std::fmt::Debug for Context {
@@ -252,6 +257,12 @@ impl Conn {
         deadline_ms
     }
 
+    /// True if the connection has no timer, or one due after `deadline_ms` (stamps compared
+    /// modulo 2^32: deadlines are never weeks apart).
+    fn deadline_unset_or_after(&self, deadline_ms: u64) -> bool {
+        self.deadline == 0 || (self.deadline.wrapping_sub(stamp(deadline_ms)) as i32) > 0
+    }
+
     /// True if a timer entry due at `deadline_ms` is this connection's current one (entries of
     /// moved or cleared deadlines are stale).
     fn deadline_is(&self, deadline_ms: u64) -> bool {
@@ -368,6 +379,8 @@ impl Context {
             system_tls: None,
             tracer: None,
             accept_retry_ms: 0,
+            files: Vec::new(),
+            file_buf: Vec::new(),
         })
     }
 
@@ -707,6 +720,17 @@ impl Context {
                 Command::Close(conn, code, reason) => (conn, self.close(conn, code, &reason)),
                 Command::PauseReading(conn) => (conn, self.pause_reading(conn)),
                 Command::ResumeReading(conn) => (conn, self.resume_reading(conn)),
+                Command::HttpBegin(conn, status, headers, length) => {
+                    (conn, self.http_begin(conn, status, &headers, length))
+                }
+                Command::HttpWrite(conn, data) => (
+                    conn,
+                    self.http_write(conn, &data).map_err(|err| match err {
+                        Error::WouldBlock => Error::QueueFull { dropped: data.len() },
+                        other => other,
+                    }),
+                ),
+                Command::HttpEnd(conn) => (conn, self.http_end(conn)),
             };
             if let Err(error) = result {
                 self.defer_error(Some(conn), error);

@@ -197,6 +197,12 @@ impl Context {
             match fed {
                 EndpointFed::Event(event) => self.deliver(handler, id, event),
                 EndpointFed::Request => self.handle_request(handler, id),
+                EndpointFed::HttpRequest(request) => self.handle_http(handler, id, request),
+                EndpointFed::HttpFailed(_) => {
+                    // The error response is queued; the connection closes once it is written.
+                    self.mark_dirty(id);
+                    return (delivered, false);
+                }
                 EndpointFed::Open(response) => self.handle_client_open(handler, id, response),
                 EndpointFed::HandshakeFailed(err) => {
                     self.mark_dirty(id);

@@ -158,7 +158,10 @@ impl Context {
             }
         }
         if conn.endpoint.should_close_transport() {
-            self.transport_done(id);
+            return self.transport_done(id);
+        }
+        if !self.files.is_empty() {
+            self.refill_file(id, low_water);
         }
     }
 

@@ -41,6 +41,7 @@ from ._events import (
     ErrorEvent,
     Event,
     FragmentEvent,
+    HttpRequestEvent,
     ListenEvent,
     MessageEvent,
     OpenEvent,
@@ -51,6 +52,7 @@ from ._events import (
     Trace,
     WritableEvent,
 )
+from ._http import HttpRequest
 from ._loop import Context
 from ._native import EventKind, Status, library_path
 from ._native import version_string as library_version
@@ -78,7 +80,7 @@ __version__ = "0.2.0"
 
 __all__ = [
     "AcceptEvent", "CloseEvent", "ErrorEvent", "Event", "FragmentEvent", "ListenEvent", "MessageEvent", "OpenEvent",
-    "PingEvent", "PongEvent", "QueueStats", "Stats", "Trace", "WritableEvent",
+    "PingEvent", "PongEvent", "QueueStats", "Stats", "Trace", "WritableEvent", "HttpRequestEvent", "HttpRequest",
     "AcceptRequest", "ClientConnection", "Connection", "ConnectionClosed", "Context", "DeflateOptions", "DeflateParams", "Error", "EventKind",
     "HandshakeError", "HandshakeRejected", "Headers", "InternalError", "InvalidArgument", "InvalidState",
     "NetworkError", "NotFound", "ProtocolError", "ReentrantCall", "Reject", "ResourceError", "Status",

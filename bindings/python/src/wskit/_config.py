@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from ctypes import byref
 from typing import Any, Mapping, Optional, Sequence, Tuple, Union
 
@@ -41,13 +42,17 @@ def make_config(*, tls: Optional[Tuple[str, str]] = None, tls_pem: Optional[Tupl
                 max_request_header_bytes: Optional[int] = None,
                 max_request_headers: Optional[int] = None, keep_request: bool = False,
                 keep_headers: Sequence[str] = (), compression: Optional[str] = "deflate",
-                deflate: Optional[DeflateOptions] = None) -> Any:
+                deflate: Optional[DeflateOptions] = None,
+                static_dir: Optional[Union[str, "os.PathLike[str]"]] = None,
+                max_http_body: Optional[int] = None, http_keep_alive: Optional[float] = None) -> Any:
     """Builds a ``wskit_config`` (the caller frees it with ``wskit_config_free``). Times are in
     seconds; None keeps the library's default. ``keep_request`` and ``keep_headers`` (names, or
     ``["*"]`` for all) make a listener keep the path and query, and those request headers, for
     :attr:`Connection.path` / :attr:`Connection.headers` after the handshake.
     ``compression`` is ``"deflate"`` (permessage-deflate on, the default, as in ``websockets``) or
-    None; ``deflate`` tunes it (:class:`DeflateOptions`; None: the role's defaults)."""
+    None; ``deflate`` tunes it (:class:`DeflateOptions`; None: the role's defaults).
+    ``static_dir`` serves that directory to plain HTTP GET/HEAD requests; ``max_http_body``
+    (bytes, 413 beyond) and ``http_keep_alive`` (seconds) bound HTTP requests."""
     config = _native.ConfigP()
     lib.wskit_config_new(byref(config))
     try:
@@ -72,6 +77,8 @@ def make_config(*, tls: Optional[Tuple[str, str]] = None, tls_pem: Optional[Tupl
             (lib.wskit_config_set_max_connections, max_connections),
             (lib.wskit_config_set_max_request_header_bytes, max_request_header_bytes),
             (lib.wskit_config_set_max_request_headers, max_request_headers),
+            (lib.wskit_config_set_max_http_body, max_http_body),
+            (lib.wskit_config_set_http_keep_alive_ms, None if http_keep_alive is None else ms(http_keep_alive)),
         ):
             if value is not None:
                 setter(config, value)
@@ -93,6 +100,8 @@ def make_config(*, tls: Optional[Tuple[str, str]] = None, tls_pem: Optional[Tupl
             lib.wskit_config_set_tls_ca_file(config, *_s(str(ca_file)))
         if ca_pem is not None:
             lib.wskit_config_set_tls_ca_pem(config, ca_pem, len(ca_pem))
+        if static_dir is not None:
+            lib.wskit_config_set_static_dir(config, *_s(os.fspath(static_dir)))
         if keep_request:
             lib.wskit_config_keep_request(config, True)
         for kept in keep_headers:

@@ -16,6 +16,7 @@ from ._native import EventKind
 if TYPE_CHECKING:
     from ._accept import AcceptRequest, Headers
     from ._connection import Connection
+    from ._http import HttpRequest
     from .errors import Error
 
 
@@ -128,6 +129,15 @@ class ErrorEvent(Event):
     kind: ClassVar[EventKind] = EventKind.ERROR
     conn: Optional["Connection"]
     error: "Error"
+
+
+@dataclass(frozen=True)
+class HttpRequestEvent(Event):
+    """Queue mode with ``queue_http=True``: a plain HTTP request; answer it with
+    ``event.request.respond(...)`` (or ``serve_static()``, ...)."""
+
+    kind: ClassVar[EventKind] = EventKind.HTTP_REQUEST
+    request: "HttpRequest"
 
 
 @dataclass(frozen=True)

@@ -15,12 +15,14 @@ from ._accept import AcceptRequest, Headers, Reject
 from ._config import make_config, seconds_to_ms as _seconds_to_ms
 from ._connection import Connection
 from ._deflate import negotiated
+from ._http import HttpRequest, answer_from
 from ._events import (
     AcceptEvent,
     CloseEvent,
     ErrorEvent,
     Event,
     FragmentEvent,
+    HttpRequestEvent,
     ListenEvent,
     MessageEvent,
     OpenEvent,
@@ -38,11 +40,12 @@ log = logging.getLogger("wskit")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_EVENTS = ("listen", "accept", "open", "message", "fragment", "ping", "pong", "writable", "close", "error")
+_EVENTS = ("listen", "accept", "open", "message", "fragment", "ping", "pong", "writable", "close", "error", "http")
 
 #: Handler name -> the C setter of its event kind. REJECTED has no handler of its own: its data
 #: ends up in the HandshakeRejected given to the error handler (the ERROR event follows it).
-_SETTERS = {name: f"wskit_ctx_on_{name}" for name in _EVENTS + ("rejected",)}
+_SETTERS = {name: f"wskit_ctx_on_{name}" for name in _EVENTS + ("rejected",) if name != "http"}
+_SETTERS["http"] = "wskit_ctx_on_http_request"
 
 _QUEUE_POLICIES = {"pause": QueueFlag.PAUSE, "close": QueueFlag.CLOSE}
 
@@ -73,7 +76,12 @@ class Context:
     "subprotocol" | Reject | None`` (None accepts, False rejects with 403), ``open(conn)``,
     ``message(conn, data)`` (``str`` or ``bytes``), ``fragment(conn, data, is_text, first, last)``
     (streaming mode), ``ping(conn, payload)``, ``pong(conn, payload)``, ``writable(conn)``,
-    ``close(conn, code, reason, clean)``, ``error(conn_or_None, error)``.
+    ``close(conn, code, reason, clean)``, ``error(conn_or_None, error)``, ``http(request)`` (a
+    plain HTTP request on a listener, :class:`~wskit.HttpRequest`: answer with
+    ``request.respond(...)`` or return ``bytes``/``str``/``(status, body[, headers])``; returning
+    None without answering gives the default answer, the listener's ``static_dir``, unless the
+    handler called ``request.defer()`` to answer later, e.g. from a thread with
+    ``request.respond_threadsafe(...)``).
 
     Queue mode (``Context(queue=max_bytes)``): no handlers; :meth:`poll` queues events, bounded
     by ``max_bytes`` bytes of their data, and :meth:`next_event` / :meth:`events` take them as
@@ -82,13 +90,15 @@ class Context:
     whose data would overflow it with 1013. :meth:`queue_stats` tells the counts. With
     ``queue_accept=True`` every upgrade request comes as an :class:`~wskit.AcceptEvent` and waits
     for ``event.request.accept()`` / ``.reject()`` (else requests are accepted with the
-    listener's default subprotocol).
+    listener's default subprotocol). With ``queue_http=True`` plain HTTP requests come as
+    :class:`~wskit.HttpRequestEvent` and wait for ``event.request.respond(...)`` (else they get
+    the default answer).
 
     ``close()`` frees it (also on ``with`` exit, and as a safety net when garbage collected).
     """
 
     def __init__(self, *, handler_errors: str = "raise", queue: Optional[int] = None, queue_overflow: str = "pause",
-                 queue_accept: bool = False, **handlers: Optional[Callable[..., Any]]) -> None:
+                 queue_accept: bool = False, queue_http: bool = False, **handlers: Optional[Callable[..., Any]]) -> None:
         if handler_errors not in ("raise", "log"):
             raise ValueError("handler_errors must be 'raise' or 'log'")
         if queue_overflow not in _QUEUE_POLICIES:
@@ -146,7 +156,8 @@ class Context:
         event_fn = _native.wskit_event_fn(on_event)
         state["trampolines"] = [event_fn, _native.wskit_trace_fn(on_trace)]
         if queue is not None:
-            flags = _QUEUE_POLICIES[queue_overflow] | (QueueFlag.ACCEPT_EVENTS if queue_accept else 0)
+            flags = (_QUEUE_POLICIES[queue_overflow] | (QueueFlag.ACCEPT_EVENTS if queue_accept else 0)
+                     | (QueueFlag.HTTP_EVENTS if queue_http else 0))
             lib.wskit_ctx_use_event_queue(ptr, queue, flags)
         else:
             for setter in _SETTERS.values():
@@ -174,6 +185,7 @@ class Context:
     on_writable = _decorator("writable")
     on_close = _decorator("close")
     on_error = _decorator("error")
+    on_http = _decorator("http")
     del _decorator
 
     # ----- lifetime ----------------------------------------------------------------------
@@ -345,6 +357,9 @@ class Context:
         ``compression="deflate"`` (default) answers permessage-deflate offers asking for no
         context takeover both ways (an idle connection then holds no compression state);
         ``compression=None`` declines them; ``deflate=DeflateOptions(...)`` tunes it.
+        Plain HTTP on the same port: ``static_dir`` (a directory served to GET/HEAD requests the
+        ``http`` handler leaves to the default), ``max_http_body`` (bytes; 413 beyond; default
+        1 MiB), ``http_keep_alive`` (seconds an idle keep-alive connection is kept; default 15).
         """
         if port is None:
             addr = host
@@ -483,6 +498,9 @@ class Context:
         if e.kind == EventKind.ACCEPT:
             self._accept(AcceptRequest._from_event(self, e))
             return
+        if e.kind == EventKind.HTTP_REQUEST:
+            self._http(HttpRequest(self, e))
+            return
         event = self._decode(e)
         if event is not None:
             self._deliver(event)
@@ -500,6 +518,8 @@ class Context:
             return AcceptEvent(req)
         if kind == EventKind.ERROR:
             return self._error_event(e)
+        if kind == EventKind.HTTP_REQUEST:
+            return HttpRequestEvent(HttpRequest(self, e))
         conn = self._conns.get(e.conn)
         if kind == EventKind.OPEN:
             self._pending.pop(e.conn, None)
@@ -610,6 +630,22 @@ class Context:
         else:
             raise TypeError(f"accept handler returned {decision!r}; expected True, False, a subprotocol name, "
                             "a Reject or None")
+
+    def _http(self, request: HttpRequest) -> None:
+        """The HTTP_REQUEST callback: the handler answers, returns the answer, defers, or leaves
+        the request to the default answer."""
+        fn = self._handlers["http"]
+        try:
+            result = fn(request) if fn is not None else None
+        except BaseException:
+            if request.state == "pending":
+                request.respond(500, "internal error\n")
+            raise
+        answer_from(request, result)
+
+    def _http_answered(self, request: HttpRequest) -> None:
+        if not self._in_poll:
+            lib.wskit_ctx_flush(self._checked_ptr())
 
     def _track_pending(self, req: AcceptRequest) -> None:
         """A request waiting for a later decision: its connection gets user data so that wskit

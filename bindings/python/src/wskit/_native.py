@@ -61,6 +61,7 @@ class EventKind(enum.IntEnum):
     ERROR = 9
     ACCEPT = 10
     REJECTED = 11
+    HTTP_REQUEST = 12
 
 
 class TraceKind(enum.IntEnum):
@@ -83,6 +84,7 @@ class QueueFlag(enum.IntFlag):
     PAUSE = 0
     CLOSE = 1
     ACCEPT_EVENTS = 2
+    HTTP_EVENTS = 4
 
 
 #: Enum name in the header -> (Python enum, prefix of its constants): checked by tests/test_abi.py.
@@ -277,6 +279,9 @@ _FUNCTIONS: Sequence[Tuple[str, List[Any], Any]] = (
     ("wskit_config_dangerous_skip_tls_verification", [ConfigP, c_bool], STATUS),
     ("wskit_config_keep_request", [ConfigP, c_bool], STATUS),
     ("wskit_config_keep_header", [ConfigP, _str, c_size_t], STATUS),
+    ("wskit_config_set_static_dir", [ConfigP, _str, c_size_t], STATUS),
+    ("wskit_config_set_max_http_body", [ConfigP, c_size_t], STATUS),
+    ("wskit_config_set_http_keep_alive_ms", [ConfigP, c_uint32], STATUS),
     # context
     ("wskit_ctx_new", [POINTER(CtxP)], STATUS),
     ("wskit_ctx_free", [CtxP], STATUS),
@@ -302,6 +307,7 @@ _FUNCTIONS: Sequence[Tuple[str, List[Any], Any]] = (
     ("wskit_ctx_on_close", [CtxP, wskit_event_fn, c_void_p], STATUS),
     ("wskit_ctx_on_error", [CtxP, wskit_event_fn, c_void_p], STATUS),
     ("wskit_ctx_on_rejected", [CtxP, wskit_event_fn, c_void_p], STATUS),
+    ("wskit_ctx_on_http_request", [CtxP, wskit_event_fn, c_void_p], STATUS),
     ("wskit_ctx_use_event_queue", [CtxP, c_size_t, c_uint32], STATUS),
     ("wskit_ctx_next_event", [CtxP, EventP], STATUS),
     ("wskit_ctx_queue_stats", [CtxP, POINTER(wskit_queue_stats)], STATUS),
@@ -311,6 +317,12 @@ _FUNCTIONS: Sequence[Tuple[str, List[Any], Any]] = (
     ("wskit_conn_accept", [CtxP, c_uint64, _str, c_size_t, HeaderP, c_size_t], STATUS),
     ("wskit_conn_reject", [CtxP, c_uint64, c_uint16, HeaderP, c_size_t, _str, c_size_t], STATUS),
     ("wskit_conn_defer_accept", [CtxP, c_uint64], STATUS),
+    # plain HTTP (by connection id)
+    ("wskit_http_respond", [CtxP, c_uint64, c_uint16, HeaderP, c_size_t, _u8, c_size_t], STATUS),
+    ("wskit_http_begin", [CtxP, c_uint64, c_uint16, HeaderP, c_size_t, c_uint64], STATUS),
+    ("wskit_http_write", [CtxP, c_uint64, _u8, c_size_t], STATUS),
+    ("wskit_http_end", [CtxP, c_uint64], STATUS),
+    ("wskit_http_serve_static", [CtxP, c_uint64], STATUS),
     # connections
     ("wskit_conn_send_text", [CtxP, c_uint64, _str, c_size_t], STATUS),
     ("wskit_conn_send_binary", [CtxP, c_uint64, _u8, c_size_t], STATUS),
@@ -346,6 +358,10 @@ _FUNCTIONS: Sequence[Tuple[str, List[Any], Any]] = (
     ("wskit_remote_pause_reading", [RemoteP, c_uint64], STATUS),
     ("wskit_remote_resume_reading", [RemoteP, c_uint64], STATUS),
     ("wskit_remote_wake", [RemoteP], STATUS),
+    ("wskit_remote_http_respond", [RemoteP, c_uint64, c_uint16, HeaderP, c_size_t, _u8, c_size_t], STATUS),
+    ("wskit_remote_http_begin", [RemoteP, c_uint64, c_uint16, HeaderP, c_size_t, c_uint64], STATUS),
+    ("wskit_remote_http_write", [RemoteP, c_uint64, _u8, c_size_t], STATUS),
+    ("wskit_remote_http_end", [RemoteP, c_uint64], STATUS),
 )
 
 FUNCTIONS = {name: (argtypes, restype) for name, argtypes, restype in _FUNCTIONS}
@@ -539,6 +555,10 @@ def error(status: Status, message: str) -> "errors.Error":
 def as_bytes(data: Any) -> bytes:
     """bytes from bytes / bytearray / memoryview (copies only when it is not bytes already)."""
     return data if isinstance(data, bytes) else bytes(data)
+
+
+#: ``WSKIT_HTTP_UNKNOWN_LENGTH``: the body length of a chunked response.
+HTTP_UNKNOWN_LENGTH = 2**64 - 1
 
 
 def text_of(ptr: Optional[int], length: int) -> str:

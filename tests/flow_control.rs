@@ -21,7 +21,7 @@ use std::sync::{Arc, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{FrameReader, Recorder, TICK, client_frame, listen, pump, raw_client};
+use common::{FrameReader, Recorder, TICK, client_frame, listen, pump, raw_client, read_server_frame};
 use wskit::net::{ConnId, Context, Handler, ListenOptions, Message, OpenInfo};
 use wskit::proto::Role;
 
@@ -198,35 +198,6 @@ fn message_frame(seq: u64) -> Vec<u8> {
         b ^ key[i % 4]
     }));
     frame
-}
-
-/// Reads one unmasked server frame: (opcode, payload).
-fn read_server_frame(stream: &mut TcpStream, buf: &mut Vec<u8>) -> (u8, Vec<u8>) {
-    let mut chunk = vec![0u8; 256 << 10];
-    loop {
-        if buf.len() >= 2 {
-            assert_eq!(buf[1] & 0x80, 0, "server frames are not masked");
-            let (len, head) = match buf[1] & 0x7F {
-                126 if buf.len() >= 4 => (u16::from_be_bytes([buf[2], buf[3]]) as usize, 4),
-                127 if buf.len() >= 10 => (u64::from_be_bytes(buf[2..10].try_into().unwrap()) as usize, 10),
-                126 | 127 => (usize::MAX, 0),
-                n => (n as usize, 2),
-            };
-            if len != usize::MAX && buf.len() >= head + len {
-                assert_ne!(buf[0] & 0x80, 0, "the echo server sends whole messages");
-                let opcode = buf[0] & 0x0F;
-                let payload = buf[head..head + len].to_vec();
-                buf.drain(..head + len);
-                return (opcode, payload);
-            }
-        }
-        match stream.read(&mut chunk) {
-            Ok(0) => panic!("EOF while reading a frame"),
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-            Err(e) if e.kind() == ErrorKind::Interrupted => {}
-            Err(e) => panic!("read: {e}"),
-        }
-    }
 }
 
 /// The scenario of issue #13 against one example server.

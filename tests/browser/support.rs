@@ -101,7 +101,11 @@ pub fn profile_dir() -> PathBuf {
 /// `cargo test` built, into `target/<profile>/browser_c/NAME`.
 pub fn compile_c_example(name: &str) -> PathBuf {
     let lib = profile_dir().join("libwskit.so");
-    assert!(lib.exists(), "{} is missing: cargo test builds the cdylib", lib.display());
+    assert!(
+        lib.exists(),
+        "{} is missing: cargo test builds the cdylib",
+        lib.display()
+    );
     let dir = profile_dir().join("browser_c");
     std::fs::create_dir_all(&dir).unwrap();
     // The SONAME (libwskit.so.0.2) must resolve at run time, as install.sh lays it out.

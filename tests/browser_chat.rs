@@ -12,6 +12,7 @@
 //! Needs `scripts/setup-browsers.sh` (browsers, drivers, certutil); a missing one fails the test.
 //! One browser runs at a time; each run takes 10-20 s and is killed after 150 s.
 
+mod common;
 #[path = "browser/support.rs"]
 mod support;
 
@@ -19,8 +20,9 @@ use std::path::PathBuf;
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
+use common::examples::{compile_c_example, profile_dir, repo};
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
-use support::{Browser, compile_c_example, profile_dir, repo, run_script};
+use support::{Browser, run_script};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Server {

@@ -9,70 +9,22 @@
 //! quarter of what is sent; buffering it all would take over 30 MiB after the kernel's share).
 
 mod common;
-#[path = "browser/support.rs"]
-mod support;
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::io::Write;
+use std::net::TcpStream;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use common::examples::{ExampleServer as Server, compile_c_example, profile_dir, repo, rss_of};
 use common::{client_frame, read_http_head, read_server_frame, upgrade_request};
-use support::{compile_c_example, profile_dir, repo};
 
 const COUNT: usize = 3000;
 const SIZE: usize = 16 << 10;
 const RSS_GROWTH_BOUND: u64 = 12 << 20;
-
-/// A chat server process, killed on drop.
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-    name: &'static str,
-}
-
-impl Server {
-    fn start(name: &'static str, mut command: Command) -> Self {
-        let mut child = command
-            .arg("127.0.0.1:0")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap_or_else(|e| panic!("start the {name} chat server: {e}"));
-        // "... listening on ws://127.0.0.1:PORT/chat"
-        let mut stdout = child.stdout.take().unwrap();
-        let mut line = Vec::new();
-        let mut byte = [0u8; 1];
-        while stdout.read(&mut byte).unwrap_or(0) == 1 && byte[0] != b'\n' {
-            line.push(byte[0]);
-        }
-        let line = String::from_utf8_lossy(&line).into_owned();
-        let port: u16 = line
-            .trim_end_matches("/chat")
-            .rsplit(':')
-            .next()
-            .and_then(|p| p.trim().parse().ok())
-            .unwrap_or_else(|| panic!("the {name} chat server printed {line:?}"));
-        // Keep draining stdout (a line per message) so the server never blocks on it.
-        thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
-        Self {
-            child,
-            addr: SocketAddr::from(([127, 0, 0, 1], port)),
-            name,
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn c_server() -> Command {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
@@ -86,16 +38,6 @@ fn python_server() -> Command {
         .arg("server")
         .env("WSKIT_LIBRARY", profile_dir().join("libwskit.so"));
     command
-}
-
-/// VmRSS of a process in bytes (0 once it is gone).
-fn rss_of(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        .map_or(0, |kb| kb * 1024)
 }
 
 /// Message `seq`: its number, then letters (nothing JSON escapes, so the relayed form is exact).

@@ -13,14 +13,15 @@
 mod common;
 
 use std::io::{ErrorKind, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::TcpStream;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use common::examples::{ExampleServer as Server, compile_c_example, profile_dir, repo, rss_of};
 use common::{FrameReader, Recorder, TICK, client_frame, listen, pump, raw_client, read_server_frame};
 use wskit::net::{ConnId, Context, Handler, ListenOptions, Message, OpenInfo};
 use wskit::proto::Role;
@@ -33,19 +34,6 @@ const COUNT: usize = 768;
 /// by that, one echo (64 KiB), the held rest of one read (256 KiB) and the read buffer (256 KiB),
 /// plus allocator and interpreter slack: 6 MiB in all, an eighth of what the client sends.
 const RSS_GROWTH_BOUND: u64 = 6 << 20;
-
-fn profile_dir() -> PathBuf {
-    // target/<profile>/deps/flow_control-HASH -> target/<profile>
-    let exe = std::env::current_exe().expect("test binary path");
-    exe.parent()
-        .and_then(|deps| deps.parent())
-        .expect("target/<profile>")
-        .to_path_buf()
-}
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// `examples/echo_server.rs`, built once with this test's profile.
 fn rust_echo_server() -> PathBuf {
@@ -71,40 +59,7 @@ fn rust_echo_server() -> PathBuf {
 /// `examples/c/echo_server.c`, compiled once against the libwskit.so this `cargo test` built.
 fn c_echo_server() -> PathBuf {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT
-        .get_or_init(|| {
-            let lib = profile_dir().join("libwskit.so");
-            assert!(
-                lib.exists(),
-                "{} is missing: cargo test builds the cdylib",
-                lib.display()
-            );
-            let dir = profile_dir().join("flow_control_c");
-            std::fs::create_dir_all(&dir).unwrap();
-            // The SONAME (libwskit.so.0.2) must resolve at run time, as install.sh lays it out.
-            for name in ["libwskit.so", "libwskit.so.0.2"] {
-                let link = dir.join(name);
-                let _ = std::fs::remove_file(&link);
-                std::os::unix::fs::symlink(&lib, &link).unwrap();
-            }
-            let out = dir.join("echo_server");
-            let root = repo();
-            let status = Command::new("gcc")
-                .args(["-std=c99", "-O1", "-Wall", "-Wextra", "-Werror"])
-                .arg(format!("-I{}", root.join("include").display()))
-                .arg(format!("-I{}", root.join("examples/c").display()))
-                .arg(root.join("examples/c/echo_server.c"))
-                .arg(format!("-L{}", dir.display()))
-                .arg("-lwskit")
-                .arg(format!("-Wl,-rpath,{}", dir.display()))
-                .arg("-o")
-                .arg(&out)
-                .status()
-                .expect("run gcc (apt-get install build-essential)");
-            assert!(status.success(), "compiling examples/c/echo_server.c failed");
-            out
-        })
-        .clone()
+    BUILT.get_or_init(|| compile_c_example("echo_server")).clone()
 }
 
 /// The peers venv's Python (scripts/setup-peers.sh) or the system's.
@@ -115,65 +70,6 @@ fn python() -> PathBuf {
     } else {
         PathBuf::from("python3")
     }
-}
-
-/// An example echo server process; killed on drop.
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-    name: &'static str,
-}
-
-impl Server {
-    fn start(name: &'static str, mut command: Command) -> Self {
-        let mut child = command
-            .arg("127.0.0.1:0")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap_or_else(|e| panic!("start the {name} echo server: {e}"));
-        // "echo_server listening on ws://127.0.0.1:PORT"
-        let mut stdout = child.stdout.take().unwrap();
-        let mut line = Vec::new();
-        let mut byte = [0u8; 1];
-        while stdout.read(&mut byte).unwrap_or(0) == 1 && byte[0] != b'\n' {
-            line.push(byte[0]);
-        }
-        let line = String::from_utf8_lossy(&line).into_owned();
-        let port: u16 = line
-            .rsplit(':')
-            .next()
-            .and_then(|p| p.trim().parse().ok())
-            .unwrap_or_else(|| panic!("the {name} echo server printed {line:?}"));
-        // Keep draining stdout so the server never blocks on it.
-        thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
-        Self {
-            child,
-            addr: SocketAddr::from(([127, 0, 0, 1], port)),
-            name,
-        }
-    }
-
-    fn rss(&self) -> u64 {
-        rss_of(self.child.id())
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// VmRSS of a process in bytes (0 once it is gone).
-fn rss_of(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        .map_or(0, |kb| kb * 1024)
 }
 
 /// Byte `i` of message `seq`'s payload after its 8-byte sequence number.

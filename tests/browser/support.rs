@@ -87,51 +87,6 @@ pub fn is_executable(path: &Path) -> bool {
         .unwrap_or(false)
 }
 
-/// `target/<profile>`, where this test binary and the libwskit.so it goes with are.
-pub fn profile_dir() -> PathBuf {
-    // target/<profile>/deps/NAME-HASH -> target/<profile>
-    let exe = std::env::current_exe().expect("test binary path");
-    exe.parent()
-        .and_then(|deps| deps.parent())
-        .expect("target/<profile>")
-        .to_path_buf()
-}
-
-/// `examples/c/NAME.c` compiled (once per call site's `OnceLock`) against the libwskit.so this
-/// `cargo test` built, into `target/<profile>/browser_c/NAME`.
-pub fn compile_c_example(name: &str) -> PathBuf {
-    let lib = profile_dir().join("libwskit.so");
-    assert!(
-        lib.exists(),
-        "{} is missing: cargo test builds the cdylib",
-        lib.display()
-    );
-    let dir = profile_dir().join("browser_c");
-    std::fs::create_dir_all(&dir).unwrap();
-    // The SONAME (libwskit.so.0.2) must resolve at run time, as install.sh lays it out.
-    for link_name in ["libwskit.so", "libwskit.so.0.2"] {
-        let link = dir.join(link_name);
-        let _ = std::fs::remove_file(&link);
-        std::os::unix::fs::symlink(&lib, &link).unwrap();
-    }
-    let out = dir.join(name);
-    let root = repo();
-    let status = Command::new("gcc")
-        .args(["-std=c99", "-O1", "-Wall", "-Wextra", "-Werror", "-pedantic"])
-        .arg(format!("-I{}", root.join("include").display()))
-        .arg(format!("-I{}", root.join("examples/c").display()))
-        .arg(root.join(format!("examples/c/{name}.c")))
-        .arg(format!("-L{}", dir.display()))
-        .arg("-lwskit")
-        .arg(format!("-Wl,-rpath,{}", dir.display()))
-        .arg("-o")
-        .arg(&out)
-        .status()
-        .expect("run gcc (apt-get install build-essential)");
-    assert!(status.success(), "compiling examples/c/{name}.c failed");
-    out
-}
-
 /// Runs `python3 SCRIPT ARGS...` (with `envs` added) from the repository root; returns its stdout (trimmed). Panics
 /// with its stderr if it failed, or after `limit` (the scripts bound themselves below that and
 /// clean up; this is the last resort).

@@ -2,6 +2,8 @@
 //! and a raw-TCP WebSocket peer for tests that need to misbehave.
 #![allow(dead_code)]
 
+pub mod examples;
+
 use std::collections::{HashMap, HashSet};
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};

@@ -7,6 +7,9 @@
 //! backpressure reached it through TCP) instead of buffering. Then `sink` reads: every message,
 //! in order and intact. The server's RSS is sampled throughout and may grow by at most 12 MiB (a
 //! quarter of what is sent; buffering it all would take over 30 MiB after the kernel's share).
+//!
+//! Then the C and the Python chat clients (`examples/c/chat_client.c`, `chat.py client`) post
+//! through both servers, and a raw member of the room sees exactly what they said.
 
 mod common;
 
@@ -199,4 +202,83 @@ fn c_chat_server_pauses_the_source_and_loses_nothing() {
 #[test]
 fn python_chat_server_pauses_the_source_and_loses_nothing() {
     never_loses(Server::start("Python", python_server()));
+}
+
+fn c_client() -> PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT.get_or_init(|| compile_c_example("chat_client")).clone()
+}
+
+/// The C and the Python chat client join a room through `server`, each posts its messages and sees
+/// them come back from the room (their exit status says so), and a raw member sees them all.
+fn clients_post(server: Server) {
+    let name = server.name;
+    let (mut watcher, mut buf) = join(&server, "watcher");
+    assert!(read_text(&mut watcher, &mut buf).starts_with(r#"{"type":"hello","#));
+    let url = format!("ws://{}/chat", server.addr);
+    let c = Command::new(c_client())
+        .args([
+            url.as_str(),
+            "c client",
+            "--room",
+            "flow",
+            "hello from C",
+            "quote \" and \\ ✓",
+        ])
+        .output()
+        .expect("run chat_client");
+    assert!(
+        c.status.success(),
+        "{name}: chat_client failed: {}",
+        String::from_utf8_lossy(&c.stderr)
+    );
+    let py = Command::new("python3")
+        .arg(repo().join("examples/python/chat.py"))
+        .args([
+            "client",
+            url.as_str(),
+            "py client",
+            "--room",
+            "flow",
+            "hello from Python",
+        ])
+        .env("WSKIT_LIBRARY", profile_dir().join("libwskit.so"))
+        .output()
+        .expect("run chat.py client");
+    assert!(
+        py.status.success(),
+        "{name}: chat.py client failed: {}",
+        String::from_utf8_lossy(&py.stderr)
+    );
+    let py_out = String::from_utf8_lossy(&py.stdout);
+    assert!(
+        py_out.contains("py client: hello from Python"),
+        "{name}: chat.py printed {py_out}"
+    );
+
+    let mut seen = Vec::new();
+    while seen.len() < 8 {
+        seen.push(read_text(&mut watcher, &mut buf));
+    }
+    let expected = [
+        r#"{"type":"join","name":"watcher"}"#,
+        r#"{"type":"join","name":"c client"}"#,
+        r#"{"type":"message","name":"c client","text":"hello from C"}"#,
+        r#"{"type":"message","name":"c client","text":"quote \" and \\ ✓"}"#,
+        r#"{"type":"leave","name":"c client"}"#,
+        r#"{"type":"join","name":"py client"}"#,
+        r#"{"type":"message","name":"py client","text":"hello from Python"}"#,
+        r#"{"type":"leave","name":"py client"}"#,
+    ];
+    assert_eq!(seen, expected, "{name}: what the room said");
+}
+
+#[test]
+fn c_and_python_clients_post_through_the_c_server() {
+    clients_post(Server::start("C", c_server()));
+}
+
+#[test]
+fn c_and_python_clients_post_through_the_python_server() {
+    clients_post(Server::start("Python", python_server()));
 }

@@ -124,7 +124,7 @@ class ChatServer:
         self.members[conn.id] = (room, name)
         hello = {
             "type": "hello", "server": "wskit Python chat.py", "room": room, "name": name, "peer": conn.peer,
-            "path": conn.path, "query": conn.query or "", "headers": [list(h) for h in conn.headers.items()],
+            "path": conn.path, "query": conn.query or "", "headers": [list(h) for h in conn.headers.raw],
             "members": others,
         }
         self.deliver(conn, json.dumps(hello, ensure_ascii=False, separators=(",", ":")), 0)

@@ -20,7 +20,7 @@ use std::path::PathBuf;
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
-use common::examples::{compile_c_example, profile_dir, repo};
+use common::examples::{cdylib, compile_c_example, repo};
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
 use support::{Browser, run_script};
 
@@ -123,7 +123,7 @@ fn check_chat(browser: Browser, server: Server, scheme: Scheme) {
         "tests/browser/chat_scenario.py",
         &args,
         // The Python server loads the library this `cargo test` built.
-        &[("WSKIT_LIBRARY", profile_dir().join("libwskit.so"))],
+        &[("WSKIT_LIBRARY", cdylib())],
         Duration::from_secs(150),
     );
     eprintln!("{browser:?} / {server:?} / {scheme:?}: {result}");

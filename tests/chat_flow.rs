@@ -22,7 +22,9 @@ use std::sync::{Arc, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::examples::{ExampleServer as Server, compile_c_example, profile_dir, repo, rss_of};
+use common::examples::{
+    ExampleServer as Server, cdylib, compile_c_example, repo, rss_of, wait_for_writer_stall,
+};
 use common::{client_frame, read_http_head, read_server_frame, upgrade_request};
 
 const COUNT: usize = 3000;
@@ -39,7 +41,7 @@ fn python_server() -> Command {
     command
         .arg(repo().join("examples/python/chat.py"))
         .arg("server")
-        .env("WSKIT_LIBRARY", profile_dir().join("libwskit.so"));
+        .env("WSKIT_LIBRARY", cdylib());
     command
 }
 
@@ -134,24 +136,7 @@ fn never_loses(server: Server) {
 
     // The sink reads nothing: the server must pause the source, and TCP must stop its writer.
     let start = Instant::now();
-    let mut last = (0, Instant::now());
-    let stalled_at = loop {
-        thread::sleep(Duration::from_millis(20));
-        let now = written.load(Ordering::Relaxed);
-        assert!(
-            now < COUNT,
-            "{name}: all {COUNT} messages went in while the sink read nothing: no backpressure"
-        );
-        if now != last.0 {
-            last = (now, Instant::now());
-        } else if last.1.elapsed() > Duration::from_millis(700) {
-            break now;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "{name}: the writer neither stalled nor finished"
-        );
-    };
+    let stalled_at = wait_for_writer_stall(name, &written, COUNT, Duration::from_millis(700));
     let rss_at_stall = rss_of(server.child.id());
 
     // Now the sink reads: the source's join, then every message in order and intact.
@@ -242,7 +227,7 @@ fn clients_post(server: Server) {
             "flow",
             "hello from Python",
         ])
-        .env("WSKIT_LIBRARY", profile_dir().join("libwskit.so"))
+        .env("WSKIT_LIBRARY", cdylib())
         .output()
         .expect("run chat.py client");
     assert!(

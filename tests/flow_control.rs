@@ -21,7 +21,9 @@ use std::sync::{Arc, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::examples::{ExampleServer as Server, compile_c_example, profile_dir, repo, rss_of};
+use common::examples::{
+    ExampleServer as Server, cdylib, compile_c_example, profile_dir, repo, rss_of, wait_for_writer_stall,
+};
 use common::{FrameReader, Recorder, TICK, client_frame, listen, pump, raw_client, read_server_frame};
 use wskit::net::{ConnId, Context, Handler, ListenOptions, Message, OpenInfo};
 use wskit::proto::Role;
@@ -143,26 +145,7 @@ fn never_drops(server: Server) {
     };
 
     // Nobody reads: the server must stop reading, and TCP must stop the writer.
-    let start = Instant::now();
-    let mut last = (0, Instant::now());
-    let stalled_at = loop {
-        thread::sleep(Duration::from_millis(20));
-        let now = written.load(Ordering::Relaxed);
-        assert!(
-            now < COUNT,
-            "{name}: all {COUNT} messages ({} MiB) went in without the client reading: no backpressure",
-            (COUNT * MESSAGE) >> 20
-        );
-        if now != last.0 {
-            last = (now, Instant::now());
-        } else if last.1.elapsed() > Duration::from_millis(500) {
-            break now;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "{name}: the writer neither stalled nor finished"
-        );
-    };
+    let stalled_at = wait_for_writer_stall(name, &written, COUNT, Duration::from_millis(500));
     let rss_at_stall = server.rss();
 
     // Now read: every echo, in order and intact, while the writer finishes.
@@ -224,7 +207,7 @@ fn python_echo_server_never_drops_and_stays_bounded() {
     command
         .arg(repo().join("examples/python/echo_server.py"))
         .env("PYTHONPATH", repo().join("bindings/python/src"))
-        .env("WSKIT_LIBRARY", profile_dir().join("libwskit.so"));
+        .env("WSKIT_LIBRARY", cdylib());
     never_drops(Server::start("Python", command));
 }
 

@@ -1,11 +1,14 @@
 //! The example programs as processes under test: the build directory, C examples compiled
-//! against the libwskit.so of this `cargo test`, a server process that reports its port, and its
-//! memory use.
+//! against the libwskit.so of this `cargo test`, a server process that reports its port, its
+//! memory use, and the wait for a writer that backpressure stopped.
 
 use std::io::Read;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -21,15 +24,40 @@ pub fn profile_dir() -> PathBuf {
         .to_path_buf()
 }
 
-/// `examples/c/NAME.c` compiled against the libwskit.so this `cargo test` built, into
-/// `target/<profile>/examples_c/NAME` (call it once, e.g. behind a `OnceLock`).
+/// The libwskit.so of this `cargo test`'s profile, built once here if missing (`cargo test --test
+/// NAME` alone builds only the rlib).
+pub fn cdylib() -> PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let lib = profile_dir().join("libwskit.so");
+            if !lib.exists() {
+                let mut build = Command::new(env!("CARGO"));
+                build
+                    .args(["build", "--quiet", "--locked", "--lib"])
+                    .current_dir(repo());
+                if !cfg!(debug_assertions) {
+                    build.arg("--release");
+                }
+                assert!(
+                    build.status().expect("run cargo build --lib").success(),
+                    "building libwskit.so failed"
+                );
+            }
+            assert!(
+                lib.exists(),
+                "{} is missing after cargo build --lib",
+                lib.display()
+            );
+            lib
+        })
+        .clone()
+}
+
+/// `examples/c/NAME.c` compiled against [`cdylib`] into `target/<profile>/examples_c/NAME` (call
+/// it once, e.g. behind a `OnceLock`).
 pub fn compile_c_example(name: &str) -> PathBuf {
-    let lib = profile_dir().join("libwskit.so");
-    assert!(
-        lib.exists(),
-        "{} is missing: cargo test builds the cdylib",
-        lib.display()
-    );
+    let lib = cdylib();
     let dir = profile_dir().join("examples_c");
     std::fs::create_dir_all(&dir).unwrap();
     // The SONAME (libwskit.so.0.2) must resolve at run time, as install.sh lays it out.
@@ -116,4 +144,29 @@ pub fn rss_of(pid: u32) -> u64 {
         .find_map(|l| l.strip_prefix("VmRSS:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
         .map_or(0, |kb| kb * 1024)
+}
+
+/// Waits until a writer thread that counts its messages in `written` stops making progress
+/// (`quiet` without one more), before it wrote all `total`: backpressure reached it. Returns how
+/// many it wrote. Fails when it wrote them all (nothing pushed back) or after 60 s.
+pub fn wait_for_writer_stall(name: &str, written: &AtomicUsize, total: usize, quiet: Duration) -> usize {
+    let start = Instant::now();
+    let mut last = (0, Instant::now());
+    loop {
+        std::thread::sleep(Duration::from_millis(20));
+        let now = written.load(Ordering::Relaxed);
+        assert!(
+            now < total,
+            "{name}: all {total} messages went in while nobody read them: no backpressure"
+        );
+        if now != last.0 {
+            last = (now, Instant::now());
+        } else if last.1.elapsed() > quiet {
+            return now;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "{name}: the writer neither stalled nor finished"
+        );
+    }
 }

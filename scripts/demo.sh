@@ -40,32 +40,51 @@ url=$(grep -o 'ws://[0-9.:]*' "$log")
 say "the C client (examples/c/client.c) sends three messages"
 ./target/c/client "$url/" "hello from C" "wskit_conn_send_text ✓" "bye"
 
-say "a game loop in C: polls once per frame at 60 Hz, a worker thread sends through wskit_remote"
-./target/c/game_loop "$url/" 2
+kill $server 2>/dev/null || true
+wait $server 2>/dev/null || true
 
-say "the Python binding (bindings/python, ctypes): a chat server and two chat clients"
+say "a chat in the browser: the C chat server (examples/c/chat_server.c) and its page (examples/web/chat/)"
 chat_log=$(mktemp)
-python3 examples/python/chat.py server 127.0.0.1:0 >"$chat_log" 2>&1 &
+scenario_log=$(mktemp)
+./target/c/chat_server 127.0.0.1:0 >"$chat_log" 2>&1 &
 chat=$!
-trap 'kill $server $chat 2>/dev/null || true; rm -f "$log" "$chat_log"' EXIT
-for _ in $(seq 50); do grep -q listening "$chat_log" && break; sleep 0.1; done
-head -1 "$chat_log"
-chat_url=$(grep -o 'ws://[0-9.:]*' "$chat_log")/
-{ sleep 0.3; echo "hi, I am a Python client"; sleep 1; echo "see you"; } |
-  python3 examples/python/chat.py client "$chat_url" alice | sed 's/^/  [alice sees] /' &
-alice=$!
-{ sleep 0.6; echo "hello alice, Python here too"; sleep 0.3; } |
-  python3 examples/python/chat.py client "$chat_url" bob | sed 's/^/  [bob sees]   /'
-if [ -x target/c/client ]; then
-  # The C client (examples/c/client.c, scripts/build-c.sh): its first line is its chat name.
-  target/c/client "$chat_url" c-client "hello from C" | sed 's/^/  [C sees]     /'
+scenario=
+trap 'kill $server $chat $scenario 2>/dev/null || true; rm -f "$log" "$chat_log" "$scenario_log"' EXIT
+for _ in $(seq 50); do grep -q '^chat page:' "$chat_log" && break; sleep 0.1; done
+head -2 "$chat_log"
+page_url=$(sed -n 's/^chat page: //p' "$chat_log")
+ws_url=$(grep -o 'ws://[0-9.:]*/chat' "$chat_log" | head -1)
+echo "  open the page above in a browser while the demo runs (to keep a server: target/c/chat_server 127.0.0.1:9002)"
+
+mkdir -p target/demo
+rm -f target/demo/chat.png
+if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then
+  echo "  headless Chromium: two pages, ann and bob, join room demo (tests/browser/chat_scenario.py)"
+  python3 tests/browser/chat_scenario.py --browser chromium --demo --url "$page_url" --room demo \
+    --expect py-client c-client --screenshot target/demo/chat.png --timeout 50 >/dev/null 2>"$scenario_log" &
+  scenario=$!
+  for _ in $(seq 300); do grep -q 'chatting' "$scenario_log" && break; kill -0 $scenario 2>/dev/null || break; sleep 0.1; done
 else
-  echo "  (run scripts/build-c.sh to have the C client join too)"
+  echo "  (Chromium is not installed: no browser pages and no screenshot; scripts/setup-browsers.sh installs it)"
 fi
-wait $alice
+
+echo "  the Python client (examples/python/chat.py) and the C client (examples/c/chat_client.c) join room demo:"
+python3 examples/python/chat.py client "$ws_url" py-client --room demo "hello from Python" |
+  sed 's/^/  [py-client sees] /'
+./target/c/chat_client "$ws_url" c-client --room demo "hello from C" >/dev/null && echo "  [c-client] posted hello from C"
+
+if [ -n "$scenario" ]; then
+  if wait $scenario; then
+    echo "  screenshot of ann's page: $(pwd)/target/demo/chat.png"
+  else
+    echo "  the browser part failed:"; sed 's/^/    /' "$scenario_log"
+    exit 1
+  fi
+  scenario=
+fi
 kill $chat 2>/dev/null || true
 wait $chat 2>/dev/null || true
 echo "  server log:"
-sed -n '2,$p' "$chat_log" | sed 's/^/  [server]     /'
+sed -n '3,$p' "$chat_log" | sed 's/^/  [server] /'
 
 say "done"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the real browsers and WebDriver servers used by tests/browsers.rs:
-# Chromium + chromedriver and Firefox ESR from Debian's packages, geckodriver built from crates.io
+# Chromium + chromedriver, Firefox ESR and certutil (libnss3-tools) from Debian's packages, geckodriver built from crates.io
 # (Debian 12 has no geckodriver package) into /opt/wskit-browsers/cargo (or $WSKIT_BROWSERS_DIR/cargo), outside the checkout
 # so that every clone on the machine (CI runs in a fresh one) reuses the build.
 # Idempotent; meant for a fresh Debian 12 machine as root (CI); fast when everything is present.
@@ -24,6 +24,8 @@ missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 command -v chromedriver >/dev/null || missing+=(chromium-driver)
 command -v firefox-esr >/dev/null || missing+=(firefox-esr)
+# certutil: the wss:// browser tests put their test CA into the test profile's NSS database.
+command -v certutil >/dev/null || missing+=(libnss3-tools)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "setup-browsers: missing ${missing[*]}; install them (needs root)" >&2
@@ -40,7 +42,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   log "apt-get install took $((SECONDS - start)) s"
 else
-  log "chromium, chromedriver, firefox-esr already installed"
+  log "chromium, chromedriver, firefox-esr, certutil already installed"
 fi
 
 # --- geckodriver ----------------------------------------------------------------------------------

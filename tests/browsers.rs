@@ -8,21 +8,17 @@
 
 #[path = "../examples/support/echo_handler.rs"]
 mod echo_handler;
+#[path = "browser/support.rs"]
+mod support;
 
-use std::io::Read;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex, mpsc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use echo_handler::Echo;
+use support::{Browser, repo, run_script};
 use wskit::net::{AcceptRequest, ConnId, Context, Decision, Error, Handler, Message, OpenInfo, Remote};
 use wskit::proto::{CloseInfo, DeflateParams};
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// What the server saw of one connection.
 #[derive(Debug, Clone, Default)]
@@ -179,131 +175,16 @@ impl Drop for Server {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Browser {
-    Chromium,
-    Firefox,
-}
-
-impl Browser {
-    fn name(self) -> &'static str {
-        match self {
-            Browser::Chromium => "chromium",
-            Browser::Firefox => "firefox",
-        }
-    }
-
-    /// Fails the test (never skips it) when the browser, its driver or python3 is missing.
-    fn check_installed(self) {
-        let browsers_dir = repo()
-            .join(std::env::var("WSKIT_BROWSERS_DIR").unwrap_or_else(|_| "/opt/wskit-browsers".to_string()));
-        let gecko_local = browsers_dir.join("cargo/bin/geckodriver");
-        let needed: Vec<(&str, &str, Vec<PathBuf>)> = match self {
-            Browser::Chromium => vec![
-                ("chromium", "WSKIT_CHROMIUM", vec!["/usr/bin/chromium".into()]),
-                (
-                    "chromedriver",
-                    "WSKIT_CHROMEDRIVER",
-                    vec!["/usr/bin/chromedriver".into(), on_path("chromedriver")],
-                ),
-            ],
-            Browser::Firefox => vec![
-                (
-                    "firefox-esr",
-                    "WSKIT_FIREFOX",
-                    vec!["/usr/bin/firefox-esr".into()],
-                ),
-                (
-                    "geckodriver",
-                    "WSKIT_GECKODRIVER",
-                    vec![gecko_local, on_path("geckodriver")],
-                ),
-            ],
-        };
-        for (what, env, defaults) in needed {
-            let candidates = match std::env::var_os(env) {
-                Some(path) => vec![PathBuf::from(path)],
-                None => defaults,
-            };
-            assert!(
-                candidates.iter().any(|p| is_executable(p)),
-                "{what} is not installed (looked at {candidates:?}; ${env} overrides): \
-                 run `bash scripts/setup-browsers.sh` (as root) first"
-            );
-        }
-        assert!(
-            is_executable(&on_path("python3")),
-            "python3 is needed to drive the browsers (tests/browser/webdriver.py)"
-        );
-    }
-}
-
-fn on_path(name: &str) -> PathBuf {
-    std::env::var_os("PATH")
-        .into_iter()
-        .flat_map(|path| std::env::split_paths(&path).collect::<Vec<_>>())
-        .map(|dir| dir.join(name))
-        .find(|p| is_executable(p))
-        .unwrap_or_else(|| PathBuf::from(name))
-}
-
-fn is_executable(path: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    path.metadata()
-        .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        .unwrap_or(false)
-}
-
 /// Runs the page in `browser` through the WebDriver script; returns the page's JSON result.
-/// Panics with the script's stderr if it failed, or after 75 s.
 fn run_page(browser: Browser, url: &str) -> String {
-    let started = Instant::now();
-    let mut child = Command::new("python3")
-        .current_dir(repo())
-        .arg("tests/browser/webdriver.py")
-        .args(["--browser", browser.name(), "--url", url, "--timeout", "50"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start python3 tests/browser/webdriver.py");
-    let mut stdout = child.stdout.take().expect("piped");
-    let mut stderr = child.stderr.take().expect("piped");
-    let out_thread = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = stdout.read_to_string(&mut s);
-        s
-    });
-    let err_thread = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = stderr.read_to_string(&mut s);
-        s
-    });
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for webdriver.py") {
-            break Some(status);
-        }
-        if started.elapsed() > Duration::from_secs(75) {
-            // The script bounds itself at 50 s (and cleans up); this is the last resort.
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let out = out_thread.join().unwrap_or_default();
-    let err = err_thread.join().unwrap_or_default();
-    eprint!("{err}");
-    match status {
-        Some(status) if status.success() => {}
-        Some(status) => panic!("{browser:?}: webdriver.py failed ({status}):\n{err}"),
-        None => panic!("{browser:?}: webdriver.py killed after 75 s:\n{err}"),
-    }
-    eprintln!(
-        "{browser:?}: page finished in {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
-    out.trim().to_string()
+    let args = ["--browser", browser.name(), "--url", url, "--timeout", "50"].map(String::from);
+    run_script(
+        browser,
+        "tests/browser/webdriver.py",
+        &args,
+        &[],
+        Duration::from_secs(75),
+    )
 }
 
 /// One browser run at a time: two browsers plus 1 MiB messages at once are slow on a small machine.

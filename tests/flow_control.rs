@@ -13,15 +13,18 @@
 mod common;
 
 use std::io::{ErrorKind, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::TcpStream;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{FrameReader, Recorder, TICK, client_frame, listen, pump, raw_client};
+use common::examples::{
+    ExampleServer as Server, cdylib, compile_c_example, profile_dir, repo, rss_of, wait_for_writer_stall,
+};
+use common::{FrameReader, Recorder, TICK, client_frame, listen, pump, raw_client, read_server_frame};
 use wskit::net::{ConnId, Context, Handler, ListenOptions, Message, OpenInfo};
 use wskit::proto::Role;
 
@@ -33,19 +36,6 @@ const COUNT: usize = 768;
 /// by that, one echo (64 KiB), the held rest of one read (256 KiB) and the read buffer (256 KiB),
 /// plus allocator and interpreter slack: 6 MiB in all, an eighth of what the client sends.
 const RSS_GROWTH_BOUND: u64 = 6 << 20;
-
-fn profile_dir() -> PathBuf {
-    // target/<profile>/deps/flow_control-HASH -> target/<profile>
-    let exe = std::env::current_exe().expect("test binary path");
-    exe.parent()
-        .and_then(|deps| deps.parent())
-        .expect("target/<profile>")
-        .to_path_buf()
-}
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// `examples/echo_server.rs`, built once with this test's profile.
 fn rust_echo_server() -> PathBuf {
@@ -71,40 +61,7 @@ fn rust_echo_server() -> PathBuf {
 /// `examples/c/echo_server.c`, compiled once against the libwskit.so this `cargo test` built.
 fn c_echo_server() -> PathBuf {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT
-        .get_or_init(|| {
-            let lib = profile_dir().join("libwskit.so");
-            assert!(
-                lib.exists(),
-                "{} is missing: cargo test builds the cdylib",
-                lib.display()
-            );
-            let dir = profile_dir().join("flow_control_c");
-            std::fs::create_dir_all(&dir).unwrap();
-            // The SONAME (libwskit.so.0.2) must resolve at run time, as install.sh lays it out.
-            for name in ["libwskit.so", "libwskit.so.0.2"] {
-                let link = dir.join(name);
-                let _ = std::fs::remove_file(&link);
-                std::os::unix::fs::symlink(&lib, &link).unwrap();
-            }
-            let out = dir.join("echo_server");
-            let root = repo();
-            let status = Command::new("gcc")
-                .args(["-std=c99", "-O1", "-Wall", "-Wextra", "-Werror"])
-                .arg(format!("-I{}", root.join("include").display()))
-                .arg(format!("-I{}", root.join("examples/c").display()))
-                .arg(root.join("examples/c/echo_server.c"))
-                .arg(format!("-L{}", dir.display()))
-                .arg("-lwskit")
-                .arg(format!("-Wl,-rpath,{}", dir.display()))
-                .arg("-o")
-                .arg(&out)
-                .status()
-                .expect("run gcc (apt-get install build-essential)");
-            assert!(status.success(), "compiling examples/c/echo_server.c failed");
-            out
-        })
-        .clone()
+    BUILT.get_or_init(|| compile_c_example("echo_server")).clone()
 }
 
 /// The peers venv's Python (scripts/setup-peers.sh) or the system's.
@@ -115,65 +72,6 @@ fn python() -> PathBuf {
     } else {
         PathBuf::from("python3")
     }
-}
-
-/// An example echo server process; killed on drop.
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-    name: &'static str,
-}
-
-impl Server {
-    fn start(name: &'static str, mut command: Command) -> Self {
-        let mut child = command
-            .arg("127.0.0.1:0")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap_or_else(|e| panic!("start the {name} echo server: {e}"));
-        // "echo_server listening on ws://127.0.0.1:PORT"
-        let mut stdout = child.stdout.take().unwrap();
-        let mut line = Vec::new();
-        let mut byte = [0u8; 1];
-        while stdout.read(&mut byte).unwrap_or(0) == 1 && byte[0] != b'\n' {
-            line.push(byte[0]);
-        }
-        let line = String::from_utf8_lossy(&line).into_owned();
-        let port: u16 = line
-            .rsplit(':')
-            .next()
-            .and_then(|p| p.trim().parse().ok())
-            .unwrap_or_else(|| panic!("the {name} echo server printed {line:?}"));
-        // Keep draining stdout so the server never blocks on it.
-        thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
-        Self {
-            child,
-            addr: SocketAddr::from(([127, 0, 0, 1], port)),
-            name,
-        }
-    }
-
-    fn rss(&self) -> u64 {
-        rss_of(self.child.id())
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// VmRSS of a process in bytes (0 once it is gone).
-fn rss_of(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        .map_or(0, |kb| kb * 1024)
 }
 
 /// Byte `i` of message `seq`'s payload after its 8-byte sequence number.
@@ -198,35 +96,6 @@ fn message_frame(seq: u64) -> Vec<u8> {
         b ^ key[i % 4]
     }));
     frame
-}
-
-/// Reads one unmasked server frame: (opcode, payload).
-fn read_server_frame(stream: &mut TcpStream, buf: &mut Vec<u8>) -> (u8, Vec<u8>) {
-    let mut chunk = vec![0u8; 256 << 10];
-    loop {
-        if buf.len() >= 2 {
-            assert_eq!(buf[1] & 0x80, 0, "server frames are not masked");
-            let (len, head) = match buf[1] & 0x7F {
-                126 if buf.len() >= 4 => (u16::from_be_bytes([buf[2], buf[3]]) as usize, 4),
-                127 if buf.len() >= 10 => (u64::from_be_bytes(buf[2..10].try_into().unwrap()) as usize, 10),
-                126 | 127 => (usize::MAX, 0),
-                n => (n as usize, 2),
-            };
-            if len != usize::MAX && buf.len() >= head + len {
-                assert_ne!(buf[0] & 0x80, 0, "the echo server sends whole messages");
-                let opcode = buf[0] & 0x0F;
-                let payload = buf[head..head + len].to_vec();
-                buf.drain(..head + len);
-                return (opcode, payload);
-            }
-        }
-        match stream.read(&mut chunk) {
-            Ok(0) => panic!("EOF while reading a frame"),
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-            Err(e) if e.kind() == ErrorKind::Interrupted => {}
-            Err(e) => panic!("read: {e}"),
-        }
-    }
 }
 
 /// The scenario of issue #13 against one example server.
@@ -276,26 +145,7 @@ fn never_drops(server: Server) {
     };
 
     // Nobody reads: the server must stop reading, and TCP must stop the writer.
-    let start = Instant::now();
-    let mut last = (0, Instant::now());
-    let stalled_at = loop {
-        thread::sleep(Duration::from_millis(20));
-        let now = written.load(Ordering::Relaxed);
-        assert!(
-            now < COUNT,
-            "{name}: all {COUNT} messages ({} MiB) went in without the client reading: no backpressure",
-            (COUNT * MESSAGE) >> 20
-        );
-        if now != last.0 {
-            last = (now, Instant::now());
-        } else if last.1.elapsed() > Duration::from_millis(500) {
-            break now;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "{name}: the writer neither stalled nor finished"
-        );
-    };
+    let stalled_at = wait_for_writer_stall(name, &written, COUNT, Duration::from_millis(500));
     let rss_at_stall = server.rss();
 
     // Now read: every echo, in order and intact, while the writer finishes.
@@ -357,7 +207,7 @@ fn python_echo_server_never_drops_and_stays_bounded() {
     command
         .arg(repo().join("examples/python/echo_server.py"))
         .env("PYTHONPATH", repo().join("bindings/python/src"))
-        .env("WSKIT_LIBRARY", profile_dir().join("libwskit.so"));
+        .env("WSKIT_LIBRARY", cdylib());
     never_drops(Server::start("Python", command));
 }
 

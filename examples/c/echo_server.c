@@ -25,6 +25,7 @@
 #include <strings.h>
 
 #include "wskit.h"
+#include "json_buf.h"
 #include "trace_print.h"
 
 static volatile sig_atomic_t stop_requested = 0;
@@ -32,44 +33,6 @@ static volatile sig_atomic_t stop_requested = 0;
 static void on_signal(int sig) {
     (void)sig;
     stop_requested = 1;
-}
-
-/* A growable string. */
-typedef struct {
-    char *data;
-    size_t len, cap;
-} buf_t;
-
-static void buf_put(buf_t *b, const char *s, size_t n) {
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 256;
-        while (cap < b->len + n + 1) cap *= 2;
-        b->data = realloc(b->data, cap);
-        if (!b->data) abort();
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, s, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-}
-
-static void json_string(buf_t *b, const char *s, size_t n, int lower) {
-    size_t i;
-    buf_put(b, "\"", 1);
-    for (i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        char esc[8];
-        if (c == '"') buf_put(b, "\\\"", 2);
-        else if (c == '\\') buf_put(b, "\\\\", 2);
-        else if (c < 0x20) {
-            snprintf(esc, sizeof esc, "\\u%04x", c);
-            buf_put(b, esc, 6);
-        } else {
-            char ch = lower ? (char)tolower(c) : (char)c;
-            buf_put(b, &ch, 1);
-        }
-    }
-    buf_put(b, "\"", 1);
 }
 
 /* The first token of a comma-separated header value (the client's first offered subprotocol). */

@@ -2,6 +2,8 @@
 //! and a raw-TCP WebSocket peer for tests that need to misbehave.
 #![allow(dead_code)]
 
+pub mod examples;
+
 use std::collections::{HashMap, HashSet};
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -417,6 +419,36 @@ pub fn raw_client<H: Handler>(ctx: &mut Context, handler: &mut H, addr: SocketAd
             Ok(n) => buf.extend_from_slice(&chunk[..n]),
             Err(e) if e.kind() == ErrorKind::WouldBlock => {}
             Err(e) => panic!("raw read: {e}"),
+        }
+    }
+}
+
+/// Reads one unmasked server frame from a blocking stream: (opcode, payload). `buf` holds what was
+/// read past it. Panics on EOF, a read error, a masked or a fragmented frame.
+pub fn read_server_frame(stream: &mut TcpStream, buf: &mut Vec<u8>) -> (u8, Vec<u8>) {
+    let mut chunk = vec![0u8; 256 << 10];
+    loop {
+        if buf.len() >= 2 {
+            assert_eq!(buf[1] & 0x80, 0, "server frames are not masked");
+            let (len, head) = match buf[1] & 0x7F {
+                126 if buf.len() >= 4 => (u16::from_be_bytes([buf[2], buf[3]]) as usize, 4),
+                127 if buf.len() >= 10 => (u64::from_be_bytes(buf[2..10].try_into().unwrap()) as usize, 10),
+                126 | 127 => (usize::MAX, 0),
+                n => (n as usize, 2),
+            };
+            if len != usize::MAX && buf.len() >= head + len {
+                assert_ne!(buf[0] & 0x80, 0, "the servers here send whole messages");
+                let opcode = buf[0] & 0x0F;
+                let payload = buf[head..head + len].to_vec();
+                buf.drain(..head + len);
+                return (opcode, payload);
+            }
+        }
+        match stream.read(&mut chunk) {
+            Ok(0) => panic!("EOF while reading a frame"),
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) => panic!("read: {e}"),
         }
     }
 }

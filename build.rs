@@ -29,6 +29,7 @@ const FFI_FILES: &[&str] = &[
     "queue.rs",
     "stats.rs",
     "conn.rs",
+    "broadcast.rs",
     "deflate.rs",
     "trace.rs",
     "remote.rs",

@@ -1631,6 +1631,33 @@ wskit_status wskit_conn_resume_reading(wskit_ctx *ctx, uint64_t conn);
 wskit_status wskit_conn_is_reading_paused(const wskit_ctx *ctx, uint64_t conn, bool *out);
 
 /**
+ * Queues one message for each of the `count` connections in `conns` (broadcast, pub/sub
+ * fan-out), encoding it once: server connections that compress without context takeover
+ * (the listener default) share one compression of it, other server connections share its
+ * plain frame, and connections that keep a compression context (and clients, whose frames
+ * are masked each) encode it themselves. `is_text`: text (must be valid UTF-8, checked
+ * before anything is queued) or binary. The bytes are copied.
+ *
+ * Each connection takes the message or not on its own, with the statuses of
+ * `wskit_conn_send_text` (`WSKIT_ERR_WOULD_BLOCK` for a full queue: nothing is dropped
+ * silently, the caller decides). When `statuses` is not NULL it has room for `count`
+ * statuses and receives each connection's; `*failed` (may be NULL) receives how many did not
+ * take it. Loop thread (callbacks included).
+ *
+ * Returns `WSKIT_OK` (also when some connections did not take the message: see `statuses`
+ * and `failed`), `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_ARG` (a length too large) or
+ * `WSKIT_ERR_INVALID_UTF8`.
+ */
+wskit_status wskit_ctx_broadcast(wskit_ctx *ctx,
+                                 const uint64_t *conns,
+                                 size_t count,
+                                 bool is_text,
+                                 const uint8_t *data,
+                                 size_t len,
+                                 wskit_status *statuses,
+                                 size_t *failed);
+
+/**
  * Turns permessage-deflate (RFC 7692) on or off. On: a listener answers the first acceptable
  * offer of each request, a client offers it. Default on in both roles:
  * - listeners ask for no context takeover both ways, so each message borrows a compressor or

@@ -53,7 +53,17 @@ fn sixteen_mib_messages_and_the_close_handshake_complete_through_split_stalled_s
     let mut connect = ConnectOptions::default();
     big_limits(&mut connect.connection);
     open(&mut p, connect);
-    let message: Vec<u8> = (0..16u32 << 20).map(|i| (i % 251) as u8).collect();
+    // Incompressible (xorshift) bytes: compression is negotiated by default, and deflate cannot
+    // shrink them, so the whole 16 MiB (and a little more) crosses the proxy.
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let message: Vec<u8> = (0..16u32 << 20)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 56) as u8
+        })
+        .collect();
     p.c.send_binary(p.cid, &message).unwrap();
     p.pump_for(Duration::from_secs(60), "16 MiB echoed", |p| {
         !p.ch.messages(p.cid).is_empty()

@@ -17,7 +17,7 @@
  * back on the fast sender. So each destination holds at most one queued message per source plus
  * the server's own join/leave notices.
  */
-#define _XOPEN_SOURCE 700 /* realpath */
+#define _XOPEN_SOURCE 700
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -27,13 +27,6 @@
 #include "wskit.h"
 #include "json_buf.h"
 #include "trace_print.h"
-
-/* MERGE(wip-http): set to 1 once wskit_config_set_static_dir exists. The server then serves the
- * page itself on the WebSocket's port and prints http(s)://HOST:PORT/ as its URL; until then the
- * page is opened from the file system with the WebSocket URL in its query. */
-#ifndef CHAT_SERVE_PAGE
-#define CHAT_SERVE_PAGE 0
-#endif
 
 #define NAME_MAX_BYTES 32
 
@@ -334,18 +327,8 @@ static void on_error(void *user_data, wskit_ctx *ctx, const wskit_event *ev) {
 
 /* ----- main -------------------------------------------------------------------------------------- */
 
-static void print_page_url(const char *scheme, const char *host, int host_len, unsigned port, const char *page_dir) {
-#if CHAT_SERVE_PAGE
-    (void)page_dir;
+static void print_page_url(const char *scheme, const char *host, int host_len, unsigned port) {
     printf("chat page: %s://%.*s:%u/\n", scheme[2] == 's' ? "https" : "http", host_len, host, port);
-#else
-    char path[PATH_MAX];
-    if (!realpath(page_dir, path)) {
-        fprintf(stderr, "chat_server: no page directory %s\n", page_dir);
-        return;
-    }
-    printf("chat page: file://%s/index.html?ws=%s://%.*s:%u/chat\n", path, scheme, host_len, host, port);
-#endif
 }
 
 int main(int argc, char **argv) {
@@ -383,12 +366,11 @@ int main(int argc, char **argv) {
     }
     /* A small send buffer per connection: a slow reader pauses its senders early. */
     wskit_config_set_max_buffered(config, (size_t)1 << 20);
-#if CHAT_SERVE_PAGE
+    /* The page and its WebSocket on one port: plain HTTP GET/HEAD requests get the files. */
     if (wskit_config_set_static_dir(config, page_dir, WSKIT_NTS) != WSKIT_OK) {
         fprintf(stderr, "chat_server: page %s: %s\n", page_dir, wskit_error_last());
         return 1;
     }
-#endif
     wskit_ctx_on_open(ctx, on_open, NULL);
     wskit_ctx_on_message(ctx, on_message, NULL);
     wskit_ctx_on_writable(ctx, on_writable, NULL);
@@ -406,7 +388,7 @@ int main(int argc, char **argv) {
     host_len = colon ? (int)(colon - addr) : (int)strlen(addr);
     if (host_len == 7 && strncmp(host, "0.0.0.0", 7) == 0) host = "127.0.0.1", host_len = 9;
     printf("chat_server listening on %s://%.*s:%u/chat\n", tls_cert ? "wss" : "ws", host_len, host, (unsigned)port);
-    print_page_url(tls_cert ? "wss" : "ws", host, host_len, (unsigned)port, page_dir);
+    print_page_url(tls_cert ? "wss" : "ws", host, host_len, (unsigned)port);
     fflush(stdout);
 
     memset(&sa, 0, sizeof sa);

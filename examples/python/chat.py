@@ -42,11 +42,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "bindings", "python", "src"))
 import wskit  # noqa: E402
 
-#: MERGE(wip-http): set True once Context.listen(..., static_dir=...) exists. The server then
-#: serves the page itself on the WebSocket's port and prints http(s)://HOST:PORT/ as its URL;
-#: until then the page is opened from the file system with the WebSocket URL in its query.
-SERVE_PAGE = False
-
 NAME_MAX_BYTES = 32
 DEFAULT_PAGE = os.path.join(HERE, "..", "web", "chat")
 
@@ -179,18 +174,14 @@ def server(addr: str, tls: Optional[Tuple[str, str]], page: str, trace: bool) ->
     if trace:
         ctx.set_tracer(print_trace)
     ChatServer(ctx)
-    options: Dict[str, Any] = {"tls": tls, "max_buffered": 1 << 20}
-    if SERVE_PAGE:
-        options["static_dir"] = page
+    # The page and its WebSocket on one port: plain HTTP GET/HEAD requests get the files.
+    options: Dict[str, Any] = {"tls": tls, "max_buffered": 1 << 20, "static_dir": page}
     port = ctx.listen(addr, None, **options)
     host = addr.rsplit(":", 1)[0]
     host = "127.0.0.1" if host == "0.0.0.0" else host
     scheme = "wss" if tls else "ws"
     print(f"chat server listening on {scheme}://{host}:{port}/chat", flush=True)
-    if SERVE_PAGE:
-        print(f"chat page: {'https' if tls else 'http'}://{host}:{port}/", flush=True)
-    else:
-        print(f"chat page: file://{os.path.realpath(page)}/index.html?ws={scheme}://{host}:{port}/chat", flush=True)
+    print(f"chat page: {'https' if tls else 'http'}://{host}:{port}/", flush=True)
     signal.signal(signal.SIGTERM, lambda *_: ctx.stop())
     signal.signal(signal.SIGINT, lambda *_: ctx.stop())
     ctx.run()

@@ -22,6 +22,7 @@ pub(crate) const WSKIT_NTS: usize = usize::MAX;
 pub(crate) mod macros;
 pub mod accept;
 pub(crate) mod bridge;
+pub mod broadcast;
 pub mod callbacks;
 pub mod config;
 pub mod conn;

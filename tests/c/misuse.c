@@ -154,6 +154,7 @@ static void null_everywhere(void) {
     CHECK_RC(wskit_conn_user_data(NULL, 1, &p), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_conn_subprotocol(NULL, 1, &s, &sz), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_conn_deflate_params(NULL, 1, &deflate), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_ctx_broadcast(NULL, &u64, 1, false, bytes, 1, NULL, NULL), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_conn_peer(NULL, 1, &s, &sz), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_conn_accept(NULL, 1, NULL, 0, NULL, 0), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_conn_defer_accept(NULL, 1), WSKIT_ERR_NULL_ARG);
@@ -194,6 +195,8 @@ static void null_everywhere(void) {
     CHECK_RC(wskit_conn_user_data(ctx, 1, NULL), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_conn_subprotocol(ctx, 1, NULL, &sz), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_conn_deflate_params(ctx, 1, NULL), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_ctx_broadcast(ctx, NULL, 1, false, bytes, 1, NULL, NULL), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_ctx_broadcast(ctx, &u64, 1, false, NULL, 1, NULL, NULL), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_conn_peer(ctx, 1, NULL, &sz), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_conn_accept(ctx, 1, NULL, 2, NULL, 0), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_conn_path(ctx, 1, NULL, &sz), WSKIT_ERR_NULL_ARG);

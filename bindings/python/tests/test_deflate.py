@@ -197,3 +197,56 @@ def test_option_errors() -> None:
         bad = dataclasses.replace(wskit.DeflateOptions.server(), server_max_window_bits=16)
         with pytest.raises(wskit.InvalidArgument):
             ctx.listen("127.0.0.1", 0, deflate=bad)
+
+
+def test_broadcast_reaches_compressed_and_plain_websockets_clients() -> None:
+    opened: List[wskit.Connection] = []
+    refused: List[Tuple[wskit.Connection, wskit.Error]] = []
+
+    def setup(ctx: wskit.Context) -> None:
+        ctx.on_open(opened.append)
+
+        @ctx.on_message
+        def go(conn: wskit.Connection, data: Any) -> None:  # on the loop thread
+            if data == "go":
+                gone = [c for c in opened if c.closed]
+                refused.extend(ctx.broadcast(opened + gone, JSON_LIKE))
+
+    server = ServerThread(setup)
+    got: List[Tuple[str, Any]] = []
+    try:
+        async def go() -> None:
+            clients = [await ws_connect(server.url(), compression=c) for c in ("deflate", "deflate", None)]
+            try:
+                for _ in range(100):
+                    if len(opened) == 3:
+                        break
+                    await asyncio.sleep(0.05)
+                await clients[2].send("go")
+                for ws in clients:
+                    got.append((extensions_of(ws), await ws.recv()))
+            finally:
+                for ws in clients:
+                    await ws.close()
+        run(go())
+    finally:
+        server.stop()
+    assert refused == []
+    assert [msg == JSON_LIKE for _, msg in got] == [True, True, True]
+    assert [ext.startswith("permessage-deflate") for ext, _ in got] == [True, True, False]
+
+
+def test_broadcast_reports_closed_connections() -> None:
+    with wskit.Context() as ctx:
+        port = ctx.listen("127.0.0.1", 0)
+        a = ctx.connect(f"ws://127.0.0.1:{port}/")
+        b = ctx.connect(f"ws://127.0.0.1:{port}/")
+        for _ in range(100):
+            if a.open and b.open:
+                break
+            ctx.poll(0.05)
+        b.abort()
+        ctx.poll(0.05)
+        refused = ctx.broadcast([a, b], b"\x00" * 1000)
+        assert [(conn, type(err)) for conn, err in refused] == [(b, wskit.NotFound)]
+        ctx.shutdown(2)

@@ -319,6 +319,29 @@ class Context:
         lib.wskit_ctx_connection_count(self._checked_ptr(), byref(out))
         return out.value
 
+    def broadcast(self, conns: Sequence[Connection], data: Union[str, bytes, bytearray, memoryview]
+                  ) -> List[Tuple[Connection, Error]]:
+        """Sends one message (``str``: text, bytes-like: binary) to every connection of
+        ``conns``, encoding it once: server connections that compress without context takeover
+        (the listener default) share one compression of it. Returns the connections that did not
+        take it, each with its error (e.g. :class:`WouldBlock` for a full send buffer: nothing is
+        dropped silently, the caller decides); the others have it queued."""
+        ptr = self._checked_ptr()
+        count = len(conns)
+        ids = (c_uint64 * max(count, 1))(*[c.id for c in conns])
+        statuses = (_native.STATUS * max(count, 1))()
+        failed = c_size_t()
+        is_text = isinstance(data, str)
+        raw = data.encode("utf-8") if isinstance(data, str) else _native.as_bytes(data)
+        lib.wskit_ctx_broadcast(ptr, ids, count, is_text, raw, len(raw), statuses, byref(failed))
+        if not self._in_poll:
+            lib.wskit_ctx_flush(ptr)
+        refused: List[Tuple[Connection, Error]] = []
+        for conn, status in zip(conns, statuses[:count]):
+            if status != 0:
+                refused.append((conn, _native.make_error(status)))
+        return refused
+
     @property
     def connections(self) -> List[Connection]:
         """The open connections (and client connections still connecting)."""

@@ -326,6 +326,8 @@ _FUNCTIONS: Sequence[Tuple[str, List[Any], Any]] = (
     # connections
     ("wskit_conn_send_text", [CtxP, c_uint64, _str, c_size_t], STATUS),
     ("wskit_conn_send_binary", [CtxP, c_uint64, _u8, c_size_t], STATUS),
+    ("wskit_ctx_broadcast", [CtxP, POINTER(c_uint64), c_size_t, c_bool, _u8, c_size_t, POINTER(STATUS),
+                             POINTER(c_size_t)], STATUS),
     ("wskit_conn_begin_message", [CtxP, c_uint64, c_bool, _u8, c_size_t], STATUS),
     ("wskit_conn_continue_message", [CtxP, c_uint64, _u8, c_size_t], STATUS),
     ("wskit_conn_finish_message", [CtxP, c_uint64, _u8, c_size_t], STATUS),

@@ -1,5 +1,5 @@
 # wskit: the two commands a newcomer needs are `make demo` and `make test`.
-.PHONY: all build demo test test-c header-check fuzz bench clean
+.PHONY: all build demo test test-c header-check fuzz bench bench-deflate autobahn-full clean
 
 all: build
 
@@ -25,6 +25,17 @@ fuzz:
 
 bench:
 	cargo bench --bench micro
+
+# permessage-deflate against Node ws and Python websockets: CPU per message, wire bytes, idle bytes.
+bench-deflate:
+	bash bench/compare.sh --deflate
+
+# Autobahn, every case in both roles, strictly (517 per role; all of 12.* and 13.* take most of
+# the time: see docs/conformance.md). `make test` runs the documented subset (@core, @perf,
+# @deflate-smoke).
+autobahn-full:
+	AUTOBAHN_STRICT=1 bash scripts/autobahn-server.sh @all
+	AUTOBAHN_STRICT=1 bash scripts/autobahn-client.sh @all
 
 clean:
 	cargo clean

@@ -14,6 +14,11 @@
 #                ratios are only taken within one run); may be given more than once
 #   --repeat N   measure each (server, scenario) N times and report the median (default 1)
 #   --no-setup   skip installing and building (everything must already be there)
+#   --deflate    the permessage-deflate scenarios instead (JSON-like text of 200 B, 2 KiB and 64 KiB,
+#                compressed both ways with no context takeover, and idle connections after one
+#                compressed message each) for wskit, Node ws (perMessageDeflate) and Python
+#                websockets (compression="deflate"), beside wskit with compression off sending the
+#                same JSON uncompressed (wskit-uncompressed: the baseline)
 #   --extra NAME=COMMAND  one more ws:// server to run beside the others (ADDR in COMMAND becomes
 #                127.0.0.1:PORT), e.g. a build of an older commit for an A/B comparison; it is
 #                measured whatever --only says; may be given more than once
@@ -28,6 +33,7 @@ QUICK=0
 ONLY=""
 REPEAT=1
 SETUP=1
+DEFLATE=0
 EXTRA=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -35,11 +41,12 @@ while [ $# -gt 0 ]; do
     --only) ONLY="$ONLY ${2:?--only needs a server name}"; shift ;;
     --repeat) REPEAT="${2:?--repeat needs a number}"; shift ;;
     --no-setup) SETUP=0 ;;
+    --deflate) DEFLATE=1 ;;
     --extra)
       spec="${2:?--extra needs NAME=COMMAND}"
       [[ "$spec" == *=* ]] || { echo "compare.sh: --extra needs NAME=COMMAND" >&2; exit 2; }
       EXTRA+=("$spec"); shift ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
     *) echo "compare.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -170,6 +177,16 @@ SERVERS=(
   "tokio-tungstenite|9205|ws|$ROOT/bench/peers/tungstenite-echo/target/release/tungstenite-echo ADDR current"
   "lws|9206|ws|$BUILD_DIR/lws_echo ADDR"
 )
+if [ "$DEFLATE" = 1 ]; then
+  # The same parameters for all (the load generator offers no context takeover both ways); each
+  # server's other settings are its library's defaults (see bench/peers/*).
+  SERVERS=(
+    "wskit|9201|ws|$ROOT/target/release/examples/echo_server ADDR"
+    "wskit-uncompressed|9209|ws|$ROOT/target/release/examples/echo_server ADDR --no-deflate"
+    "node-ws|9203|ws|node $ROOT/bench/peers/node_ws_echo.js ADDR deflate"
+    "py-websockets|9204|ws|$PEERS_DIR/venv/bin/python $ROOT/bench/peers/py_websockets_echo.py ADDR deflate"
+  )
+fi
 extra_port=9300
 for spec in ${EXTRA[@]+"${EXTRA[@]}"}; do
   SERVERS+=("${spec%%=*}|$extra_port|ws|${spec#*=}")
@@ -242,6 +259,15 @@ SCENARIOS=(
   "d|$IDLE_CONNECTIONS idle conn: server RSS|--mode idle --idle $IDLE_CONNECTIONS"
 )
 
+if [ "$DEFLATE" = 1 ]; then
+  SCENARIOS=(
+    "z200|64 conn x 200 B JSON, deflate, depth 4|--connections 64 --size 200 --deflate --depth 4"
+    "z2k|64 conn x 2 KiB JSON, deflate, depth 4|--connections 64 --size 2k --deflate --depth 4"
+    "z64k|4 conn x 64 KiB JSON, deflate, depth 2|--connections 4 --size 64k --deflate --depth 2"
+    "zd|$IDLE_CONNECTIONS idle conn after one 2 KiB deflate message each: server RSS|--mode idle --idle $IDLE_CONNECTIONS --deflate --size 2k"
+  )
+fi
+
 LOAD_START="$(cut -d' ' -f1-3 /proc/loadavg)"
 log "warm-up ${WARMUP}s, measured ${DURATION}s, repeat $REPEAT, $PINNING"
 
@@ -273,11 +299,14 @@ for scenario in "${SCENARIOS[@]}"; do
       fi
       url="$transport://$addr/"
       timing=()
-      [ "$sid" != d ] && timing=(--warmup "$WARMUP" --duration "$DURATION")
+      [ "$sid" != d ] && [ "$sid" != zd ] && timing=(--warmup "$WARMUP" --duration "$DURATION")
+      # The uncompressed baseline sends the same JSON without offering compression.
+      run_options="$options"
+      [[ "$name" == *-uncompressed ]] && run_options="${options//--deflate/--json}"
       mode=()
       [ "$transport" = tcp ] && [ "$sid" != d ] && mode=(--mode raw)
       # shellcheck disable=SC2086
-      cmd=("${PIN_CLIENT[@]}" "$CLIENT" --url "$url" "${mode[@]}" $options "${timing[@]}" --pid "$SERVER_PID")
+      cmd=("${PIN_CLIENT[@]}" "$CLIENT" --url "$url" "${mode[@]}" $run_options "${timing[@]}" --pid "$SERVER_PID")
       log "$name $sid #$rep: ${cmd[*]}"
       set +e
       out="$(timeout 300 "${cmd[@]}" 2>>"$LOG_DIR/client.log")"
@@ -339,6 +368,11 @@ def fmt(v, digits=0):
         return f"{v:,.0f}"
     return f"{v:,.{digits}f}"
 
+def wire(res):
+    # Payload bytes per message on the wire, sent / echoed (compressed scenarios only).
+    o, i = med(res, "wire_out_per_msg"), med(res, "wire_in_per_msg")
+    return f"{o:,.0f} / {i:,.0f}" if o is not None and i is not None else ""
+
 def ratio(a, b):
     return f"{a / b:.2f}x" if a is not None and b else "-"
 
@@ -358,27 +392,27 @@ out.append(f"- pinning: $PINNING")
 out.append(f"- warm-up $WARMUP s, measured $DURATION s, median of $REPEAT run(s); a fresh server process per measurement")
 out.append(f"- load average (1/5/15 min) at start: $LOAD_START, at end: $LOAD_END (above ~0.5 means other work shared the CPUs: compare ratios, not absolute figures)")
 out.append("")
-out.append("| scenario | server | msgs/s | MB/s | p50 us | p99 us | server CPU us/msg | RSS bytes/conn | vs wskit-min | vs raw TCP |")
-out.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+out.append("| scenario | server | msgs/s | MB/s | p50 us | p99 us | server CPU us/msg | RSS bytes/conn | wire B/msg | vs wskit-min | vs raw TCP |")
+out.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 for sid in order:
     for s in servers:
         if s in skipped:
             if sid == order[0]:
-                out.append(f"| (all) | {s} | {skipped[s]} | | | | | | | |")
+                out.append(f"| (all) | {s} | {skipped[s]} | | | | | | | | |")
             continue
         res = data.get((s, sid))
         if not res:
             why = failed.get((s, sid), "not run")
-            out.append(f"| {labels[sid]} | {s} | FAILED ({why}) | | | | | | | |")
+            out.append(f"| {labels[sid]} | {s} | FAILED ({why}) | | | | | | | | |")
             continue
         base = data.get(("wskit-min", sid))
         raw = data.get(("raw", sid))
-        if sid == "d":
+        if sid in ("d", "zd"):
             b = med(res, "bytes_per_conn")
             bw = med(base, "bytes_per_conn") if base else None
             err = med(res, "errors")
             note = f" ({err:.0f} errors)" if err else ""
-            out.append(f"| {labels[sid]} | {s} | | | | | | {fmt(b)}{note} | {ratio(b, bw)} | - |")
+            out.append(f"| {labels[sid]} | {s} | | | | | | {fmt(b)}{note} | | {ratio(b, bw)} | - |")
             continue
         m = med(res, "msgs_per_s")
         cpu_ns = med(res, "server_cpu_ns_per_msg")
@@ -389,11 +423,12 @@ for sid in order:
         out.append(
             f"| {labels[sid]} | {s} | {fmt(m)}{mark} | {fmt(med(res, 'mb_per_s'), 1)} | {fmt(med(res, 'p50_us'), 1)} "
             f"| {fmt(med(res, 'p99_us'), 1)} | {fmt(cpu_ns / 1000 if cpu_ns is not None else None, 2)} | "
-            f"| {ratio(m, mw)} | {ratio(m, mr)} |"
+            f"| {wire(res)} | {ratio(m, mw)} | {ratio(m, mr)} |"
         )
 out.append("")
 out.append("Ratios: throughput (msgs/s) over wskit-min's (the library with the smallest handler) and over raw TCP's for the load scenarios; RSS per connection over wskit-min's for the idle one (no ratio to raw TCP there: its few bytes per connection make one meaningless; kernel socket buffers are in no server's RSS).")
 out.append("(c): the load generator used 85% or more of its core: the server may be faster than this figure shows (compare CPU per message there).")
+out.append("Wire B/msg (compressed scenarios): payload bytes of a message's frame as sent by the load generator / as echoed by the server (the uncompressed baseline sends the JSON as it is).")
 out.append("Server CPU per message: the server's utime+stime (/proc/PID/stat, all threads) over the measured interval, divided by the messages echoed in it.")
 text = "\n".join(out)
 print(text)

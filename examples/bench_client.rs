@@ -20,6 +20,14 @@
 //! of the measured interval and reported per echoed message. `--mode idle` opens `--idle` connections
 //! (complete handshakes), waits 2 s and reports the growth of the server's VmRSS per connection.
 //!
+//! `--json` sends JSON-like text instead of the pseudo-random pattern (the uncompressed baseline of
+//! the compressed scenarios). `--deflate` (which implies `--json`) offers permessage-deflate with no context takeover both ways (the same parameters
+//! for every server, so figures compare), sends JSON-like text compressed (each message on its
+//! own, built once before the run) and inflates every echo before checking it; the JSON line then
+//! adds the compressed bytes per message on the wire each way. With `--mode idle`, `--deflate` (and
+//! `--json`) first sends one message on every connection and waits for its echo, so the idle figure
+//! includes whatever compression state a server keeps after a message.
+//!
 //! Output: one human line, then one JSON line (on stdout).
 
 use std::collections::VecDeque;
@@ -77,10 +85,15 @@ struct Opts {
     mode: Mode,
     idle: usize,
     pid: Option<u32>,
+    deflate: bool,
+    /// JSON-like text payloads (implied by `deflate`): the uncompressed baseline of the
+    /// compressed scenarios.
+    json: bool,
 }
 
 const USAGE: &str = "usage: bench_client [--url ws://127.0.0.1:9001/] [--connections C] [--depth D] \
-[--size BYTES] [--text|--binary] [--warmup SECS] [--duration SECS] [--mode ws|raw|idle] [--idle N] [--pid PID]";
+[--size BYTES] [--text|--binary] [--warmup SECS] [--duration SECS] [--mode ws|raw|idle] [--idle N] [--pid PID] \
+[--deflate] [--json]";
 
 fn parse_opts() -> Result<Opts, String> {
     let mut o = Opts {
@@ -94,6 +107,8 @@ fn parse_opts() -> Result<Opts, String> {
         mode: Mode::Ws,
         idle: 10_000,
         pid: None,
+        deflate: false,
+        json: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -109,6 +124,8 @@ fn parse_opts() -> Result<Opts, String> {
             "--duration" => o.duration = num(&value("--duration")?)?,
             "--idle" => o.idle = num(&value("--idle")?)?,
             "--pid" => o.pid = Some(num(&value("--pid")?)?),
+            "--deflate" => o.deflate = true,
+            "--json" => o.json = true,
             "--mode" => {
                 o.mode = match value("--mode")?.as_str() {
                     "ws" => Mode::Ws,
@@ -126,6 +143,14 @@ fn parse_opts() -> Result<Opts, String> {
     }
     if o.connections == 0 || o.depth == 0 || o.size == 0 {
         return Err("--connections, --depth and --size must be positive".into());
+    }
+    if o.deflate || o.json {
+        // Compressible traffic: what permessage-deflate is for.
+        o.json = true;
+        o.text = true;
+        if o.mode == Mode::Raw {
+            return Err("--deflate needs a WebSocket mode".into());
+        }
     }
     if o.mode == Mode::Idle && o.pid.is_none() {
         return Err("--mode idle needs --pid (the server whose memory is measured)".into());
@@ -240,6 +265,29 @@ impl Histogram {
 
 // ----- payload pattern and framing ----------------------------------------------------------------
 
+/// `size + OFFSETS` bytes of JSON-like text (records with ids, names, scores and tags), for the
+/// compressed scenarios.
+fn json_pattern(size: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(size + OFFSETS + 128);
+    let mut i = 0u64;
+    out.push(b'[');
+    while out.len() < size + OFFSETS {
+        let record = format!(
+            "{{\"id\":{},\"user\":\"user{}\",\"active\":{},\"score\":{},\"tags\":[\"t{}\",\"t{}\"]}},",
+            1000 + i,
+            (i * 7919) % 997,
+            i % 3 == 0,
+            (i * 31) % 1000,
+            i % 11,
+            i % 5
+        );
+        out.extend_from_slice(record.as_bytes());
+        i += 1;
+    }
+    out.truncate(size + OFFSETS);
+    out
+}
+
 /// `size + OFFSETS` bytes of pseudo-random content (printable ASCII for text, so it is valid UTF-8).
 fn pattern(size: usize, text: bool) -> Vec<u8> {
     let mut state = 0x9e37_79b9_7f4a_7c15u64;
@@ -256,8 +304,13 @@ fn pattern(size: usize, text: bool) -> Vec<u8> {
 
 /// Appends a masked client frame (FIN, `opcode`) carrying `payload` to `out`.
 fn push_frame(out: &mut Vec<u8>, opcode: u8, payload: &[u8]) {
+    push_frame_rsv(out, opcode, 0, payload);
+}
+
+/// [`push_frame`] with RSV bits (`0x40`: permessage-deflate's "compressed").
+fn push_frame_rsv(out: &mut Vec<u8>, opcode: u8, rsv: u8, payload: &[u8]) {
     let len = payload.len();
-    out.push(0x80 | opcode);
+    out.push(0x80 | rsv | opcode);
     if len < 126 {
         out.push(0x80 | len as u8);
     } else if len <= 0xffff {
@@ -288,6 +341,61 @@ fn prebuilt_frames(pattern: &[u8], size: usize, mode: Mode, opcode: u8) -> Vec<V
             frame
         })
         .collect()
+}
+
+/// Every message's frame compressed (raw deflate, 15-bit window, level 6, each message on its own
+/// as no context takeover requires, the `00 00 ff ff` tail removed), RSV1 set, masked; and the
+/// mean compressed payload size.
+fn deflated_frames(pattern: &[u8], size: usize, opcode: u8) -> (Vec<Vec<u8>>, f64) {
+    let mut total = 0;
+    let frames: Vec<Vec<u8>> = (0..OFFSETS)
+        .map(|offset| {
+            let payload = deflate_message(&pattern[offset..offset + size]);
+            total += payload.len();
+            let mut frame = Vec::with_capacity(payload.len() + 14);
+            push_frame_rsv(&mut frame, opcode, 0x40, &payload);
+            frame
+        })
+        .collect();
+    (frames, total as f64 / OFFSETS as f64)
+}
+
+fn deflate_message(data: &[u8]) -> Vec<u8> {
+    let mut c = zlib_rs::Deflate::new(6, false, 15);
+    let mut out = vec![0u8; data.len() + data.len() / 8 + 64];
+    c.compress(data, &mut out, zlib_rs::DeflateFlush::SyncFlush)
+        .expect("deflate");
+    assert_eq!(c.total_in() as usize, data.len(), "output buffer too small");
+    out.truncate(c.total_out() as usize);
+    if out.ends_with(&[0, 0, 0xff, 0xff]) {
+        out.truncate(out.len() - 4);
+    }
+    out
+}
+
+/// Inflates one compressed message (no context takeover: a fresh stream each time) into `out`.
+fn inflate_message(
+    inflater: &mut zlib_rs::Inflate,
+    data: &[u8],
+    limit: usize,
+    out: &mut Vec<u8>,
+) -> Result<(), String> {
+    inflater.reset(false);
+    out.clear();
+    out.resize(limit + 1, 0);
+    let mut produced = 0;
+    for input in [data, &[0, 0, 0xff, 0xff][..]] {
+        let (before_in, before_out) = (inflater.total_in(), inflater.total_out());
+        inflater
+            .decompress(input, &mut out[produced..], zlib_rs::InflateFlush::SyncFlush)
+            .map_err(|e| format!("invalid compressed echo: {e:?}"))?;
+        if (inflater.total_in() - before_in) as usize != input.len() {
+            return Err("compressed echo inflates to more than was sent".into());
+        }
+        produced += (inflater.total_out() - before_out) as usize;
+    }
+    out.truncate(produced);
+    Ok(())
 }
 
 /// Raw mode's frame header: the payload length, 4 bytes big-endian.
@@ -360,6 +468,10 @@ struct Conn {
     /// Payload bytes of the current message received so far.
     message_pos: usize,
     control: Vec<u8>,
+    /// The message being received is compressed (RSV1 on its first frame): its payload collects
+    /// in `zbuf` and is inflated and checked when it ends.
+    compressed: bool,
+    zbuf: Vec<u8>,
 }
 
 impl Conn {
@@ -384,6 +496,8 @@ impl Conn {
             message_opcode: 0,
             message_pos: 0,
             control: Vec::new(),
+            compressed: false,
+            zbuf: Vec::new(),
         }
     }
 }
@@ -391,6 +505,11 @@ impl Conn {
 /// What the loop counts.
 struct Stats {
     messages: u64,
+    /// Payload bytes of the echoes' data frames as they came over the wire.
+    wire_in: u64,
+    /// Scratch for inflating echoes, and the inflater.
+    inflated: Vec<u8>,
+    inflater: Option<zlib_rs::Inflate>,
     histogram: Histogram,
     errors: u64,
     last_progress: Instant,
@@ -405,6 +524,8 @@ struct Expect<'a> {
     /// Masked frames by pattern offset (see `prebuilt_frames`).
     frames: &'a [Vec<u8>],
     now_ns: u64,
+    /// permessage-deflate was offered (and must have been accepted).
+    deflate: bool,
 }
 
 /// Consumes bytes from the server. Err = the connection is unusable (counted as one error).
@@ -424,6 +545,7 @@ fn on_input(conn: &mut Conn, data: &[u8], ex: &Expect<'_>, stats: &mut Stats) ->
                         let start = offset as usize;
                         if rest[..len] == ex.pattern[start..start + len] {
                             p += 2 + len;
+                            stats.wire_in += len as u64;
                             complete(conn, sent, ex, stats);
                             continue;
                         }
@@ -449,7 +571,7 @@ fn on_input(conn: &mut Conn, data: &[u8], ex: &Expect<'_>, stats: &mut Stats) ->
             if conn.header_len < conn.header_need {
                 continue;
             }
-            start_frame(conn)?;
+            start_frame(conn, ex.deflate)?;
             continue;
         }
         let n = (conn.frame_left.min((data.len() - p) as u64)) as usize;
@@ -458,7 +580,11 @@ fn on_input(conn: &mut Conn, data: &[u8], ex: &Expect<'_>, stats: &mut Stats) ->
         conn.frame_left -= n as u64;
         if conn.frame_opcode >= 8 {
             conn.control.extend_from_slice(chunk);
+        } else if conn.compressed {
+            stats.wire_in += n as u64;
+            conn.zbuf.extend_from_slice(chunk);
         } else {
+            stats.wire_in += n as u64;
             let &(offset, _) = conn.inflight.front().ok_or("echo of a message never sent")?;
             if conn.message_pos + n > ex.size {
                 return Err(format!("echo longer than the {} bytes sent", ex.size));
@@ -532,7 +658,7 @@ fn on_raw_input(conn: &mut Conn, data: &[u8], ex: &Expect<'_>, stats: &mut Stats
     Ok(())
 }
 
-fn start_frame(conn: &mut Conn) -> Result<(), String> {
+fn start_frame(conn: &mut Conn, deflate: bool) -> Result<(), String> {
     let h = &conn.header;
     let (fin, rsv, opcode) = (h[0] & 0x80 != 0, h[0] & 0x70, h[0] & 0x0f);
     let len = match conn.header_need {
@@ -542,8 +668,14 @@ fn start_frame(conn: &mut Conn) -> Result<(), String> {
     };
     conn.header_len = 0;
     conn.header_need = 2;
-    if rsv != 0 {
-        return Err("server set RSV bits (no extension was negotiated)".into());
+    let first_data = matches!(opcode, 1 | 2);
+    if rsv == 0x40 && deflate && first_data {
+        conn.compressed = true;
+        conn.zbuf.clear();
+    } else if rsv != 0 {
+        return Err(
+            "server set RSV bits that were not negotiated (or on a continuation/control frame)".into(),
+        );
     }
     match opcode {
         0 if conn.message_opcode == 0 => return Err("continuation frame without a message".into()),
@@ -578,6 +710,19 @@ fn end_frame(conn: &mut Conn, ex: &Expect<'_>, stats: &mut Stats) -> Result<(), 
                     "echo has opcode {} but the message was sent with {}",
                     conn.message_opcode, ex.opcode
                 ));
+            }
+            if conn.compressed {
+                conn.compressed = false;
+                let &(offset, _) = conn.inflight.front().ok_or("echo of a message never sent")?;
+                let inflater = stats
+                    .inflater
+                    .get_or_insert_with(|| zlib_rs::Inflate::new(false, 15));
+                inflate_message(inflater, &conn.zbuf, ex.size, &mut stats.inflated)?;
+                let start = offset as usize;
+                if stats.inflated[..] != ex.pattern[start..start + ex.size] {
+                    return Err("inflated echo differs from what was sent".into());
+                }
+                conn.message_pos = ex.size;
             }
             if conn.message_pos != ex.size {
                 return Err(format!("echo of {} bytes, sent {}", conn.message_pos, ex.size));
@@ -632,7 +777,7 @@ fn flush(conn: &mut Conn) -> io::Result<()> {
 }
 
 /// Parses the handshake response; Ok(Some(rest)) once complete, with the bytes after it.
-fn handshake_input(conn: &mut Conn, data: &[u8]) -> Result<Option<Vec<u8>>, String> {
+fn handshake_input(conn: &mut Conn, data: &[u8], deflate: bool) -> Result<Option<Vec<u8>>, String> {
     conn.response.extend_from_slice(data);
     let Some(end) = conn.response.windows(4).position(|w| w == b"\r\n\r\n") else {
         if conn.response.len() > 16 << 10 {
@@ -653,6 +798,18 @@ fn handshake_input(conn: &mut Conn, data: &[u8]) -> Result<Option<Vec<u8>>, Stri
     });
     if accept.as_deref() != Some(WS_ACCEPT) {
         return Err(format!("bad Sec-WebSocket-Accept: {accept:?}"));
+    }
+    if deflate {
+        let extensions = head.lines().find_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            name.trim()
+                .eq_ignore_ascii_case("sec-websocket-extensions")
+                .then(|| value.trim().to_string())
+        });
+        match extensions.as_deref() {
+            Some(e) if e.starts_with("permessage-deflate") && e.contains("server_no_context_takeover") => {}
+            other => return Err(format!("the server did not accept the deflate offer: {other:?}")),
+        }
     }
     let rest = conn.response[end + 4..].to_vec();
     conn.response = Vec::new();
@@ -740,6 +897,10 @@ struct Client {
     /// Plain TCP, no handshake, length-prefixed frames (`--mode raw`, or `--mode idle` with a tcp://
     /// URL).
     raw: bool,
+    /// Send one message per connection only (`--mode idle --deflate` / `--json`).
+    one_each: bool,
+    /// Mean payload bytes of a sent message's frame (compressed with `--deflate`).
+    wire_out: f64,
 }
 
 impl Client {
@@ -806,6 +967,7 @@ impl Client {
             pattern: &self.pattern,
             frames: &self.frames,
             now_ns: self.start.elapsed().as_nanos() as u64,
+            deflate: self.opts.deflate,
         };
         let mut failed = Vec::new();
         for &index in &dirty {
@@ -814,7 +976,7 @@ impl Client {
             if matches!(conn.phase, Phase::Dead | Phase::Connecting) {
                 continue;
             }
-            if self.sending && conn.phase == Phase::Open {
+            if self.sending && conn.phase == Phase::Open && !(self.one_each && conn.seq > 0) {
                 refill(conn, self.opts.depth, &ex);
             }
             if let Err(e) = flush(conn) {
@@ -901,7 +1063,7 @@ impl Client {
     fn input(&mut self, index: usize, data: &[u8]) -> Result<(), String> {
         let before = self.stats.messages;
         if self.conns[index].phase == Phase::Handshake {
-            let Some(rest) = handshake_input(&mut self.conns[index], data)? else {
+            let Some(rest) = handshake_input(&mut self.conns[index], data, self.opts.deflate)? else {
                 return Ok(());
             };
             self.conns[index].phase = Phase::Open;
@@ -918,6 +1080,7 @@ impl Client {
             pattern: &self.pattern,
             frames: &self.frames,
             now_ns: self.start.elapsed().as_nanos() as u64,
+            deflate: self.opts.deflate,
         };
         let conn = &mut self.conns[index];
         let result = on_input(conn, data, &ex, &mut self.stats);
@@ -972,9 +1135,14 @@ fn run(opts: Opts) -> Result<bool, String> {
     } as u64
         + 64;
     raise_nofile(needed)?;
+    let offer = if opts.deflate {
+        "Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover; client_no_context_takeover\r\n"
+    } else {
+        ""
+    };
     let request = format!(
         "GET {path} HTTP/1.1\r\nHost: {authority}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Key: {WS_KEY}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+         Sec-WebSocket-Key: {WS_KEY}\r\nSec-WebSocket-Version: 13\r\n{offer}\r\n"
     );
     let mut client = Client {
         poll: Poll::new().map_err(|e| e.to_string())?,
@@ -986,23 +1154,40 @@ fn run(opts: Opts) -> Result<bool, String> {
         start: Instant::now(),
         stats: Stats {
             messages: 0,
+            wire_in: 0,
+            inflated: Vec::new(),
+            inflater: None,
             histogram: Histogram::new(),
             errors: 0,
             last_progress: Instant::now(),
         },
         frames: Vec::new(),
-        pattern: pattern(opts.size, opts.text),
+        pattern: if opts.json {
+            json_pattern(opts.size)
+        } else {
+            pattern(opts.size, opts.text)
+        },
         addr,
         request: request.into_bytes(),
         sending: false,
         raw: opts.mode == Mode::Raw || opts.url.starts_with("tcp://"),
+        one_each: false,
+        wire_out: opts.size as f64,
         opts,
     };
+    if client.opts.deflate {
+        let (frames, mean) = deflated_frames(&client.pattern, client.opts.size, 1);
+        client.frames = frames;
+        client.wire_out = mean;
+    }
     if client.opts.mode == Mode::Ws && client.raw {
         return Err("--mode ws needs a ws:// URL".into());
     }
     if client.opts.mode == Mode::Idle {
         return run_idle(&mut client);
+    }
+    if client.opts.deflate {
+        return run_load(&mut client);
     }
     if client.opts.size > u32::MAX as usize {
         return Err("--size must fit in 32 bits".into());
@@ -1022,6 +1207,22 @@ fn run_idle(client: &mut Client) -> Result<bool, String> {
     let before = proc_rss(pid).ok_or_else(|| format!("cannot read /proc/{pid}/status"))?;
     let started = Instant::now();
     client.connect_all(n)?;
+    if client.opts.json {
+        // One compressed message on every connection, echoed, before the idle measurement.
+        client.one_each = true;
+        client.sending = true;
+        for i in 0..n {
+            client.mark_dirty(i);
+        }
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while client.stats.messages < n as u64 && client.stats.errors == 0 && Instant::now() < deadline {
+            client.turn(Duration::from_millis(50))?;
+        }
+        client.sending = false;
+        if client.stats.messages < n as u64 {
+            return Err(format!("only {} of {n} messages echoed", client.stats.messages));
+        }
+    }
     let connect_secs = started.elapsed().as_secs_f64();
     let idle_until = Instant::now() + Duration::from_secs(2);
     while Instant::now() < idle_until {
@@ -1064,6 +1265,7 @@ fn run_load(client: &mut Client) -> Result<bool, String> {
         if !measuring && now >= warm_end {
             measuring = true;
             client.stats.messages = 0;
+            client.stats.wire_in = 0;
             client.stats.histogram.reset();
             t0 = Instant::now();
             end = t0 + Duration::from_secs_f64(client.opts.duration);
@@ -1104,6 +1306,19 @@ fn run_load(client: &mut Client) -> Result<bool, String> {
         }
     });
     let client_pct = client_cpu as f64 / elapsed / 1e7;
+    let extra = if o.deflate {
+        let wire_in = if messages > 0 {
+            client.stats.wire_in as f64 / messages as f64
+        } else {
+            0.0
+        };
+        format!(
+            ",\"deflate\":true,\"wire_out_per_msg\":{:.1},\"wire_in_per_msg\":{wire_in:.1}",
+            client.wire_out
+        )
+    } else {
+        String::new()
+    };
     println!(
         "{} {}x{}B {kind} depth {}: {msgs_per_s:.0} msgs/s, {mb_per_s:.2} MB/s, p50 {p50:.1} us, p99 {p99:.1} us, \
          p99.9 {p999:.1} us, errors {errors}{} (client cpu {client_pct:.0}%)",
@@ -1119,7 +1334,7 @@ fn run_load(client: &mut Client) -> Result<bool, String> {
     println!(
         "{{\"mode\":\"{}\",\"connections\":{},\"depth\":{},\"size\":{},\"text\":{},\"msgs_per_s\":{msgs_per_s:.1},\
          \"mb_per_s\":{mb_per_s:.3},\"p50_us\":{p50:.2},\"p99_us\":{p99:.2},\"p999_us\":{p999:.2},\"errors\":{errors},\
-         \"messages\":{messages},\"seconds\":{elapsed:.3},\"server_cpu_ns_per_msg\":{},\"client_cpu_pct\":{client_pct:.1}}}",
+         \"messages\":{messages},\"seconds\":{elapsed:.3},\"server_cpu_ns_per_msg\":{},\"client_cpu_pct\":{client_pct:.1}{extra}}}",
         o.mode.name(),
         o.connections,
         o.depth,

@@ -1,8 +1,11 @@
 //! Echo server: sends every text and binary message back as it came.
 //!
 //!     cargo run --release --example echo_server -- 127.0.0.1:9001 [--tls CERT_PEM KEY_PEM] [--trace]
+//!         [--no-deflate]
 //!
-//! `--trace` prints every handshake and frame header to stderr.
+//! `--trace` prints every handshake and frame header to stderr. permessage-deflate is accepted
+//! with the library's server default (`DeflateConfig::SERVER`: no context takeover both ways);
+//! `--no-deflate` declines it.
 //!
 //! Prints one line when listening and runs until killed. Limits are raised to what conformance
 //! suites send (Autobahn 9.*: 16 MiB messages, 64 Ki fragments); the library defaults stay safe.
@@ -17,9 +20,12 @@ use std::time::Duration;
 
 use echo_handler::Echo;
 use wskit::net::{Context, ListenOptions, TlsServerConfig};
+use wskit::proto::DeflateConfig;
 
 fn usage() -> ! {
-    eprintln!("usage: echo_server [ADDR] [--tls CERT_PEM KEY_PEM] [--trace]   (default ADDR 127.0.0.1:9001)");
+    eprintln!(
+        "usage: echo_server [ADDR] [--tls CERT_PEM KEY_PEM] [--trace] [--no-deflate]   (default ADDR 127.0.0.1:9001)"
+    );
     std::process::exit(2);
 }
 
@@ -27,6 +33,7 @@ fn main() {
     let mut addr = "127.0.0.1:9001".to_string();
     let mut tls = None;
     let mut trace = false;
+    let mut deflate = DeflateConfig::SERVER;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -42,6 +49,7 @@ fn main() {
                 );
             }
             "--trace" => trace = true,
+            "--no-deflate" => deflate = DeflateConfig::DISABLED,
             "-h" | "--help" => usage(),
             _ if arg.starts_with('-') => usage(),
             _ => addr = arg,
@@ -54,6 +62,7 @@ fn main() {
     }
     let options = ListenOptions {
         tls,
+        deflate,
         ..echo_handler::echo_listen_options()
     };
     let listener = ctx.listen(addr.as_str(), options).unwrap_or_else(|err| {

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Runs the Autobahn TestSuite fuzzing server against the wskit client driver
 # (examples/autobahn_client.rs).
-#   scripts/autobahn-client.sh [CASES] [EXCLUDE]     default: 1.*-10.* and the small compression cases (12/13.N.1-4)
+#   scripts/autobahn-client.sh [CASES] [EXCLUDE]     default: @core,@perf,@deflate-smoke (1.*-10.* and 12/13.N.1-4); @all for all 517 (make autobahn-full)
 # Installs the suite on first use (root, ~1 min). Ends with "autobahn: N passed, M failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Strict: no NON-STRICT, no UNIMPLEMENTED, every close OK (AUTOBAHN_STRICT= to relax).
+export AUTOBAHN_STRICT=${AUTOBAHN_STRICT-1}
 cases=${1:-@core,@perf,@deflate-smoke}
 exclude=${2:-}
 port=${AUTOBAHN_CLIENT_PORT:-$(bash scripts/free-port.sh)}

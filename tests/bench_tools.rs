@@ -332,3 +332,33 @@ fn idle_mode_reports_the_servers_memory_per_connection() {
     assert_eq!(field(&json, "errors"), 0.0);
     assert!(field(&json, "rss_after") > 0.0, "{json}");
 }
+
+#[test]
+fn deflate_mode_inflates_and_checks_every_echo() {
+    let server = WskitServer::start(Answer::Echo);
+    let url = server.url();
+    let json = clean_short_run(vec![
+        "--url",
+        &url,
+        "--deflate",
+        "--size",
+        "2k",
+        "--connections",
+        "2",
+        "--depth",
+        "2",
+    ]);
+    // JSON-like text compresses both ways (the wskit server accepted the offer and compressed its
+    // echoes).
+    assert!(field(&json, "wire_out_per_msg") < 1024.0, "{json}");
+    assert!(field(&json, "wire_in_per_msg") < 1024.0, "{json}");
+    // A corrupted echo is caught after inflating it.
+    let server = WskitServer::start(Answer::Corrupt);
+    let url = server.url();
+    let mut args = vec!["--url", &url, "--deflate", "--size", "2k"];
+    args.extend(SHORT_RUN);
+    let output = bench_client(&args);
+    assert!(!output.status.success(), "a bad echo must fail the run");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("differs"), "says what was wrong: {stderr}");
+}

@@ -4,7 +4,10 @@
 //   NODE_PATH=.peers/node/node_modules node bench/peers/node_ws_echo.js 127.0.0.1:9103
 //
 // Uses ws with the bufferutil native addon (masking); both come from scripts/setup-peers.sh.
-// No permessage-deflate (off by default on the server), 64 MiB max payload, backlog 4096.
+// No permessage-deflate (off by default on the server), 64 MiB max payload, backlog 4096. With a
+// second argument `deflate`: perMessageDeflate on, threshold 0 (every message compressed; ws'
+// default threshold of 1 KiB would send the 200 B scenario uncompressed), other settings ws'
+// defaults (15-bit windows, zlib level and memLevel defaults; context takeover as negotiated).
 'use strict';
 
 const path = require('path');
@@ -19,7 +22,7 @@ const wss = new WebSocket.WebSocketServer({
   host,
   port: Number(port),
   backlog: 4096,
-  perMessageDeflate: false,
+  perMessageDeflate: process.argv[3] === 'deflate' ? { threshold: 0 } : false,
   maxPayload: 64 * 1024 * 1024,
   clientTracking: false,
 });

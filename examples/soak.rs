@@ -412,6 +412,11 @@ fn main() {
         ..ListenOptions::default()
     };
     listen.connection.ping_interval = Some(Duration::from_secs(2));
+    // The soak checks loss and leaks, not timers (tests/impaired_links.rs does): on a loaded
+    // machine 10,000 connections can take seconds to answer, so the handshake and close timers
+    // are generous.
+    listen.connection.handshake_timeout = Duration::from_secs(60);
+    listen.connection.close_timeout = Duration::from_secs(60);
     listen.connection.idle_timeout = Some(Duration::from_secs(120));
     let listener = server_ctx.listen("127.0.0.1:0", listen).expect("listen");
     let url = format!("ws://{}/soak", server_ctx.local_addr(listener).unwrap());
@@ -438,6 +443,8 @@ fn main() {
         while live + opened_now < connections && started < total && opened_now < 200 {
             let mut options = ConnectOptions::default();
             options.connection.ping_interval = Some(Duration::from_secs(3));
+            options.connection.handshake_timeout = Duration::from_secs(60);
+            options.connection.close_timeout = Duration::from_secs(60);
             client_ctx.connect(&url, options).expect("connect");
             started += 1;
             opened_now += 1;
@@ -478,7 +485,7 @@ fn main() {
             let _ = client_ctx.close(conn, 1000, "");
         }
     }
-    let end = Instant::now() + Duration::from_secs(60);
+    let end = Instant::now() + Duration::from_secs(120);
     while (client_ctx.connection_count() > 0 || server_ctx.connection_count() > 0) && Instant::now() < end {
         server_ctx
             .poll(&mut server, Some(Duration::ZERO))

@@ -9,13 +9,14 @@ if ! command -v cargo >/dev/null; then
 fi
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 # C toolchain and tools the C ABI tests use (gcc/g++ -std=c99/c++17, ASan, valgrind, nm, openssl);
-# curl for the HTTP tests (tests/net_http.rs).
+# curl for the HTTP tests (tests/net_http.rs); iproute2 (ip netns, ip link, tc) for tests/tbf_link.rs.
 missing=()
-for tool in gcc:gcc g++:g++ valgrind:valgrind nm:binutils openssl:openssl pkg-config:pkg-config cmake:cmake python3:python3 bc:bc curl:curl; do
+for tool in gcc:gcc g++:g++ valgrind:valgrind nm:binutils openssl:openssl pkg-config:pkg-config cmake:cmake python3:python3 bc:bc curl:curl ip:iproute2 tc:iproute2; do
   command -v "${tool%%:*}" >/dev/null || missing+=("${tool#*:}")
 done
 python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
 if [ ${#missing[@]} -gt 0 ]; then
+  mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
   echo "install-deps: apt-get install ${missing[*]}"
   apt-get update -q >/dev/null
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null

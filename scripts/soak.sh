@@ -5,7 +5,7 @@
 # Context::stats back to baseline, RSS within 16 MiB of baseline). Exits as the tool does.
 #
 #   scripts/soak.sh [--connections N] [--seconds S] [--total T] [--seed X]
-#   (defaults: 10000 connections, 180 s, 30000 in all)
+#   (defaults: 10000 connections, 180 s, 100000 in all: the run ends at whichever comes first)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 connections=10000 seconds=180 total="" seed=1
@@ -19,6 +19,6 @@ while [ $# -gt 0 ]; do
         *) echo "soak: unknown option $1" >&2; exit 2 ;;
     esac
 done
-total="${total:-$((connections * 3))}"
+total="${total:-$((connections * 10))}"
 cargo build --release --quiet --locked --example soak
 exec target/release/examples/soak --connections "$connections" --seconds "$seconds" --total "$total" --seed "$seed"

@@ -302,6 +302,12 @@ impl Connection {
         self.tx.deflate().map(|d| d.params)
     }
 
+    /// True when permessage-deflate was negotiated ([`Connection::deflate_params`] without the copy).
+    #[inline]
+    pub fn is_compressed(&self) -> bool {
+        self.tx.deflate().is_some()
+    }
+
     /// Takes idle codecs from `pool` for the directions without context takeover, so the next
     /// message allocates none (an event loop calls this before reading or sending).
     pub fn lend_deflate_state(&mut self, pool: &mut DeflatePool) {

@@ -371,6 +371,12 @@ impl Endpoint {
         }
     }
 
+    /// True once open with permessage-deflate negotiated.
+    #[inline]
+    pub fn is_compressed(&self) -> bool {
+        matches!(&self.state, State::Open(conn) if conn.is_compressed())
+    }
+
     /// The HTTP side of a server with HTTP on, until a request upgrades: answer requests here.
     pub fn http(&mut self) -> Option<&mut HttpConnection> {
         match &mut self.state {

@@ -40,6 +40,11 @@ impl Context {
                 self.unread.push(id);
                 break;
             }
+            // A compressed connection lends codecs around its read, and, since one read can
+            // inflate to far more events than its size, asks the handler between events (not
+            // only before each read) whether to pause. Read here, where `conn` is at hand, so an
+            // uncompressed connection pays no second lookup.
+            let compressed = conn.endpoint.is_compressed();
             let (n, drained) = if conn.flow != 0 {
                 if conn.flow & PAUSED != 0 {
                     // Flow control: nothing is read (a peer that left is noticed when reading
@@ -100,16 +105,12 @@ impl Context {
             };
             // permessage-deflate without context takeover: codecs come from the loop's pool for
             // the messages of this read and go back after it.
-            // A compressed read can inflate to far more events than its size: such a connection
-            // asks the handler between events (not only before each read) whether to pause.
-            let (deflated, inflates) = match self.conns.get_mut(id) {
-                Some(conn) => (
-                    lend_deflate(&mut conn.endpoint, &mut self.deflate_pool),
-                    conn.endpoint.deflate_params().is_some(),
-                ),
-                None => (false, false),
-            };
-            let (count, alive) = self.process_input(handler, id, &mut buf[..n], inflates);
+            let deflated = compressed
+                && match self.conns.get_mut(id) {
+                    Some(conn) => lend_deflate(&mut conn.endpoint, &mut self.deflate_pool),
+                    None => false,
+                };
+            let (count, alive) = self.process_input(handler, id, &mut buf[..n], compressed);
             if deflated {
                 if let Some(conn) = self.conns.get_mut(id) {
                     return_deflate(&mut conn.endpoint, &mut self.deflate_pool);
@@ -118,7 +119,7 @@ impl Context {
             delivered += count;
             // A read held back by the host's pause is not finished even when it drained the
             // socket: go round once more, to the pause check that puts it on `unread`.
-            let held_for_host = inflates && self.conns.get(id).is_some_and(|c| c.flow & HELD != 0);
+            let held_for_host = compressed && self.conns.get(id).is_some_and(|c| c.flow & HELD != 0);
             if !alive || (drained && !held_for_host) {
                 break;
             }

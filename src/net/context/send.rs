@@ -199,7 +199,7 @@ impl Context {
         let Some(connection) = entry.endpoint.connection() else {
             return Err(Error::InvalidState("the connection is not open yet"));
         };
-        let deflated = connection.deflate_params().is_some();
+        let deflated = connection.is_compressed();
         let sender = connection.sender();
         if sender.capacity() == 0 {
             if let Some(buf) = self.buffer_pool.pop() {

@@ -3,8 +3,9 @@
 #
 #   scripts/fuzz-all.sh [--seconds N] [TARGET...]     (default: 30 s per target, every target)
 #
-# Each target starts from fuzz/seeds/<target>/ copied into fuzz/corpus/<target>/ (git-ignored; what
-# the fuzzer finds accumulates there between runs). Crashes, leaks, timeouts and out-of-memory inputs
+# Each target starts from fuzz/corpora/<target>/ (committed, minimized) and fuzz/seeds/<target>/
+# copied into fuzz/corpus/<target>/ (git-ignored; what the fuzzer finds accumulates there between
+# runs). Crashes, leaks, timeouts and out-of-memory inputs
 # land in fuzz/artifacts/<target>/. Exits 1 if any target found one, 2 on a usage or build error.
 #
 # Environment: FUZZ_TOOLCHAIN (default nightly). Logs: fuzz/artifacts/<target>.log.
@@ -65,6 +66,11 @@ for target in "${targets[@]}"; do
     artifacts="fuzz/artifacts/$target"
     log="fuzz/artifacts/$target.log"
     mkdir -p "$corpus" "$artifacts"
+    # The committed corpus (fuzz/corpora/<target>/, minimized with `cargo fuzz cmin` after the
+    # 10-minute runs) first, so every run starts where the last long one got to.
+    if [ -d "fuzz/corpora/$target" ]; then
+        cp -n "fuzz/corpora/$target"/* "$corpus"/ 2>/dev/null || true
+    fi
     if [ -d "fuzz/seeds/$target" ]; then
         cp -n "fuzz/seeds/$target"/* "$corpus"/ 2>/dev/null || true
     fi

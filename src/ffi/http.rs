@@ -120,16 +120,6 @@ crate::ffi_fn! {
     }
 }
 
-macro_rules! try_remote_handle {
-    ($ptr:expr) => {{
-        let remote: &wskit_remote = try_ref!($ptr);
-        match remote.check() {
-            Ok(remote) => remote,
-            Err(status) => return status,
-        }
-    }};
-}
-
 crate::ffi_fn! {
     /// `wskit_http_respond` from any thread (e.g. a worker that computed the answer): copied,
     /// queued for the loop, which it wakes. Errors only the loop can see (no request waiting, a
@@ -139,7 +129,7 @@ crate::ffi_fn! {
     /// `WSKIT_ERR_INVALID_STATE` (context freed) or `WSKIT_ERR_WOULD_BLOCK` (other threads have
     /// queued more than 64 MiB the loop has not taken yet).
     fn wskit_remote_http_respond(remote: *const wskit_remote, conn: u64, status: u16, headers: *const wskit_header, header_count: usize, body: *const u8, body_len: usize) -> wskit_status {
-        let remote = try_remote_handle!(remote);
+        let remote = try_remote!(remote);
         let headers = match headers_of(headers, header_count) {
             Ok(headers) => headers,
             Err(status) => return status,
@@ -153,7 +143,7 @@ crate::ffi_fn! {
 crate::ffi_fn! {
     /// `wskit_http_begin` from any thread. Same statuses as `wskit_remote_http_respond`.
     fn wskit_remote_http_begin(remote: *const wskit_remote, conn: u64, status: u16, headers: *const wskit_header, header_count: usize, length: u64) -> wskit_status {
-        let remote = try_remote_handle!(remote);
+        let remote = try_remote!(remote);
         let headers = match headers_of(headers, header_count) {
             Ok(headers) => headers,
             Err(status) => return status,
@@ -169,7 +159,7 @@ crate::ffi_fn! {
     /// `WSKIT_ERR_WOULD_BLOCK`, then a WRITABLE event when the queue drains. Same statuses as
     /// `wskit_remote_http_respond`.
     fn wskit_remote_http_write(remote: *const wskit_remote, conn: u64, data: *const u8, len: usize) -> wskit_status {
-        let remote = try_remote_handle!(remote);
+        let remote = try_remote!(remote);
         let data = try_bytes!(data, len);
         try_net!(remote.http_write(ConnId::from_u64(conn), data));
         wskit_status::WSKIT_OK
@@ -180,7 +170,7 @@ crate::ffi_fn! {
     /// `wskit_http_end` from any thread. Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`,
     /// `WSKIT_ERR_INVALID_STATE` (context freed) or `WSKIT_ERR_WOULD_BLOCK`.
     fn wskit_remote_http_end(remote: *const wskit_remote, conn: u64) -> wskit_status {
-        let remote = try_remote_handle!(remote);
+        let remote = try_remote!(remote);
         try_net!(remote.http_end(ConnId::from_u64(conn)));
         wskit_status::WSKIT_OK
     }

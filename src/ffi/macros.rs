@@ -240,3 +240,16 @@ macro_rules! try_net {
         }
     };
 }
+
+/// A `*const wskit_remote` argument as a live handle, or the status to return: NULL gives
+/// `WSKIT_ERR_NULL_ARG`, a handle whose context is gone `WSKIT_ERR_INVALID_STATE`. Used by the
+/// `wskit_remote_*` functions of remote.rs and http.rs.
+macro_rules! try_remote {
+    ($ptr:expr) => {{
+        let remote: &$crate::ffi::remote::wskit_remote = try_ref!($ptr);
+        match remote.check() {
+            Ok(remote) => remote,
+            Err(status) => return status,
+        }
+    }};
+}

@@ -42,16 +42,6 @@ impl wskit_remote {
     }
 }
 
-macro_rules! try_remote {
-    ($ptr:expr) => {{
-        let remote: &wskit_remote = try_ref!($ptr);
-        match remote.check() {
-            Ok(remote) => remote,
-            Err(status) => return status,
-        }
-    }};
-}
-
 crate::ffi_fn! {
     /// Creates a remote handle for `ctx`. On `WSKIT_OK`, `*out` owns it; free it with
     /// `wskit_remote_free`. Loop thread only (the handle itself may then go to any thread); may be

@@ -18,7 +18,10 @@
 #                compressed both ways with no context takeover, and idle connections after one
 #                compressed message each) for wskit, Node ws (perMessageDeflate) and Python
 #                websockets (compression="deflate"), beside wskit with compression off sending the
-#                same JSON uncompressed (wskit-uncompressed: the baseline)
+#                same JSON uncompressed (wskit-uncompressed: the baseline); and idle connections
+#                after one message each with context takeover at websockets' parameters (12-bit
+#                windows), where wskit-takeover allows takeover with idle compaction and
+#                wskit-takeover-kept without it
 #   --extra NAME=COMMAND  one more ws:// server to run beside the others (ADDR in COMMAND becomes
 #                127.0.0.1:PORT), e.g. a build of an older commit for an A/B comparison; it is
 #                measured whatever --only says; may be given more than once
@@ -185,6 +188,11 @@ if [ "$DEFLATE" = 1 ]; then
     "wskit-uncompressed|9209|ws|$ROOT/target/release/examples/echo_server ADDR --no-deflate"
     "node-ws|9203|ws|node $ROOT/bench/peers/node_ws_echo.js ADDR deflate"
     "py-websockets|9204|ws|$PEERS_DIR/venv/bin/python $ROOT/bench/peers/py_websockets_echo.py ADDR deflate"
+    # For the context-takeover idle scenario only (zdt): wskit's listener default asks for no
+    # context takeover, so these allow it (12-bit windows, memory level 5, as websockets), with
+    # idle compaction (the listener default) and without it.
+    "wskit-takeover|9210|ws|$ROOT/target/release/examples/echo_server ADDR --deflate-takeover"
+    "wskit-takeover-kept|9211|ws|$ROOT/target/release/examples/echo_server ADDR --deflate-takeover --no-compact"
   )
 fi
 extra_port=9300
@@ -193,6 +201,16 @@ for spec in ${EXTRA[@]+"${EXTRA[@]}"}; do
   [ -z "$ONLY" ] || ONLY="$ONLY ${spec%%=*}"
   extra_port=$((extra_port + 1))
 done
+
+# Why a server does not take part in a scenario ("" when it does): the context-takeover idle
+# scenario compares servers that agree to takeover at the same parameters.
+inapplicable() {
+  case "$1:$2" in
+    zdt:wskit|zdt:wskit-uncompressed) echo "asks for no context takeover" ;;
+    zdt:*) ;;
+    *:wskit-takeover|*:wskit-takeover-kept) echo "for zdt only" ;;
+  esac
+}
 
 # Why a server cannot run ("" when it can).
 unavailable() {
@@ -265,6 +283,7 @@ if [ "$DEFLATE" = 1 ]; then
     "z2k|64 conn x 2 KiB JSON, deflate, depth 4|--connections 64 --size 2k --deflate --depth 4"
     "z64k|4 conn x 64 KiB JSON, deflate, depth 2|--connections 4 --size 64k --deflate --depth 2"
     "zd|$IDLE_CONNECTIONS idle conn after one 2 KiB deflate message each: server RSS|--mode idle --idle $IDLE_CONNECTIONS --deflate --size 2k"
+    "zdt|$IDLE_CONNECTIONS idle conn after one 2 KiB message each, context takeover, 12-bit windows: server RSS|--mode idle --idle $IDLE_CONNECTIONS --deflate --takeover --size 2k"
   )
 fi
 
@@ -289,6 +308,7 @@ for scenario in "${SCENARIOS[@]}"; do
       IFS='|' read -r name port transport command <<<"$entry"
       wanted "$name" || continue
       [ -z "$(unavailable "$name")" ] || continue
+      [ -z "$(inapplicable "$sid" "$name")" ] || continue
       addr="127.0.0.1:$port"
       read -r -a argv <<<"${command//ADDR/$addr}"
       # A fresh server per measurement: no state (allocator caches, buffers) carried over.
@@ -299,7 +319,7 @@ for scenario in "${SCENARIOS[@]}"; do
       fi
       url="$transport://$addr/"
       timing=()
-      [ "$sid" != d ] && [ "$sid" != zd ] && timing=(--warmup "$WARMUP" --duration "$DURATION")
+      [ "$sid" != d ] && [ "$sid" != zd ] && [ "$sid" != zdt ] && timing=(--warmup "$WARMUP" --duration "$DURATION")
       # The uncompressed baseline sends the same JSON without offering compression.
       run_options="$options"
       [[ "$name" == *-uncompressed ]] && run_options="${options//--deflate/--json}"
@@ -401,13 +421,15 @@ for sid in order:
                 out.append(f"| (all) | {s} | {skipped[s]} | | | | | | | | |")
             continue
         res = data.get((s, sid))
+        if not res and (s, sid) not in failed and s.startswith("wskit-takeover") != (sid == "zdt"):
+            continue  # not part of this scenario (see inapplicable() in compare.sh)
         if not res:
             why = failed.get((s, sid), "not run")
             out.append(f"| {labels[sid]} | {s} | FAILED ({why}) | | | | | | | | |")
             continue
         base = data.get(("wskit-min", sid))
         raw = data.get(("raw", sid))
-        if sid in ("d", "zd"):
+        if sid in ("d", "zd", "zdt"):
             b = med(res, "bytes_per_conn")
             bw = med(base, "bytes_per_conn") if base else None
             err = med(res, "errors")

@@ -26,7 +26,11 @@
 //! own, built once before the run) and inflates every echo before checking it; the JSON line then
 //! adds the compressed bytes per message on the wire each way. With `--mode idle`, `--deflate` (and
 //! `--json`) first sends one message on every connection and waits for its echo, so the idle figure
-//! includes whatever compression state a server keeps after a message.
+//! includes whatever compression state a server keeps after a message. `--takeover` (with
+//! `--deflate --mode idle`) offers context takeover both ways with 12-bit windows instead, Python
+//! `websockets`' defaults, and requires the server to agree: the idle figure then includes the
+//! state a server keeps for a connection's context (the one message sent is 2 KiB, so its
+//! 15-bit-window compression never refers further back than the 12 bits agreed).
 //!
 //! Output: one human line, then one JSON line (on stdout).
 
@@ -89,11 +93,14 @@ struct Opts {
     /// JSON-like text payloads (implied by `deflate`): the uncompressed baseline of the
     /// compressed scenarios.
     json: bool,
+    /// With `--deflate --mode idle`: offer context takeover both ways with 12-bit windows (Python
+    /// `websockets`' defaults) instead of no context takeover, and require the server to agree.
+    takeover: bool,
 }
 
 const USAGE: &str = "usage: bench_client [--url ws://127.0.0.1:9001/] [--connections C] [--depth D] \
 [--size BYTES] [--text|--binary] [--warmup SECS] [--duration SECS] [--mode ws|raw|idle] [--idle N] [--pid PID] \
-[--deflate] [--json]";
+[--deflate] [--json] [--takeover]";
 
 fn parse_opts() -> Result<Opts, String> {
     let mut o = Opts {
@@ -109,6 +116,7 @@ fn parse_opts() -> Result<Opts, String> {
         pid: None,
         deflate: false,
         json: false,
+        takeover: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -126,6 +134,7 @@ fn parse_opts() -> Result<Opts, String> {
             "--pid" => o.pid = Some(num(&value("--pid")?)?),
             "--deflate" => o.deflate = true,
             "--json" => o.json = true,
+            "--takeover" => o.takeover = true,
             "--mode" => {
                 o.mode = match value("--mode")?.as_str() {
                     "ws" => Mode::Ws,
@@ -151,6 +160,10 @@ fn parse_opts() -> Result<Opts, String> {
         if o.mode == Mode::Raw {
             return Err("--deflate needs a WebSocket mode".into());
         }
+    }
+    if o.takeover && !(o.deflate && o.mode == Mode::Idle) {
+        // One message per connection: the load modes inflate each echo on a fresh stream.
+        return Err("--takeover needs --deflate --mode idle".into());
     }
     if o.mode == Mode::Idle && o.pid.is_none() {
         return Err("--mode idle needs --pid (the server whose memory is measured)".into());
@@ -777,7 +790,12 @@ fn flush(conn: &mut Conn) -> io::Result<()> {
 }
 
 /// Parses the handshake response; Ok(Some(rest)) once complete, with the bytes after it.
-fn handshake_input(conn: &mut Conn, data: &[u8], deflate: bool) -> Result<Option<Vec<u8>>, String> {
+fn handshake_input(
+    conn: &mut Conn,
+    data: &[u8],
+    deflate: bool,
+    takeover: bool,
+) -> Result<Option<Vec<u8>>, String> {
     conn.response.extend_from_slice(data);
     let Some(end) = conn.response.windows(4).position(|w| w == b"\r\n\r\n") else {
         if conn.response.len() > 16 << 10 {
@@ -807,7 +825,12 @@ fn handshake_input(conn: &mut Conn, data: &[u8], deflate: bool) -> Result<Option
                 .then(|| value.trim().to_string())
         });
         match extensions.as_deref() {
-            Some(e) if e.starts_with("permessage-deflate") && e.contains("server_no_context_takeover") => {}
+            Some(e)
+                if e.starts_with("permessage-deflate") && takeover && !e.contains("no_context_takeover") => {}
+            Some(e)
+                if e.starts_with("permessage-deflate")
+                    && !takeover
+                    && e.contains("server_no_context_takeover") => {}
             other => return Err(format!("the server did not accept the deflate offer: {other:?}")),
         }
     }
@@ -1063,7 +1086,13 @@ impl Client {
     fn input(&mut self, index: usize, data: &[u8]) -> Result<(), String> {
         let before = self.stats.messages;
         if self.conns[index].phase == Phase::Handshake {
-            let Some(rest) = handshake_input(&mut self.conns[index], data, self.opts.deflate)? else {
+            let Some(rest) = handshake_input(
+                &mut self.conns[index],
+                data,
+                self.opts.deflate,
+                self.opts.takeover,
+            )?
+            else {
                 return Ok(());
             };
             self.conns[index].phase = Phase::Open;
@@ -1135,7 +1164,9 @@ fn run(opts: Opts) -> Result<bool, String> {
     } as u64
         + 64;
     raise_nofile(needed)?;
-    let offer = if opts.deflate {
+    let offer = if opts.takeover {
+        "Sec-WebSocket-Extensions: permessage-deflate; server_max_window_bits=12; client_max_window_bits=12\r\n"
+    } else if opts.deflate {
         "Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover; client_no_context_takeover\r\n"
     } else {
         ""

@@ -1,11 +1,14 @@
 //! Echo server: sends every text and binary message back as it came.
 //!
 //!     cargo run --release --example echo_server -- 127.0.0.1:9001 [--tls CERT_PEM KEY_PEM] [--trace]
-//!         [--no-deflate]
+//!         [--no-deflate | --deflate-takeover [--no-compact]]
 //!
 //! `--trace` prints every handshake and frame header to stderr. permessage-deflate is accepted
 //! with the library's server default (`DeflateConfig::SERVER`: no context takeover both ways);
-//! `--no-deflate` declines it.
+//! `--no-deflate` declines it. `--deflate-takeover` lets clients keep context both ways, with
+//! windows of at most 12 bits and memory level 5 (Python `websockets`' defaults), and with the
+//! server default's idle compaction (codecs back to the pool between messages, only the window's
+//! history kept); `--no-compact` keeps each connection's codecs instead.
 //!
 //! Prints one line when listening and runs until killed. Limits are raised to what conformance
 //! suites send (Autobahn 9.*: 16 MiB messages, 64 Ki fragments); the library defaults stay safe.
@@ -24,7 +27,7 @@ use wskit::proto::DeflateConfig;
 
 fn usage() -> ! {
     eprintln!(
-        "usage: echo_server [ADDR] [--tls CERT_PEM KEY_PEM] [--trace] [--no-deflate]   (default ADDR 127.0.0.1:9001)"
+        "usage: echo_server [ADDR] [--tls CERT_PEM KEY_PEM] [--trace] [--no-deflate | --deflate-takeover [--no-compact]]   (default ADDR 127.0.0.1:9001)"
     );
     std::process::exit(2);
 }
@@ -50,6 +53,18 @@ fn main() {
             }
             "--trace" => trace = true,
             "--no-deflate" => deflate = DeflateConfig::DISABLED,
+            "--deflate-takeover" => {
+                deflate = DeflateConfig {
+                    enabled: true,
+                    server_no_context_takeover: false,
+                    client_no_context_takeover: false,
+                    server_max_window_bits: 12,
+                    client_max_window_bits: 12,
+                    mem_level: 5,
+                    ..deflate
+                }
+            }
+            "--no-compact" => deflate.compact_idle = false,
             "-h" | "--help" => usage(),
             _ if arg.starts_with('-') => usage(),
             _ => addr = arg,

@@ -1719,6 +1719,20 @@ wskit_status wskit_config_set_deflate_level(wskit_config *config, uint8_t level,
 wskit_status wskit_config_set_deflate_min_size(wskit_config *config, size_t bytes);
 
 /**
+ * Idle compaction of directions with context takeover: between messages the connection
+ * hands its compressor and decompressor back to the context's pool and keeps only the last
+ * window's worth of what it sent and received (at most 2^window_bits bytes each); the next
+ * message primes a pooled codec with it, and the peer sees the same stream. An idle
+ * connection with context takeover then holds a few KiB instead of ~160 KiB of zlib state;
+ * each message costs a few microseconds more (a codec reset and re-hashing the history).
+ * Directions without context takeover pool their codecs whatever this says. Default:
+ * listeners true, clients false.
+ *
+ * Returns `WSKIT_OK` or `WSKIT_ERR_NULL_ARG` (config NULL).
+ */
+wskit_status wskit_config_set_deflate_compact_idle(wskit_config *config, bool enabled);
+
+/**
  * Writes the permessage-deflate parameters `conn`'s handshake agreed on to `*out`
  * (`out->negotiated` false: not negotiated, or the connection is not open yet). Loop thread.
  *

@@ -89,7 +89,15 @@ fn wskit_client_compresses_with_peer_servers() {
     };
     for peer in PEERS {
         let server = peer.start_server_of("deflate");
-        for (policy, deflate) in [("default", DeflateConfig::CLIENT), ("no takeover", no_takeover)] {
+        let compacting = DeflateConfig {
+            compact_idle: true,
+            ..DeflateConfig::CLIENT
+        };
+        for (policy, deflate) in [
+            ("default", DeflateConfig::CLIENT),
+            ("no takeover", no_takeover),
+            ("takeover, idle compaction", compacting),
+        ] {
             let what = format!("{peer:?} server, {policy} offer");
             let (mut ctx, mut rec, conn) = open(&server.url("/"), deflate);
             let params = ctx
@@ -143,6 +151,45 @@ fn peer_clients_compress_with_the_wskit_server() {
         assert!(
             in_use,
             "{peer:?}: the peer did not report the extension in use: {out}"
+        );
+        assert!(
+            out.contains(r#""echoed": 8"#) || out.contains(r#""echoed":8"#),
+            "{peer:?}: {out}"
+        );
+    }
+}
+
+/// A listener that allows context takeover (12-bit windows, as Python `websockets` offers) and
+/// compacts idle codecs (`compact_idle`, on in `DeflateConfig::SERVER`): between messages its
+/// codecs go back to the pool and the next message primes one with the history. The peers' zlib
+/// must read that stream, and send theirs with context kept, over all 8 echoed messages.
+#[test]
+fn peer_clients_keep_context_with_a_compacting_wskit_server() {
+    let deflate = DeflateConfig {
+        server_no_context_takeover: false,
+        client_no_context_takeover: false,
+        server_max_window_bits: 12,
+        client_max_window_bits: 12,
+        mem_level: 5,
+        ..DeflateConfig::SERVER
+    };
+    assert!(deflate.compact_idle);
+    let server = WskitServer::start_listening(wskit::net::ListenOptions {
+        deflate,
+        ..peer_support::echo_listen_options()
+    });
+    for peer in PEERS {
+        let out = peer.run_client_of("deflate", &server.url("/"));
+        assert!(out.contains("permessage-deflate"), "{peer:?}: {out}");
+        // The 101's header (before the peer's own view, which names its takeover flags).
+        let answer = out.split("negotiated").next().unwrap_or_default();
+        assert!(
+            answer.contains("permessage-deflate; server_max_window_bits=12"),
+            "{peer:?}: {out}"
+        );
+        assert!(
+            !answer.contains("no_context_takeover"),
+            "{peer:?}: takeover was not agreed: {out}"
         );
         assert!(
             out.contains(r#""echoed": 8"#) || out.contains(r#""echoed":8"#),

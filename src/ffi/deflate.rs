@@ -20,6 +20,7 @@ pub(crate) struct DeflateOverrides {
     max_window_bits: Option<(u8, u8)>,
     level: Option<(u8, u8)>,
     min_size: Option<usize>,
+    compact_idle: Option<bool>,
 }
 
 impl DeflateOverrides {
@@ -42,6 +43,9 @@ impl DeflateOverrides {
         }
         if let Some(min_size) = self.min_size {
             policy.min_size = min_size;
+        }
+        if let Some(compact_idle) = self.compact_idle {
+            policy.compact_idle = compact_idle;
         }
         policy
     }
@@ -170,6 +174,23 @@ crate::ffi_fn! {
 }
 
 crate::ffi_fn! {
+    /// Idle compaction of directions with context takeover: between messages the connection
+    /// hands its compressor and decompressor back to the context's pool and keeps only the last
+    /// window's worth of what it sent and received (at most 2^window_bits bytes each); the next
+    /// message primes a pooled codec with it, and the peer sees the same stream. An idle
+    /// connection with context takeover then holds a few KiB instead of ~160 KiB of zlib state;
+    /// each message costs a few microseconds more (a codec reset and re-hashing the history).
+    /// Directions without context takeover pool their codecs whatever this says. Default:
+    /// listeners true, clients false.
+    ///
+    /// Returns `WSKIT_OK` or `WSKIT_ERR_NULL_ARG` (config NULL).
+    fn wskit_config_set_deflate_compact_idle(config: *mut wskit_config, enabled: bool) -> wskit_status {
+        // SAFETY: this function's contract (config NULL or a live config) is `set`'s.
+        unsafe { set(config, None, |c| c.deflate.compact_idle = Some(enabled)) }
+    }
+}
+
+crate::ffi_fn! {
     /// Writes the permessage-deflate parameters `conn`'s handshake agreed on to `*out`
     /// (`out->negotiated` false: not negotiated, or the connection is not open yet). Loop thread.
     ///
@@ -211,6 +232,13 @@ mod tests {
             ..DeflateOverrides::default()
         };
         assert!(!off.apply(DeflateConfig::CLIENT).enabled);
+
+        let compact = DeflateOverrides {
+            compact_idle: Some(true),
+            ..DeflateOverrides::default()
+        };
+        const { assert!(!DeflateConfig::CLIENT.compact_idle) };
+        assert!(compact.apply(DeflateConfig::CLIENT).compact_idle);
     }
 
     #[test]

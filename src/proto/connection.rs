@@ -292,7 +292,7 @@ impl Connection {
     /// [`DeflateConfig::accept_offers`] and [`DeflateConfig::validate_response`]); `config` gives
     /// this end's level and `min_size`. Allows RSV1. Call before any message is sent or received.
     pub fn set_deflate(&mut self, params: DeflateParams, config: &DeflateConfig) {
-        let state = DeflateState::new(self.role, params, config.level, config.mem_level, config.min_size);
+        let state = DeflateState::new(self.role, params, config);
         self.tx.extras_mut().deflate = Some(state);
         self.allowed_rsv |= RSV1;
     }

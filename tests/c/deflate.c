@@ -120,6 +120,12 @@ int main(void) {
     CHECK_OK(wskit_config_set_deflate_min_size(client_cfg, 0));
     run(server_cfg, client_cfg, &s, &c, &st);
     CHECK(st.sent_rsv1 == 2 && st.last_sent_payload != 20);
+    /* Idle compaction on the client too (the listener compacts by default): both messages still
+     * arrive intact through codecs that went back to the pool between them. */
+    CHECK_OK(wskit_config_set_deflate_compact_idle(client_cfg, true));
+    run(server_cfg, client_cfg, &s, &c, &st);
+    CHECK(!s.server_no_context_takeover && st.sent_rsv1 == 2);
+    CHECK_OK(wskit_config_set_deflate_compact_idle(client_cfg, false));
     CHECK_OK(wskit_config_set_deflate_min_size(client_cfg, 64));
 
     /* Off on the client: nothing offered. Off on the listener: every offer declined. */

@@ -42,6 +42,7 @@ int main(void) {
     (void (*)(void))wskit_fn_cast(&wskit_config_set_deflate_window_bits),
     (void (*)(void))wskit_fn_cast(&wskit_config_set_deflate_level),
     (void (*)(void))wskit_fn_cast(&wskit_config_set_deflate_min_size),
+    (void (*)(void))wskit_fn_cast(&wskit_config_set_deflate_compact_idle),
     (void (*)(void))wskit_fn_cast(&wskit_conn_deflate_params),
     (void (*)(void))wskit_fn_cast(&wskit_ctx_broadcast),
     (void (*)(void))wskit_fn_cast(&wskit_config_set_tls_cert_files),

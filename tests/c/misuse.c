@@ -75,6 +75,7 @@ static void null_everywhere(void) {
     CHECK_RC(wskit_config_set_deflate_window_bits(NULL, 15, 15), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_config_set_deflate_level(NULL, 6, 8), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_config_set_deflate_min_size(NULL, 64), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_config_set_deflate_compact_idle(NULL, true), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_config_set_static_dir(NULL, ".", WSKIT_NTS), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_config_set_max_http_body(NULL, 1), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_config_set_http_keep_alive_ms(NULL, 1), WSKIT_ERR_NULL_ARG);

@@ -168,6 +168,12 @@ pub struct WskitServer {
     thread: Option<JoinHandle<()>>,
 }
 
+/// The echo example's listen options, to start [`WskitServer::start_listening`] from.
+#[allow(dead_code)]
+pub fn echo_listen_options() -> wskit::net::ListenOptions {
+    echo_handler::echo_listen_options()
+}
+
 impl WskitServer {
     pub fn start() -> Self {
         Self::start_with(None)
@@ -175,13 +181,18 @@ impl WskitServer {
 
     /// Starts it serving wss:// with `tls`.
     pub fn start_with(tls: Option<wskit::net::TlsServerConfig>) -> Self {
+        Self::start_listening(wskit::net::ListenOptions {
+            tls,
+            ..echo_handler::echo_listen_options()
+        })
+    }
+
+    /// Starts it with these listen options (start from [`echo_listen_options`]).
+    #[allow(dead_code)]
+    pub fn start_listening(options: wskit::net::ListenOptions) -> Self {
         let (tx, rx) = mpsc::channel();
         let thread = std::thread::spawn(move || {
             let mut ctx = Context::new().expect("context");
-            let options = wskit::net::ListenOptions {
-                tls,
-                ..echo_handler::echo_listen_options()
-            };
             let listener = ctx.listen("127.0.0.1:0", options).expect("listen");
             let port = ctx.local_addr(listener).expect("bound").port();
             tx.send((port, ctx.remote())).expect("report port");

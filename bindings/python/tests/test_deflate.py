@@ -74,9 +74,13 @@ def test_server_compression_none_declines(opened: List[wskit.Connection]) -> Non
         server.stop()
 
 
-def test_server_deflate_options_allow_takeover(opened: List[wskit.Connection]) -> None:
+@pytest.mark.parametrize("compact_idle", [True, False])
+def test_server_deflate_options_allow_takeover(opened: List[wskit.Connection], compact_idle: bool) -> None:
+    # compact_idle (the listener default): the codecs go back to the pool between messages and
+    # are primed with the history again; websockets' zlib must read the same stream either way.
     takeover = dataclasses.replace(wskit.DeflateOptions.server(), server_no_context_takeover=False,
-                                   client_no_context_takeover=False, server_max_window_bits=10)
+                                   client_no_context_takeover=False, server_max_window_bits=10,
+                                   compact_idle=compact_idle)
     server = deflate_server(opened, deflate=takeover)
     try:
         async def go() -> str:

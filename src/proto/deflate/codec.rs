@@ -7,7 +7,7 @@ use zlib_rs::{
     Method, Status, Strategy,
 };
 
-use super::DeflateParams;
+use super::{DeflateConfig, DeflateParams};
 use crate::proto::config::Role;
 
 /// The tail a sync flush ends with (an empty stored block), removed from every compressed message.
@@ -96,6 +96,9 @@ pub(crate) struct DeflateState {
     compress_busy: bool,
     decompress: Option<Box<Decompress>>,
     decompress_busy: bool,
+    /// Idle compaction ([`DeflateConfig::compact_idle`]) of the directions with context takeover:
+    /// `None` otherwise, so connections that do not compact pay nothing.
+    compaction: Option<Box<Compaction>>,
     /// A fragmented message being sent is compressed (RSV1 was set on its first frame).
     pub(crate) sending_compressed: bool,
     /// The buffer compressed frames are built in, kept between messages (up to
@@ -111,6 +114,34 @@ const MAX_POOLED: usize = 8;
 /// Largest compression buffer kept between messages.
 const MAX_SCRATCH: usize = 64 * 1024;
 
+/// What a direction with context takeover keeps while its codec is back in the pool: the last
+/// window's worth of the uncompressed stream, which a fresh codec takes as its dictionary.
+#[derive(Debug, Default)]
+struct Compaction {
+    /// The last up to 2^send_bits bytes this end compressed.
+    sent: Vec<u8>,
+    /// The last up to 2^recv_bits bytes this end inflated.
+    received: Vec<u8>,
+    /// The compressor in use was primed with `sent` (a pooled one is not yet).
+    send_primed: bool,
+    /// The decompressor in use was primed with `received`.
+    recv_primed: bool,
+}
+
+/// Appends `data` to `history`, keeping only its last `cap` bytes.
+fn remember(history: &mut Vec<u8>, data: &[u8], cap: usize) {
+    if data.len() >= cap {
+        history.clear();
+        history.extend_from_slice(&data[data.len() - cap..]);
+        return;
+    }
+    let excess = (history.len() + data.len()).saturating_sub(cap);
+    if excess > 0 {
+        history.drain(..excess);
+    }
+    history.extend_from_slice(data);
+}
+
 impl std::fmt::Debug for DeflateState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("DeflateState")
@@ -122,14 +153,15 @@ impl std::fmt::Debug for DeflateState {
 }
 
 impl DeflateState {
-    pub(crate) fn new(role: Role, params: DeflateParams, level: u8, mem_level: u8, min_size: usize) -> Self {
+    pub(crate) fn new(role: Role, params: DeflateParams, config: &DeflateConfig) -> Self {
         let (send_bits, send_reset) = params.sending(role);
         let (recv_bits, recv_reset) = params.receiving(role);
+        let compacts = config.compact_idle && !(send_reset && recv_reset);
         Self {
             params,
-            min_size,
-            level: level.min(9),
-            mem_level: mem_level.clamp(1, 9),
+            min_size: config.min_size,
+            level: config.level.min(9),
+            mem_level: config.mem_level.clamp(1, 9),
             // zlib compresses with at least 9 bits, and inflates 8-bit streams with a 9-bit window.
             send_bits: send_bits.max(9),
             send_reset,
@@ -139,6 +171,7 @@ impl DeflateState {
             compress_busy: false,
             decompress: None,
             decompress_busy: false,
+            compaction: compacts.then(Box::default),
             sending_compressed: false,
             scratch: Vec::new(),
         }
@@ -158,6 +191,19 @@ impl DeflateState {
             }))
         });
         self.compress_busy = true;
+        if !self.send_reset {
+            if let Some(k) = self.compaction.as_deref_mut() {
+                if !k.send_primed {
+                    if !k.sent.is_empty() {
+                        // A reset raw stream takes a dictionary: this cannot fail.
+                        c.set_dictionary(&k.sent)
+                            .expect("dictionary on a reset raw deflate stream");
+                    }
+                    k.send_primed = true;
+                }
+                remember(&mut k.sent, data, 1 << bits);
+            }
+        }
         let start = out.len();
         let mut input = data;
         loop {
@@ -213,6 +259,18 @@ impl DeflateState {
             .decompress
             .get_or_insert_with(|| Box::new(Decompress::new(false, bits)));
         self.decompress_busy = true;
+        let compaction = if self.recv_reset {
+            None
+        } else {
+            self.compaction.as_deref_mut()
+        };
+        if let Some(k) = compaction.as_ref().filter(|k| !k.recv_primed) {
+            if !k.received.is_empty() {
+                d.set_dictionary(&k.received)
+                    .expect("dictionary on a reset raw inflate stream");
+            }
+        }
+        let start = out.len();
         let mut ended = false;
         let mut run = || -> Result<(), InflateError> {
             ended = inflate_into(d, data, out, already, limit)?;
@@ -222,6 +280,15 @@ impl DeflateState {
             Ok(())
         };
         let result = run();
+        if let Some(k) = compaction {
+            k.recv_primed = true;
+            if ended {
+                // The stream ended: the next message starts one with no history.
+                k.received.clear();
+            } else {
+                remember(&mut k.received, &out[start.min(out.len())..], 1 << bits);
+            }
+        }
         // A message that set BFINAL ended the stream: later bytes of it are ignored, and the next
         // message starts a new stream (its sender reset its compressor).
         if fin || result.is_err() {
@@ -258,7 +325,10 @@ impl DeflateState {
             .decompress
             .as_ref()
             .map_or(0, |_| decompressor_bytes(self.recv_bits));
-        c + d + self.scratch.capacity()
+        let k = self.compaction.as_ref().map_or(0, |k| {
+            std::mem::size_of::<Compaction>() + k.sent.capacity() + k.received.capacity()
+        });
+        c + d + k + self.scratch.capacity()
     }
 
     /// Keeps `buf` for the next compressed frame, unless it grew large.
@@ -272,16 +342,39 @@ impl DeflateState {
     /// compression buffer.
     pub(crate) fn release_spare(&mut self, pool: Option<&mut DeflatePool>) {
         self.scratch = Vec::new();
-        let c = if self.send_reset && !self.compress_busy {
+        let compacts = self.compaction.is_some();
+        let c = if (self.send_reset || compacts) && !self.compress_busy {
             self.compress.take()
         } else {
             None
         };
-        let d = if self.recv_reset && !self.decompress_busy {
+        let d = if (self.recv_reset || compacts) && !self.decompress_busy {
             self.decompress.take()
         } else {
             None
         };
+        // A codec going back with context is reset first: the pool holds only fresh ones, and
+        // the history in `compaction` is all this connection needs to resume.
+        let c = c.map(|mut c| {
+            if let Some(k) = self.compaction.as_deref_mut().filter(|_| !self.send_reset) {
+                if k.send_primed {
+                    c.reset();
+                    k.send_primed = false;
+                }
+                k.sent.shrink_to_fit();
+            }
+            c
+        });
+        let d = d.map(|mut d| {
+            if let Some(k) = self.compaction.as_deref_mut().filter(|_| !self.recv_reset) {
+                if k.recv_primed {
+                    d.reset(false);
+                    k.recv_primed = false;
+                }
+                k.received.shrink_to_fit();
+            }
+            d
+        });
         if let Some(pool) = pool {
             // Past the cap the codec is dropped: a burst of concurrent messages must not leave
             // its peak in the pool for the life of the loop.
@@ -298,10 +391,11 @@ impl DeflateState {
     /// Takes codecs of the right parameters from `pool` for directions without context takeover
     /// that have none, so the next message allocates nothing.
     pub(crate) fn borrow_from(&mut self, pool: &mut DeflatePool) {
-        if self.send_reset && self.compress.is_none() {
+        let compacts = self.compaction.is_some();
+        if (self.send_reset || compacts) && self.compress.is_none() {
             self.compress = pool.take_compressor((self.send_bits, self.level, self.mem_level));
         }
-        if self.recv_reset && self.decompress.is_none() {
+        if (self.recv_reset || compacts) && self.decompress.is_none() {
             self.decompress = pool.take_decompressor();
         }
     }

@@ -62,6 +62,16 @@ pub struct DeflateConfig {
     /// Messages shorter than this are sent uncompressed (RSV1 clear): below a few dozen bytes the
     /// deflate framing costs more than it saves.
     pub min_size: usize,
+    /// With context takeover, hand the codecs back to the loop's [`DeflatePool`] between messages
+    /// and keep only the window's worth of history they would need (at most 2^window_bits bytes
+    /// each way, fewer when fewer were sent): the next message takes a codec from the pool and
+    /// primes it with that history (`deflateSetDictionary`), which gives the peer exactly the same
+    /// stream. An idle connection then holds a few KiB instead of zlib-rs's ~160 KiB compressor
+    /// and its decompressor; each message pays a codec reset (zlib clears its 128 KiB hash table)
+    /// and re-hashing the history, a few microseconds. Directions without context takeover pool
+    /// their codecs whatever this says. On in [`DeflateConfig::SERVER`], off in
+    /// [`DeflateConfig::CLIENT`] (a client holds few connections and keeps its codecs hot).
+    pub compact_idle: bool,
 }
 
 impl Default for DeflateConfig {
@@ -230,6 +240,7 @@ impl DeflateConfig {
         level: 6,
         mem_level: 5,
         min_size: 0,
+        compact_idle: false,
     };
 
     /// The recommended server policy (`net::ListenOptions::default` uses it): enabled, and both
@@ -252,6 +263,7 @@ impl DeflateConfig {
         level: 6,
         mem_level: 8,
         min_size: 64,
+        compact_idle: true,
     };
 
     /// The client policy (`net::ConnectOptions::default` and [`DeflateConfig::default`] use it):
@@ -269,6 +281,7 @@ impl DeflateConfig {
         level: 6,
         mem_level: 5,
         min_size: 64,
+        compact_idle: false,
     };
 
     fn server_bits(&self) -> u8 {

@@ -14,6 +14,10 @@ fn p(sn: bool, cn: bool, sb: u8, cb: u8) -> DeflateParams {
 }
 
 fn pipe_with(params: DeflateParams, streaming: bool, min_size: usize) -> Pipe {
+    pipe_compacting(params, streaming, min_size, false)
+}
+
+fn pipe_compacting(params: DeflateParams, streaming: bool, min_size: usize, compact_idle: bool) -> Pipe {
     let config = crate::proto::Config {
         streaming,
         ..test_config()
@@ -21,6 +25,7 @@ fn pipe_with(params: DeflateParams, streaming: bool, min_size: usize) -> Pipe {
     let mut pipe = Pipe::new(config);
     let dc = DeflateConfig {
         min_size,
+        compact_idle,
         ..DeflateConfig::default()
     };
     pipe.client.set_deflate(params, &dc);
@@ -505,6 +510,75 @@ fn takeover_keeps_codec_state() {
     assert!(pipe.server.heap_bytes() >= super::codec::decompressor_bytes(12));
 }
 
+/// The wire bytes of one text message from the server, after which the server hands its spare
+/// codecs to `pool`.
+fn server_sends(pipe: &mut Pipe, text: &str, pool: &mut DeflatePool) -> Vec<u8> {
+    pipe.server.lend_deflate_state(pool);
+    pipe.server.send_text(text).unwrap();
+    pipe.server.return_deflate_state(pool);
+    pipe.server.take_output()
+}
+
+#[test]
+fn compacted_takeover_idles_on_its_history_and_keeps_the_stream() {
+    // Hex digits of a pseudo-random sequence: compressible only to about half on its own, so
+    // a much shorter second copy can only come from the history.
+    let mut x = 7u32;
+    let msg: String = (0..3000)
+        .map(|_| {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            char::from_digit((x >> 16) % 16, 16).unwrap()
+        })
+        .collect();
+    let (mut server_pool, mut client_pool) = (DeflatePool::new(), DeflatePool::new());
+    let mut pipe = pipe_compacting(p(false, false, 12, 12), false, 0, true);
+    let idle = pipe.server.heap_bytes();
+    let client_idle = pipe.client.heap_bytes();
+    let first = server_sends(&mut pipe, &msg, &mut server_pool);
+    // The compressor went back to the pool; the connection keeps at most one window of text.
+    assert_eq!(server_pool.len(), (1, 0));
+    let after = pipe.server.heap_bytes();
+    assert!(after <= idle + 4096 + 64, "idle {idle} -> {after}");
+    assert!(after < super::codec::compressor_bytes(12, 5) / 16);
+    pipe.client.lend_deflate_state(&mut client_pool);
+    assert_eq!(
+        feed(&mut pipe.client, &first),
+        vec![OwnedEvent::Text(msg.clone())]
+    );
+    pipe.client.return_deflate_state(&mut client_pool);
+    assert_eq!(client_pool.len(), (0, 1), "the decompressor went back too");
+    pipe.client.release_memory();
+    let client_after = pipe.client.heap_bytes();
+    assert!(
+        client_after <= client_idle + 4096 + 64,
+        "client {client_idle} -> {client_after}"
+    );
+    // The same text again refers back to the history: context takeover survived the pool.
+    let second = server_sends(&mut pipe, &msg, &mut server_pool);
+    assert!(
+        second.len() * 4 < first.len(),
+        "{} vs {}",
+        second.len(),
+        first.len()
+    );
+    pipe.client.lend_deflate_state(&mut client_pool);
+    assert_eq!(
+        feed(&mut pipe.client, &second),
+        vec![OwnedEvent::Text(msg.clone())]
+    );
+    pipe.client.return_deflate_state(&mut client_pool);
+    // Without compaction the codecs stay with the connection.
+    let mut kept = pipe_compacting(p(false, false, 12, 12), false, 0, false);
+    let mut pool = DeflatePool::new();
+    let kept_first = server_sends(&mut kept, &msg, &mut pool);
+    assert_eq!(
+        kept_first, first,
+        "compaction does not change the bytes of a first message"
+    );
+    assert!(pool.is_empty());
+    assert!(kept.server.heap_bytes() >= super::codec::compressor_bytes(12, 5));
+}
+
 fn params_strategy() -> impl Strategy<Value = DeflateParams> {
     (any::<bool>(), any::<bool>(), 9u8..=15, 9u8..=15).prop_map(|(a, b, c, d)| p(a, b, c, d))
 }
@@ -518,9 +592,26 @@ proptest! {
         messages in prop::collection::vec(prop::collection::vec(prop::sample::select(b"abcab {}:\"0123".to_vec()), 0..3000), 1..5),
         fragment in 1usize..700,
         piece in 1usize..512,
+        compact in any::<bool>(),
+        release in 0u8..3,
     ) {
-        let mut pipe = pipe_with(params, streaming, 16);
+        let mut pipe = pipe_compacting(params, streaming, 16, compact);
+        let mut pools = (DeflatePool::new(), DeflatePool::new());
         for (i, m) in messages.iter().enumerate() {
+            // Between messages: nothing, hand spare codecs to a pool and take them back, or drop them.
+            match release {
+                1 => {
+                    pipe.client.return_deflate_state(&mut pools.0);
+                    pipe.server.return_deflate_state(&mut pools.1);
+                    pipe.client.lend_deflate_state(&mut pools.0);
+                    pipe.server.lend_deflate_state(&mut pools.1);
+                }
+                2 => {
+                    pipe.client.release_memory();
+                    pipe.server.release_memory();
+                }
+                _ => {}
+            }
             let text = String::from_utf8(m.clone()).unwrap();
             let (from_client, to) = if i % 2 == 0 { (true, &mut pipe.client) } else { (false, &mut pipe.server) };
             if i % 3 == 2 && m.len() > fragment {

@@ -268,6 +268,7 @@ _FUNCTIONS: Sequence[Tuple[str, List[Any], Any]] = (
     ("wskit_config_set_deflate_window_bits", [ConfigP, c_uint8, c_uint8], STATUS),
     ("wskit_config_set_deflate_level", [ConfigP, c_uint8, c_uint8], STATUS),
     ("wskit_config_set_deflate_min_size", [ConfigP, c_size_t], STATUS),
+    ("wskit_config_set_deflate_compact_idle", [ConfigP, c_bool], STATUS),
     ("wskit_config_add_allowed_origin", [ConfigP, _str, c_size_t], STATUS),
     ("wskit_config_add_subprotocol", [ConfigP, _str, c_size_t], STATUS),
     ("wskit_config_add_header", [ConfigP, _str, c_size_t, _str, c_size_t], STATUS),

@@ -9,6 +9,9 @@
 # warm-up, so every echo after the handshakes is counted), and prints the server's instructions per
 # echoed message and its ten most expensive functions (self cost). The profile stays in
 # target/callgrind/ for callgrind_annotate or kcachegrind.
+#
+# SERVER=PATH runs another build of wskit-min-echo instead (an A/B against an older commit: build
+# bench/peers/wskit-min-echo in a worktree of that commit and point SERVER at its binary).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scenario=${1:-a16}
@@ -21,14 +24,15 @@ case "$scenario" in
 esac
 command -v valgrind >/dev/null || { echo "callgrind.sh: valgrind is required (apt-get install valgrind)" >&2; exit 1; }
 cargo build --release --quiet --example bench_client
-(cd bench/peers/wskit-min-echo && cargo build --release --quiet)
+server_bin=${SERVER:-bench/peers/wskit-min-echo/target/release/wskit-min-echo}
+[ -n "${SERVER:-}" ] || (cd bench/peers/wskit-min-echo && cargo build --release --quiet)
 out=target/callgrind
 mkdir -p "$out"
-profile="$out/wskit-min-echo.$scenario.out"
+profile="$out/$(basename "$server_bin").$scenario${SERVER:+.other}.out"
 rm -f "$profile"*
 port=$(bash scripts/free-port.sh)
 valgrind --tool=callgrind --callgrind-out-file="$profile" \
-  bench/peers/wskit-min-echo/target/release/wskit-min-echo "127.0.0.1:$port" >"$out/server.log" 2>&1 &
+  "$server_bin" "127.0.0.1:$port" >"$out/server.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT
 for _ in $(seq 100); do

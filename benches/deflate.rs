@@ -63,9 +63,12 @@ fn transfer(from: &mut Connection, to: &mut Connection) {
     while incoming.next_event().is_some() {}
 }
 
-fn measure(label: &str, params: Option<DeflateParams>, pool: bool) {
+fn measure(label: &str, params: Option<DeflateParams>, pool: bool, compact_idle: bool) {
     let msg = message();
-    let policy = DeflateConfig::default();
+    let policy = DeflateConfig {
+        compact_idle,
+        ..DeflateConfig::default()
+    };
     let mut pool_store = DeflatePool::new();
     let before = LIVE.load(Ordering::Relaxed);
     let mut conns = Vec::with_capacity(PAIRS);
@@ -115,50 +118,86 @@ fn main() {
         server_max_window_bits: bits,
         client_max_window_bits: bits,
     };
-    measure("no compression", None, false);
-    measure("deflate, no context takeover", Some(p(true, 15)), false);
+    measure("no compression", None, false, false);
+    measure("deflate, no context takeover", Some(p(true, 15)), false, false);
     measure(
         "deflate, no context takeover, shared pool",
         Some(p(true, 15)),
         true,
-    );
-    measure(
-        "deflate, takeover, 12-bit windows (default)",
-        Some(p(false, 12)),
         false,
     );
-    measure("deflate, takeover, 15-bit windows", Some(p(false, 15)), false);
+    measure(
+        "deflate, takeover, 12-bit windows, codecs kept",
+        Some(p(false, 12)),
+        false,
+        false,
+    );
+    measure(
+        "deflate, takeover, 12-bit windows, compacted",
+        Some(p(false, 12)),
+        true,
+        true,
+    );
+    measure(
+        "deflate, takeover, 15-bit windows, codecs kept",
+        Some(p(false, 15)),
+        false,
+        false,
+    );
+    measure(
+        "deflate, takeover, 15-bit windows, compacted",
+        Some(p(false, 15)),
+        true,
+        true,
+    );
 
     println!();
     let quick = !std::env::args().any(|a| a == "--bench");
     for size in [200, 2048, 64 << 10] {
-        for (label, params) in [
-            ("uncompressed", None),
-            ("takeover 12/12", Some(p(false, 12))),
-            ("no takeover 15/15", Some(p(true, 15))),
+        for (label, params, compact) in [
+            ("uncompressed", None, false),
+            ("takeover 12/12", Some(p(false, 12)), false),
+            ("takeover 12/12 compacted", Some(p(false, 12)), true),
+            ("no takeover 15/15", Some(p(true, 15)), false),
         ] {
-            cpu(size, label, params, quick);
+            cpu(size, label, params, compact, quick);
         }
     }
 }
 
 /// Median ns for a client to send and a server to receive one `size`-byte text, and its wire size.
-fn cpu(size: usize, label: &str, params: Option<DeflateParams>, quick: bool) {
+/// With `compact`, both ends compact their codecs between messages (an event loop's lend and
+/// return around every message, as in a server whose connections each get one message at a time).
+fn cpu(size: usize, label: &str, params: Option<DeflateParams>, compact: bool, quick: bool) {
     let text = json(size);
     let mut c = Connection::new(Role::Client, Config::default());
     let mut s = Connection::new(Role::Server, Config::default());
+    let policy = DeflateConfig {
+        compact_idle: compact,
+        ..DeflateConfig::default()
+    };
     if let Some(p) = params {
-        c.set_deflate(p, &DeflateConfig::default());
-        s.set_deflate(p, &DeflateConfig::default());
+        c.set_deflate(p, &policy);
+        s.set_deflate(p, &policy);
     }
+    let (mut client_pool, mut server_pool) = (DeflatePool::new(), DeflatePool::new());
     let mut wire_len = 0;
     let mut once = || {
+        if compact {
+            c.lend_deflate_state(&mut client_pool);
+            s.lend_deflate_state(&mut server_pool);
+        }
         c.send_text(&text).unwrap();
         let mut bytes = c.take_output();
         wire_len = bytes.len();
         let mut incoming = s.receive(&mut bytes);
         while let Some(e) = incoming.next_event() {
             std::hint::black_box(e);
+        }
+        drop(incoming);
+        if compact {
+            c.return_deflate_state(&mut client_pool);
+            s.return_deflate_state(&mut server_pool);
         }
     };
     let iters = if quick {
@@ -178,6 +217,6 @@ fn cpu(size: usize, label: &str, params: Option<DeflateParams>, quick: bool) {
     samples.sort_by(f64::total_cmp);
     let ns = samples[samples.len() / 2];
     println!(
-        "{size:>6} B text, {label:<18} {ns:>10.0} ns/message (send + receive), {wire_len:>6} B on the wire"
+        "{size:>6} B text, {label:<26} {ns:>10.0} ns/message (send + receive), {wire_len:>6} B on the wire"
     );
 }

@@ -175,6 +175,18 @@ class Connection:
             lib.wskit_conn_send_binary(ptr, self.id, raw, len(raw))
         self._after_send()
 
+    def send_batched(self, data: Data) -> None:
+        """Queue mode, the fast path: like :meth:`send`, but the message waits in Python with
+        the others sent this way until the context's next :meth:`Context.drain` (or
+        :meth:`Context.flush`), which hands them all to wskit in one call. Errors come later:
+        as an :class:`ErrorEvent` in that ``drain()``'s list (``error.unsent`` holds the payload),
+        or raised by ``flush()``. Messages still waiting when the context is closed are dropped
+        with it."""
+        ctx = self._ctx
+        if not ctx.queue_mode:
+            raise _native.error(Status.ERR_INVALID_STATE, "send_batched() needs a queue-mode Context (drain())")
+        (ctx._batch or ctx._batch_for()).add(self.id, data)
+
     def send_threadsafe(self, data: Data) -> None:
         """Like :meth:`send`, from any thread (through the context's ``wskit_remote``): the
         loop sends it during its next poll, in the order each thread issued its calls.

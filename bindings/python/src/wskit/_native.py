@@ -207,6 +207,17 @@ class wskit_trace(Structure):
     ]
 
 
+class wskit_send(Structure):
+    """``wskit_send``: one message of ``wskit_ctx_send_batch``."""
+
+    _fields_ = [
+        ("conn", c_uint64),
+        ("data", c_void_p),
+        ("len", c_size_t),
+        ("is_text", c_bool),
+    ]
+
+
 CtxP = POINTER(wskit_ctx)
 ConfigP = POINTER(wskit_config)
 RemoteP = POINTER(wskit_remote)
@@ -310,6 +321,7 @@ _FUNCTIONS: Sequence[Tuple[str, List[Any], Any]] = (
     ("wskit_ctx_on_http_request", [CtxP, wskit_event_fn, c_void_p], STATUS),
     ("wskit_ctx_use_event_queue", [CtxP, c_size_t, c_uint32], STATUS),
     ("wskit_ctx_next_event", [CtxP, EventP], STATUS),
+    ("wskit_ctx_next_events", [CtxP, EventP, c_size_t, POINTER(c_size_t)], STATUS),
     ("wskit_ctx_queue_stats", [CtxP, POINTER(wskit_queue_stats)], STATUS),
     ("wskit_ctx_stats", [CtxP, POINTER(wskit_stats)], STATUS),
     ("wskit_ctx_set_tracer", [CtxP, wskit_trace_fn, c_void_p], STATUS),
@@ -328,6 +340,7 @@ _FUNCTIONS: Sequence[Tuple[str, List[Any], Any]] = (
     ("wskit_conn_send_binary", [CtxP, c_uint64, _u8, c_size_t], STATUS),
     ("wskit_ctx_broadcast", [CtxP, POINTER(c_uint64), c_size_t, c_bool, _u8, c_size_t, POINTER(STATUS),
                              POINTER(c_size_t)], STATUS),
+    ("wskit_ctx_send_batch", [CtxP, POINTER(wskit_send), c_size_t, POINTER(STATUS), POINTER(c_size_t)], STATUS),
     ("wskit_conn_begin_message", [CtxP, c_uint64, c_bool, _u8, c_size_t], STATUS),
     ("wskit_conn_continue_message", [CtxP, c_uint64, _u8, c_size_t], STATUS),
     ("wskit_conn_finish_message", [CtxP, c_uint64, _u8, c_size_t], STATUS),

@@ -267,3 +267,11 @@ def test_import_error_lists_every_place(tmp_path: Any) -> None:
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
     for where in ("$WSKIT_LIBRARY", "bundled in the package", "target/release", "system"):
         assert where in out, out
+
+
+def test_lookup_order() -> None:
+    """A bundled copy (a wheel's) wins over $WSKIT_LIBRARY, which wins over the checkout's target
+    dirs, which win over the system."""
+    order = [where for where, _ in _native._candidates()]
+    assert order == ["bundled in the package", "$WSKIT_LIBRARY", "checkout target/release", "checkout target/debug",
+                     "system (ctypes.util.find_library)"], order

@@ -519,7 +519,7 @@ class Context:
     def _batch_for(self, max_events: Optional[int] = None) -> Batch:
         batch = self._batch
         if batch is None:
-            batch = self._batch = Batch(self, max_events or 1024)
+            batch = self._batch = Batch(self, 1024 if max_events is None else max_events)
         elif max_events is not None and max_events != batch.cap:
             batch.resize(max_events)
         return batch

@@ -2,9 +2,12 @@
 
 Where the library is looked for, in this order (the first that loads wins):
 
-1. ``$WSKIT_LIBRARY``: an explicit path to ``libwskit.so`` (or any file name).
-2. A copy bundled in this package's directory (``wskit/libwskit.so*``, put there by
-   ``scripts/test-python.sh --bundle`` before building a wheel).
+1. A copy bundled in this package's directory (``wskit/libwskit.so*``): what a wheel ships
+   (``pip install ./bindings/python`` builds or copies it in, see ``bindings/python/setup.py``;
+   ``scripts/test-python.sh --bundle`` puts one in the checkout). First, so that an installed
+   wheel always runs the library it was built with, whatever the environment says.
+2. ``$WSKIT_LIBRARY``: an explicit path to ``libwskit.so`` (or any file name), for a checkout or
+   an editable install (which bundle nothing).
 3. The repository's ``target/release`` and ``target/debug`` when running from a checkout
    (editable install or ``PYTHONPATH=bindings/python/src``).
 4. The system: ``ctypes.util.find_library("wskit")`` (``/usr/lib``, ``LD_LIBRARY_PATH``, ...).
@@ -393,11 +396,6 @@ STATUS_FUNCTIONS = frozenset(
 def _candidates() -> List[Tuple[str, str]]:
     """(description, path) pairs, in lookup order."""
     found: List[Tuple[str, str]] = []
-    env = os.environ.get("WSKIT_LIBRARY")
-    if env:
-        found.append(("$WSKIT_LIBRARY", env))
-    else:
-        found.append(("$WSKIT_LIBRARY", "(not set)"))
     here = os.path.dirname(os.path.abspath(__file__))
     bundled = sorted(
         (f for f in os.listdir(here) if f.startswith("libwskit.so")), key=len
@@ -405,6 +403,11 @@ def _candidates() -> List[Tuple[str, str]]:
     found.append(
         ("bundled in the package", os.path.join(here, bundled[0]) if bundled else os.path.join(here, "libwskit.so"))
     )
+    env = os.environ.get("WSKIT_LIBRARY")
+    if env:
+        found.append(("$WSKIT_LIBRARY", env))
+    else:
+        found.append(("$WSKIT_LIBRARY", "(not set)"))
     # bindings/python/src/wskit -> repository root is four levels up.
     root = os.path.abspath(os.path.join(here, "..", "..", "..", ".."))
     for profile in ("release", "debug"):

@@ -56,12 +56,15 @@ def main() -> int:
     waiting: Dict[int, List[Union[str, bytes]]] = {}
     message_event, error_event = wskit.MessageEvent, wskit.ErrorEvent
     while not stopping:
-        for event in ctx.drain(timeout=0.5):
+        # zero_copy: large binary messages come as views of wskit's copy, valid until the next
+        # drain(); send_batched() hands them back before that, without copying them.
+        for event in ctx.drain(timeout=0.5, zero_copy=True):
             if type(event) is message_event:  # the hot path: nothing else per message
                 if not waiting or event.conn.id not in waiting:
                     event.conn.send_batched(event.data)
-                else:
-                    waiting[event.conn.id].append(event.data)
+                else:  # kept past this drain(): a view must be copied
+                    data = event.data
+                    waiting[event.conn.id].append(bytes(data) if isinstance(data, memoryview) else data)
             elif type(event) is error_event:
                 unsent = getattr(event.error, "unsent", None)
                 if isinstance(event.error, wskit.WouldBlock) and unsent is not None and event.conn is not None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import ctypes
 import struct
 from ctypes import byref, c_size_t
-from typing import TYPE_CHECKING, Any, List, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, List, Optional, Tuple
 
 from . import _native
 from ._events import ErrorEvent, Event, MessageEvent
@@ -48,6 +48,18 @@ assert _SEND.size == _SEND_SIZE and _EVENT_HEAD.size <= _EVENT_SIZE
 
 _MESSAGE = int(EventKind.MESSAGE)
 _string_at = ctypes.string_at
+_c_char = ctypes.c_char
+_new = object.__new__
+_set = object.__setattr__
+#: Payloads from this size on are sent from where they are instead of being joined (a copy each).
+_DIRECT = 16 << 10
+
+
+def _address(data: Any) -> int:
+    """The address of the bytes of ``bytes`` or a writable, C-contiguous buffer (memoryview)."""
+    if type(data) is bytes:
+        return ctypes.cast(ctypes.c_char_p(data), ctypes.c_void_p).value or 0
+    return ctypes.addressof(ctypes.c_char.from_buffer(data)) if len(data) else 0
 
 
 class Batch:
@@ -59,7 +71,8 @@ class Batch:
         self.resize(max_events)
         self.count = c_size_t()
         self.failed = c_size_t()
-        #: (connection id, payload bytes, is_text) waiting for the next drain() or flush().
+        #: (connection id, payload bytes, is_text) waiting for the next drain() or flush()
+        #: (appended by Connection.send_batched).
         self.pending: List[Tuple[int, bytes, bool]] = []
 
     def resize(self, max_events: int) -> None:
@@ -74,39 +87,45 @@ class Batch:
 
     # ----- sending ----------------------------------------------------------------------------
 
-    def add(self, conn_id: int, data: Union[str, bytes, bytearray, memoryview]) -> None:
-        if type(data) is str:
-            self.pending.append((conn_id, data.encode("utf-8"), True))
-        elif type(data) is bytes:
-            self.pending.append((conn_id, data, False))
-        else:
-            self.pending.append((conn_id, bytes(data), False))
-
     def send_pending(self, ptr: Any, out: Optional[List[Event]]) -> None:
         """Hands every pending message to wskit in one call. Refused ones become
         :class:`ErrorEvent`\\ s appended to ``out`` (their error's ``unsent`` holds the payload, to
-        send again after the writable event); with ``out`` None they are raised (the first)."""
+        send again after the writable event); with ``out`` None they are raised (the first).
+
+        Small ``bytes`` payloads are joined into one buffer (one copy each, far cheaper than a
+        ctypes call each); large ones and memoryviews are pointed to where they are (no copy)."""
         pending, self.pending = self.pending, []
         n = len(pending)
-        blob = b"".join([p[1] for p in pending])
-        base = ctypes.cast(ctypes.c_char_p(blob), ctypes.c_void_p).value or 0
+        blob = b"".join([p[1] for p in pending if type(p[1]) is bytes and len(p[1]) < _DIRECT])
+        base = _address(blob)
+        keep: List[Any] = []  # what the pointers point into, alive until the call returns
         sends = bytearray(n * _SEND_SIZE)
         pack = _SEND.pack_into
         at = off = 0
         for conn_id, data, is_text in pending:
-            size = len(data)
-            pack(sends, at, conn_id, base + off, size, is_text)
+            if type(data) is bytes:
+                size = len(data)
+                if size < _DIRECT:
+                    pack(sends, at, conn_id, base + off, size, is_text)
+                    off += size
+                else:
+                    pack(sends, at, conn_id, _address(data), size, is_text)
+            else:
+                view = data if not data.readonly else memoryview(bytes(data))
+                keep.append(view)
+                pack(sends, at, conn_id, _address(view), view.nbytes, is_text)
             at += _SEND_SIZE
-            off += size
         statuses = (_native.STATUS * n)()
         lib.wskit_ctx_send_batch(ptr, (_native.wskit_send * n).from_buffer(sends), n, statuses, byref(self.failed))
+        del keep
         if not self.failed.value:
             return
         conns = self.ctx._conns
         for (conn_id, data, is_text), status in zip(pending, statuses):
             if status:
                 err = _native.make_error(status)
-                err.unsent = data.decode("utf-8") if is_text else data  # type: ignore[attr-defined]
+                raw = data if type(data) is bytes else bytes(data)  # a view would not outlive this
+                err.unsent = raw.decode("utf-8") if is_text else raw  # type: ignore[attr-defined]
                 if out is None:
                     raise err
                 conn = conns.get(conn_id)
@@ -116,7 +135,7 @@ class Batch:
 
     # ----- taking events ----------------------------------------------------------------------
 
-    def drain(self, timeout: Optional[float]) -> List[Event]:
+    def drain(self, timeout: Optional[float], zero_copy: bool = False) -> List[Event]:
         ctx = self.ctx
         ptr = ctx._checked_ptr()
         out: List[Event] = []
@@ -138,10 +157,20 @@ class Batch:
                 # The common case, decoded here without a ctypes object (see _loop._decode).
                 conn = conns.get(conn_id)
                 if conn is not None:
-                    raw = _string_at(data, length) if length else b""
-                    append(MessageEvent(conn, raw.decode("utf-8") if is_text else raw))
+                    if zero_copy and not is_text and length >= _DIRECT:
+                        # wskit's own copy, valid until the next take (see Context.drain).
+                        payload: Any = memoryview((_c_char * length).from_address(data)).cast("B")
+                    else:
+                        raw = _string_at(data, length) if length else b""
+                        payload = raw.decode("utf-8") if is_text else raw
+                    # MessageEvent(conn, payload) without the frozen dataclass's generated
+                    # __init__ (the same object; half the cost, which counts once per message).
+                    event = _new(MessageEvent)
+                    _set(event, "conn", conn)
+                    _set(event, "data", payload)
+                    append(event)
                 continue
-            event = ctx._decode(self.events[i])
-            if event is not None:
-                append(event)
+            other = ctx._decode(self.events[i])
+            if other is not None:
+                append(other)
         return out

@@ -497,7 +497,7 @@ class Context:
             elif timeout is not None:
                 return
 
-    def drain(self, timeout: Optional[float] = None, max_events: int = 1024) -> List[Event]:
+    def drain(self, timeout: Optional[float] = None, max_events: int = 1024, zero_copy: bool = False) -> List[Event]:
         """Queue mode, the fast path: every event one poll brings, as a list, with a single
         call into C to take them (``wskit_ctx_next_events``) instead of one per event.
 
@@ -510,11 +510,18 @@ class Context:
         A batched message wskit refused (:class:`WouldBlock` for a full send buffer,
         :class:`NotFound` for a closed connection, ...) comes back as an :class:`ErrorEvent`,
         first in the list, whose ``error.unsent`` holds the payload: nothing is dropped
-        silently. Not from a handler."""
+        silently. Not from a handler.
+
+        ``zero_copy=True``: the data of a binary message of 16 KiB or more is a ``memoryview``
+        of wskit's own copy instead of ``bytes`` (smaller ones stay ``bytes``, cheaper to make
+        than a view; text stays ``str``): no copy into Python. A view is valid only until the next ``drain()``, :meth:`poll`, :meth:`next_event`,
+        :meth:`shutdown` or :meth:`close`: copy it (``bytes(view)``) to keep it longer; reading it
+        later reads freed memory. ``send_batched(view)`` sends it without a copy (the next
+        ``drain()`` hands it to wskit before taking new events)."""
         if not self.queue_mode:
             raise _native.error(Status.ERR_INVALID_STATE, "drain() needs a queue-mode Context")
         batch = self._batch_for(max_events)
-        return batch.drain(timeout)
+        return batch.drain(timeout, zero_copy)
 
     def _batch_for(self, max_events: Optional[int] = None) -> Batch:
         batch = self._batch

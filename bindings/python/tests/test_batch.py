@@ -165,3 +165,32 @@ def test_drain_and_send_batched_need_queue_mode() -> None:
         with pytest.raises(ValueError):
             ctx.drain(timeout=0, max_events=0)
         assert ctx.drain(timeout=0) == []
+
+
+def test_zero_copy_views_echo_without_copies() -> None:
+    """drain(zero_copy=True): binary messages of 16 KiB or more are memoryviews (of wskit's copy),
+    smaller ones bytes, text str; send_batched(view) echoes a view before the next take frees it."""
+    ctx = wskit.Context(queue=4 << 20)
+    port = ctx.listen("127.0.0.1", 0, compression=None)
+    sent: List[Any] = [bytes(range(256)) * 128, b"small", "text", b"\x01" * (1 << 20)]
+    echoed: List[Any] = []
+
+    async def go() -> None:
+        async with client(f"ws://127.0.0.1:{port}/") as ws:
+            for msg in sent:
+                await ws.send(msg)
+            for _ in sent:
+                echoed.append(await ws.recv())
+
+    t = threading.Thread(target=lambda: asyncio.run(asyncio.wait_for(go(), 30)), daemon=True)
+    t.start()
+    kinds: List[type] = []
+    end = time.monotonic() + 20
+    while t.is_alive() and time.monotonic() < end:
+        for event in ctx.drain(timeout=0.05, zero_copy=True):
+            if isinstance(event, wskit.MessageEvent):
+                kinds.append(type(event.data))
+                event.conn.send_batched(event.data)
+    ctx.close()
+    assert echoed == sent
+    assert kinds == [memoryview, bytes, str, memoryview]

@@ -71,6 +71,7 @@ class Batch:
         self.resize(max_events)
         self.count = c_size_t()
         self.failed = c_size_t()
+        self._send_room(64)
         #: (connection id, payload bytes, is_text) waiting for the next drain() or flush()
         #: (appended by Connection.send_batched).
         self.pending: List[Tuple[int, bytes, bool]] = []
@@ -87,6 +88,13 @@ class Batch:
 
     # ----- sending ----------------------------------------------------------------------------
 
+    def _send_room(self, n: int) -> None:
+        """The wskit_send and status arrays, reused from batch to batch, for at least ``n``."""
+        self.send_cap = n
+        self.sends_memory = bytearray(n * _SEND_SIZE)
+        self.sends = (_native.wskit_send * n).from_buffer(self.sends_memory)
+        self.statuses = (_native.STATUS * n)()
+
     def send_pending(self, ptr: Any, out: Optional[List[Event]]) -> None:
         """Hands every pending message to wskit in one call. Refused ones become
         :class:`ErrorEvent`\\ s appended to ``out`` (their error's ``unsent`` holds the payload, to
@@ -99,7 +107,9 @@ class Batch:
         blob = b"".join([p[1] for p in pending if type(p[1]) is bytes and len(p[1]) < _DIRECT])
         base = _address(blob)
         keep: List[Any] = []  # what the pointers point into, alive until the call returns
-        sends = bytearray(n * _SEND_SIZE)
+        if n > self.send_cap:
+            self._send_room(max(n, 2 * self.send_cap))
+        sends = self.sends_memory
         pack = _SEND.pack_into
         at = off = 0
         for conn_id, data, is_text in pending:
@@ -115,13 +125,13 @@ class Batch:
                 keep.append(view)
                 pack(sends, at, conn_id, _address(view), view.nbytes, is_text)
             at += _SEND_SIZE
-        statuses = (_native.STATUS * n)()
-        lib.wskit_ctx_send_batch(ptr, (_native.wskit_send * n).from_buffer(sends), n, statuses, byref(self.failed))
+        statuses = self.statuses
+        lib.wskit_ctx_send_batch(ptr, self.sends, n, statuses, byref(self.failed))
         del keep
         if not self.failed.value:
             return
         conns = self.ctx._conns
-        for (conn_id, data, is_text), status in zip(pending, statuses):
+        for (conn_id, data, is_text), status in zip(pending, statuses[:n]):
             if status:
                 err = _native.make_error(status)
                 raw = data if type(data) is bytes else bytes(data)  # a view would not outlive this

@@ -30,6 +30,7 @@ const FFI_FILES: &[&str] = &[
     "stats.rs",
     "conn.rs",
     "broadcast.rs",
+    "send_batch.rs",
     "deflate.rs",
     "trace.rs",
     "remote.rs",

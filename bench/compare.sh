@@ -10,7 +10,10 @@
 #
 #   --quick      short runs (0.5 s warm-up, 2 s measured) for a smoke check
 #   --only NAME  one server: raw, wskit, wskit-min, wskit-c, wskit-c-min, node-ws, py-websockets,
-#                tokio-tungstenite, lws (ratio columns then show "-" unless NAME is raw or wskit-min:
+#                tokio-tungstenite, lws, picows, wskit-py (the Python binding's callback echo,
+#                examples/python/echo_server.py), wskit-py-fast (its batched queue-mode echo,
+#                examples/python/fast_echo_server.py), wskit-py-aio (wskit.aio.serve,
+#                examples/python/aio_echo_server.py) (ratio columns then show "-" unless NAME is raw or wskit-min:
 #                ratios are only taken within one run); may be given more than once
 #   --repeat N   measure each (server, scenario) N times and report the median (default 1)
 #   --no-setup   skip installing and building (everything must already be there)
@@ -49,7 +52,7 @@ while [ $# -gt 0 ]; do
       spec="${2:?--extra needs NAME=COMMAND}"
       [[ "$spec" == *=* ]] || { echo "compare.sh: --extra needs NAME=COMMAND" >&2; exit 2; }
       EXTRA+=("$spec"); shift ;;
-    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
     *) echo "compare.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -179,6 +182,10 @@ SERVERS=(
   "py-websockets|9204|ws|$PEERS_DIR/venv/bin/python $ROOT/bench/peers/py_websockets_echo.py ADDR"
   "tokio-tungstenite|9205|ws|$ROOT/bench/peers/tungstenite-echo/target/release/tungstenite-echo ADDR current"
   "lws|9206|ws|$BUILD_DIR/lws_echo ADDR"
+  "picows|9210|ws|$PEERS_DIR/venv/bin/python $ROOT/bench/peers/picows_echo.py ADDR"
+  "wskit-py|9211|ws|$PEERS_DIR/venv/bin/python $ROOT/examples/python/echo_server.py ADDR"
+  "wskit-py-fast|9212|ws|$PEERS_DIR/venv/bin/python $ROOT/examples/python/fast_echo_server.py ADDR"
+  "wskit-py-aio|9213|ws|$PEERS_DIR/venv/bin/python $ROOT/examples/python/aio_echo_server.py ADDR"
 )
 if [ "$DEFLATE" = 1 ]; then
   # The same parameters for all (the load generator offers no context takeover both ways); each
@@ -212,6 +219,15 @@ inapplicable() {
   esac
 }
 
+# Whether this checkout has wskit.aio.serve and its echo example (wskit-py-aio).
+aio_serve_ready() {
+  [ -f examples/python/aio_echo_server.py ] && "$PEERS_DIR/venv/bin/python" -c '
+import sys
+sys.path.insert(0, "bindings/python/src")
+import wskit.aio
+sys.exit(0 if hasattr(wskit.aio, "serve") else 1)' 2>/dev/null
+}
+
 # Why a server cannot run ("" when it can).
 unavailable() {
   case "$1" in
@@ -225,6 +241,18 @@ unavailable() {
       ;;
     tokio-tungstenite)
       [ -x bench/peers/tungstenite-echo/target/release/tungstenite-echo ] || echo "skipped (not built)"
+      ;;
+    picows)
+      "$PEERS_DIR/venv/bin/python" -c 'import picows' 2>/dev/null || echo "skipped (no picows in .peers/venv: scripts/setup-peers.sh)"
+      ;;
+    wskit-py|wskit-py-fast|wskit-py-aio)
+      if [ ! -x "$PEERS_DIR/venv/bin/python" ]; then
+        echo "skipped (no .peers/venv: scripts/setup-peers.sh)"
+      elif [ ! -f target/release/libwskit.so ]; then
+        echo "skipped (no target/release/libwskit.so)"
+      elif [ "$1" = wskit-py-aio ] && ! aio_serve_ready; then
+        echo "skipped (no wskit.aio.serve or examples/python/aio_echo_server.py in this checkout yet)"
+      fi
       ;;
   esac
 }

@@ -587,6 +587,28 @@ typedef struct {
 } wskit_stats;
 
 /**
+ * One message of `wskit_ctx_send_batch`.
+ */
+typedef struct {
+    /**
+     * The connection to send it on.
+     */
+    uint64_t conn;
+    /**
+     * The payload: `len` bytes (may be NULL when `len` is 0); text must be valid UTF-8.
+     */
+    const uint8_t *data;
+    /**
+     * Length of `data` in bytes.
+     */
+    size_t len;
+    /**
+     * Text (true) or binary (false).
+     */
+    bool is_text;
+} wskit_send;
+
+/**
  * The permessage-deflate parameters a connection's handshake agreed on
  * (`wskit_conn_deflate_params`). "Server" and "client" name the two directions, as in RFC 7692:
  * `server_*` applies to what the server sends, `client_*` to what the client sends.
@@ -1354,14 +1376,30 @@ wskit_status wskit_ctx_use_event_queue(wskit_ctx *ctx, size_t max_bytes, uint32_
 
 /**
  * Takes the oldest queued event into `*out`. The event's pointers stay valid until the next
- * `wskit_ctx_next_event`, `wskit_ctx_poll`, `wskit_ctx_shutdown` or `wskit_ctx_free` on this
- * context. `conn_user_data` is the connection's user data now (or, once the connection is
+ * `wskit_ctx_next_event`, `wskit_ctx_next_events`, `wskit_ctx_poll`, `wskit_ctx_shutdown` or
+ * `wskit_ctx_free` on this context. `conn_user_data` is the connection's user data now (or, once the connection is
  * gone, what it was when the event was queued). Loop thread only.
  *
  * Returns `WSKIT_OK`, `WSKIT_QUEUE_EMPTY` (no event; `*out` untouched; not an error),
  * `WSKIT_ERR_NULL_ARG` or `WSKIT_ERR_INVALID_STATE` (queue mode not enabled).
  */
-wskit_status wskit_ctx_next_event(wskit_ctx *ctx, wskit_event *out);
+wskit_status wskit_ctx_next_event(wskit_ctx *ctx,
+                                  wskit_event *out);
+
+/**
+ * Takes up to `cap` of the oldest queued events at once, in order, into `out[0]` ..
+ * `out[*count - 1]`: what `wskit_ctx_next_event` does `*count` times, in one call (bindings
+ * whose calls into C cost far more than wskit's work per event, such as Python's ctypes, take
+ * a whole poll's events with one call). Every taken event's pointers stay valid until the next
+ * `wskit_ctx_next_events`, `wskit_ctx_next_event`, `wskit_ctx_poll`, `wskit_ctx_shutdown` or
+ * `wskit_ctx_free` on this context. `out` has room for `cap` events (`cap` > 0); `*count`
+ * receives how many were written (0 with `WSKIT_QUEUE_EMPTY`). Loop thread only.
+ *
+ * Returns `WSKIT_OK` (at least one event), `WSKIT_QUEUE_EMPTY` (none; not an error),
+ * `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_ARG` (`cap` 0) or `WSKIT_ERR_INVALID_STATE` (queue
+ * mode not enabled).
+ */
+wskit_status wskit_ctx_next_events(wskit_ctx *ctx, wskit_event *out, size_t cap, size_t *count);
 
 /**
  * The queue's counters (see `wskit_queue_stats`). Loop thread only.
@@ -1656,6 +1694,30 @@ wskit_status wskit_ctx_broadcast(wskit_ctx *ctx,
                                  size_t len,
                                  wskit_status *statuses,
                                  size_t *failed);
+
+/**
+ * Queues the `count` messages of `sends`, in order, each as `wskit_conn_send_text` /
+ * `wskit_conn_send_binary` would (same rules and statuses; the bytes are copied, so `sends`
+ * and the data may be reused once it returns). They are written during the next poll or
+ * flush (before the poll returns when called from a callback).
+ *
+ * A refused message (`WSKIT_ERR_WOULD_BLOCK` for a full send buffer, `WSKIT_ERR_NOT_FOUND`
+ * for a closed connection, `WSKIT_ERR_INVALID_UTF8`, ...) does not stop the messages to other
+ * connections; the later messages of the batch to the same connection are refused with the
+ * same status, so that what a connection sends keeps the batch's order (send the refused
+ * ones again, in order, after the writable event). Nothing is dropped silently. When `statuses` is not NULL it has
+ * room for `count` statuses and receives each message's; `*failed` (may be NULL) receives
+ * how many were refused. Loop thread (callbacks included).
+ *
+ * Returns `WSKIT_OK` (also when some messages were refused: see `statuses` and `failed`),
+ * `WSKIT_ERR_NULL_ARG` (`sends` NULL with `count` > 0; a message's NULL data with a length
+ * counts as refused with this status) or `WSKIT_ERR_INVALID_ARG` (`count` too large).
+ */
+wskit_status wskit_ctx_send_batch(wskit_ctx *ctx,
+                                  const wskit_send *sends,
+                                  size_t count,
+                                  wskit_status *statuses,
+                                  size_t *failed);
 
 /**
  * Turns permessage-deflate (RFC 7692) on or off. On: a listener answers the first acceptable

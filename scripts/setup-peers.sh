@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the real-peer WebSocket implementations used by wskit's interop tests
-# (Python `websockets`, Node `ws`) into .peers/ (or $WSKIT_PEERS_DIR).
+# (Python `websockets`, Node `ws`; picows for bench/compare.sh) into .peers/ (or $WSKIT_PEERS_DIR).
 # Idempotent; meant for a fresh Debian 12 machine as root (CI), fast when already installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +10,11 @@ WEBSOCKETS_VERSION=17.4
 PYTEST_VERSION=9.2.0
 WS_VERSION=8.23.0
 BUFFERUTIL_VERSION=4.1.0
+# Benchmark peer (bench/peers/picows_echo.py, on uvloop as picows benchmarks itself) and the wheel builder for
+# `pip wheel --no-build-isolation ./bindings/python` (setuptools < 70.1 has no bdist_wheel).
+PICOWS_VERSION=2.3.1
+UVLOOP_VERSION=0.23.0
+WHEEL_VERSION=0.48.0
 
 PEERS_DIR="${WSKIT_PEERS_DIR:-.peers}"
 mkdir -p "$PEERS_DIR"
@@ -65,6 +70,24 @@ else
   py_ok || { echo "setup-peers: python peer install did not verify" >&2; exit 1; }
 fi
 
+# --- Python: picows + uvloop (benchmark peer) + wheel (offline wheel builds) ---------
+extras_ok() {
+  "$VENV/bin/python" - "$PICOWS_VERSION" "$UVLOOP_VERSION" "$WHEEL_VERSION" <<'PY' >/dev/null 2>&1
+import sys
+from importlib.metadata import version
+import picows, uvloop, wheel  # compiled extensions: they must import, not just be present
+sys.exit(0 if (version("picows"), version("uvloop"), version("wheel")) == tuple(sys.argv[1:4]) else 1)
+PY
+}
+if extras_ok; then
+  log "picows, uvloop and wheel already installed"
+else
+  log "pip install picows==$PICOWS_VERSION uvloop==$UVLOOP_VERSION wheel==$WHEEL_VERSION"
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check \
+    "picows==$PICOWS_VERSION" "uvloop==$UVLOOP_VERSION" "wheel==$WHEEL_VERSION"
+  extras_ok || { echo "setup-peers: picows/uvloop/wheel install did not verify" >&2; exit 1; }
+fi
+
 # --- Node: ws + bufferutil --------------------------------------------------
 node_ok() {
   [ -f "$NODE_DIR/package-lock.json" ] && (cd "$NODE_DIR" && node -e '
@@ -98,4 +121,5 @@ fi
 # --- report -------------------------------------------------------------------
 log "peers dir: $PEERS_DIR"
 log "python $("$VENV/bin/python" -c 'import sys; print(sys.version.split()[0])'), websockets $("$VENV/bin/python" -c 'import websockets; print(websockets.__version__)'), pytest $("$VENV/bin/python" -c 'import pytest; print(pytest.__version__)')"
+log "picows $("$VENV/bin/python" -c 'from importlib.metadata import version; print(version("picows"))'), uvloop $("$VENV/bin/python" -c 'from importlib.metadata import version; print(version("uvloop"))'), wheel $("$VENV/bin/python" -c 'from importlib.metadata import version; print(version("wheel"))')"
 log "node $(node --version), ws $(cd "$NODE_DIR" && node -p 'require("ws/package.json").version'), bufferutil $(cd "$NODE_DIR" && node -p 'require("bufferutil/package.json").version')"

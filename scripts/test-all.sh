@@ -38,6 +38,8 @@ step clippy cargo clippy --all-targets --locked -- -D warnings
 step cargo-test cargo test --locked --all-targets --no-fail-fast
 step doc-test cargo test --locked --doc
 step python bash scripts/test-python.sh
+# The wheel: built offline and with build isolation, installed into a fresh venv, run with env -i.
+step python-wheel bash scripts/test-python-wheel.sh
 # Conformance: Autobahn TestSuite, strictly, in both roles: 1.*-10.* and the 48 small compression cases
 # (12/13.N.1-4); all 517 (the whole of 12.* and 13.*, ~40 min per role here) run with `make autobahn-full`.
 step autobahn-server bash scripts/autobahn-server.sh

@@ -87,6 +87,10 @@ pub(crate) struct State {
     pub(crate) current: Option<OwnedEvent>,
     /// The header array of `current`'s view.
     pub(crate) current_headers: Vec<wskit_header>,
+    /// The events last returned by `wskit_ctx_next_events` (own the bytes their pointers show).
+    pub(crate) taken: Vec<OwnedEvent>,
+    /// The header arrays of `taken`'s views, one after another.
+    pub(crate) taken_headers: Vec<wskit_header>,
     /// NUL-terminated strings handed out by `wskit_conn_subprotocol`, `_peer`, ...
     pub(crate) conn_strings: HashMap<u64, Box<ConnStrings>>,
     /// While the ACCEPT callback runs: its connection, and whether it called
@@ -164,6 +168,8 @@ impl wskit_ctx {
             let mut state = self.state.borrow_mut();
             state.current = None;
             state.current_headers.clear();
+            state.taken.clear();
+            state.taken_headers.clear();
         }
         self.in_poll.set(true);
         let _guard = PollGuard(self);
@@ -206,6 +212,8 @@ crate::ffi_fn! {
                 queue: Queue::default(),
                 current: None,
                 current_headers: Vec::new(),
+                taken: Vec::new(),
+                taken_headers: Vec::new(),
                 conn_strings: HashMap::new(),
                 deciding: None,
                 http_requests: HashMap::new(),

@@ -292,6 +292,19 @@ impl OwnedEvent {
     /// long as the view is used); every pointer points into `self` or `headers`.
     pub(crate) fn view(&self, headers: &mut Vec<wskit_header>) -> wskit_event {
         headers.clear();
+        self.view_appended(headers)
+    }
+
+    /// Headers this event's view needs room for.
+    pub(crate) fn header_count(&self) -> usize {
+        self.headers.len()
+    }
+
+    /// Like [`view`](Self::view), appending the header array to `headers` instead of replacing
+    /// it: several events share one array (`wskit_ctx_next_events`). The caller reserves room for
+    /// every event's headers first, so that no append moves the ones already pointed to.
+    pub(crate) fn view_appended(&self, headers: &mut Vec<wskit_header>) -> wskit_event {
+        let first = headers.len();
         headers.extend(self.headers.iter().map(|&(n, v)| {
             let (name, name_len) = self.ptr(Some(n));
             let (value, value_len) = self.ptr(Some(v));
@@ -327,12 +340,12 @@ impl OwnedEvent {
             query_len,
             peer,
             peer_len,
-            headers: if headers.is_empty() {
+            headers: if self.headers.is_empty() {
                 std::ptr::null()
             } else {
-                headers.as_ptr()
+                headers[first..].as_ptr()
             },
-            header_count: headers.len(),
+            header_count: self.headers.len(),
         }
     }
 }

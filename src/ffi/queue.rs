@@ -1,5 +1,6 @@
 //! Pull-style events: `wskit_ctx_use_event_queue`, `wskit_ctx_next_event`,
-//! `wskit_ctx_queue_stats`, and the byte-bounded queue behind them.
+//! `wskit_ctx_next_events` (many per call: what makes a binding's per-call cost small per
+//! event), `wskit_ctx_queue_stats`, and the byte-bounded queue behind them.
 
 use std::collections::VecDeque;
 
@@ -142,8 +143,8 @@ crate::ffi_fn! {
 
 crate::ffi_fn! {
     /// Takes the oldest queued event into `*out`. The event's pointers stay valid until the next
-    /// `wskit_ctx_next_event`, `wskit_ctx_poll`, `wskit_ctx_shutdown` or `wskit_ctx_free` on this
-    /// context. `conn_user_data` is the connection's user data now (or, once the connection is
+    /// `wskit_ctx_next_event`, `wskit_ctx_next_events`, `wskit_ctx_poll`, `wskit_ctx_shutdown` or
+    /// `wskit_ctx_free` on this context. `conn_user_data` is the connection's user data now (or, once the connection is
     /// gone, what it was when the event was queued). Loop thread only.
     ///
     /// Returns `WSKIT_OK`, `WSKIT_QUEUE_EMPTY` (no event; `*out` untouched; not an error),
@@ -157,6 +158,7 @@ crate::ffi_fn! {
                 return fail_with(wskit_status::WSKIT_ERR_INVALID_STATE, "the event queue is not enabled");
             }
             state.current = None;
+            state.taken.clear();
             let Some(event) = state.queue.pop() else {
                 return wskit_status::WSKIT_QUEUE_EMPTY;
             };
@@ -172,6 +174,74 @@ crate::ffi_fn! {
         let view = event.view(&mut state.current_headers);
         state.current = Some(event);
         write_out!(out, view);
+        wskit_status::WSKIT_OK
+    }
+}
+
+crate::ffi_fn! {
+    /// Takes up to `cap` of the oldest queued events at once, in order, into `out[0]` ..
+    /// `out[*count - 1]`: what `wskit_ctx_next_event` does `*count` times, in one call (bindings
+    /// whose calls into C cost far more than wskit's work per event, such as Python's ctypes, take
+    /// a whole poll's events with one call). Every taken event's pointers stay valid until the next
+    /// `wskit_ctx_next_events`, `wskit_ctx_next_event`, `wskit_ctx_poll`, `wskit_ctx_shutdown` or
+    /// `wskit_ctx_free` on this context. `out` has room for `cap` events (`cap` > 0); `*count`
+    /// receives how many were written (0 with `WSKIT_QUEUE_EMPTY`). Loop thread only.
+    ///
+    /// Returns `WSKIT_OK` (at least one event), `WSKIT_QUEUE_EMPTY` (none; not an error),
+    /// `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_ARG` (`cap` 0) or `WSKIT_ERR_INVALID_STATE` (queue
+    /// mode not enabled).
+    fn wskit_ctx_next_events(ctx: *mut wskit_ctx, out: *mut super::event::wskit_event, cap: usize, count: *mut usize) -> wskit_status {
+        let ctx = try_ctx!(ctx);
+        non_null!(out);
+        non_null!(count);
+        if cap == 0 {
+            return fail_with(wskit_status::WSKIT_ERR_INVALID_ARG, "cap must be > 0");
+        }
+        let mut taken = {
+            let mut state = ctx.state.borrow_mut();
+            if state.mode != Mode::Queue {
+                return fail_with(wskit_status::WSKIT_ERR_INVALID_STATE, "the event queue is not enabled");
+            }
+            state.current = None;
+            state.current_headers.clear();
+            // Reuse the vector (and its capacity) of the previous call.
+            let mut taken = std::mem::take(&mut state.taken);
+            taken.clear();
+            while taken.len() < cap {
+                match state.queue.pop() {
+                    Some(event) => taken.push(event),
+                    None => break,
+                }
+            }
+            taken
+        };
+        if taken.is_empty() {
+            ctx.state.borrow_mut().taken = taken;
+            write_out!(count, 0);
+            return wskit_status::WSKIT_QUEUE_EMPTY;
+        }
+        // The user data now, as wskit_ctx_next_event gives it (one look-up per event).
+        ctx.with_net(|net| {
+            for event in taken.iter_mut().filter(|e| e.conn != 0) {
+                if let Ok(value) = net.user_data(ConnId::from_u64(event.conn)) {
+                    event.user_data = value;
+                }
+            }
+        });
+        let mut state = ctx.state.borrow_mut();
+        let state = &mut *state;
+        let headers = &mut state.taken_headers;
+        headers.clear();
+        // Room for every header first: the views point into this vector, so it must not move.
+        headers.reserve(taken.iter().map(OwnedEvent::header_count).sum());
+        for (i, event) in taken.iter().enumerate() {
+            let view = event.view_appended(headers);
+            // SAFETY: `out` is non-NULL and, per the documentation, has room for `cap` events;
+            // `i < taken.len() <= cap`.
+            unsafe { out.add(i).write(view) };
+        }
+        write_out!(count, taken.len());
+        state.taken = taken;
         wskit_status::WSKIT_OK
     }
 }

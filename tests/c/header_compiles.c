@@ -90,6 +90,8 @@ int main(void) {
     (void (*)(void))wskit_fn_cast(&wskit_conn_defer_accept),
     (void (*)(void))wskit_fn_cast(&wskit_ctx_use_event_queue),
     (void (*)(void))wskit_fn_cast(&wskit_ctx_next_event),
+    (void (*)(void))wskit_fn_cast(&wskit_ctx_next_events),
+    (void (*)(void))wskit_fn_cast(&wskit_ctx_send_batch),
     (void (*)(void))wskit_fn_cast(&wskit_ctx_queue_stats),
     (void (*)(void))wskit_fn_cast(&wskit_ctx_stats),
     (void (*)(void))wskit_fn_cast(&wskit_conn_send_text),
@@ -163,13 +165,16 @@ int main(void) {
         wskit_stats st;
         wskit_trace tr;
         wskit_deflate_params dp;
+        wskit_send sd;
+        memset(&sd, 0, sizeof sd);
         memset(&ev, 0, sizeof ev);
         memset(&hd, 0, sizeof hd);
         memset(&qs, 0, sizeof qs);
         memset(&st, 0, sizeof st);
         memset(&tr, 0, sizeof tr);
         memset(&dp, 0, sizeof dp);
-        CHECK(ev.kind == 0 && hd.name == NULL && qs.events == 0 && tr.conn == 0 && !dp.negotiated);
+        CHECK(ev.kind == 0 && hd.name == NULL && qs.events == 0 && tr.conn == 0 && !dp.negotiated
+              && sd.conn == 0 && sd.data == NULL && !sd.is_text);
     }
     printf("header: %zu functions declared\n", sizeof functions / sizeof functions[0]);
     return test_finish("header_compiles");

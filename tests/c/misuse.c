@@ -135,6 +135,8 @@ static void null_everywhere(void) {
     CHECK_RC(wskit_ctx_set_tracer(NULL, NULL, NULL), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_ctx_use_event_queue(NULL, 8, 0), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_ctx_next_event(NULL, &ev), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_ctx_next_events(NULL, &ev, 1, &sz), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_ctx_send_batch(NULL, NULL, 0, NULL, NULL), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_ctx_queue_stats(NULL, &qs), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_ctx_stats(NULL, &st), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_remote_new(NULL, &remote), WSKIT_ERR_NULL_ARG);
@@ -180,6 +182,18 @@ static void null_everywhere(void) {
     CHECK_RC(wskit_ctx_connect(ctx, "ws://127.0.0.1:1/", WSKIT_NTS, NULL, NULL), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_remote_new(ctx, NULL), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_ctx_next_event(ctx, NULL), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_ctx_next_events(ctx, NULL, 1, &sz), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_ctx_next_events(ctx, &ev, 1, NULL), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_ctx_send_batch(ctx, NULL, 1, NULL, NULL), WSKIT_ERR_NULL_ARG);
+    CHECK_OK(wskit_ctx_send_batch(ctx, NULL, 0, NULL, NULL)); /* an empty batch */
+    {
+        /* A message's NULL data with a length is refused on its own, with the statuses. */
+        wskit_send sends[2] = {{1, NULL, 1, false}, {2, bytes, 1, false}};
+        wskit_status statuses[2];
+        size_t failed = 0;
+        CHECK_OK(wskit_ctx_send_batch(ctx, sends, 2, statuses, &failed));
+        CHECK(statuses[0] == WSKIT_ERR_NULL_ARG && statuses[1] == WSKIT_ERR_NOT_FOUND && failed == 2);
+    }
     CHECK_RC(wskit_ctx_queue_stats(ctx, NULL), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_ctx_stats(ctx, NULL), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_conn_send_text(ctx, 1, NULL, 1), WSKIT_ERR_NULL_ARG);
@@ -288,6 +302,8 @@ static void null_everywhere(void) {
     CHECK_RC(wskit_conn_send_text(ctx, 1, "\xff", 1), WSKIT_ERR_INVALID_UTF8);
     CHECK_RC(wskit_ctx_use_event_queue(ctx, 0, 0), WSKIT_ERR_INVALID_ARG);
     CHECK_RC(wskit_ctx_next_event(ctx, &ev), WSKIT_ERR_INVALID_STATE);
+    CHECK_RC(wskit_ctx_next_events(ctx, &ev, 1, &sz), WSKIT_ERR_INVALID_STATE);
+    CHECK_RC(wskit_ctx_next_events(ctx, &ev, 0, &sz), WSKIT_ERR_INVALID_ARG);
     CHECK_RC(wskit_ctx_queue_stats(ctx, &qs), WSKIT_ERR_INVALID_STATE);
 
     CHECK_OK(wskit_remote_free(remote));

@@ -114,6 +114,7 @@ _OPAQUE = {
     "wskit_stats": _native.wskit_stats,
     "wskit_trace": _native.wskit_trace,
     "wskit_deflate_params": _native.wskit_deflate_params,
+    "wskit_send": _native.wskit_send,
 }
 
 
@@ -178,7 +179,7 @@ def test_callback_typedefs_match() -> None:
 def test_structs_match() -> None:
     header = parse_structs(TEXT)
     assert set(header) == {"wskit_header", "wskit_event", "wskit_queue_stats", "wskit_stats", "wskit_trace",
-                           "wskit_deflate_params"}, sorted(header)
+                           "wskit_deflate_params", "wskit_send"}, sorted(header)
     for name in header:
         py_fields = _OPAQUE[name]._fields_
         assert [f for f, _ in header[name]] == [f for f, _ in py_fields], name
@@ -266,3 +267,11 @@ def test_import_error_lists_every_place(tmp_path: Any) -> None:
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
     for where in ("$WSKIT_LIBRARY", "bundled in the package", "target/release", "system"):
         assert where in out, out
+
+
+def test_lookup_order() -> None:
+    """A bundled copy (a wheel's) wins over $WSKIT_LIBRARY, which wins over the checkout's target
+    dirs, which win over the system."""
+    order = [where for where, _ in _native._candidates()]
+    assert order == ["bundled in the package", "$WSKIT_LIBRARY", "checkout target/release", "checkout target/debug",
+                     "system (ctypes.util.find_library)"], order

@@ -94,3 +94,34 @@ def test_c_web_server(tmp_path: "os.PathLike[str]") -> None:
     if not os.path.exists(WEB_C):
         subprocess.run(["bash", os.path.join(REPO, "scripts", "build-c.sh")], check=True, capture_output=True)
     _web_server_serves_files_api_and_websocket([WEB_C], tmp_path)
+
+
+FAST_ECHO = os.path.join(REPO, "examples", "python", "fast_echo_server.py")
+
+
+def test_fast_echo_server_echoes_in_order_and_stops_cleanly() -> None:
+    """examples/python/fast_echo_server.py (drain + send_batched) against two websockets clients
+    sending a pipelined burst each (text and binary, one message of 1 MiB); SIGTERM shuts it down
+    gracefully (exit 0)."""
+    proc = subprocess.Popen([sys.executable, FAST_ECHO, "127.0.0.1:0"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()  # type: ignore[union-attr]
+        assert line.startswith("fast_echo_server listening on ws://127.0.0.1:"), line
+        url = line.split()[-1] + "/"
+        sent = [f"t{i}" if i % 2 else bytes([i % 256]) * (i % 50) for i in range(300)] + [b"\x07" * (1 << 20)]
+
+        async def one() -> list:
+            async with ws_connect(url, compression=None, max_size=None) as ws:
+                for msg in sent:
+                    await ws.send(msg)
+                return [await ws.recv() for _ in sent]
+
+        async def two() -> list:
+            return await asyncio.gather(one(), one())
+        for echoed in asyncio.run(asyncio.wait_for(two(), 30)):
+            assert echoed == sent
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=10)
+    assert proc.returncode == 0, err

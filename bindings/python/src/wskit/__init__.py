@@ -26,8 +26,8 @@ Queue mode (no handlers; typed events pulled by the caller, bounded in bytes)::
 
 ``ctx.set_tracer(print)`` shows every handshake and frame header.
 
-The library is found through ``$WSKIT_LIBRARY``, a copy bundled in the package, the checkout's
-``target/release``, then the system (see ``wskit._native``).
+The library is found as a copy bundled in the package (a wheel's), through ``$WSKIT_LIBRARY``,
+in the checkout's ``target/release``, then the system (see ``wskit._native``).
 """
 
 from . import aio

@@ -175,6 +175,28 @@ class Connection:
             lib.wskit_conn_send_binary(ptr, self.id, raw, len(raw))
         self._after_send()
 
+    def send_batched(self, data: Data) -> None:
+        """Queue mode, the fast path: like :meth:`send`, but the message waits in Python with
+        the others sent this way until the context's next :meth:`Context.drain` (or
+        :meth:`Context.flush`), which hands them all to wskit in one call. Errors come later:
+        as an :class:`ErrorEvent` in that ``drain()``'s list (``error.unsent`` holds the payload),
+        or raised by ``flush()``. Messages still waiting when the context is closed are dropped
+        with it. A ``memoryview`` is not copied: it is read when the batch is handed over (keep
+        it unchanged until then; the views of ``drain(zero_copy=True)`` last exactly that long),
+        other bytes-likes are."""
+        batch = self._ctx._batch
+        if batch is None:
+            if not self._ctx.queue_mode:
+                raise _native.error(Status.ERR_INVALID_STATE, "send_batched() needs a queue-mode Context (drain())")
+            batch = self._ctx._batch_for()
+        # Batch.add, inlined: this runs once per message.
+        if type(data) is str:
+            batch.pending.append((self.id, data.encode("utf-8"), True))
+        elif type(data) is bytes or type(data) is memoryview:
+            batch.pending.append((self.id, data, False))
+        else:
+            batch.pending.append((self.id, bytes(data), False))  # a bytearray may change: copied
+
     def send_threadsafe(self, data: Data) -> None:
         """Like :meth:`send`, from any thread (through the context's ``wskit_remote``): the
         loop sends it during its next poll, in the order each thread issued its calls.

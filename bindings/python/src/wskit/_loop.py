@@ -15,6 +15,7 @@ from ._accept import AcceptRequest, Headers, Reject
 from ._config import make_config, seconds_to_ms as _seconds_to_ms
 from ._connection import Connection
 from ._deflate import negotiated
+from ._batch import Batch
 from ._http import HttpRequest, answer_from
 from ._events import (
     AcceptEvent,
@@ -122,6 +123,7 @@ class Context:
         self._stopping = False
         self._lock = threading.Lock()
         self._tracer: Optional[Callable[[Trace], None]] = None
+        self._batch: Optional[Batch] = None  # drain() and send_batched(), made at first use
 
         ptr = _native.CtxP()
         lib.wskit_ctx_new(byref(ptr))
@@ -287,8 +289,13 @@ class Context:
         return None if ms.value < 0 else ms.value / 1000.0
 
     def flush(self) -> None:
-        """Writes what sends outside :meth:`poll` queued, as far as the sockets take it."""
-        lib.wskit_ctx_flush(self._checked_ptr())
+        """Writes what sends outside :meth:`poll` queued, as far as the sockets take it, after
+        handing wskit the messages of :meth:`Connection.send_batched` (a refused one raises its
+        error here, with the payload in its ``unsent``)."""
+        ptr = self._checked_ptr()
+        if self._batch is not None and self._batch.pending:
+            self._batch.send_pending(ptr, None)
+        lib.wskit_ctx_flush(ptr)
 
     def shutdown(self, timeout: float = 2.0) -> None:
         """Graceful shutdown, blocking up to ``timeout`` seconds: stops listeners, closes every
@@ -489,6 +496,40 @@ class Context:
                 yield event
             elif timeout is not None:
                 return
+
+    def drain(self, timeout: Optional[float] = None, max_events: int = 1024, zero_copy: bool = False) -> List[Event]:
+        """Queue mode, the fast path: every event one poll brings, as a list, with a single
+        call into C to take them (``wskit_ctx_next_events``) instead of one per event.
+
+        First hands wskit the messages of :meth:`Connection.send_batched` (one
+        ``wskit_ctx_send_batch`` call); then polls once (waiting up to ``timeout`` seconds, None:
+        until something happens; not at all while events are still queued), which writes them,
+        reads the sockets and queues what arrived; then takes up to ``max_events`` events. An
+        empty list means nothing came in time. The events are the typed ones of
+        :meth:`next_event` (a message's data is ``str`` or ``bytes``, copied out: it stays valid).
+        A batched message wskit refused (:class:`WouldBlock` for a full send buffer,
+        :class:`NotFound` for a closed connection, ...) comes back as an :class:`ErrorEvent`,
+        first in the list, whose ``error.unsent`` holds the payload: nothing is dropped
+        silently. Not from a handler.
+
+        ``zero_copy=True``: the data of a binary message of 16 KiB or more is a ``memoryview``
+        of wskit's own copy instead of ``bytes`` (smaller ones stay ``bytes``, cheaper to make
+        than a view; text stays ``str``): no copy into Python. A view is valid only until the next ``drain()``, :meth:`poll`, :meth:`next_event`,
+        :meth:`shutdown` or :meth:`close`: copy it (``bytes(view)``) to keep it longer; reading it
+        later reads freed memory. ``send_batched(view)`` sends it without a copy (the next
+        ``drain()`` hands it to wskit before taking new events)."""
+        if not self.queue_mode:
+            raise _native.error(Status.ERR_INVALID_STATE, "drain() needs a queue-mode Context")
+        batch = self._batch_for(max_events)
+        return batch.drain(timeout, zero_copy)
+
+    def _batch_for(self, max_events: Optional[int] = None) -> Batch:
+        batch = self._batch
+        if batch is None:
+            batch = self._batch = Batch(self, 1024 if max_events is None else max_events)
+        elif max_events is not None and max_events != batch.cap:
+            batch.resize(max_events)
+        return batch
 
     def queue_stats(self) -> QueueStats:
         """Queue mode: events and bytes queued now, the peak bytes, and how many times the byte

@@ -2,9 +2,12 @@
 
 Where the library is looked for, in this order (the first that loads wins):
 
-1. ``$WSKIT_LIBRARY``: an explicit path to ``libwskit.so`` (or any file name).
-2. A copy bundled in this package's directory (``wskit/libwskit.so*``, put there by
-   ``scripts/test-python.sh --bundle`` before building a wheel).
+1. A copy bundled in this package's directory (``wskit/libwskit.so*``): what a wheel ships
+   (``pip install ./bindings/python`` builds or copies it in, see ``bindings/python/setup.py``;
+   ``scripts/test-python.sh --bundle`` puts one in the checkout). First, so that an installed
+   wheel always runs the library it was built with, whatever the environment says.
+2. ``$WSKIT_LIBRARY``: an explicit path to ``libwskit.so`` (or any file name), for a checkout or
+   an editable install (which bundle nothing).
 3. The repository's ``target/release`` and ``target/debug`` when running from a checkout
    (editable install or ``PYTHONPATH=bindings/python/src``).
 4. The system: ``ctypes.util.find_library("wskit")`` (``/usr/lib``, ``LD_LIBRARY_PATH``, ...).
@@ -207,6 +210,17 @@ class wskit_trace(Structure):
     ]
 
 
+class wskit_send(Structure):
+    """``wskit_send``: one message of ``wskit_ctx_send_batch``."""
+
+    _fields_ = [
+        ("conn", c_uint64),
+        ("data", c_void_p),
+        ("len", c_size_t),
+        ("is_text", c_bool),
+    ]
+
+
 CtxP = POINTER(wskit_ctx)
 ConfigP = POINTER(wskit_config)
 RemoteP = POINTER(wskit_remote)
@@ -311,6 +325,7 @@ _FUNCTIONS: Sequence[Tuple[str, List[Any], Any]] = (
     ("wskit_ctx_on_http_request", [CtxP, wskit_event_fn, c_void_p], STATUS),
     ("wskit_ctx_use_event_queue", [CtxP, c_size_t, c_uint32], STATUS),
     ("wskit_ctx_next_event", [CtxP, EventP], STATUS),
+    ("wskit_ctx_next_events", [CtxP, EventP, c_size_t, POINTER(c_size_t)], STATUS),
     ("wskit_ctx_queue_stats", [CtxP, POINTER(wskit_queue_stats)], STATUS),
     ("wskit_ctx_stats", [CtxP, POINTER(wskit_stats)], STATUS),
     ("wskit_ctx_set_tracer", [CtxP, wskit_trace_fn, c_void_p], STATUS),
@@ -329,6 +344,7 @@ _FUNCTIONS: Sequence[Tuple[str, List[Any], Any]] = (
     ("wskit_conn_send_binary", [CtxP, c_uint64, _u8, c_size_t], STATUS),
     ("wskit_ctx_broadcast", [CtxP, POINTER(c_uint64), c_size_t, c_bool, _u8, c_size_t, POINTER(STATUS),
                              POINTER(c_size_t)], STATUS),
+    ("wskit_ctx_send_batch", [CtxP, POINTER(wskit_send), c_size_t, POINTER(STATUS), POINTER(c_size_t)], STATUS),
     ("wskit_conn_begin_message", [CtxP, c_uint64, c_bool, _u8, c_size_t], STATUS),
     ("wskit_conn_continue_message", [CtxP, c_uint64, _u8, c_size_t], STATUS),
     ("wskit_conn_finish_message", [CtxP, c_uint64, _u8, c_size_t], STATUS),
@@ -381,11 +397,6 @@ STATUS_FUNCTIONS = frozenset(
 def _candidates() -> List[Tuple[str, str]]:
     """(description, path) pairs, in lookup order."""
     found: List[Tuple[str, str]] = []
-    env = os.environ.get("WSKIT_LIBRARY")
-    if env:
-        found.append(("$WSKIT_LIBRARY", env))
-    else:
-        found.append(("$WSKIT_LIBRARY", "(not set)"))
     here = os.path.dirname(os.path.abspath(__file__))
     bundled = sorted(
         (f for f in os.listdir(here) if f.startswith("libwskit.so")), key=len
@@ -393,6 +404,11 @@ def _candidates() -> List[Tuple[str, str]]:
     found.append(
         ("bundled in the package", os.path.join(here, bundled[0]) if bundled else os.path.join(here, "libwskit.so"))
     )
+    env = os.environ.get("WSKIT_LIBRARY")
+    if env:
+        found.append(("$WSKIT_LIBRARY", env))
+    else:
+        found.append(("$WSKIT_LIBRARY", "(not set)"))
     # bindings/python/src/wskit -> repository root is four levels up.
     root = os.path.abspath(os.path.join(here, "..", "..", "..", ".."))
     for profile in ("release", "debug"):

@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 # Pinned versions: change them here only.
 WEBSOCKETS_VERSION=17.4
 PYTEST_VERSION=9.2.0
+MYPY_VERSION=2.4.1
 WS_VERSION=8.23.0
 BUFFERUTIL_VERSION=4.1.0
 # Benchmark peer (bench/peers/picows_echo.py, on uvloop as picows benchmarks itself) and the wheel builder for
@@ -86,6 +87,18 @@ else
   "$VENV/bin/python" -m pip install -q --disable-pip-version-check \
     "picows==$PICOWS_VERSION" "uvloop==$UVLOOP_VERSION" "wheel==$WHEEL_VERSION"
   extras_ok || { echo "setup-peers: picows/uvloop/wheel install did not verify" >&2; exit 1; }
+fi
+
+# --- Python: mypy (scripts/test-python.sh type-checks the binding with --strict) ----------
+mypy_ok() {
+  [ "$("$VENV/bin/python" -m mypy --version 2>/dev/null | awk '{print $2}')" = "$MYPY_VERSION" ]
+}
+if mypy_ok; then
+  log "mypy already installed"
+else
+  log "pip install mypy==$MYPY_VERSION"
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check "mypy==$MYPY_VERSION"
+  mypy_ok || { echo "setup-peers: mypy install did not verify" >&2; exit 1; }
 fi
 
 # --- Node: ws + bufferutil --------------------------------------------------

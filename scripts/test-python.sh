@@ -2,7 +2,7 @@
 # Python binding tests: builds libwskit (cargo build --release), installs bindings/python into the
 # peers venv (.peers/venv, from scripts/setup-peers.sh: Python `websockets` + pytest) as an editable
 # install that finds the library in target/release, and runs pytest on bindings/python/tests.
-# Ends with pytest's summary line.
+# Type-checks the package with `mypy --strict` first. Ends with pytest's summary line.
 #
 # Usage: scripts/test-python.sh [--bundle] [pytest args...]
 #   --bundle   also copy target/release/libwskit.so into bindings/python/src/wskit/ (what a
@@ -36,6 +36,14 @@ if ! "$py" -m pip install --quiet --disable-pip-version-check -e ./bindings/pyth
   echo "test-python: pip install -e failed (offline?); using $site/wskit-dev.pth" >&2
 fi
 "$py" -c 'import wskit, sys; print(f"test-python: wskit {wskit.library_version} from {wskit.library_path}", file=sys.stderr)'
+
+# The whole package is type-checked strictly (mypy from scripts/setup-peers.sh; it has no
+# third-party imports, and --no-site-packages keeps an editable install of another checkout out
+# of the check); a type error fails the run before the tests start.
+if ! "$py" -m mypy --version >/dev/null 2>&1; then
+  bash scripts/setup-peers.sh
+fi
+(cd bindings/python && "$py" -m mypy --strict --no-site-packages --cache-dir=/dev/null src/wskit)
 
 # Not exec: the EXIT trap must still remove a bundled copy.
 (cd bindings/python && "$py" -m pytest -p no:cacheprovider -q "${@:-tests}")

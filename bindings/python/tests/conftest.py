@@ -139,3 +139,47 @@ def openssl_cert(tmp: str, name: str = "localhost") -> tuple:
          "-addext", "basicConstraints=critical,CA:FALSE"],
         check=True, capture_output=True)
     return cert, key
+
+
+# ----- the websockets-style API's peers: both clients and both servers of tests/peers --------
+
+NODE_SERVER = os.path.join(REPO, "tests", "peers", "node_server.js")
+PEER_CLIENTS = {
+    "websockets": [sys.executable, os.path.join(REPO, "tests", "peers", "py_client.py")],
+    "node-ws": ["node", os.path.join(REPO, "tests", "peers", "node_client.js")],
+}
+
+
+class NodePeerServer(PeerServer):
+    """tests/peers/node_server.js (Node ws) in a subprocess."""
+
+    def __init__(self, *args: str) -> None:  # noqa: D107 - same protocol as PeerServer
+        if shutil.which("node") is None:
+            raise RuntimeError("node is not installed: run scripts/setup-peers.sh")
+        self.proc = subprocess.Popen(["node", NODE_SERVER, "--cmd", *args], stdout=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline()  # type: ignore[union-attr]
+        if not line.startswith("READY "):
+            self.proc.kill()
+            raise RuntimeError(f"node_server did not start: {line!r}")
+        self.port = int(line.split()[1])
+
+
+@pytest.fixture(scope="session", params=["websockets", "node-ws"])
+def any_peer_server(request: Any) -> Iterator[PeerServer]:
+    """The websockets server, then the Node ws server (both with --cmd)."""
+    server = PeerServer() if request.param == "websockets" else NodePeerServer()
+    yield server
+    server.stop()
+
+
+async def run_peer_client(peer: str, url: str, scenario: str, *args: str, timeout: float = 60) -> Any:
+    """Runs a tests/peers client scenario against ``url`` without blocking the event loop;
+    returns its JSON result (raises AssertionError with its stderr when it fails)."""
+    import asyncio
+    import json
+
+    proc = await asyncio.create_subprocess_exec(*PEER_CLIENTS[peer], url, scenario, *args,
+                                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out, err = await asyncio.wait_for(proc.communicate(), timeout)
+    assert proc.returncode == 0, f"{peer} {scenario}: {err.decode(errors='replace')}"
+    return json.loads(out)

@@ -125,3 +125,96 @@ def test_fast_echo_server_echoes_in_order_and_stops_cleanly() -> None:
         proc.terminate()
         _, err = proc.communicate(timeout=10)
     assert proc.returncode == 0, err
+
+
+# ----- the websockets-style examples: aio_echo_server.py, sync_echo_server.py, aio_client.py ----
+
+AIO_ECHO = os.path.join(REPO, "examples", "python", "aio_echo_server.py")
+SYNC_ECHO = os.path.join(REPO, "examples", "python", "sync_echo_server.py")
+AIO_CLIENT = os.path.join(REPO, "examples", "python", "aio_client.py")
+
+
+def _start(script: str, banner: str) -> "tuple[subprocess.Popen[str], str]":
+    proc = subprocess.Popen([sys.executable, script, "127.0.0.1:0"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    line = proc.stdout.readline()  # type: ignore[union-attr]
+    assert line.startswith(f"{banner} listening on ws://127.0.0.1:"), (line, proc.stderr.read())  # type: ignore
+    return proc, line.split()[-1] + "/"
+
+
+def _stop(proc: "subprocess.Popen[str]") -> None:
+    import signal
+
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+
+
+def test_aio_echo_server_example() -> None:
+    from conftest import run_peer_client
+
+    proc, url = _start(AIO_ECHO, "aio_echo_server")
+    try:
+        async def go() -> dict:
+            async with ws_connect(url + "some/path") as ws:
+                await ws.send("one")
+                await ws.send(b"\x00two")
+                assert [await ws.recv(), await ws.recv()] == ["one", b"\x00two"]
+                await ws.send("stats")
+                stats = json.loads(await ws.recv())
+            stats["node"] = await run_peer_client("node-ws", url, "concurrent", "5", "10")
+            # Open while the server is stopped: it closes with 1001 (going away).
+            ws = await ws_connect(url)
+            proc.send_signal(__import__("signal").SIGTERM)
+            await ws.wait_closed()
+            stats["shutdown_code"] = ws.close_code
+            return stats
+        stats = asyncio.run(asyncio.wait_for(go(), 60))
+        assert stats["path"] == "/some/path" and stats["echoed"] == 2 and stats["remote"][0] == "127.0.0.1"
+        assert stats["node"] == {"connections": 5, "messages": 50}
+        assert stats["shutdown_code"] == 1001
+        _, err = proc.communicate(timeout=20)
+        assert proc.returncode == 0, err
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+
+
+def test_sync_echo_server_example() -> None:
+    import time
+
+    from websockets.sync.client import connect as sync_connect
+
+    from conftest import run_peer_client
+
+    proc, url = _start(SYNC_ECHO, "sync_echo_server")
+    try:
+        with sync_connect(url) as slow, sync_connect(url) as fast:
+            slow.send("slow")
+            t0 = time.monotonic()
+            fast.send("quick")
+            assert fast.recv(timeout=5) == "quick"
+            assert time.monotonic() - t0 < 0.4  # not behind the sleeping handler
+            assert slow.recv(timeout=5) == "slow"
+        got = asyncio.run(asyncio.wait_for(run_peer_client("websockets", url, "concurrent", "5", "10"), 60))
+        assert got == {"connections": 5, "messages": 50}
+    finally:
+        _stop(proc)
+
+
+def test_aio_client_example() -> None:
+    from conftest import NodePeerServer, PeerServer
+
+    for server in (PeerServer(), NodePeerServer()):
+        try:
+            done = subprocess.run([sys.executable, AIO_CLIENT, server.url(), "a", "b"], capture_output=True,
+                                  text=True, timeout=60)
+            assert done.returncode == 0, done.stderr
+            lines = done.stdout.splitlines()
+            assert lines[:2] == ["a", "b"] and lines[2].startswith("latency: ") and lines[2].endswith(" ms")
+            refused = subprocess.run([sys.executable, AIO_CLIENT, server.url("/reject?status=403")],
+                                     capture_output=True, text=True, timeout=60)
+            assert refused.returncode == 1 and "refused with HTTP 403" in refused.stderr
+        finally:
+            server.stop()

@@ -24,13 +24,18 @@ Queue mode (no handlers; typed events pulled by the caller, bounded in bytes)::
             if isinstance(event, wskit.MessageEvent):
                 event.conn.send(event.data)
 
+websockets-style servers (``async def handler(ws)`` per connection, or ``def handler(ws)`` on a
+thread each): :func:`wskit.aio.serve`, :func:`wskit.sync.serve`; clients: :func:`wskit.aio.connect`,
+:func:`wskit.connect`. Inbound queues are bounded (``max_queue``, 16 messages): a full queue pauses
+reading the connection, nothing is lost.
+
 ``ctx.set_tracer(print)`` shows every handshake and frame header.
 
 The library is found as a copy bundled in the package (a wheel's), through ``$WSKIT_LIBRARY``,
 in the checkout's ``target/release``, then the system (see ``wskit._native``).
 """
 
-from . import aio
+from . import aio, sync
 from ._accept import AcceptRequest, Headers, Reject
 from ._config import make_config
 from ._connection import Connection
@@ -55,16 +60,23 @@ from ._events import (
 from ._http import HttpRequest
 from ._loop import Context
 from ._native import EventKind, Status, library_path
+from ._tls import TlsOptions, tls_context
 from ._native import version_string as library_version
 from .client import ClientConnection, connect
 from .errors import (
+    Close,
     ConnectionClosed,
+    ConnectionClosedError,
+    ConnectionClosedOK,
     Error,
     HandshakeError,
     HandshakeRejected,
     InternalError,
     InvalidArgument,
+    InvalidHandshake,
     InvalidState,
+    InvalidStatus,
+    InvalidURI,
     NetworkError,
     NotFound,
     Unavailable,
@@ -86,4 +98,7 @@ __all__ = [
     "NetworkError", "NotFound", "ProtocolError", "ReentrantCall", "Reject", "ResourceError", "Status",
     "TLSError", "Unavailable", "WouldBlock", "WskitTimeout", "aio", "connect", "library_path", "library_version",
     "make_config", "__version__",
+    # websockets-style API (wskit.aio.serve / connect, wskit.sync.serve / connect)
+    "Close", "ConnectionClosedError", "ConnectionClosedOK", "InvalidHandshake", "InvalidStatus", "InvalidURI",
+    "TlsOptions", "sync", "tls_context",
 ]

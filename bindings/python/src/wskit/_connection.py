@@ -105,7 +105,7 @@ class Connection:
     def deflate(self) -> Optional[DeflateParams]:
         """The permessage-deflate parameters the handshake agreed on, or None (not negotiated,
         or not open yet). Read at the open event, so it stays readable after the close."""
-        return self._info.get("deflate")  # type: ignore[no-any-return]
+        return self._info.get("deflate")
 
     @property
     def peer(self) -> str:
@@ -296,17 +296,19 @@ class Connection:
         lib.wskit_conn_pong(self._ptr(), self.id, raw, len(raw))
         self._after_send()
 
-    def close(self, code: int = 1000, reason: str = "") -> None:
+    def close(self, code: int = 1000, reason: str = "") -> bool:
         """Starts the closing handshake; the close event follows. Does nothing if the
-        connection is already closed or closing."""
+        connection is already closed or closing. True when this call started it (its close
+        frame is the one sent)."""
         if self.closed or self._ctx._closed:
-            return
+            return False
         try:
             raw = reason.encode()
             lib.wskit_conn_close(self._ptr(), self.id, code, raw, len(raw))
         except (NotFound, InvalidState):
-            return
+            return False
         self._after_send()
+        return True
 
     def abort(self) -> None:
         """Drops the connection without a closing handshake (close event 1006 follows)."""

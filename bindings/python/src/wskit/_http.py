@@ -145,7 +145,7 @@ def answer_from(request: HttpRequest, result: Any) -> None:
     if result is None:
         request.serve_static()
     elif isinstance(result, (bytes, bytearray, str)):
-        request.respond(200, result)
+        request.respond(200, bytes(result) if isinstance(result, bytearray) else result)
     elif isinstance(result, tuple) and len(result) in (2, 3) and isinstance(result[0], int):
         request.respond(*result)
     else:

@@ -16,6 +16,7 @@ from ._config import make_config, seconds_to_ms as _seconds_to_ms
 from ._connection import Connection
 from ._deflate import negotiated
 from ._batch import Batch
+from ._limits import check_uri
 from ._http import HttpRequest, answer_from
 from ._events import (
     AcceptEvent,
@@ -430,6 +431,7 @@ class Context:
         ``compression``, ``deflate``, ...). A client offers permessage-deflate by default (context
         takeover, 12-bit windows); ``compression=None`` does not.
         """
+        check_uri(url)  # InvalidURI (an InvalidArgument) before anything is set up
         config = make_config(subprotocols=subprotocols, headers=headers, origin=origin, ca_file=ca_file,
                              ca_pem=ca_pem, insecure_skip_verify=insecure_skip_verify, **options)
         conn_id = c_uint64()
@@ -543,7 +545,7 @@ class Context:
         entries, pooled send buffers, held input, pending events, accept back-offs."""
         out = _native.wskit_stats()
         lib.wskit_ctx_stats(self._checked_ptr(), byref(out))
-        return Stats(*(getattr(out, name) for name, _ in out._fields_))
+        return Stats(*(getattr(out, field[0]) for field in out._fields_))
 
     # ----- tracing -------------------------------------------------------------------------
 

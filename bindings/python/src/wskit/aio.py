@@ -1,5 +1,20 @@
-"""A small asyncio adapter: drive a :class:`~wskit.Context` from an asyncio loop, and an async
-client (``async with wskit.aio.connect(url) as ws: await ws.send("hi"); await ws.recv()``).
+"""asyncio: a server and a client with the shape of Python websockets' asyncio API, and the
+driver that polls a :class:`~wskit.Context` from an asyncio loop.
+
+Server::
+
+    async def echo(ws):
+        async for message in ws:
+            await ws.send(message)
+
+    async with wskit.aio.serve(echo, "127.0.0.1", 8765) as server:
+        await server.serve_forever()
+
+Client::
+
+    async with wskit.aio.connect("ws://127.0.0.1:8765/") as ws:
+        await ws.send("hi")
+        print(await ws.recv())
 
 The context's fd is registered with ``loop.add_reader``; when it is readable (and when
 ``next_timeout()`` says a timer is due) ``poll(0)`` runs the handlers. Everything runs on the
@@ -9,14 +24,18 @@ loop's thread.
 from __future__ import annotations
 
 import asyncio
-import collections
-from typing import Any, Deque, Optional, Union
+from typing import Any, Callable, Generator, List, Mapping, Optional, Sequence, Tuple, Union
 
-from ._connection import Connection, Data
+from ._aio_connection import ClientConnection, Connection, Handler, Hub, Message, Request, Response, ServerConnection
+from ._aio_server import Server, serve
+from ._events import Trace
+from ._limits import DEFAULT_MAX_QUEUE, DEFAULT_MAX_SIZE, DEFAULT_WRITE_LIMIT, QueueLimit, WriteLimit, check_uri
+from ._limits import config_options, queue_marks, write_marks
 from ._loop import Context
-from .errors import ConnectionClosed, WouldBlock
+from ._tls import PathLike, SslArg, client_tls
 
-Message = Union[str, bytes]
+__all__ = ["AsyncClientConnection", "AsyncioDriver", "ClientConnection", "Connection", "Handler", "Message",
+           "Request", "Response", "Server", "ServerConnection", "attach", "connect", "serve"]
 
 #: Longest sleep between polls even when no timer is set: a safety net, cheap (one poll(0)).
 _MAX_SLEEP = 1.0
@@ -33,6 +52,8 @@ class AsyncioDriver:
         self._timer: Optional[asyncio.TimerHandle] = None
         self._scheduled = False
         self.error: Optional[BaseException] = None
+        #: Called after each poll (e.g. to wake senders whose buffer drained).
+        self.after_poll: List[Callable[[], None]] = []
         self.loop.add_reader(self._fd, self._pump)
         self.kick()
 
@@ -52,6 +73,8 @@ class AsyncioDriver:
             self.error = exc
         if self.ctx.closed:
             return
+        for hook in self.after_poll:
+            hook()
         if self._timer is not None:
             self._timer.cancel()
         delay = self.ctx.next_timeout()
@@ -73,142 +96,80 @@ def attach(ctx: Context, loop: Optional[asyncio.AbstractEventLoop] = None) -> As
     return AsyncioDriver(ctx, loop)
 
 
-class AsyncClientConnection:
-    """An asyncio client connection with its own context (see :func:`connect`)."""
-
-    def __init__(self, url: str, options: Any) -> None:
-        self._url, self._options = url, options
-        self._messages: Deque[Message] = collections.deque()
-        self._ctx: Optional[Context] = None
-        self._driver: Optional[AsyncioDriver] = None
-        self._changed: Optional[asyncio.Event] = None
-        self._conn: Optional[Connection] = None
-
-    def _notify(self, *args: Any) -> None:
-        assert self._changed is not None
-        self._changed.set()
-
-    def _on_message(self, conn: Connection, data: Message) -> None:
-        self._messages.append(data)
-        self._notify()
-
-    async def _wait(self) -> None:
-        assert self._changed is not None and self._driver is not None
-        self._changed.clear()
-        await self._changed.wait()
-        if self._driver.error is not None:
-            err, self._driver.error = self._driver.error, None
-            raise err
-
-    async def _open(self, open_timeout: Optional[float]) -> "AsyncClientConnection":
-        self._changed = asyncio.Event()
-        self._ctx = Context(on_open=self._notify, on_message=self._on_message, on_close=self._notify,
-                            on_writable=self._notify, on_error=self._notify)
-        try:
-            self._conn = self._ctx.connect(self._url, **self._options)
-            self._driver = AsyncioDriver(self._ctx)
-            async def opened() -> None:
-                assert self._conn is not None
-                while not self._conn.was_opened and not self._conn.closed:
-                    await self._wait()
-            await asyncio.wait_for(opened(), open_timeout)
-            if not self._conn.was_opened:
-                raise self._conn.error or ConnectionClosed(self._conn.close_code or 1006, self._conn.close_reason)
-        except BaseException:
-            self._cleanup()
-            raise
-        return self
-
-    def _cleanup(self) -> None:
-        if self._driver is not None:
-            self._driver.detach()
-        if self._ctx is not None:
-            self._ctx.close()
-
-    @property
-    def connection(self) -> Connection:
-        assert self._conn is not None
-        return self._conn
-
-    @property
-    def subprotocol(self) -> Optional[str]:
-        return self.connection.subprotocol
-
-    def _check_open(self) -> None:
-        c = self.connection
-        if c.closed or (self._ctx is not None and self._ctx.closed):
-            raise ConnectionClosed(c.close_code or 1006, c.close_reason, c.close_clean)
-
-    async def send(self, data: Data) -> None:
-        """Sends ``str`` as text or bytes as binary (waits while the send buffer is full)."""
-        assert self._driver is not None
-        while True:
-            self._check_open()
-            try:
-                self.connection.send(data)
-                self._driver.kick()
-                return
-            except WouldBlock:
-                await self._wait()
-
-    async def recv(self) -> Message:
-        """The next message; raises :class:`ConnectionClosed` once closed and drained."""
-        while not self._messages:
-            self._check_open()
-            await self._wait()
-        return self._messages.popleft()
-
-    async def close(self, code: int = 1000, reason: str = "", timeout: float = 5.0) -> None:
-        """Closing handshake (up to ``timeout`` seconds), then frees the context."""
-        try:
-            if self._conn is not None and not self._conn.closed and self._ctx is not None and not self._ctx.closed:
-                self._conn.close(code, reason)
-                assert self._driver is not None
-                self._driver.kick()
-                async def closed() -> None:
-                    assert self._conn is not None
-                    while not self._conn.closed:
-                        await self._wait()
-                try:
-                    await asyncio.wait_for(closed(), timeout)
-                except asyncio.TimeoutError:
-                    pass
-        finally:
-            self._cleanup()
-
-    def __aiter__(self) -> "AsyncClientConnection":
-        return self
-
-    async def __anext__(self) -> Message:
-        try:
-            return await self.recv()
-        except ConnectionClosed:
-            raise StopAsyncIteration from None
-
-    async def __aenter__(self) -> "AsyncClientConnection":
-        return self
-
-    async def __aexit__(self, *exc: Any) -> None:
-        await self.close()
+#: The 0.2 name of the asyncio client connection.
+AsyncClientConnection = ClientConnection
 
 
 class _Connect:
     """``await connect(...)`` or ``async with connect(...) as ws``."""
 
-    def __init__(self, url: str, open_timeout: Optional[float], options: Any) -> None:
-        self._client = AsyncClientConnection(url, options)
-        self._open_timeout = open_timeout
+    def __init__(self, uri: str, open_timeout: Optional[float], max_queue: QueueLimit, write_limit: WriteLimit,
+                 tracer: Optional[Callable[[Trace], None]], options: Any) -> None:
+        self._uri, self._open_timeout, self._options, self._tracer = uri, open_timeout, options, tracer
+        self._max_queue, self._write_limit = max_queue, write_limit
+        self._client: Optional[ClientConnection] = None
 
-    def __await__(self) -> Any:
-        return self._client._open(self._open_timeout).__await__()
+    async def _open(self) -> ClientConnection:
+        ctx = Context(handler_errors="log")
+        driver: Optional[AsyncioDriver] = None
+        try:
+            if self._tracer is not None:
+                ctx.set_tracer(self._tracer)
+            conn = ctx.connect(self._uri, **self._options)
+            driver = AsyncioDriver(ctx)
+            ws = ClientConnection(Hub(ctx, driver), conn, max_queue=self._max_queue, write_limit=self._write_limit)
+            # wskit's handshake_timeout (open_timeout) ends the attempt; this is a safety net.
+            limit = None if self._open_timeout is None else self._open_timeout + 1.0
+            await asyncio.wait_for(ws._wait_open(), limit)
+        except BaseException:
+            if driver is not None:
+                driver.detach()
+            ctx.close()
+            raise
+        self._client = ws
+        return ws
 
-    async def __aenter__(self) -> AsyncClientConnection:
-        return await self._client._open(self._open_timeout)
+    def __await__(self) -> Generator[Any, None, ClientConnection]:
+        return self._open().__await__()
 
-    async def __aexit__(self, *exc: Any) -> None:
-        await self._client.close()
+    async def __aenter__(self) -> ClientConnection:
+        return await self._open()
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._client is not None:
+            await self._client.close()
 
 
-def connect(url: str, *, open_timeout: Optional[float] = 10.0, **options: Any) -> _Connect:
-    """Opens an asyncio client connection; options as for :meth:`wskit.Context.connect`."""
-    return _Connect(url, open_timeout, options)
+def connect(uri: str, *, additional_headers: Optional[Union[Mapping[str, str], Sequence[Tuple[str, str]]]] = None,
+            subprotocols: Optional[Sequence[str]] = None, origin: Optional[str] = None,
+            compression: Optional[str] = "deflate", open_timeout: Optional[float] = 10.0,
+            ping_interval: Optional[float] = 20.0, ping_timeout: Optional[float] = 20.0,
+            close_timeout: Optional[float] = 10.0, max_size: Optional[int] = DEFAULT_MAX_SIZE,
+            max_queue: QueueLimit = DEFAULT_MAX_QUEUE, write_limit: WriteLimit = DEFAULT_WRITE_LIMIT,
+            ssl: SslArg = None, cafile: Optional[PathLike] = None, tracer: Optional[Callable[[Trace], None]] = None,
+            **options: Any) -> _Connect:
+    """Opens an asyncio client connection (a :class:`ClientConnection`): ``ws = await
+    connect(uri)`` or ``async with connect(uri) as ws``. Options as websockets':
+    ``additional_headers``, ``subprotocols``, ``origin``, ``compression``, ``open_timeout``,
+    ``ping_interval`` / ``ping_timeout`` (None: no keepalive pings), ``close_timeout``,
+    ``max_size``, ``max_queue``, ``write_limit``, ``ssl`` (an ``ssl.SSLContext``: its CA
+    certificates and verify mode are used; or a :class:`wskit.TlsOptions`) / ``cafile``,
+    ``tracer`` (every handshake and frame header, see :meth:`wskit.Context.set_tracer`). Other
+    keyword options go to :meth:`wskit.Context.connect` (``headers``, ``max_buffered``,
+    ``deflate``, ...). Raises :class:`~wskit.InvalidURI`, :class:`~wskit.InvalidStatus` (the
+    server refused: ``.response``), :class:`~wskit.NetworkError`, :class:`~wskit.TLSError`."""
+    check_uri(uri)
+    queue_marks(max_queue)
+    write_marks(write_limit)
+    merged = config_options(max_size=max_size, ping_interval=ping_interval, ping_timeout=ping_timeout,
+                            open_timeout=open_timeout, close_timeout=close_timeout)
+    merged.update(client_tls(ssl, cafile))
+    if additional_headers is not None:
+        merged["headers"] = additional_headers
+    if subprotocols:
+        merged["subprotocols"] = list(subprotocols)
+    if origin is not None:
+        merged["origin"] = origin
+    merged["compression"] = compression
+    merged.update(options)
+    return _Connect(uri, open_timeout, max_queue, write_limit, tracer, merged)

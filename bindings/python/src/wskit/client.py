@@ -9,19 +9,34 @@ from typing import Any, Callable, Deque, Iterator, Optional, Union
 from . import _native
 from ._connection import Connection, Data
 from ._events import Trace
+from ._limits import DEFAULT_MAX_QUEUE, QueueLimit, queue_marks
 from ._loop import Context
 from ._native import Status
-from .errors import ConnectionClosed, Error, WouldBlock
+from ._tls import PathLike, SslArg, client_tls
+from .errors import Close, ConnectionClosed, ConnectionClosedOK, Error, InvalidState, NotFound, WouldBlock, closed_error
 
 Message = Union[str, bytes]
 
 
 class ClientConnection:
     """A client connection with its own :class:`Context`, driven by the calls made on it
-    (``recv`` polls until a message arrives). Not thread-safe: use it from one thread."""
+    (``recv`` polls until a message arrives). Not thread-safe: use it from one thread.
+
+    Messages received and not yet taken by :meth:`recv` wait in a queue bounded by
+    ``max_queue`` (16 messages, as websockets; ``(high, low)``; None: unbounded): when it is
+    full, reading the connection pauses (TCP pushes back on the server) until :meth:`recv`
+    drained it to ``low``. Nothing is dropped."""
 
     def __init__(self, url: str, *, open_timeout: Optional[float] = 10.0,
-                 tracer: Optional[Callable[[Trace], None]] = None, **options: Any) -> None:
+                 tracer: Optional[Callable[[Trace], None]] = None, max_queue: QueueLimit = DEFAULT_MAX_QUEUE,
+                 ssl: SslArg = None, cafile: Optional[PathLike] = None, **options: Any) -> None:
+        self._marks = queue_marks(max_queue)
+        self._paused = False
+        self._sent_close: Optional[Close] = None
+        #: Most messages that ever waited in the queue.
+        self.peak_queued = 0
+        for key, value in client_tls(ssl, cafile).items():
+            options.setdefault(key, value)
         self._messages: Deque[Message] = collections.deque()
         self._pongs: Deque[bytes] = collections.deque()
         self._writable = False
@@ -43,7 +58,14 @@ class ClientConnection:
 
     # handlers (run inside poll)
     def _on_message(self, conn: Connection, data: Message) -> None:
+        if self._sent_close is not None and self._marks is not None and len(self._messages) >= self._marks[0]:
+            return  # closing with a full queue (closing resumed reading): not queued past max_queue
         self._messages.append(data)
+        queued = len(self._messages)
+        self.peak_queued = max(self.peak_queued, queued)
+        if self._marks is not None and not self._paused and queued >= self._marks[0]:
+            self._paused = True
+            conn.pause_reading()  # the rest of this read stays inside wskit
 
     def _on_pong(self, conn: Connection, payload: bytes) -> None:
         self._pongs.append(payload)
@@ -77,7 +99,8 @@ class ClientConnection:
 
     def _check_open(self) -> None:
         if self._conn.closed or self._ctx.closed:
-            raise ConnectionClosed(self._conn.close_code or 1006, self._conn.close_reason, self._conn.close_clean)
+            c = self._conn
+            raise closed_error(c.close_code or 1006, c.close_reason, c.close_clean, self._sent_close)
 
     def send(self, data: Data, timeout: Optional[float] = None) -> None:
         """Sends ``str`` as text or bytes as binary. When the send buffer is full, polls until
@@ -102,7 +125,14 @@ class ClientConnection:
         while not self._messages:
             self._check_open()
             self._ctx.poll(self._remaining(deadline, "a message"))
-        return self._messages.popleft()
+        message = self._messages.popleft()
+        if self._paused and self._marks is not None and len(self._messages) <= self._marks[1]:
+            self._paused = False
+            try:
+                self._conn.resume_reading()
+            except (NotFound, InvalidState):
+                pass  # closed meanwhile
+        return message
 
     def ping(self, payload: Data = b"", timeout: Optional[float] = 10.0) -> None:
         """Sends a ping and waits for its pong."""
@@ -120,7 +150,8 @@ class ClientConnection:
             return
         try:
             if not self._conn.closed:
-                self._conn.close(code, reason)
+                if self._conn.close(code, reason) and self._sent_close is None:
+                    self._sent_close = Close(code, reason)
                 deadline = time.monotonic() + timeout
                 while not self._conn.closed and time.monotonic() < deadline:
                     self._ctx.poll(max(0.0, deadline - time.monotonic()))
@@ -128,11 +159,13 @@ class ClientConnection:
             self._ctx.close()
 
     def __iter__(self) -> Iterator[Message]:
-        """Yields messages until the connection closes."""
+        """Yields messages until the connection closes: ends on a normal close
+        (:class:`ConnectionClosedOK`), raises :class:`ConnectionClosedError` otherwise (as
+        websockets)."""
         while True:
             try:
                 yield self.recv()
-            except ConnectionClosed:
+            except ConnectionClosedOK:
                 return
 
     def __enter__(self) -> "ClientConnection":
@@ -148,7 +181,9 @@ class ClientConnection:
 
 def connect(url: str, **options: Any) -> ClientConnection:
     """Opens a blocking client connection (returns once the handshake completed; raises
-    :class:`HandshakeRejected`, :class:`NetworkError`, :class:`TLSError`, ...). Options as for
-    :meth:`Context.connect` plus ``open_timeout`` (seconds, default 10) and ``tracer`` (see
+    :class:`HandshakeRejected` (alias :class:`InvalidStatus`), :class:`InvalidURI`,
+    :class:`NetworkError`, :class:`TLSError`, ...). Options as for :meth:`Context.connect` plus
+    ``open_timeout`` (seconds, default 10), ``max_queue`` (see :class:`ClientConnection`),
+    ``ssl`` / ``cafile`` (see :func:`wskit.aio.connect`) and ``tracer`` (see
     :meth:`Context.set_tracer`: sees the handshake and every frame header)."""
     return ClientConnection(url, **options)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Dict, Optional, Type
 
 
@@ -60,6 +61,12 @@ class HandshakeRejected(HandshakeError):
         self.headers: Any = None
         self.body: bytes = b""
 
+    @property
+    def response(self) -> "Response":
+        """The refusal as websockets' ``InvalidStatus.response``: ``status_code``, ``headers``,
+        ``body`` (status 0 when the rejection's data did not reach the binding)."""
+        return Response(self.status or 0, self.headers, self.body)
+
 
 class NetworkError(Error, OSError):
     """WSKIT_ERR_IO / RESOLVE / CONNECT: a socket operation, name resolution or connect failed."""
@@ -85,14 +92,106 @@ class InternalError(Error):
     """WSKIT_ERR_INTERNAL / PANIC: a bug in wskit."""
 
 
-class ConnectionClosed(Error):
-    """The connection is closed: ``code`` and ``reason`` of the close, ``clean`` if the closing
-    handshake completed. ``code`` is the WebSocket close code here, not a status."""
+#: Close codes of a normal end (as websockets' ``OK_CLOSE_CODES``): 1000, 1001 and 1005 (no code).
+OK_CLOSE_CODES = frozenset((1000, 1001, 1005))
 
-    def __init__(self, close_code: int, reason: str = "", clean: bool = False) -> None:
+
+@dataclass(frozen=True)
+class Close:
+    """A close frame: ``code`` and ``reason`` (as websockets' ``websockets.frames.Close``)."""
+
+    code: int
+    reason: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.reason}".rstrip() if self.reason else str(self.code)
+
+
+class ConnectionClosed(Error):
+    """The connection is closed. As in websockets: ``rcvd`` is the close frame received (a
+    :class:`Close`, None if none came), ``sent`` the one sent (None if none),
+    ``rcvd_then_sent`` which came first (None unless both). For compatibility with wskit 0.2,
+    ``code`` and ``reason`` are the close code and reason of the close event (1006 and "" when
+    the connection dropped; the WebSocket close code here, not a status) and ``clean`` tells
+    whether the closing handshake completed.
+
+    :func:`closed_error` picks :class:`ConnectionClosedOK` or :class:`ConnectionClosedError`."""
+
+    def __init__(self, close_code: int = 1006, reason: str = "", clean: bool = False, *,
+                 rcvd: Optional[Close] = None, sent: Optional[Close] = None,
+                 rcvd_then_sent: Optional[bool] = None) -> None:
         super().__init__(close_code, "CONNECTION_CLOSED", f"connection closed: {close_code} {reason}".rstrip())
         self.reason = reason
         self.clean = clean
+        self.rcvd = rcvd
+        self.sent = sent
+        self.rcvd_then_sent = rcvd_then_sent
+
+    def __str__(self) -> str:
+        if self.rcvd is None and self.sent is None:
+            return f"no close frame received or sent (close code {self.code})"
+        if self.rcvd is None:
+            return f"sent {self.sent}; no close frame received"
+        if self.sent is None:
+            return f"received {self.rcvd}; no close frame sent"
+        if self.rcvd_then_sent:
+            return f"received {self.rcvd}; then sent {self.sent}"
+        return f"sent {self.sent}; then received {self.rcvd}"
+
+
+class ConnectionClosedOK(ConnectionClosed):
+    """The connection ended normally: close frames with 1000, 1001 or no code were received
+    and sent (websockets' rule)."""
+
+
+class ConnectionClosedError(ConnectionClosed):
+    """The connection ended with an error: another close code was received or sent, or the
+    closing handshake did not complete."""
+
+
+def closed_error(code: int, reason: str, clean: bool, sent: Optional[Close]) -> ConnectionClosed:
+    """The exception for a close event (``code``, ``reason``, ``clean``) of a connection that
+    sent ``sent`` itself (None: it did not start the closing handshake). wskit reports the
+    peer's close frame when the handshake completed (``clean``); an end that did not start it
+    echoed the peer's code, without a reason."""
+    rcvd = Close(code, reason) if clean else None
+    if sent is None and clean:
+        sent = Close(code, "")  # wskit answers a close with its code, no reason
+        rcvd_then_sent: Optional[bool] = True
+    else:
+        rcvd_then_sent = None if rcvd is None or sent is None else False
+    ok = rcvd is not None and sent is not None and rcvd.code in OK_CLOSE_CODES and sent.code in OK_CLOSE_CODES
+    cls = ConnectionClosedOK if ok else ConnectionClosedError
+    return cls(code, reason, clean, rcvd=rcvd, sent=sent, rcvd_then_sent=rcvd_then_sent)
+
+
+class InvalidURI(InvalidArgument):
+    """A client was given a URL that is not a ``ws://`` or ``wss://`` URL (as websockets'
+    ``InvalidURI``: ``uri`` and ``msg``). Also an :class:`InvalidArgument`."""
+
+    def __init__(self, uri: str, msg: str) -> None:
+        from ._native import Status  # the number comes from the loaded library
+
+        super().__init__(int(Status.ERR_INVALID_ARG), Status.ERR_INVALID_ARG.c_name, f"{uri} isn't a valid URI: {msg}")
+        self.uri = uri
+        self.msg = msg
+
+
+@dataclass(frozen=True)
+class Response:
+    """The HTTP response of a refused client handshake (``InvalidStatus.response``, as in
+    websockets): ``status_code``, ``headers`` (a :class:`wskit.Headers`), ``body``."""
+
+    status_code: int
+    headers: Any
+    body: bytes
+
+
+#: websockets' names for the handshake failures: ``InvalidHandshake`` (any opening handshake
+#: failure) and ``InvalidStatus`` (the server answered with another HTTP status than 101; its
+#: ``response`` has ``status_code``, ``headers`` and ``body``).
+InvalidHandshake = HandshakeError
+InvalidStatus = HandshakeRejected
 
 
 #: Status name (as in include/wskit.h) -> exception class. By name, so that no status number is

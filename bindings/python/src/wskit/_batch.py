@@ -14,7 +14,7 @@ from __future__ import annotations
 import ctypes
 import struct
 from ctypes import byref, c_size_t
-from typing import TYPE_CHECKING, Any, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, List, Optional, Tuple, Union, cast
 
 from . import _native
 from ._events import ErrorEvent, Event, MessageEvent
@@ -74,7 +74,7 @@ class Batch:
         self._send_room(64)
         #: (connection id, payload bytes, is_text) waiting for the next drain() or flush()
         #: (appended by Connection.send_batched).
-        self.pending: List[Tuple[int, bytes, bool]] = []
+        self.pending: List[Tuple[int, Union[bytes, memoryview], bool]] = []
 
     def resize(self, max_events: int) -> None:
         if max_events < 1:
@@ -121,7 +121,9 @@ class Batch:
                 else:
                     pack(sends, at, conn_id, _address(data), size, is_text)
             else:
-                view = data if not data.readonly else memoryview(bytes(data))
+                view = cast(memoryview, data)  # add() queues only bytes and memoryviews
+                if view.readonly:
+                    view = memoryview(bytes(view))
                 keep.append(view)
                 pack(sends, at, conn_id, _address(view), view.nbytes, is_text)
             at += _SEND_SIZE

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ctypes import byref, c_bool, c_size_t, c_void_p
-from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Tuple, Union, cast
 
 from . import _native
 from ._accept import Headers
@@ -195,7 +195,7 @@ class Connection:
         elif type(data) is bytes or type(data) is memoryview:
             batch.pending.append((self.id, data, False))
         else:
-            batch.pending.append((self.id, bytes(data), False))  # a bytearray may change: copied
+            batch.pending.append((self.id, bytes(cast(bytearray, data)), False))  # may change: copied
 
     def send_threadsafe(self, data: Data) -> None:
         """Like :meth:`send`, from any thread (through the context's ``wskit_remote``): the

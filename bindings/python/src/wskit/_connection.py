@@ -159,8 +159,15 @@ class Connection:
         return self._ctx._checked_ptr()
 
     def _after_send(self) -> None:
-        if not self._ctx._in_poll:
-            lib.wskit_ctx_flush(self._ptr())
+        ctx = self._ctx
+        if not ctx._in_poll:
+            # Outside poll wskit only queued the bytes: write them now, or once for every send of
+            # this turn of the host's event loop when a driver asked for that (one write() per
+            # connection per turn instead of one per message).
+            if ctx._flush_hook is None:
+                lib.wskit_ctx_flush(self._ptr())
+            else:
+                ctx._flush_hook()
 
     def send(self, data: Data) -> None:
         """Sends a message: ``str`` as text, bytes-like as binary. Raises :class:`WouldBlock`

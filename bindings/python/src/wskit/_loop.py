@@ -125,6 +125,9 @@ class Context:
         self._lock = threading.Lock()
         self._tracer: Optional[Callable[[Trace], None]] = None
         self._batch: Optional[Batch] = None  # drain() and send_batched(), made at first use
+        #: Called instead of writing at once after a send made outside poll (set by an event-loop
+        #: driver such as wskit.aio's, which writes once per loop iteration for all of them).
+        self._flush_hook: Optional[Callable[[], None]] = None
 
         ptr = _native.CtxP()
         lib.wskit_ctx_new(byref(ptr))

@@ -51,10 +51,12 @@ class AsyncioDriver:
         self._fd = ctx.fileno()
         self._timer: Optional[asyncio.TimerHandle] = None
         self._scheduled = False
+        self._flush_scheduled = False
         self.error: Optional[BaseException] = None
         #: Called after each poll (e.g. to wake senders whose buffer drained).
         self.after_poll: List[Callable[[], None]] = []
         self.loop.add_reader(self._fd, self._pump)
+        ctx._flush_hook = self._flush_soon
         self.kick()
 
     def kick(self) -> None:
@@ -62,6 +64,24 @@ class AsyncioDriver:
         if not self._scheduled and not self.ctx.closed:
             self._scheduled = True
             self.loop.call_soon(self._pump)
+
+    def _flush_soon(self) -> None:
+        """A send outside poll queued bytes: write them (with every other send's of this loop
+        iteration) from a callback of the next iteration: one write() per connection per
+        iteration rather than one per message."""
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            self.loop.call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self._flush_scheduled = False
+        if not self.ctx.closed:
+            try:
+                self.ctx.flush()
+            except BaseException as exc:  # surfaced by whoever awaits on the driver
+                self.error = exc
+            for hook in self.after_poll:  # senders waiting for the buffer to drain look again
+                hook()
 
     def _pump(self) -> None:
         self._scheduled = False
@@ -81,7 +101,9 @@ class AsyncioDriver:
         self._timer = self.loop.call_later(_MAX_SLEEP if delay is None else min(delay, _MAX_SLEEP), self._pump)
 
     def detach(self) -> None:
-        """Stops polling (call before closing the context)."""
+        """Stops polling (call before closing the context); sends write at once again."""
+        if self.ctx._flush_hook == self._flush_soon:
+            self.ctx._flush_hook = None
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None

@@ -27,6 +27,9 @@ pub trait Handler {
     /// A listener is accepting connections on `addr`.
     fn on_listen(&mut self, ctx: &mut Context, listener: ListenerId, addr: SocketAddr) {}
 
+    /// A Unix socket listener ([`Context::listen_unix`]) is accepting connections on `path`.
+    fn on_listen_unix(&mut self, ctx: &mut Context, listener: ListenerId, path: &std::path::Path) {}
+
     /// A client asked to upgrade (after the listener's Origin allowlist passed). Return whether to
     /// accept, choosing a subprotocol and extra response headers, or reject with a status and body,
     /// or [`Decision::Defer`] to answer later with [`Context::accept`] / [`Context::reject`].

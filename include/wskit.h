@@ -1560,7 +1560,8 @@ wskit_status wskit_conn_subprotocol(const wskit_ctx *ctx,
                                     size_t *out_len);
 
 /**
- * The peer's address as `"ip:port"` (`"[v6]:port"` for IPv6): `*out` (NUL-terminated, owned
+ * The peer's address as `"ip:port"` (`"[v6]:port"` for IPv6; `""` for a Unix socket
+ * connection, which has none): `*out` (NUL-terminated, owned
  * by the context, valid as long as `wskit_conn_subprotocol`'s string) and `*out_len`
  * (`out_len` may be NULL). Always kept.
  *
@@ -2036,8 +2037,8 @@ wskit_status wskit_remote_http_end(const wskit_remote *remote, uint64_t conn);
  *
  * `config` may be NULL (defaults); it is copied; TLS settings are refused (no TLS over Unix
  * sockets). The LISTEN event follows at the next poll, with the path as `data` and 0 as
- * `code` (no port). Connections accepted on it have no IP address: their `peer` is empty
- * and `wskit_conn_peer` gives `WSKIT_ERR_UNAVAILABLE`. On `WSKIT_OK`, `*out_listener`
+ * `code` (no port). Connections accepted on it have no IP address: their `peer` is empty,
+ * in events and from `wskit_conn_peer`. On `WSKIT_OK`, `*out_listener`
  * receives the listener id (never 0). Loop thread only; may be called from a callback.
  *
  * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` (ctx, path, out_listener), `WSKIT_ERR_INVALID_ARG`

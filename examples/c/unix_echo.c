@@ -27,6 +27,7 @@ static void on_signal(int sig) {
 }
 
 typedef struct {
+    uint64_t client; /* the client connection; the others are the server's */
     char **messages;
     int count;
     int replies;
@@ -43,14 +44,14 @@ static void on_listen(void *ud, wskit_ctx *ctx, const wskit_event *ev) {
 static void on_open(void *ud, wskit_ctx *ctx, const wskit_event *ev) {
     state_t *st = ud;
     int i;
-    if (ev->listener != 0) return; /* the server side */
+    if (ev->conn != st->client) return; /* the server side */
     for (i = 0; i < st->count; i++) wskit_conn_send_text(ctx, ev->conn, st->messages[i], WSKIT_NTS);
     if (st->count == 0) wskit_conn_close(ctx, ev->conn, 1000, "", 0);
 }
 
 static void on_message(void *ud, wskit_ctx *ctx, const wskit_event *ev) {
     state_t *st = ud;
-    if (ev->listener != 0) { /* server: echo */
+    if (ev->conn != st->client) { /* server: echo */
         if (ev->is_text) wskit_conn_send_text(ctx, ev->conn, (const char *)ev->data, ev->len);
         else wskit_conn_send_binary(ctx, ev->conn, ev->data, ev->len);
         return;
@@ -62,7 +63,7 @@ static void on_message(void *ud, wskit_ctx *ctx, const wskit_event *ev) {
 static void on_close(void *ud, wskit_ctx *ctx, const wskit_event *ev) {
     state_t *st = ud;
     (void)ctx;
-    if (ev->listener == 0) st->done = 1;
+    if (ev->conn == st->client) st->done = 1;
 }
 
 static void on_error(void *ud, wskit_ctx *ctx, const wskit_event *ev) {
@@ -75,7 +76,6 @@ int main(int argc, char **argv) {
     wskit_ctx *ctx = NULL;
     state_t st = {0};
     uint32_t listener = 0;
-    uint64_t conn = 0;
     int serve = argc > 1 && strcmp(argv[1], "--serve") == 0;
     int first = serve ? 2 : 1;
     const char *path;
@@ -105,7 +105,7 @@ int main(int argc, char **argv) {
     }
     if (!serve) {
         snprintf(url, sizeof url, "ws+unix://%s:/echo", path);
-        if (wskit_ctx_connect(ctx, url, WSKIT_NTS, NULL, &conn) != WSKIT_OK) {
+        if (wskit_ctx_connect(ctx, url, WSKIT_NTS, NULL, &st.client) != WSKIT_OK) {
             fprintf(stderr, "connect %s: %s\n", url, wskit_error_last());
             status = 1;
             st.done = 1;

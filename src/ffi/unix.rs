@@ -28,8 +28,8 @@ crate::ffi_fn! {
     ///
     /// `config` may be NULL (defaults); it is copied; TLS settings are refused (no TLS over Unix
     /// sockets). The LISTEN event follows at the next poll, with the path as `data` and 0 as
-    /// `code` (no port). Connections accepted on it have no IP address: their `peer` is empty
-    /// and `wskit_conn_peer` gives `WSKIT_ERR_UNAVAILABLE`. On `WSKIT_OK`, `*out_listener`
+    /// `code` (no port). Connections accepted on it have no IP address: their `peer` is empty,
+    /// in events and from `wskit_conn_peer`. On `WSKIT_OK`, `*out_listener`
     /// receives the listener id (never 0). Loop thread only; may be called from a callback.
     ///
     /// Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` (ctx, path, out_listener), `WSKIT_ERR_INVALID_ARG`

@@ -11,6 +11,7 @@ import socket
 import stat
 import sys
 import tempfile
+import threading
 import time
 from typing import Any, Iterator, List
 
@@ -20,6 +21,7 @@ from websockets.asyncio.server import ServerConnection as WsServerConnection
 from websockets.asyncio.server import unix_serve as ws_unix_serve
 
 import wskit
+import wskit.sync
 from wskit.aio import ServerConnection
 
 
@@ -178,3 +180,52 @@ def test_aio_unix_connect_against_websockets_unix_serve(sock_dir: str) -> None:
     out = run(go())
     assert out == [{"path": "/from-wskit", "host": "localhost"}, "über", b"\x01" * 300_000,
                    {"path": "/url-form", "host": "localhost"}]
+
+
+def sync_echo(ws: wskit.sync.ServerConnection) -> None:
+    for message in ws:
+        ws.send(message)
+
+
+def test_sync_unix_serve_with_websockets_sync_unix_connect(sock_dir: str) -> None:
+    from websockets.sync.client import unix_connect as ws_sync_unix_connect
+
+    path = os.path.join(sock_dir, "sync.sock")
+    server = wskit.sync.unix_serve(sync_echo, path, mode=0o600)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        assert server.path == path and stat.S_IMODE(os.lstat(path).st_mode) == 0o600
+        with ws_sync_unix_connect(path, "ws://localhost/sync") as ws:
+            ws.send("sync é")
+            assert ws.recv(timeout=10) == "sync é"
+            ws.send(b"\x02" * 70_000)
+            assert ws.recv(timeout=10) == b"\x02" * 70_000
+    finally:
+        server.shutdown()
+        thread.join(10)
+    assert not os.path.exists(path)
+
+
+def test_sync_unix_connect_against_websockets_sync_unix_serve(sock_dir: str) -> None:
+    from websockets.sync.server import ServerConnection as WsSyncConnection
+    from websockets.sync.server import unix_serve as ws_sync_unix_serve
+
+    path = os.path.join(sock_dir, "ws-sync.sock")
+
+    def handler(ws: WsSyncConnection) -> None:
+        ws.send(json.dumps({"path": ws.request.path, "host": ws.request.headers.get("Host")}))  # type: ignore[union-attr]
+        for message in ws:
+            ws.send(message)
+
+    with ws_sync_unix_serve(handler, path) as server:
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            with wskit.sync.unix_connect(path, "ws://example.test/sync?q") as ws:
+                assert json.loads(ws.recv(timeout=10)) == {"path": "/sync?q", "host": "example.test"}
+                ws.send("ping")
+                assert ws.recv(timeout=10) == "ping"
+        finally:
+            server.shutdown()
+            thread.join(10)

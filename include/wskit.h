@@ -1191,7 +1191,8 @@ wskit_status wskit_ctx_local_port(const wskit_ctx *ctx, uint32_t listener, uint1
 wskit_status wskit_ctx_close_listener(wskit_ctx *ctx, uint32_t listener);
 
 /**
- * Opens a client connection to a `ws://` or `wss://host[:port][/path][?query]` URL
+ * Opens a client connection to a `ws://` or `wss://host[:port][/path][?query]` URL, or
+ * `ws+unix:///path/to.sock:/request/path` over a Unix socket (see `wskit_ctx_connect_unix`)
  * (`url_len` bytes, or `WSKIT_NTS`; wss://
  * verifies the server against the system trust store unless the config sets a CA or skips
  * verification; a refused certificate is an error event with `WSKIT_ERR_TLS`). Returns at once: name

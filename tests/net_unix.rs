@@ -493,3 +493,23 @@ fn wskit_client_against_python_websockets_unix_serve() {
     let _ = server.stdin.take().unwrap().write_all(b"");
     assert!(server.wait().unwrap().success());
 }
+
+#[test]
+fn serves_plain_http_to_curl_over_the_socket() {
+    let dir = TempDir::new("http");
+    let root = dir.path("www");
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::write(root.join("hello.txt"), b"hello over a unix socket\n").unwrap();
+    let file = dir.path("http.sock");
+    let mut s = Context::new().unwrap();
+    let mut sh = Recorder::new();
+    s.listen_unix(&file, UnixListenOptions::new(), ListenOptions::default().static_dir(&root))
+        .unwrap();
+    let mut command = Command::new("curl");
+    command
+        .args(["-sS", "--fail", "--max-time", "20", "--unix-socket"])
+        .arg(&file)
+        .arg("http://localhost/hello.txt");
+    let out = run_while_serving(&mut s, &mut sh, command);
+    assert_eq!(out, "hello over a unix socket");
+}

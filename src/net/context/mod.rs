@@ -3,7 +3,8 @@
 //! `listen` (listening sockets, accepting TCP), `accept` (the upgrade decision), `connect` (client
 //! connections up to open), `read` (socket to handler), `write` (queue to socket), `send` (the
 //! application's sends and closes), `info` (what the application may ask about a connection),
-//! `deadlines` (timers), `end` (how a connection ends and its close report), `shutdown`, `tracing`.
+//! `deadlines` (timers), `end` (how a connection ends and its close report), `shutdown`, `tracing`,
+//! `unix` (Unix domain sockets: listening on and connecting to socket paths).
 
 mod accept;
 mod connect;

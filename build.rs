@@ -35,6 +35,7 @@ const FFI_FILES: &[&str] = &[
     "trace.rs",
     "remote.rs",
     "http.rs",
+    "unix.rs",
 ];
 
 fn main() {
@@ -75,7 +76,9 @@ fn main() {
          /** A string length meaning \"NUL-terminated: measure it\" (as SQLite's -1). */\n\
          #define WSKIT_NTS SIZE_MAX\n\n\
          /** `length` of wskit_http_begin for a body of unknown length (sent chunked). */\n\
-         #define WSKIT_HTTP_UNKNOWN_LENGTH UINT64_MAX\n"
+         #define WSKIT_HTTP_UNKNOWN_LENGTH UINT64_MAX\n\n\
+         /** `flags` of wskit_ctx_listen_unix: replace a stale socket file (nobody listens on it). */\n\
+         #define WSKIT_UNIX_REMOVE_STALE 1u\n"
     ));
     let bindings = cbindgen::Builder::new()
         .with_config(config)

@@ -174,6 +174,31 @@ else
   fail "scripts/setup-peers.sh (python websockets)"
 fi
 
+# 6b. Unix domain sockets (examples/c/unix_echo.c): its own client over a ws+unix: URL, then
+# Python websockets' unix_connect against `unix_echo --serve`; the socket file is gone after each.
+unix_dir=$(mktemp -d /tmp/wskit-c-unix.XXXXXX)
+unix_example() {
+  local got
+  got=$(timeout 60 target/c/unix_echo "$unix_dir/echo.sock" hello "wörld ✓") || return 1
+  [ "$got" = $'listening on unix:'"$unix_dir"$'/echo.sock\nhello\nwörld ✓' ] || { echo "unexpected: $got"; return 1; }
+  [ ! -e "$unix_dir/echo.sock" ] || { echo "socket file left behind"; return 1; }
+}
+unix_websockets() {
+  local pid rc
+  target/c/unix_echo --serve "$unix_dir/serve.sock" >"$unix_dir/serve.log" 2>&1 &
+  pid=$!
+  for _ in $(seq 200); do [ -S "$unix_dir/serve.sock" ] && break; sleep 0.05; done
+  .peers/venv/bin/python tests/peers/py_unix.py connect "$unix_dir/serve.sock" /py
+  rc=$?
+  kill -TERM "$pid" 2>/dev/null
+  wait "$pid" || rc=1
+  [ ! -e "$unix_dir/serve.sock" ] || { echo "socket file left behind"; rc=1; }
+  return $rc
+}
+check "unix_echo example: ws+unix: URL, socket file removed" unix_example
+check "unix: python websockets unix_connect vs C unix_echo --serve" unix_websockets
+rm -rf "$unix_dir"
+
 # 7. wss:// through the C API: a certificate made here with openssl (a leaf: CA:FALSE), the C server
 # with --tls, the C client and Python websockets verifying it with --ca / WSKIT_PEER_CA.
 tls_dir=target/c/tls

@@ -175,6 +175,13 @@ impl Handler for Bridge<'_> {
         self.deliver(ctx, addr_event(listener, addr));
     }
 
+    fn on_listen_unix(&mut self, ctx: &mut Context, listener: ListenerId, path: &std::path::Path) {
+        use std::os::unix::ffi::OsStrExt;
+        let mut event = OwnedEvent::new(WSKIT_EVENT_LISTEN).with_data(path.as_os_str().as_bytes());
+        event.listener = listener.as_u32();
+        self.deliver(ctx, event);
+    }
+
     fn on_accept(&mut self, ctx: &mut Context, request: &AcceptRequest<'_>) -> Decision {
         let (mode, has_callback, accept_events) = {
             let state = self.ffi.state.borrow();

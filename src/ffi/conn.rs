@@ -254,7 +254,8 @@ crate::ffi_fn! {
 }
 
 crate::ffi_fn! {
-    /// The peer's address as `"ip:port"` (`"[v6]:port"` for IPv6): `*out` (NUL-terminated, owned
+    /// The peer's address as `"ip:port"` (`"[v6]:port"` for IPv6; `""` for a Unix socket
+    /// connection, which has none): `*out` (NUL-terminated, owned
     /// by the context, valid as long as `wskit_conn_subprotocol`'s string) and `*out_len`
     /// (`out_len` may be NULL). Always kept.
     ///
@@ -263,8 +264,11 @@ crate::ffi_fn! {
     fn wskit_conn_peer(ctx: *const wskit_ctx, conn: u64, out: *mut *const c_char, out_len: *mut usize) -> wskit_status {
         let ctx = try_ctx!(ctx);
         non_null!(out);
-        let addr = match ctx.with_net(|net| net.peer_addr(ConnId::from_u64(conn))) {
-            Ok(addr) => addr,
+        let id = ConnId::from_u64(conn);
+        let addr = match ctx.with_net(|net| net.peer_addr(id)) {
+            Ok(addr) => addr.to_string(),
+            // A Unix socket connection has no address: "" (as the events' `peer`).
+            Err(_) if ctx.with_net(|net| net.unix_path(id).is_ok_and(|p| p.is_some())) => String::new(),
             Err(crate::net::Error::NotFound) => return super::status::fail(&crate::net::Error::NotFound),
             Err(err) => {
                 return fail_with(
@@ -273,7 +277,7 @@ crate::ffi_fn! {
                 );
             }
         };
-        let (ptr, len) = cached(ctx, conn, |s| &mut s.peer, || addr.to_string());
+        let (ptr, len) = cached(ctx, conn, |s| &mut s.peer, || addr);
         write_str_out!(out, out_len, ptr, len);
         wskit_status::WSKIT_OK
     }

@@ -463,7 +463,8 @@ crate::ffi_fn! {
 }
 
 crate::ffi_fn! {
-    /// Opens a client connection to a `ws://` or `wss://host[:port][/path][?query]` URL
+    /// Opens a client connection to a `ws://` or `wss://host[:port][/path][?query]` URL, or
+    /// `ws+unix:///path/to.sock:/request/path` over a Unix socket (see `wskit_ctx_connect_unix`)
     /// (`url_len` bytes, or `WSKIT_NTS`; wss://
     /// verifies the server against the system trust store unless the config sets a CA or skips
     /// verification; a refused certificate is an error event with `WSKIT_ERR_TLS`). Returns at once: name

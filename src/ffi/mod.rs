@@ -36,6 +36,7 @@ pub mod send_batch;
 pub mod stats;
 pub mod status;
 pub mod trace;
+pub mod unix;
 pub mod version;
 
 pub use config::wskit_config;

@@ -27,6 +27,9 @@ pub trait Handler {
     /// A listener is accepting connections on `addr`.
     fn on_listen(&mut self, ctx: &mut Context, listener: ListenerId, addr: SocketAddr) {}
 
+    /// A Unix socket listener ([`Context::listen_unix`]) is accepting connections on `path`.
+    fn on_listen_unix(&mut self, ctx: &mut Context, listener: ListenerId, path: &std::path::Path) {}
+
     /// A client asked to upgrade (after the listener's Origin allowlist passed). Return whether to
     /// accept, choosing a subprotocol and extra response headers, or reject with a status and body,
     /// or [`Decision::Defer`] to answer later with [`Context::accept`] / [`Context::reject`].
@@ -157,7 +160,7 @@ pub struct OpenInfo<'a> {
     pub query: Option<&'a str>,
     /// The request headers (server) or response headers (client), as received.
     pub headers: &'a [(String, String)],
-    /// The peer's address.
+    /// The peer's address (`None` for a Unix socket connection: see `Context::unix_path`).
     pub peer: Option<SocketAddr>,
     /// The permessage-deflate parameters agreed on, if compression was negotiated.
     pub deflate: Option<DeflateParams>,
@@ -172,7 +175,7 @@ pub struct HttpRequestInfo<'a> {
     pub listener: ListenerId,
     /// Method, path (not percent-decoded), query, headers and body.
     pub request: &'a HttpRequest,
-    /// The client's address.
+    /// The client's address (`None` for a Unix socket connection).
     pub peer: Option<SocketAddr>,
 }
 
@@ -185,7 +188,7 @@ pub struct AcceptRequest<'a> {
     pub listener: ListenerId,
     /// The parsed request: path, query, headers, Origin, offered subprotocols.
     pub request: &'a Request,
-    /// The client's address.
+    /// The client's address (`None` for a Unix socket connection).
     pub peer: Option<SocketAddr>,
     /// The listener's subprotocols (`ListenOptions::subprotocols`).
     pub(crate) supported: &'a [String],

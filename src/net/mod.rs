@@ -53,6 +53,7 @@ mod static_files;
 mod timers;
 mod tls;
 mod trace;
+mod unix;
 
 pub use config::{ConnectOptions, ConnectionOptions, ContextOptions, KeepHeaders, ListenOptions};
 pub use context::{Context, ContextStats};
@@ -64,3 +65,4 @@ pub use id::{ConnId, ListenerId};
 pub use remote::{REMOTE_QUEUE_CAP, Remote};
 pub use tls::{TlsClientConfig, TlsServerConfig};
 pub use trace::{Direction, TraceEvent, Tracer};
+pub use unix::UnixListenOptions;

@@ -10,7 +10,8 @@ use std::io::{self, Read, Write};
 use std::path::Path;
 use std::sync::Arc;
 
-use mio::net::TcpStream;
+use mio::net::{TcpStream, UnixStream};
+use mio::{Interest, Registry, Token};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use rustls::{CertificateError, ClientConfig, RootCertStore, ServerConfig};
@@ -211,13 +212,15 @@ impl fmt::Display for TlsFailure {
 
 impl std::error::Error for TlsFailure {}
 
-/// A socket, plain or wrapped in TLS, or none yet (a client still resolving). One enum instead of
-/// `Option<Stream>`: the compiler finds no niche for the option, and the extra 8 bytes would sit in
-/// every connection.
+/// A socket, plain or wrapped in TLS, or a Unix domain socket, or none yet (a client still
+/// resolving). One enum instead of `Option<Stream>`: the compiler finds no niche for the option,
+/// and the extra 8 bytes would sit in every connection.
 pub(crate) enum Stream {
     None,
     Plain(TcpStream),
     Tls(Box<TlsStream>),
+    /// A Unix domain socket (`Context::listen_unix`, `ws+unix:` URLs); never with TLS.
+    Unix(UnixStream),
 }
 
 pub(crate) struct TlsStream {
@@ -250,12 +253,20 @@ impl Stream {
         }
     }
 
-    pub(crate) fn server(tcp: TcpStream, config: Option<&TlsServerConfig>) -> io::Result<Self> {
-        Ok(match config {
-            None => Stream::Plain(tcp),
-            Some(config) => {
+    /// An accepted stream (plain TCP or Unix), wrapped in TLS when the listener has a
+    /// configuration (TCP only).
+    pub(crate) fn server(self, config: Option<&TlsServerConfig>) -> io::Result<Self> {
+        Ok(match (self, config) {
+            (stream, None) => stream,
+            (Stream::Plain(tcp), Some(config)) => {
                 let tls = rustls::ServerConnection::new(config.inner.clone()).map_err(tls_error)?;
                 Stream::Tls(Box::new(TlsStream { tcp, tls: tls.into() }))
+            }
+            _ => {
+                return Err(io::Error::new(
+                    io::ErrorKind::Unsupported,
+                    "TLS needs a TCP socket",
+                ));
             }
         })
     }
@@ -276,22 +287,102 @@ impl Stream {
         })
     }
 
-    /// The TCP socket. Only called on a stream that exists (`as_ref`/`as_mut` give those).
-    pub(crate) fn tcp(&self) -> &TcpStream {
+    /// Registers the socket with the loop. Only called on a stream that exists (`as_ref`/`as_mut`
+    /// give those).
+    pub(crate) fn register(
+        &mut self,
+        registry: &Registry,
+        token: Token,
+        interest: Interest,
+    ) -> io::Result<()> {
         match self {
-            Stream::Plain(tcp) => tcp,
-            Stream::Tls(tls) => &tls.tcp,
+            Stream::Plain(tcp) => registry.register(tcp, token, interest),
+            Stream::Tls(tls) => registry.register(&mut tls.tcp, token, interest),
+            Stream::Unix(unix) => registry.register(unix, token, interest),
             Stream::None => unreachable!("no socket"),
         }
     }
 
-    /// The TCP socket, mutably. Only called on a stream that exists.
-    pub(crate) fn tcp_mut(&mut self) -> &mut TcpStream {
+    /// Changes the socket's interest. Only called on a stream that exists.
+    pub(crate) fn reregister(
+        &mut self,
+        registry: &Registry,
+        token: Token,
+        interest: Interest,
+    ) -> io::Result<()> {
         match self {
-            Stream::Plain(tcp) => tcp,
-            Stream::Tls(tls) => &mut tls.tcp,
+            Stream::Plain(tcp) => registry.reregister(tcp, token, interest),
+            Stream::Tls(tls) => registry.reregister(&mut tls.tcp, token, interest),
+            Stream::Unix(unix) => registry.reregister(unix, token, interest),
             Stream::None => unreachable!("no socket"),
         }
+    }
+
+    /// Removes the socket from the loop (no-op without a socket).
+    pub(crate) fn deregister(&mut self, registry: &Registry) -> io::Result<()> {
+        match self {
+            Stream::Plain(tcp) => registry.deregister(tcp),
+            Stream::Tls(tls) => registry.deregister(&mut tls.tcp),
+            Stream::Unix(unix) => registry.deregister(unix),
+            Stream::None => Ok(()),
+        }
+    }
+
+    /// The peer's IP address; a Unix socket has none (`Unsupported`).
+    pub(crate) fn peer_addr(&self) -> io::Result<std::net::SocketAddr> {
+        match self {
+            Stream::Plain(tcp) => tcp.peer_addr(),
+            Stream::Tls(tls) => tls.tcp.peer_addr(),
+            Stream::Unix(_) => Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "a Unix socket connection has no IP address",
+            )),
+            Stream::None => Err(io::ErrorKind::NotConnected.into()),
+        }
+    }
+
+    /// After a non-blocking connect: `Ok(true)` once connected, `Ok(false)` while in progress.
+    pub(crate) fn connect_done(&self) -> io::Result<bool> {
+        let peer = match self {
+            Stream::Plain(tcp) => tcp.peer_addr().map(drop),
+            Stream::Tls(tls) => tls.tcp.peer_addr().map(drop),
+            Stream::Unix(unix) => unix.peer_addr().map(drop),
+            Stream::None => return Ok(false),
+        };
+        match peer {
+            Ok(()) => Ok(true),
+            Err(err) if err.kind() == io::ErrorKind::NotConnected => Ok(false),
+            Err(err) => Err(err),
+        }
+    }
+
+    /// The socket's pending error (`SO_ERROR`).
+    pub(crate) fn take_error(&self) -> io::Result<Option<io::Error>> {
+        match self {
+            Stream::Plain(tcp) => tcp.take_error(),
+            Stream::Tls(tls) => tls.tcp.take_error(),
+            Stream::Unix(unix) => unix.take_error(),
+            Stream::None => Ok(None),
+        }
+    }
+
+    /// Turns Nagle off (TCP only).
+    pub(crate) fn set_nodelay(&self) {
+        match self {
+            Stream::Plain(tcp) => drop(tcp.set_nodelay(true)),
+            Stream::Tls(tls) => drop(tls.tcp.set_nodelay(true)),
+            Stream::Unix(_) | Stream::None => {}
+        }
+    }
+
+    /// Shuts the socket down (best effort).
+    pub(crate) fn shutdown(&self, how: std::net::Shutdown) {
+        let _ = match self {
+            Stream::Plain(tcp) => tcp.shutdown(how),
+            Stream::Tls(tls) => tls.tcp.shutdown(how),
+            Stream::Unix(unix) => unix.shutdown(how),
+            Stream::None => Ok(()),
+        };
     }
 
     /// True for plain TCP (no TLS layer buffering records in between).
@@ -304,6 +395,7 @@ impl Stream {
         match self {
             Stream::Plain(tcp) => tcp.read(buf),
             Stream::Tls(tls) => tls.read(buf),
+            Stream::Unix(unix) => unix.read(buf),
             Stream::None => Err(io::ErrorKind::NotConnected.into()),
         }
     }
@@ -313,6 +405,7 @@ impl Stream {
         match self {
             Stream::Plain(tcp) => tcp.write(data),
             Stream::Tls(tls) => tls.write(data),
+            Stream::Unix(unix) => unix.write(data),
             Stream::None => Err(io::ErrorKind::NotConnected.into()),
         }
     }
@@ -321,7 +414,7 @@ impl Stream {
     /// takes them.
     pub(crate) fn flush_tls(&mut self) -> io::Result<()> {
         match self {
-            Stream::Plain(_) | Stream::None => Ok(()),
+            Stream::Plain(_) | Stream::Unix(_) | Stream::None => Ok(()),
             Stream::Tls(tls) => tls.flush(),
         }
     }
@@ -329,7 +422,7 @@ impl Stream {
     /// True while TLS records wait to be written.
     pub(crate) fn wants_write(&self) -> bool {
         match self {
-            Stream::Plain(_) | Stream::None => false,
+            Stream::Plain(_) | Stream::Unix(_) | Stream::None => false,
             Stream::Tls(tls) => tls.tls.wants_write(),
         }
     }

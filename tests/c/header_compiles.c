@@ -65,6 +65,8 @@ int main(void) {
     (void (*)(void))wskit_fn_cast(&wskit_ctx_local_port),
     (void (*)(void))wskit_fn_cast(&wskit_ctx_close_listener),
     (void (*)(void))wskit_fn_cast(&wskit_ctx_connect),
+    (void (*)(void))wskit_fn_cast(&wskit_ctx_listen_unix),
+    (void (*)(void))wskit_fn_cast(&wskit_ctx_connect_unix),
     (void (*)(void))wskit_fn_cast(&wskit_ctx_on_listen),
     (void (*)(void))wskit_fn_cast(&wskit_ctx_on_accept),
     (void (*)(void))wskit_fn_cast(&wskit_ctx_on_open),
@@ -157,6 +159,7 @@ int main(void) {
     CHECK(WSKIT_QUEUE_EMPTY == 1 && WSKIT_ERR_UNAVAILABLE == 105);
     CHECK(strcmp(wskit_status_message(WSKIT_OK), "Success.") == 0);
     CHECK(WSKIT_NTS == SIZE_MAX);
+    CHECK(WSKIT_UNIX_REMOVE_STALE == 1u);
     {
         /* Every struct the header declares is complete. */
         wskit_event ev;

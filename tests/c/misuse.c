@@ -115,6 +115,9 @@ static void null_everywhere(void) {
     CHECK_RC(wskit_ctx_local_port(NULL, 1, &u16), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_ctx_close_listener(NULL, 1), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_ctx_connect(NULL, "ws://127.0.0.1:1/", WSKIT_NTS, NULL, &u64), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_ctx_listen_unix(NULL, "/tmp/x.sock", WSKIT_NTS, 0, 0, NULL, &u32), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_ctx_connect_unix(NULL, "/tmp/x.sock", WSKIT_NTS, "ws://localhost/", WSKIT_NTS, NULL, &u64),
+             WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_ctx_on_listen(NULL, NULL, NULL), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_ctx_on_accept(NULL, NULL, NULL), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_ctx_on_open(NULL, NULL, NULL), WSKIT_ERR_NULL_ARG);
@@ -180,6 +183,12 @@ static void null_everywhere(void) {
     CHECK_RC(wskit_ctx_local_port(ctx, 1, NULL), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_ctx_connect(ctx, NULL, WSKIT_NTS, NULL, &u64), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_ctx_connect(ctx, "ws://127.0.0.1:1/", WSKIT_NTS, NULL, NULL), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_ctx_listen_unix(ctx, NULL, 0, 0, 0, NULL, &u32), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_ctx_listen_unix(ctx, "/tmp/x.sock", WSKIT_NTS, 0, 0, NULL, NULL), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_ctx_connect_unix(ctx, NULL, 0, "ws://localhost/", WSKIT_NTS, NULL, &u64), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_ctx_connect_unix(ctx, "/tmp/x.sock", WSKIT_NTS, NULL, 0, NULL, &u64), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_ctx_connect_unix(ctx, "/tmp/x.sock", WSKIT_NTS, "ws://localhost/", WSKIT_NTS, NULL, NULL),
+             WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_remote_new(ctx, NULL), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_ctx_next_event(ctx, NULL), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_ctx_next_events(ctx, NULL, 1, &sz), WSKIT_ERR_NULL_ARG);

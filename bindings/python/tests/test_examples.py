@@ -218,3 +218,40 @@ def test_aio_client_example() -> None:
             assert refused.returncode == 1 and "refused with HTTP 403" in refused.stderr
         finally:
             server.stop()
+
+
+# ----- examples/python/unix_echo.py: Unix domain sockets ---------------------------------------
+
+UNIX_ECHO = os.path.join(REPO, "examples", "python", "unix_echo.py")
+
+
+def test_unix_echo_example(tmp_path: "os.PathLike[str]") -> None:
+    path = os.path.join(str(tmp_path), "echo.sock")
+    done = subprocess.run([sys.executable, UNIX_ECHO, path, "hello", "wörld"], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"listening on unix:{path}\nhello\nwörld\n"
+    assert not os.path.exists(path)
+
+
+def test_unix_echo_example_serves_websockets_unix_connect(tmp_path: "os.PathLike[str]") -> None:
+    from websockets.asyncio.client import unix_connect
+
+    path = os.path.join(str(tmp_path), "serve.sock")
+    proc = subprocess.Popen([sys.executable, UNIX_ECHO, "--serve", path], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()  # type: ignore[union-attr]
+        assert line == f"listening on unix:{path}\n", line
+        assert oct(os.stat(path).st_mode & 0o777) == oct(0o660)
+
+        async def go() -> str:
+            async with unix_connect(path) as ws:
+                await ws.send("via websockets")
+                return str(await ws.recv())
+        assert asyncio.run(asyncio.wait_for(go(), 20)) == "via websockets"
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    assert not os.path.exists(path)

@@ -23,7 +23,7 @@ impl Context {
         let Some(request) = conn.endpoint.request().cloned() else {
             return;
         };
-        let peer = conn.socket.as_ref().and_then(|s| s.tcp().peer_addr().ok());
+        let peer = conn.socket.as_ref().and_then(|s| s.peer_addr().ok());
         let listener = self.listeners[index as usize]
             .as_ref()
             .expect("listeners are never removed");
@@ -179,7 +179,7 @@ impl Context {
             .endpoint
             .accept_with_deflate(&options, &deflate)
             .map_err(invalid)?;
-        let peer: Option<SocketAddr> = entry.socket.as_ref().and_then(|s| s.tcp().peer_addr().ok());
+        let peer: Option<SocketAddr> = entry.socket.as_ref().and_then(|s| s.peer_addr().ok());
         self.accepted(conn, listener, &request, subprotocol);
         // Read what arrived while the decision was pending (nothing was read meanwhile), and the
         // frames that came with the request.

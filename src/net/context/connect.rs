@@ -3,6 +3,7 @@
 
 use std::io;
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::path::PathBuf;
 
 use mio::net::TcpStream;
 use mio::{Interest, Token};
@@ -12,21 +13,22 @@ use crate::net::error::{Error, Result};
 use crate::net::handler::{Handler, OpenInfo};
 use crate::net::id::ConnId;
 use crate::net::tls::{Stream, TlsClientConfig};
-use crate::proto::handshake::url;
+use crate::proto::handshake::{WsUrl, url};
 use crate::proto::{Endpoint, Role};
 
 use super::{ClientLink, Conn, Context, Details, Kept, Lost, Origin, WRITABLE_REGISTERED, millis, stamp};
 
 impl Context {
-    /// Opens a client connection to a `ws://` URL. Returns at once: name resolution runs on a helper
+    /// Opens a client connection to a `ws://` URL (or `ws+unix:///path/to.sock:/request/path`: see
+    /// [`Context::connect_unix`]). Returns at once: name resolution runs on a helper
     /// thread, the TCP connect and handshake are non-blocking. `on_open` or (`on_error` then)
     /// `on_close` follows.
-    pub fn connect(&mut self, url: &str, mut options: ConnectOptions) -> Result<ConnId> {
+    pub fn connect(&mut self, url: &str, options: ConnectOptions) -> Result<ConnId> {
+        if let Some(unix) = crate::net::unix::parse_url(url) {
+            let unix = unix?;
+            return self.connect_unix(&unix.socket, &unix.url, options);
+        }
         let url = url::parse(url)?;
-        options.handshake.deflate = options.deflate;
-        let endpoint = Endpoint::client(&url, &options.handshake, options.connection.protocol)?;
-        let now = self.now();
-        let deadline = now + millis(options.connection.handshake_timeout);
         let literal = url
             .host
             .parse::<IpAddr>()
@@ -34,27 +36,7 @@ impl Context {
             .map(|ip| vec![SocketAddr::new(ip, url.port)]);
         let host = url.host.clone();
         let port = url.port;
-        let link = ClientLink {
-            url,
-            options,
-            addrs: Vec::new(),
-            next_addr: 0,
-            connected: false,
-            last_error: None,
-        };
-        let id = self.conns.insert_with(|_| Conn {
-            socket: Stream::None,
-            endpoint,
-            origin: Origin::Client(Box::new(link)),
-            user_data: 0,
-            deadline: stamp(deadline),
-            last_read_ms: now as u32,
-            last_message_ms: now as u32,
-            details: None,
-            flags: 0,
-            flow: 0,
-        });
-        self.timers.push(deadline, id);
+        let id = self.new_client(url, options, None)?;
         match literal {
             Some(addrs) => self.resolved(id, Ok(addrs)),
             None => {
@@ -74,6 +56,42 @@ impl Context {
                     .map_err(Error::Io)?;
             }
         }
+        Ok(id)
+    }
+
+    /// A client connection's slot, before its socket exists, with its handshake deadline.
+    pub(super) fn new_client(
+        &mut self,
+        url: WsUrl,
+        mut options: ConnectOptions,
+        unix: Option<PathBuf>,
+    ) -> Result<ConnId> {
+        options.handshake.deflate = options.deflate;
+        let endpoint = Endpoint::client(&url, &options.handshake, options.connection.protocol)?;
+        let now = self.now();
+        let deadline = now + millis(options.connection.handshake_timeout);
+        let link = ClientLink {
+            url,
+            options,
+            addrs: Vec::new(),
+            next_addr: 0,
+            connected: false,
+            last_error: None,
+            unix,
+        };
+        let id = self.conns.insert_with(|_| Conn {
+            socket: Stream::None,
+            endpoint,
+            origin: Origin::Client(Box::new(link)),
+            user_data: 0,
+            deadline: stamp(deadline),
+            last_read_ms: now as u32,
+            last_message_ms: now as u32,
+            details: None,
+            flags: 0,
+            flow: 0,
+        });
+        self.timers.push(deadline, id);
         Ok(id)
     }
 
@@ -112,14 +130,17 @@ impl Context {
                 return;
             };
             if let Some(mut old) = conn.socket.take() {
-                let _ = self.poll.registry().deregister(old.tcp_mut());
+                let _ = old.deregister(self.poll.registry());
             }
             let Some(&addr) = link.addrs.get(link.next_addr) else {
                 let detail = link
                     .last_error
                     .take()
                     .unwrap_or_else(|| "no address accepted".into());
-                let msg = format!("{}:{}: {detail}", link.url.host, link.url.port);
+                let msg = match &link.unix {
+                    Some(path) => format!("{}: {detail}", path.display()),
+                    None => format!("{}:{}: {detail}", link.url.host, link.url.port),
+                };
                 return self.fail_client(id, Error::Connect(msg));
             };
             link.next_addr += 1;
@@ -144,8 +165,8 @@ impl Context {
             match connected {
                 Ok(mut socket) => {
                     let token = Token(id.index().unwrap_or(0));
-                    if let Err(err) = self.poll.registry().register(
-                        socket.tcp_mut(),
+                    if let Err(err) = socket.register(
+                        self.poll.registry(),
                         token,
                         Interest::READABLE | Interest::WRITABLE,
                     ) {
@@ -190,7 +211,7 @@ impl Context {
             headers: Some(headers),
         });
         conn.details = Details::new(response.subprotocol.as_deref(), kept);
-        let peer = conn.socket.as_ref().and_then(|s| s.tcp().peer_addr().ok());
+        let peer = conn.socket.as_ref().and_then(|s| s.peer_addr().ok());
         let (path, query) = match &conn.origin {
             Origin::Client(link) => (link.url.path.clone(), link.url.query.clone()),
             Origin::Accepted(_) => (String::from("/"), None),

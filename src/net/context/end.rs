@@ -76,7 +76,7 @@ impl Context {
             return;
         };
         if let Some(mut socket) = conn.socket.take() {
-            let _ = self.poll.registry().deregister(socket.tcp_mut());
+            let _ = socket.deregister(self.poll.registry());
         }
         if conn.flow & HELD != 0 {
             self.held.retain(|(held, _)| *held != id);

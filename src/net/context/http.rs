@@ -43,7 +43,7 @@ impl Context {
         // (a large download): a timer firing meanwhile is not re-armed (`http_timer`); the
         // keep-alive timer starts when it ends.
         conn.flags |= ACCEPT_PENDING;
-        let peer = conn.socket.as_ref().and_then(|s| s.tcp().peer_addr().ok());
+        let peer = conn.socket.as_ref().and_then(|s| s.peer_addr().ok());
         let info = HttpRequestInfo {
             conn: id,
             listener: ListenerId(index + 1),

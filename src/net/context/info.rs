@@ -109,14 +109,18 @@ impl Context {
             .map(|(_, v)| v.as_str()))
     }
 
-    /// The peer's address.
+    /// The peer's address. A Unix socket connection has none: [`Error::InvalidState`] (see
+    /// [`Context::unix_path`]).
     pub fn peer_addr(&self, conn: ConnId) -> Result<SocketAddr> {
         let entry = self.conns.get(conn).ok_or_else(not_found)?;
         let socket = entry
             .socket
             .as_ref()
             .ok_or(Error::InvalidState("not connected yet"))?;
-        Ok(socket.tcp().peer_addr()?)
+        if matches!(socket, crate::net::tls::Stream::Unix(_)) {
+            return Err(Error::InvalidState("a Unix socket connection has no IP address"));
+        }
+        Ok(socket.peer_addr()?)
     }
 
     /// True once the connection's handshake completed (until it is closed).

@@ -1,6 +1,6 @@
 //! Listening sockets: binding, closing, and accepting TCP connections into new slots.
 
-use std::io::{self, Write};
+use std::io;
 use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
 
 use mio::net::TcpListener;
@@ -12,7 +12,8 @@ use crate::net::id::ListenerId;
 use crate::net::tls::Stream;
 use crate::proto::Endpoint;
 
-use super::{Conn, Context, Deferred, LISTENER_BASE, Listener, Origin, millis, not_found, stamp};
+use super::unix::ListenSocket;
+use super::{Conn, Context, Listener, Origin, millis, not_found, stamp};
 
 impl Context {
     /// Starts listening on `addr` (e.g. `"127.0.0.1:9001"`, `"[::]:0"`; port 0 picks a free port).
@@ -24,45 +25,19 @@ impl Context {
     ///
     /// A `static_dir` is resolved (symlinks included) here: it must exist.
     pub fn listen(&mut self, addr: impl ToSocketAddrs, mut options: ListenOptions) -> Result<ListenerId> {
-        if let Some(dir) = &options.static_dir {
-            let root = dir
-                .canonicalize()
-                .map_err(|err| Error::InvalidArgument(format!("static_dir '{}': {err}", dir.display())))?;
-            if !root.is_dir() {
-                return Err(Error::InvalidArgument(format!(
-                    "static_dir '{}' is not a directory",
-                    dir.display()
-                )));
-            }
-            options.static_dir = Some(root);
-        }
+        check_static_dir(&mut options)?;
         let addr = addr
             .to_socket_addrs()?
             .next()
             .ok_or_else(|| Error::InvalidArgument("listen address resolves to nothing".into()))?;
         let socket = bind_listener(addr, &options)?;
-        let mut socket = TcpListener::from_std(socket);
-        let local = socket.local_addr()?;
-        let index = self.listeners.len();
-        self.poll
-            .registry()
-            .register(&mut socket, Token(LISTENER_BASE + index), Interest::READABLE)?;
-        self.listeners.push(Some(Listener {
-            socket: Some(socket),
-            options,
-            active: 0,
-            retry_ms: 0,
-            backoff_ms: 0,
-        }));
-        let id = ListenerId(index as u32 + 1);
-        self.deferred.push_back(Deferred::Listening(id, local));
-        Ok(id)
+        self.add_listener(ListenSocket::Tcp(TcpListener::from_std(socket)), options, None)
     }
 
     /// The address a listener is bound to.
     pub fn local_addr(&self, listener: ListenerId) -> Result<SocketAddr> {
         let socket = self.listener(listener)?.socket.as_ref().ok_or_else(not_found)?;
-        Ok(socket.local_addr()?)
+        socket.local_addr()
     }
 
     /// Stops accepting on a listener. Its open connections stay open.
@@ -74,7 +49,7 @@ impl Context {
             .and_then(Option::as_mut)
             .ok_or_else(not_found)?;
         let mut socket = entry.socket.take().ok_or_else(not_found)?;
-        let _ = self.poll.registry().deregister(&mut socket);
+        socket.deregister(self.poll.registry());
         Ok(())
     }
 
@@ -105,7 +80,7 @@ impl Context {
             let Some(socket) = listener.socket.as_ref() else {
                 return;
             };
-            let (mut stream, _peer) = match socket.accept() {
+            let mut stream = match socket.accept() {
                 Ok(pair) => pair,
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => return,
                 Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
@@ -134,10 +109,10 @@ impl Context {
                 let _ = stream.write(
                     b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
                 );
-                let _ = stream.shutdown(Shutdown::Both);
+                stream.shutdown(Shutdown::Both);
                 continue;
             }
-            let _ = stream.set_nodelay(true);
+            stream.set_nodelay();
             listener.active += 1;
             let endpoint = Endpoint::server_with_http(
                 listener.options.request_limits,
@@ -159,10 +134,8 @@ impl Context {
                 flow: 0,
             });
             let token = Token(id.index().unwrap_or(0));
-            if self
-                .poll
-                .registry()
-                .register(&mut stream, token, Interest::READABLE)
+            if stream
+                .register(self.poll.registry(), token, Interest::READABLE)
                 .is_err()
             {
                 self.drop_conn(id, None);
@@ -171,7 +144,7 @@ impl Context {
             let tls = self.listeners[index]
                 .as_ref()
                 .and_then(|l| l.options.tls.as_ref());
-            match Stream::server(stream, tls) {
+            match stream.server(tls) {
                 Ok(stream) => {
                     if let Some(conn) = self.conns.get_mut(id) {
                         conn.socket = stream;
@@ -206,6 +179,23 @@ impl Context {
             .min()
             .unwrap_or(0);
     }
+}
+
+/// Resolves a listener's `static_dir` (symlinks included): it must exist.
+pub(super) fn check_static_dir(options: &mut ListenOptions) -> Result<()> {
+    if let Some(dir) = &options.static_dir {
+        let root = dir
+            .canonicalize()
+            .map_err(|err| Error::InvalidArgument(format!("static_dir '{}': {err}", dir.display())))?;
+        if !root.is_dir() {
+            return Err(Error::InvalidArgument(format!(
+                "static_dir '{}' is not a directory",
+                dir.display()
+            )));
+        }
+        options.static_dir = Some(root);
+    }
+    Ok(())
 }
 
 /// First and longest wait before `accept` is tried again after a resource shortage.

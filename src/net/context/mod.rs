@@ -3,7 +3,8 @@
 //! `listen` (listening sockets, accepting TCP), `accept` (the upgrade decision), `connect` (client
 //! connections up to open), `read` (socket to handler), `write` (queue to socket), `send` (the
 //! application's sends and closes), `info` (what the application may ask about a connection),
-//! `deadlines` (timers), `end` (how a connection ends and its close report), `shutdown`, `tracing`.
+//! `deadlines` (timers), `end` (how a connection ends and its close report), `shutdown`, `tracing`,
+//! `unix` (Unix domain sockets: listening on and connecting to socket paths).
 
 mod accept;
 mod connect;
@@ -16,6 +17,7 @@ mod read;
 mod send;
 mod shutdown;
 mod tracing;
+mod unix;
 mod write;
 
 use std::collections::VecDeque;
@@ -24,7 +26,6 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use mio::net::TcpListener;
 use mio::{Events, Poll, Token, Waker};
 
 use super::config::{ConnectOptions, ConnectionOptions, ContextOptions, KeepHeaders, ListenOptions};
@@ -149,13 +150,15 @@ pub struct ContextStats {
 }
 
 struct Listener {
-    socket: Option<TcpListener>,
+    socket: Option<unix::ListenSocket>,
     options: ListenOptions,
     active: usize,
     /// `accept` ran out of descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM): when to try
     /// again (ms since start; 0 = not backing off) and the next back-off. See `listen::accept_ready`.
     retry_ms: u64,
     backoff_ms: u64,
+    /// The socket path of a Unix listener (kept after it closes, for `Context::unix_path`).
+    unix_path: Option<Box<std::path::Path>>,
 }
 
 /// One connection. Kept small: the handshake state and client setup are boxed and dropped once open.
@@ -223,6 +226,8 @@ struct ClientLink {
     next_addr: usize,
     connected: bool,
     last_error: Option<String>,
+    /// The socket path of a client over a Unix socket (`Context::connect_unix`).
+    unix: Option<std::path::PathBuf>,
 }
 
 const WRITABLE_REGISTERED: u8 = 1;
@@ -311,6 +316,7 @@ enum Drain {
 
 enum Deferred {
     Listening(ListenerId, SocketAddr),
+    ListeningUnix(ListenerId, std::path::PathBuf),
     /// An error, with the connection's user data when it was reported (the slot may be gone by
     /// delivery).
     Error(Option<ConnId>, Error, u64),
@@ -666,6 +672,7 @@ impl Context {
             count += 1;
             match event {
                 Deferred::Listening(id, addr) => handler.on_listen(self, id, addr),
+                Deferred::ListeningUnix(id, path) => handler.on_listen_unix(self, id, &path),
                 Deferred::Error(conn, error, user_data) => {
                     self.departed = conn.map(|conn| (conn, user_data));
                     handler.on_error(self, conn, &error);

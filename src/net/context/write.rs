@@ -24,20 +24,20 @@ impl Context {
                 let Some(socket) = conn.socket.as_ref() else {
                     return;
                 };
-                match socket.tcp().take_error() {
+                match socket.take_error() {
                     Ok(None) => {}
                     Ok(Some(err)) | Err(err) => {
                         link.last_error = Some(err.to_string());
                         return self.connect_next(id);
                     }
                 }
-                match socket.tcp().peer_addr() {
-                    Ok(_) => {
+                match socket.connect_done() {
+                    Ok(true) => {
                         link.connected = true;
-                        let _ = socket.tcp().set_nodelay(true);
+                        socket.set_nodelay();
                         self.trace_output(id);
                     }
-                    Err(err) if err.kind() == io::ErrorKind::NotConnected => return,
+                    Ok(false) => return,
                     Err(err) => {
                         link.last_error = Some(err.to_string());
                         return self.connect_next(id);
@@ -121,12 +121,7 @@ impl Context {
                 Interest::READABLE
             };
             let token = Token(id.index().unwrap_or(0));
-            if self
-                .poll
-                .registry()
-                .reregister(socket.tcp_mut(), token, interest)
-                .is_ok()
-            {
+            if socket.reregister(self.poll.registry(), token, interest).is_ok() {
                 conn.flags ^= WRITABLE_REGISTERED;
             }
         }
@@ -189,7 +184,7 @@ impl Context {
         if let Some(socket) = conn.socket.as_mut() {
             socket.close_notify();
             if !awaiting_eof {
-                let _ = socket.tcp().shutdown(Shutdown::Write);
+                socket.shutdown(Shutdown::Write);
             }
         }
         self.drop_conn(id, None);

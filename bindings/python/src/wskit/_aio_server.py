@@ -39,7 +39,7 @@ class Server:
     def __init__(self, handler: Handler, host: Optional[str], port: int, *, max_queue: QueueLimit,
                  write_limit: WriteLimit, process_request: Optional[ProcessRequest],
                  http_handler: Optional[HttpHandler], tracer: Optional[Callable[[Trace], None]],
-                 listen_options: Any) -> None:
+                 listen_options: Any, unix_path: Optional[str] = None) -> None:
         from .aio import AsyncioDriver  # aio imports this module
 
         queue_marks(max_queue)  # ValueError now, not at the first connection
@@ -60,7 +60,13 @@ class Server:
                 ctx.on_accept(process_request)
             if http_handler is not None:
                 ctx.on_http(http_handler)
-            self.port = ctx.listen(host or "0.0.0.0", port, **listen_options)
+            #: The Unix socket path (:func:`unix_serve`), else None.
+            self.path = unix_path
+            if unix_path is not None:
+                ctx.listen_unix(unix_path, **listen_options)
+                self.port = 0
+            else:
+                self.port = ctx.listen(host or "0.0.0.0", port, **listen_options)
             self._driver = AsyncioDriver(ctx, self.loop)
         except BaseException:
             ctx.close()
@@ -68,7 +74,8 @@ class Server:
         self._hub = Hub(ctx, self._driver, self._on_open)
 
     def __repr__(self) -> str:
-        return f"<wskit.aio.Server port={self.port}{' closing' if self._closing else ''}>"
+        where = f"path={self.path!r}" if self.path is not None else f"port={self.port}"
+        return f"<wskit.aio.Server {where}{' closing' if self._closing else ''}>"
 
     @property
     def context(self) -> Context:
@@ -189,6 +196,25 @@ def serve(handler: Handler, host: Optional[str] = "127.0.0.1", port: int = 0, *,
     listen_options.update(server_tls(ssl, certfile, keyfile, cafile))
     listen_options["subprotocols"] = list(subprotocols or ())
     listen_options["compression"] = compression
+    unix = options.pop("_unix", None)
     listen_options.update(options)
+    unix_path = None
+    if unix is not None:
+        unix_path, listen_options["mode"], listen_options["remove_stale"] = unix
     return Server(handler, host, port, max_queue=max_queue, write_limit=write_limit, process_request=process_request,
-                  http_handler=http_handler, tracer=tracer, listen_options=listen_options)
+                  http_handler=http_handler, tracer=tracer, listen_options=listen_options, unix_path=unix_path)
+
+
+def unix_serve(handler: Handler, path: Optional[str] = None, *, mode: Optional[int] = None,
+               remove_stale: bool = False, **kwargs: Any) -> Server:
+    """Like :func:`serve`, on the Unix domain socket ``path`` (websockets' ``unix_serve``;
+    ``@name``: a Linux abstract socket). ``mode`` sets the socket file's permission bits (e.g.
+    ``0o660``; default: the umask's), ``remove_stale=True`` replaces a socket file nobody
+    listens on; the file is removed when the server closes. ``server.path`` is the path,
+    ``server.port`` 0. Other options as for :func:`serve` (no TLS)."""
+    if path is None:
+        raise TypeError("unix_serve needs the socket path")
+    if kwargs.get("ssl") is not None or kwargs.get("certfile") is not None:
+        raise ValueError("TLS over a Unix socket is not supported")
+    server = serve(handler, None, 0, _unix=(path, mode, remove_stale), **kwargs)
+    return server

@@ -109,7 +109,7 @@ class Connection:
 
     @property
     def peer(self) -> str:
-        """The peer's address, ``"ip:port"`` (always kept)."""
+        """The peer's address, ``"ip:port"`` (always kept; ``""`` for a Unix socket connection)."""
         return self._read_info("peer", self._string(lib.wskit_conn_peer, "peer", "")) or ""
 
     @property

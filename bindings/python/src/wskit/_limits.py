@@ -70,11 +70,22 @@ def parse_address(peer: str) -> Tuple[str, int]:
 
 def check_uri(uri: str) -> None:
     """Raises :class:`~wskit.InvalidURI` unless ``uri`` is a ``ws://`` or ``wss://`` URL with a
-    host (websockets' check, before any connection attempt)."""
+    host (websockets' check, before any connection attempt), or a ``ws+unix:`` URL with a socket
+    path."""
     from urllib.parse import urlsplit
 
     from .errors import InvalidURI
 
+    scheme, _, rest = uri.partition(":")
+    if scheme.lower() == "wss+unix":
+        raise InvalidURI(uri, "TLS over a Unix socket (wss+unix:) isn't supported")
+    if scheme.lower() == "ws+unix":  # ws+unix:///path/to.sock:/request/path (Node ws' form)
+        socket_path, _, target = rest[2:].partition(":") if rest.startswith("//") else rest.partition(":")
+        if not socket_path:
+            raise InvalidURI(uri, "socket path isn't provided")
+        if target and not target.startswith("/"):
+            raise InvalidURI(uri, "the request path after the socket path must start with /")
+        return
     try:
         parts = urlsplit(uri)
         parts.port  # raises ValueError for a port that is not a number

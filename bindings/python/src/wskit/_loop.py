@@ -4,6 +4,7 @@ callback trampolines that turn C events into handler calls."""
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 import weakref
@@ -117,7 +118,7 @@ class Context:
             self._handlers[name] = fn
         self._conns: Dict[int, Connection] = {}
         self._pending: Dict[int, AcceptRequest] = {}
-        self._listeners: Dict[int, int] = {}  # port -> listener id
+        self._listeners: Dict[Union[int, str], int] = {}  # port (or Unix socket path) -> listener id
         self._errors: List[BaseException] = []
         self._in_poll = False
         self._closed = False
@@ -412,18 +413,36 @@ class Context:
         self._listeners[bound.value] = listener.value
         return bound.value
 
-    def close_listener(self, port: int) -> None:
-        """Stops accepting on the listener bound to ``port`` (its connections stay open)."""
+    def listen_unix(self, path: Union[str, "os.PathLike[str]"], *, mode: Optional[int] = None,
+                    remove_stale: bool = False, subprotocols: Sequence[str] = (),
+                    allowed_origins: Sequence[str] = (), **options: Any) -> str:
+        """Starts listening on the Unix domain socket ``path`` and returns it (a path starting
+        with ``@`` is a Linux abstract socket: no file). ``mode`` sets the socket file's
+        permission bits (e.g. ``0o660``) before any process can connect (default: what the umask
+        leaves); ``remove_stale=True`` replaces a socket file nobody listens on (never anything
+        else). The file is removed when the listener closes (:meth:`close_listener` with the
+        path, shutdown, :meth:`close`) if it is still the one created here. Other options as for
+        :meth:`listen` (no TLS over Unix sockets). Connections accepted on it have no address:
+        their ``peer`` is ``""``."""
+        from ._unix import listen_unix
+
+        return listen_unix(self, path, mode=mode, remove_stale=remove_stale, subprotocols=subprotocols,
+                           allowed_origins=allowed_origins, **options)
+
+    def close_listener(self, port: Union[int, str]) -> None:
+        """Stops accepting on the listener bound to ``port`` (or the Unix socket path given to
+        :meth:`listen_unix`); its connections stay open."""
         listener = self._listeners.pop(port, None)
         if listener is None:
-            raise _native.error(Status.ERR_NOT_FOUND, f"no listener on port {port}")
+            raise _native.error(Status.ERR_NOT_FOUND, f"no listener on {port}")
         lib.wskit_ctx_close_listener(self._checked_ptr(), listener)
 
     def connect(self, url: str, *, subprotocols: Sequence[str] = (),
                 headers: Optional[Union[Mapping[str, str], Sequence[Tuple[str, str]]]] = None,
                 origin: Optional[str] = None, ca_file: Optional[str] = None, ca_pem: Optional[bytes] = None,
                 insecure_skip_verify: bool = False, user_data: Any = None, **options: Any) -> Connection:
-        """Opens a client connection to a ``ws://`` or ``wss://`` URL and returns its
+        """Opens a client connection to a ``ws://`` or ``wss://`` URL (or
+        ``ws+unix:///path/to.sock:/request/path``, see :meth:`connect_unix`) and returns its
         :class:`Connection` at once; the open event (or an error event, then a close event
         with 1006) follows during :meth:`poll`.
 
@@ -447,6 +466,16 @@ class Context:
         conn.user_data = user_data
         self._conns[conn.id] = conn
         return conn
+
+    def connect_unix(self, path: Union[str, "os.PathLike[str]"], url: str = "ws://localhost/", **options: Any) -> Connection:
+        """Opens a client connection over the Unix domain socket ``path`` (``@name``: abstract),
+        sending the request of the ``ws://`` ``url`` (its host in ``Host``, its path and query in
+        the request line), as websockets' ``unix_connect(path, uri)``. :meth:`connect` with a
+        ``ws+unix:///path/to.sock:/request/path`` URL does the same with ``Host: localhost``.
+        Options as for :meth:`connect`."""
+        from ._unix import connect_unix
+
+        return connect_unix(self, path, url, **options)
 
     # ----- handler errors ------------------------------------------------------------------
 

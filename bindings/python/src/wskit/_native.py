@@ -311,6 +311,8 @@ _FUNCTIONS: Sequence[Tuple[str, List[Any], Any]] = (
     ("wskit_ctx_local_port", [CtxP, c_uint32, POINTER(c_uint16)], STATUS),
     ("wskit_ctx_close_listener", [CtxP, c_uint32], STATUS),
     ("wskit_ctx_connect", [CtxP, _str, c_size_t, ConfigP, POINTER(c_uint64)], STATUS),
+    ("wskit_ctx_listen_unix", [CtxP, _str, c_size_t, c_uint32, c_uint32, ConfigP, POINTER(c_uint32)], STATUS),
+    ("wskit_ctx_connect_unix", [CtxP, _str, c_size_t, _str, c_size_t, ConfigP, POINTER(c_uint64)], STATUS),
     ("wskit_ctx_on_listen", [CtxP, wskit_event_fn, c_void_p], STATUS),
     ("wskit_ctx_on_accept", [CtxP, wskit_event_fn, c_void_p], STATUS),
     ("wskit_ctx_on_open", [CtxP, wskit_event_fn, c_void_p], STATUS),

@@ -27,7 +27,7 @@ import asyncio
 from typing import Any, Callable, Generator, List, Mapping, Optional, Sequence, Tuple, Union
 
 from ._aio_connection import ClientConnection, Connection, Handler, Hub, Message, Request, Response, ServerConnection
-from ._aio_server import Server, serve
+from ._aio_server import Server, serve, unix_serve
 from ._events import Trace
 from ._limits import DEFAULT_MAX_QUEUE, DEFAULT_MAX_SIZE, DEFAULT_WRITE_LIMIT, QueueLimit, WriteLimit, check_uri
 from ._limits import config_options, queue_marks, write_marks
@@ -35,7 +35,8 @@ from ._loop import Context
 from ._tls import PathLike, SslArg, client_tls
 
 __all__ = ["AsyncClientConnection", "AsyncioDriver", "ClientConnection", "Connection", "Handler", "Message",
-           "Request", "Response", "Server", "ServerConnection", "attach", "connect", "serve"]
+           "Request", "Response", "Server", "ServerConnection", "attach", "connect", "serve", "unix_connect",
+           "unix_serve"]
 
 #: Longest sleep between polls even when no timer is set: a safety net, cheap (one poll(0)).
 _MAX_SLEEP = 1.0
@@ -130,6 +131,8 @@ class _Connect:
         self._uri, self._open_timeout, self._options, self._tracer = uri, open_timeout, options, tracer
         self._max_queue, self._write_limit = max_queue, write_limit
         self._client: Optional[ClientConnection] = None
+        #: The Unix socket path (:func:`unix_connect`), else None.
+        self._unix_path: Optional[str] = None
 
     async def _open(self) -> ClientConnection:
         ctx = Context(handler_errors="log")
@@ -137,7 +140,10 @@ class _Connect:
         try:
             if self._tracer is not None:
                 ctx.set_tracer(self._tracer)
-            conn = ctx.connect(self._uri, **self._options)
+            if self._unix_path is not None:
+                conn = ctx.connect_unix(self._unix_path, self._uri, **self._options)
+            else:
+                conn = ctx.connect(self._uri, **self._options)
             driver = AsyncioDriver(ctx)
             ws = ClientConnection(Hub(ctx, driver), conn, max_queue=self._max_queue, write_limit=self._write_limit)
             # wskit's handshake_timeout (open_timeout) ends the attempt; this is a safety net.
@@ -195,3 +201,18 @@ def connect(uri: str, *, additional_headers: Optional[Union[Mapping[str, str], S
     merged["compression"] = compression
     merged.update(options)
     return _Connect(uri, open_timeout, max_queue, write_limit, tracer, merged)
+
+
+def unix_connect(path: Optional[str] = None, uri: Optional[str] = None, **kwargs: Any) -> _Connect:
+    """Like :func:`connect`, over the Unix domain socket ``path`` (websockets' ``unix_connect``;
+    ``@name``: a Linux abstract socket). ``uri`` (default ``"ws://localhost/"``) gives the
+    ``Host`` header and the request path. Options as for :func:`connect` (no TLS)."""
+    if path is None:
+        raise TypeError("unix_connect needs the socket path")
+    if uri is None:
+        uri = "ws://localhost/"
+    if kwargs.get("ssl") is not None or uri.lower().startswith("wss:"):
+        raise ValueError("TLS over a Unix socket is not supported")
+    connecting = connect(uri, **kwargs)
+    connecting._unix_path = path
+    return connecting

@@ -46,7 +46,11 @@ class ClientConnection:
                 self._ctx.set_tracer(tracer)
             if open_timeout is not None:
                 options.setdefault("handshake_timeout", open_timeout)
-            self._conn: Connection = self._ctx.connect(url, **options)
+            unix_path = options.pop("unix_path", None)  # wskit.sync.unix_connect
+            if unix_path is not None:
+                self._conn: Connection = self._ctx.connect_unix(unix_path, url, **options)
+            else:
+                self._conn = self._ctx.connect(url, **options)
             deadline = None if open_timeout is None else time.monotonic() + open_timeout + 1.0
             while not self._conn.was_opened and not self._conn.closed:
                 self._ctx.poll(self._remaining(deadline, "opening handshake"))

@@ -44,7 +44,7 @@ from ._tls import PathLike, SslArg, server_tls
 from .client import ClientConnection
 from .errors import Close, ConnectionClosed, ConnectionClosedOK, Error, InvalidState, NotFound, WouldBlock, closed_error
 
-__all__ = ["ClientConnection", "Handler", "Server", "ServerConnection", "connect", "serve"]
+__all__ = ["ClientConnection", "Handler", "Server", "ServerConnection", "connect", "serve", "unix_connect", "unix_serve"]
 
 log = logging.getLogger("wskit.server")
 
@@ -299,7 +299,7 @@ class Server:
     def __init__(self, handler: Handler, host: Optional[str], port: int, *, max_queue: QueueLimit,
                  write_limit: WriteLimit, close_timeout: float, process_request: Optional[Callable[[AcceptRequest], Any]],
                  http_handler: Optional[Callable[[HttpRequest], Any]], tracer: Optional[Callable[[Trace], None]],
-                 listen_options: Any) -> None:
+                 listen_options: Any, unix_path: Optional[str] = None) -> None:
         self._handler = handler
         self._queue_marks = queue_marks(max_queue)
         self._write_marks = write_marks(write_limit)
@@ -323,13 +323,20 @@ class Server:
                 ctx.on_accept(process_request)
             if http_handler is not None:
                 ctx.on_http(http_handler)
-            self.port = ctx.listen(host or "0.0.0.0", port, **listen_options)
+            #: The Unix socket path (:func:`unix_serve`), else None.
+            self.path = unix_path
+            if unix_path is not None:
+                ctx.listen_unix(unix_path, **listen_options)
+                self.port = 0
+            else:
+                self.port = ctx.listen(host or "0.0.0.0", port, **listen_options)
         except BaseException:
             ctx.close()
             raise
 
     def __repr__(self) -> str:
-        return f"<wskit.sync.Server port={self.port}>"
+        where = f"path={self.path!r}" if self.path is not None else f"port={self.port}"
+        return f"<wskit.sync.Server {where}>"
 
     # ----- handler threads -> loop -------------------------------------------------------------
 
@@ -499,10 +506,26 @@ def serve(handler: Handler, host: Optional[str] = "127.0.0.1", port: int = 0, *,
     listen_options.update(server_tls(ssl, certfile, keyfile, cafile))
     listen_options["subprotocols"] = list(subprotocols or ())
     listen_options["compression"] = compression
+    unix = options.pop("_unix", None)  # from unix_serve: (path, mode, remove_stale)
     listen_options.update(options)
+    unix_path = None
+    if unix is not None:
+        unix_path, listen_options["mode"], listen_options["remove_stale"] = unix
     return Server(handler, host, port, max_queue=max_queue, write_limit=write_limit, close_timeout=close_timeout,
                   process_request=process_request, http_handler=http_handler, tracer=tracer,
-                  listen_options=listen_options)
+                  listen_options=listen_options, unix_path=unix_path)
+
+
+def unix_serve(handler: Handler, path: Optional[str] = None, *, mode: Optional[int] = None,
+               remove_stale: bool = False, **kwargs: Any) -> Server:
+    """Like :func:`serve`, on the Unix domain socket ``path`` (websockets' sync ``unix_serve``;
+    ``@name``: a Linux abstract socket). ``mode``, ``remove_stale``: as
+    :func:`wskit.aio.unix_serve`; the file is removed at shutdown. No TLS."""
+    if path is None:
+        raise TypeError("unix_serve needs the socket path")
+    if kwargs.get("ssl") is not None or kwargs.get("certfile") is not None:
+        raise ValueError("TLS over a Unix socket is not supported")
+    return serve(handler, None, 0, _unix=(path, mode, remove_stale), **kwargs)
 
 
 def connect(uri: str, *, additional_headers: Any = None, subprotocols: Optional[Sequence[str]] = None,
@@ -528,3 +551,16 @@ def connect(uri: str, *, additional_headers: Any = None, subprotocols: Optional[
     merged.update(options)
     return ClientConnection(uri, open_timeout=open_timeout, tracer=tracer, max_queue=max_queue, ssl=ssl,
                             cafile=cafile, **merged)
+
+
+def unix_connect(path: Optional[str] = None, uri: Optional[str] = None, **kwargs: Any) -> ClientConnection:
+    """Like :func:`connect`, over the Unix domain socket ``path`` (websockets' sync
+    ``unix_connect``; ``@name``: abstract). ``uri`` (default ``"ws://localhost/"``) gives the
+    ``Host`` header and the request path. No TLS."""
+    if path is None:
+        raise TypeError("unix_connect needs the socket path")
+    if uri is None:
+        uri = "ws://localhost/"
+    if kwargs.get("ssl") is not None or uri.lower().startswith("wss:"):
+        raise ValueError("TLS over a Unix socket is not supported")
+    return connect(uri, unix_path=path, **kwargs)

@@ -503,8 +503,12 @@ fn serves_plain_http_to_curl_over_the_socket() {
     let file = dir.path("http.sock");
     let mut s = Context::new().unwrap();
     let mut sh = Recorder::new();
-    s.listen_unix(&file, UnixListenOptions::new(), ListenOptions::default().static_dir(&root))
-        .unwrap();
+    s.listen_unix(
+        &file,
+        UnixListenOptions::new(),
+        ListenOptions::default().static_dir(&root),
+    )
+    .unwrap();
     let mut command = Command::new("curl");
     command
         .args(["-sS", "--fail", "--max-time", "20", "--unix-socket"])

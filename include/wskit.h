@@ -133,6 +133,36 @@ enum wskit_status
      */
     WSKIT_ERR_TLS = 304,
     /**
+     * The proxy failed: its answer is not HTTP (or not SOCKS5), or it closed the connection.
+     *
+     * Also a bad proxy URL in the environment. `wskit_error_last()` / the ERROR event's text
+     * says what it sent.
+     */
+    WSKIT_ERR_PROXY = 305,
+    /**
+     * The proxy wants (other) credentials: HTTP 407, or SOCKS5 authentication failed.
+     *
+     * The ERROR event's headers: `:status` 407 and the proxy's, `Proxy-Authenticate` among them.
+     */
+    WSKIT_ERR_PROXY_AUTH = 306,
+    /**
+     * The proxy refused the tunnel with an HTTP status (403, 502, 503, ...).
+     *
+     * The ERROR event's headers: `:status` (the proxy's status) and the proxy's headers.
+     */
+    WSKIT_ERR_PROXY_REFUSED = 307,
+    /**
+     * The proxy did not open the tunnel within the proxy timeout.
+     */
+    WSKIT_ERR_PROXY_TIMEOUT = 308,
+    /**
+     * The SOCKS5 proxy answered the connect with a failure reply code.
+     *
+     * The ERROR event's headers: `:socks-reply` (RFC 1928: 1 general failure, 2 not allowed,
+     * 3 network unreachable, 4 host unreachable, 5 connection refused, ...).
+     */
+    WSKIT_ERR_SOCKS = 309,
+    /**
      * Memory could not be allocated.
      */
     WSKIT_ERR_NO_MEMORY = 400,
@@ -214,7 +244,9 @@ enum wskit_event_kind
     /**
      * Something failed: `conn` (0 if not tied to a connection), `conn_user_data`, `code` = the
      * `wskit_status`, `data`/`len` = an English description. For a connection a close event
-     * follows unless the error was a refused send.
+     * follows unless the error was a refused send. Proxy failures (305-309) carry `headers`: a
+     * pseudo-header `:status` (the proxy's HTTP status) or `:socks-reply` (the SOCKS5 reply
+     * code), then the proxy's answer headers (`Proxy-Authenticate` for a 407).
      */
     WSKIT_EVENT_ERROR = 9,
     /**
@@ -2020,6 +2052,66 @@ wskit_status wskit_remote_http_write(const wskit_remote *remote,
  * `WSKIT_ERR_INVALID_STATE` (context freed) or `WSKIT_ERR_WOULD_BLOCK`.
  */
 wskit_status wskit_remote_http_end(const wskit_remote *remote, uint64_t conn);
+
+/**
+ * Clients: connect through this proxy, whatever the environment says:
+ * `http://[user:pass@]host[:port]` (HTTP CONNECT), `https://...` (HTTP CONNECT over TLS to
+ * the proxy), `socks5://...` (SOCKS5, target resolved here) or `socks5h://...` (SOCKS5,
+ * target resolved by the proxy); no scheme means `http://`; default port 1080 (443 for
+ * `https://`). Userinfo is percent-decoded and used for Basic or SOCKS5 username/password
+ * authentication. An empty string removes the explicit proxy (the environment applies
+ * again, if enabled). The string is copied. Any thread, on a config no other thread uses.
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_UTF8` or
+ * `WSKIT_ERR_INVALID_ARG` (not a proxy URL; `wskit_error_last()` says why).
+ */
+wskit_status wskit_config_set_proxy(wskit_config *config, const char *url, size_t url_len);
+
+/**
+ * Clients: when no proxy is set with `wskit_config_set_proxy`, take it from the environment:
+ * `http_proxy` (ws://) or `https_proxy` (wss://), then `all_proxy`, lower case before upper
+ * case, unless `no_proxy` lists the target (curl's rules: names and their subdomains,
+ * leading dots, `*`, addresses, CIDR ranges, `:port`). The environment is read by each
+ * connect. Default on; `enabled` false connects directly unless a proxy is set.
+ *
+ * Returns `WSKIT_OK` or `WSKIT_ERR_NULL_ARG`.
+ */
+wskit_status wskit_config_set_proxy_from_env(wskit_config *config, bool enabled);
+
+/**
+ * Clients: the user name and password for the proxy (HTTP Basic, or SOCKS5
+ * username/password), replacing any in the proxy URL. Both are copied; `user` must not be
+ * empty. Any thread, on a config no other thread uses.
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_UTF8` or
+ * `WSKIT_ERR_INVALID_ARG` (empty user).
+ */
+wskit_status wskit_config_set_proxy_credentials(wskit_config *config,
+                                                const char *user,
+                                                size_t user_len,
+                                                const char *password,
+                                                size_t password_len);
+
+/**
+ * Clients: time allowed from the connect call until the proxy's tunnel is up (resolving and
+ * connecting to the proxy, and its answer), in milliseconds (> 0); past it the connect fails
+ * with `WSKIT_ERR_PROXY_TIMEOUT`. The handshake timeout still bounds the whole opening.
+ * Default 10,000.
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` or `WSKIT_ERR_INVALID_ARG` (0).
+ */
+wskit_status wskit_config_set_proxy_timeout_ms(wskit_config *config, uint32_t value);
+
+/**
+ * Clients with an `https://` proxy: trust only the CA certificates in this PEM file for the
+ * proxy's certificate (default: the system trust store). A wss:// target is verified
+ * separately, end to end (`wskit_config_set_tls_ca_file`). Loaded now.
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_UTF8` or `WSKIT_ERR_TLS`.
+ */
+wskit_status wskit_config_set_proxy_ca_file(wskit_config *config,
+                                            const char *ca_path,
+                                            size_t ca_path_len);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -276,6 +276,18 @@ impl Stream {
         })
     }
 
+    /// TLS with a wss:// target inside the TLS of an https:// proxy's tunnel.
+    pub(crate) fn nested_client(
+        _outer: Box<TlsStream>,
+        _config: &TlsClientConfig,
+        _host: &str,
+    ) -> io::Result<Self> {
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "wss:// through an https:// proxy is not supported yet",
+        ))
+    }
+
     /// The TCP socket. Only called on a stream that exists (`as_ref`/`as_mut` give those).
     pub(crate) fn tcp(&self) -> &TcpStream {
         match self {

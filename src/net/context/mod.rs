@@ -12,6 +12,7 @@ mod end;
 mod http;
 mod info;
 mod listen;
+mod proxy;
 mod read;
 mod send;
 mod shutdown;
@@ -223,6 +224,8 @@ struct ClientLink {
     next_addr: usize,
     connected: bool,
     last_error: Option<String>,
+    /// The proxy this connection goes through, and how far its tunnel is (`proxy.rs`).
+    proxy: Option<Box<proxy::ProxyLink>>,
 }
 
 const WRITABLE_REGISTERED: u8 = 1;

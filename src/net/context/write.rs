@@ -32,6 +32,10 @@ impl Context {
                     }
                 }
                 match socket.tcp().peer_addr() {
+                    Ok(_) if link.proxy.as_ref().is_some_and(|p| p.pending()) => {
+                        // TCP to the proxy is up: the tunnel comes first (`proxy.rs`).
+                        return self.proxy_progress(id);
+                    }
                     Ok(_) => {
                         link.connected = true;
                         let _ = socket.tcp().set_nodelay(true);

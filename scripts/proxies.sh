@@ -4,6 +4,7 @@
 #   tinyproxy   HTTP CONNECT, no auth                    TINYPROXY_PORT
 #   tinyproxy   HTTP CONNECT, Basic auth (wskit:s3cret)  TINYPROXY_AUTH_PORT
 #   tinyproxy   HTTP CONNECT to port 1 only (403)        TINYPROXY_DENY_PORT
+#   tinyproxy   with a dead upstream proxy (502)         TINYPROXY_BADGW_PORT
 #   squid       HTTP CONNECT, no auth (503 for refused)  SQUID_PORT
 #   squid       behind stunnel (https:// proxy, TLS)     HTTPS_PROXY_PORT (cert: $DIR/proxy-cert.pem)
 #   dante       SOCKS5, no auth                          DANTE_PORT
@@ -72,8 +73,9 @@ start() {
   chmod 755 "$dir"
   install >/dev/null
   : >"$dir/pids"
-  local tp tpa tpd sq hp dn dna
+  local tp tpa tpd tpb sq hp dn dna
   tp=$(free_port)
+  tpb=$(free_port)
   tpa=$(free_port)
   tpd=$(free_port)
   sq=$(free_port)
@@ -85,7 +87,8 @@ start() {
   tinyproxy_conf "$tp" >"$dir/tinyproxy.conf"
   tinyproxy_conf "$tpa" "BasicAuth $PROXY_USER $PROXY_PASS" >"$dir/tinyproxy-auth.conf"
   tinyproxy_conf "$tpd" "ConnectPort 1" >"$dir/tinyproxy-deny.conf"
-  for name in tinyproxy tinyproxy-auth tinyproxy-deny; do
+  tinyproxy_conf "$tpb" "Upstream http 127.0.0.1:1" >"$dir/tinyproxy-badgw.conf"
+  for name in tinyproxy tinyproxy-auth tinyproxy-deny tinyproxy-badgw; do
     tinyproxy -d -c "$dir/$name.conf" >"$dir/$name.log" 2>&1 &
     echo $! >>"$dir/pids"
   done
@@ -157,6 +160,7 @@ EOF
   wait_port "$tp" tinyproxy "$dir/tinyproxy.log"
   wait_port "$tpa" tinyproxy-auth "$dir/tinyproxy-auth.log"
   wait_port "$tpd" tinyproxy-deny "$dir/tinyproxy-deny.log"
+  wait_port "$tpb" tinyproxy-badgw "$dir/tinyproxy-badgw.log"
   wait_port "$sq" squid "$dir/squid/cache.log"
   wait_port "$hp" stunnel "$dir/stunnel.log"
   wait_port "$dn" danted "$dir/danted.log"
@@ -165,6 +169,7 @@ EOF
 TINYPROXY_PORT=$tp
 TINYPROXY_AUTH_PORT=$tpa
 TINYPROXY_DENY_PORT=$tpd
+TINYPROXY_BADGW_PORT=$tpb
 SQUID_PORT=$sq
 HTTPS_PROXY_PORT=$hp
 HTTPS_PROXY_CA=$dir/proxy-cert.pem

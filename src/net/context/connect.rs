@@ -183,7 +183,10 @@ impl Context {
                     p.proxy.host.clone(),
                     (p.proxy.kind == Kind::Https).then(|| link.options.proxy.tls.clone()),
                 ),
-                None => (link.url.host.clone(), link.url.secure.then(|| link.options.tls.clone())),
+                None => (
+                    link.url.host.clone(),
+                    link.url.secure.then(|| link.options.tls.clone()),
+                ),
             };
             let tls = match hop_tls {
                 Some(custom_tls) => match custom_tls.map_or_else(|| self.default_client_tls(), Ok) {

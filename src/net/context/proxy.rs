@@ -159,7 +159,9 @@ impl Context {
             Ok(true) => self.tunnel_up(id),
             Err(err) => {
                 let error = match tls::tls_failure(&err) {
-                    Some(tls_err) => Error::Tls(format!("proxy {host}: {}", tls::describe(tls_err, Some(&host)))),
+                    Some(tls_err) => {
+                        Error::Tls(format!("proxy {host}: {}", tls::describe(tls_err, Some(&host))))
+                    }
                     None => match err.get_ref().and_then(|e| e.downcast_ref::<ProxyError>()) {
                         Some(proxy_err) => Error::Proxy(proxy_err.clone()),
                         None => Error::Proxy(ProxyError::Protocol(format!(

@@ -27,20 +27,33 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let pairs: Vec<(String, String)> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let pairs: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         move |name| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
     }
 
     #[test]
     fn scheme_variable_then_all_proxy_lower_before_upper() {
-        let e = env(&[("http_proxy", "http://a:1"), ("HTTPS_PROXY", "http://b:2"), ("ALL_PROXY", "socks5://c:3")]);
+        let e = env(&[
+            ("http_proxy", "http://a:1"),
+            ("HTTPS_PROXY", "http://b:2"),
+            ("ALL_PROXY", "socks5://c:3"),
+        ]);
         assert_eq!(proxy_for(&e, false).as_deref(), Some("http://a:1"));
         assert_eq!(proxy_for(&e, true).as_deref(), Some("http://b:2"));
-        let e = env(&[("https_proxy", "http://lower:1"), ("HTTPS_PROXY", "http://upper:2")]);
+        let e = env(&[
+            ("https_proxy", "http://lower:1"),
+            ("HTTPS_PROXY", "http://upper:2"),
+        ]);
         assert_eq!(proxy_for(&e, true).as_deref(), Some("http://lower:1"));
         assert_eq!(proxy_for(&e, false), None);
         let e = env(&[("http_proxy", ""), ("all_proxy", "socks5h://c:3")]);
         assert_eq!(proxy_for(&e, false).as_deref(), Some("socks5h://c:3"));
-        assert_eq!(lookup(&env(&[("NO_PROXY", " x ")]), "no_proxy").as_deref(), Some("x"));
+        assert_eq!(
+            lookup(&env(&[("NO_PROXY", " x ")]), "no_proxy").as_deref(),
+            Some("x")
+        );
     }
 }

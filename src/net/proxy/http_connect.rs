@@ -80,21 +80,36 @@ impl HttpConnect {
                 }
                 return Ok(Progress::NeedMore);
             }
-            Err(err) => return Err(ProxyError::Protocol(format!("malformed answer from the proxy: {err}"))),
+            Err(err) => {
+                return Err(ProxyError::Protocol(format!(
+                    "malformed answer from the proxy: {err}"
+                )));
+            }
         };
         let status = response.code.unwrap_or(0);
         let reason = response.reason.unwrap_or("").to_string();
         let headers: Vec<(String, String)> = response
             .headers
             .iter()
-            .map(|h| (h.name.to_string(), String::from_utf8_lossy(h.value).trim().to_string()))
+            .map(|h| {
+                (
+                    h.name.to_string(),
+                    String::from_utf8_lossy(h.value).trim().to_string(),
+                )
+            })
             .collect();
         match status {
             200..=299 => Ok(Progress::Done(self.input[head_len..].to_vec())),
-            407 => {
+            // 401 too: tinyproxy answers wrong credentials with 401 and a WWW-Authenticate.
+            401 | 407 => {
+                let challenge = if status == 407 {
+                    "proxy-authenticate"
+                } else {
+                    "www-authenticate"
+                };
                 let proxy_authenticate = headers
                     .iter()
-                    .find(|(n, _)| n.eq_ignore_ascii_case("proxy-authenticate"))
+                    .find(|(n, _)| n.eq_ignore_ascii_case(challenge))
                     .map(|(_, v)| v.clone());
                 Err(ProxyError::Auth {
                     status,
@@ -147,7 +162,10 @@ mod tests {
         c.consume_output(8);
         assert!(c.output().starts_with(b"example.com"));
         let v6 = HttpConnect::new("::1", 9001, None);
-        assert!(v6.output().starts_with(b"CONNECT [::1]:9001 HTTP/1.1\r\nHost: [::1]:9001\r\n\r\n"));
+        assert!(
+            v6.output()
+                .starts_with(b"CONNECT [::1]:9001 HTTP/1.1\r\nHost: [::1]:9001\r\n\r\n")
+        );
     }
 
     #[test]
@@ -155,10 +173,17 @@ mod tests {
         let answer = b"HTTP/1.1 200 Connection established\r\nVia: x\r\n\r\n";
         for piece in [1, 2, 7, answer.len()] {
             let mut c = HttpConnect::new("h", 1, None);
-            assert_eq!(feed_all(&mut c, answer, piece).unwrap(), Progress::Done(Vec::new()), "{piece}");
+            assert_eq!(
+                feed_all(&mut c, answer, piece).unwrap(),
+                Progress::Done(Vec::new()),
+                "{piece}"
+            );
         }
         let mut c = HttpConnect::new("h", 1, None);
-        assert_eq!(c.feed(b"HTTP/1.0 200 OK\r\n\r\nextra").unwrap(), Progress::Done(b"extra".to_vec()));
+        assert_eq!(
+            c.feed(b"HTTP/1.0 200 OK\r\n\r\nextra").unwrap(),
+            Progress::Done(b"extra".to_vec())
+        );
     }
 
     #[test]
@@ -184,7 +209,10 @@ mod tests {
 
     #[test]
     fn other_statuses_are_refusals() {
-        for (answer, code) in [(&b"HTTP/1.1 403 Forbidden\r\n\r\n"[..], 403), (b"HTTP/1.1 503 No\r\nA: b\r\n\r\n", 503)] {
+        for (answer, code) in [
+            (&b"HTTP/1.1 403 Forbidden\r\n\r\n"[..], 403),
+            (b"HTTP/1.1 503 No\r\nA: b\r\n\r\n", 503),
+        ] {
             let mut c = HttpConnect::new("h", 1, None);
             match c.feed(answer) {
                 Err(ProxyError::Refused { status, headers, .. }) => {
@@ -199,12 +227,18 @@ mod tests {
     #[test]
     fn a_non_http_answer_fails_at_once() {
         let mut c = HttpConnect::new("h", 1, None);
-        assert!(matches!(c.feed(b"SSH-2.0-OpenSSH\r\n"), Err(ProxyError::Protocol(_))));
+        assert!(matches!(
+            c.feed(b"SSH-2.0-OpenSSH\r\n"),
+            Err(ProxyError::Protocol(_))
+        ));
         let mut c = HttpConnect::new("h", 1, None);
         assert!(matches!(c.feed(b"\x05\x00"), Err(ProxyError::Protocol(_))));
         let mut c = HttpConnect::new("h", 1, None);
         assert_eq!(c.feed(b"HT").unwrap(), Progress::NeedMore);
-        assert!(matches!(c.feed(b"TP/1.1 xyz\r\n\r\n"), Err(ProxyError::Protocol(_))));
+        assert!(matches!(
+            c.feed(b"TP/1.1 xyz\r\n\r\n"),
+            Err(ProxyError::Protocol(_))
+        ));
     }
 
     #[test]

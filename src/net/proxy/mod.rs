@@ -81,12 +81,14 @@ pub enum ProxyError {
     /// The proxy URL is invalid, or the proxy's answer is not HTTP (or not SOCKS5), or it closed
     /// the connection before answering.
     Protocol(String),
-    /// The proxy wants (other) credentials: HTTP 407, with its `Proxy-Authenticate` challenge, or
-    /// a SOCKS5 authentication failure (`status` 0).
+    /// The proxy wants (other) credentials: HTTP 407, with its `Proxy-Authenticate` challenge
+    /// (or 401, which tinyproxy answers wrong credentials with), or a SOCKS5 authentication
+    /// failure (`status` 0).
     Auth {
-        /// 407, or 0 for SOCKS5.
+        /// 407 (or 401), or 0 for SOCKS5.
         status: u16,
-        /// The `Proxy-Authenticate` header of a 407 (the first, if several).
+        /// The `Proxy-Authenticate` header of a 407 (the first, if several; of a 401, its
+        /// `WWW-Authenticate`).
         proxy_authenticate: Option<String>,
         /// The headers of the proxy's answer.
         headers: Vec<(String, String)>,
@@ -239,7 +241,10 @@ fn percent_decode(text: &str) -> String {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Some(b) = std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok()) {
+            if let Some(b) = std::str::from_utf8(&bytes[i + 1..i + 3])
+                .ok()
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+            {
                 out.push(b);
                 i += 3;
                 continue;
@@ -263,7 +268,10 @@ pub(crate) fn choose(
     let url = match &options.url {
         Some(url) => Some(url.clone()),
         None if options.from_env => match env::proxy_for(getenv, secure) {
-            Some(_) if env::lookup(getenv, "no_proxy").is_some_and(|list| no_proxy::matches(&list, host, port)) => {
+            Some(_)
+                if env::lookup(getenv, "no_proxy")
+                    .is_some_and(|list| no_proxy::matches(&list, host, port)) =>
+            {
                 None
             }
             found => found,
@@ -299,7 +307,10 @@ mod tests {
         assert_eq!(Proxy::parse("https://p").unwrap().port, 443);
         let p = Proxy::parse("socks5h://[::1]:1081").unwrap();
         assert_eq!((p.kind, p.host.as_str(), p.port), (Kind::Socks5h, "::1", 1081));
-        assert_eq!(Proxy::parse("SOCKS5://u@h").unwrap().credentials, Some(("u".into(), String::new())));
+        assert_eq!(
+            Proxy::parse("SOCKS5://u@h").unwrap().credentials,
+            Some(("u".into(), String::new()))
+        );
         for bad in ["ftp://h", "http://", "http://h:x", "http://[::1", "socks4://h:1"] {
             assert!(Proxy::parse(bad).is_err(), "{bad}");
         }
@@ -307,18 +318,27 @@ mod tests {
 
     #[test]
     fn explicit_beats_environment_and_no_proxy_applies_to_the_environment() {
-        let e = env(&[("http_proxy", "http://envproxy:1"), ("no_proxy", "localhost,.internal")]);
+        let e = env(&[
+            ("http_proxy", "http://envproxy:1"),
+            ("no_proxy", "localhost,.internal"),
+        ]);
         let chosen = |options: &ProxyOptions, host: &str| {
             choose(options, false, host, 80, &e).unwrap().map(|p| p.host)
         };
-        assert_eq!(chosen(&ProxyOptions::default(), "example.com").as_deref(), Some("envproxy"));
+        assert_eq!(
+            chosen(&ProxyOptions::default(), "example.com").as_deref(),
+            Some("envproxy")
+        );
         assert_eq!(chosen(&ProxyOptions::default(), "localhost"), None);
         assert_eq!(chosen(&ProxyOptions::default(), "a.internal"), None);
         assert_eq!(chosen(&ProxyOptions::none(), "example.com"), None);
         let explicit = ProxyOptions::url("socks5://mine:9");
         assert_eq!(chosen(&explicit, "localhost").as_deref(), Some("mine"));
         // wss:// reads https_proxy, which is not set here.
-        assert_eq!(choose(&ProxyOptions::default(), true, "example.com", 443, &e).unwrap(), None);
+        assert_eq!(
+            choose(&ProxyOptions::default(), true, "example.com", 443, &e).unwrap(),
+            None
+        );
         let with_creds = ProxyOptions {
             credentials: Some(("a".into(), "b".into())),
             ..ProxyOptions::url("http://x:y@p:1")
@@ -339,6 +359,9 @@ mod tests {
             auth.to_string(),
             "the proxy wants authentication (407); Proxy-Authenticate: Basic realm=\"p\""
         );
-        assert_eq!(ProxyError::Socks { reply: 5 }.to_string(), "SOCKS5 reply 5: connection refused");
+        assert_eq!(
+            ProxyError::Socks { reply: 5 }.to_string(),
+            "SOCKS5 reply 5: connection refused"
+        );
     }
 }

@@ -42,7 +42,10 @@ fn entry_matches(entry: &str, host: &str, ip: Option<IpAddr>, port: u16) -> bool
     if suffix.is_empty() {
         return false;
     }
-    host == suffix || (host.len() > suffix.len() && host.ends_with(suffix) && host[..host.len() - suffix.len()].ends_with('.'))
+    host == suffix
+        || (host.len() > suffix.len()
+            && host.ends_with(suffix)
+            && host[..host.len() - suffix.len()].ends_with('.'))
 }
 
 /// Splits `host:port`, `[v6]:port`, `[v6]`; a bare IPv6 address (several colons) has no port.
@@ -73,7 +76,9 @@ fn in_range(ip: IpAddr, net: IpAddr, bits: u8) -> bool {
             let mask = if bits == 0 { 0 } else { u128::MAX << (128 - bits) };
             u128::from(ip) & mask == u128::from(net) & mask
         }
-        (IpAddr::V6(ip), IpAddr::V4(_)) => ip.to_ipv4_mapped().is_some_and(|v4| in_range(IpAddr::V4(v4), net, bits)),
+        (IpAddr::V6(ip), IpAddr::V4(_)) => ip
+            .to_ipv4_mapped()
+            .is_some_and(|v4| in_range(IpAddr::V4(v4), net, bits)),
         _ => false,
     }
 }
@@ -91,7 +96,12 @@ mod tests {
 
     #[test]
     fn names_match_themselves_and_subdomains_only() {
-        for list in ["example.com", ".example.com", "EXAMPLE.com.", " other.org ,example.com"] {
+        for list in [
+            "example.com",
+            ".example.com",
+            "EXAMPLE.com.",
+            " other.org ,example.com",
+        ] {
             assert!(matches(list, "example.com", 80), "{list}");
             assert!(matches(list, "ws.example.com", 80), "{list}");
             assert!(matches(list, "a.b.example.com.", 80), "{list}");

@@ -63,7 +63,9 @@ impl Socks5 {
         }
         if let Target::Name(name, _) = &target {
             if name.is_empty() || name.len() > 255 {
-                return Err(ProxyError::Protocol("SOCKS5 host name must be 1 to 255 bytes".into()));
+                return Err(ProxyError::Protocol(
+                    "SOCKS5 host name must be 1 to 255 bytes".into(),
+                ));
             }
         }
         let output = if credentials.is_some() {
@@ -262,7 +264,10 @@ mod tests {
         for byte in &reply[..reply.len() - 1] {
             assert_eq!(s.feed(&[*byte]).unwrap(), Progress::NeedMore);
         }
-        assert_eq!(s.feed(&reply[reply.len() - 1..]).unwrap(), Progress::Done(Vec::new()));
+        assert_eq!(
+            s.feed(&reply[reply.len() - 1..]).unwrap(),
+            Progress::Done(Vec::new())
+        );
     }
 
     #[test]
@@ -289,7 +294,10 @@ mod tests {
         drain(&mut s);
         s.feed(&[5, 0]).unwrap();
         drain(&mut s);
-        assert!(matches!(s.feed(&[5, 5, 0, 1, 0, 0, 0, 0, 0, 0]), Err(ProxyError::Socks { reply: 5 })));
+        assert!(matches!(
+            s.feed(&[5, 5, 0, 1, 0, 0, 0, 0, 0, 0]),
+            Err(ProxyError::Socks { reply: 5 })
+        ));
         assert_eq!(reply_text(5), "connection refused");
     }
 
@@ -306,7 +314,10 @@ mod tests {
     #[test]
     fn a_non_socks_answer_fails() {
         let mut s = Socks5::new(Target::Name("h".into(), 1), None).unwrap();
-        assert!(matches!(s.feed(b"HTTP/1.1 400 Bad"), Err(ProxyError::Protocol(_))));
+        assert!(matches!(
+            s.feed(b"HTTP/1.1 400 Bad"),
+            Err(ProxyError::Protocol(_))
+        ));
         let mut s = Socks5::new(Target::Name("h".into(), 1), None).unwrap();
         assert!(matches!(s.feed(&[5, 7]), Err(ProxyError::Protocol(_))));
     }

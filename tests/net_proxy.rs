@@ -543,3 +543,42 @@ fn env_child() {
         port => assert_echoed(&client, port.parse().unwrap()),
     }
 }
+
+#[test]
+fn https_proxy_tls_to_the_proxy_and_tls_inside_it_to_the_target() {
+    let p = proxies();
+    let port = p.port("HTTPS_PROXY_PORT");
+    let proxy_tls = TlsClientConfig::with_ca_file(p.get("HTTPS_PROXY_CA")).unwrap();
+    let https_proxy = |tls: Option<TlsClientConfig>| ProxyOptions {
+        tls,
+        ..ProxyOptions::url(format!("https://localhost:{port}"))
+    };
+    // ws:// through TLS to the proxy.
+    let plain = WskitServer::start();
+    let options = ConnectOptions {
+        proxy: https_proxy(Some(proxy_tls.clone())),
+        ..ConnectOptions::default()
+    };
+    assert_echoed(&run(&plain.url("/"), options), port);
+    // wss:// inside it: two TLS sessions, each verified against its own CA.
+    let (server_tls, client_tls) = pki(&["localhost"]);
+    let secure = WskitServer::start_with(Some(server_tls));
+    let options = ConnectOptions {
+        tls: Some(client_tls.clone()),
+        proxy: https_proxy(Some(proxy_tls)),
+        ..ConnectOptions::default()
+    };
+    assert_echoed(&run(&secure.wss_url("localhost", "/"), options), port);
+    // The proxy's certificate is checked against the proxy's trust (here the system's: refused).
+    let options = ConnectOptions {
+        tls: Some(client_tls),
+        proxy: https_proxy(None),
+        ..ConnectOptions::default()
+    };
+    let client = run(&secure.wss_url("localhost", "/"), options);
+    assert!(!client.opened);
+    match client.errors.as_slice() {
+        [Error::Tls(text)] => assert!(text.starts_with("proxy localhost"), "{text}"),
+        other => panic!("{other:?}"),
+    }
+}

@@ -218,6 +218,13 @@ pub(crate) enum Stream {
     None,
     Plain(TcpStream),
     Tls(Box<TlsStream>),
+    /// TLS inside TLS: a wss:// target through an https:// proxy.
+    Nested(Box<NestedTls>),
+}
+
+pub(crate) struct NestedTls {
+    outer: TlsStream,
+    inner: rustls::Connection,
 }
 
 pub(crate) struct TlsStream {
@@ -276,16 +283,24 @@ impl Stream {
         })
     }
 
-    /// TLS with a wss:// target inside the TLS of an https:// proxy's tunnel.
+    /// TLS with a wss:// target inside the TLS of an https:// proxy's tunnel: the target's
+    /// records are the plaintext of the proxy's TLS.
     pub(crate) fn nested_client(
-        _outer: Box<TlsStream>,
-        _config: &TlsClientConfig,
-        _host: &str,
+        outer: Box<TlsStream>,
+        config: &TlsClientConfig,
+        host: &str,
     ) -> io::Result<Self> {
-        Err(io::Error::new(
-            io::ErrorKind::Unsupported,
-            "wss:// through an https:// proxy is not supported yet",
-        ))
+        let name = ServerName::try_from(host.to_owned()).map_err(|e| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("invalid TLS server name {host:?}: {e}"),
+            )
+        })?;
+        let inner = rustls::ClientConnection::new(config.inner.clone(), name).map_err(tls_error)?;
+        Ok(Stream::Nested(Box::new(NestedTls {
+            outer: *outer,
+            inner: inner.into(),
+        })))
     }
 
     /// The TCP socket. Only called on a stream that exists (`as_ref`/`as_mut` give those).
@@ -293,6 +308,7 @@ impl Stream {
         match self {
             Stream::Plain(tcp) => tcp,
             Stream::Tls(tls) => &tls.tcp,
+            Stream::Nested(nested) => &nested.outer.tcp,
             Stream::None => unreachable!("no socket"),
         }
     }
@@ -302,6 +318,7 @@ impl Stream {
         match self {
             Stream::Plain(tcp) => tcp,
             Stream::Tls(tls) => &mut tls.tcp,
+            Stream::Nested(nested) => &mut nested.outer.tcp,
             Stream::None => unreachable!("no socket"),
         }
     }
@@ -316,6 +333,7 @@ impl Stream {
         match self {
             Stream::Plain(tcp) => tcp.read(buf),
             Stream::Tls(tls) => tls.read(buf),
+            Stream::Nested(nested) => nested.read(buf),
             Stream::None => Err(io::ErrorKind::NotConnected.into()),
         }
     }
@@ -325,6 +343,7 @@ impl Stream {
         match self {
             Stream::Plain(tcp) => tcp.write(data),
             Stream::Tls(tls) => tls.write(data),
+            Stream::Nested(nested) => nested.write(data),
             Stream::None => Err(io::ErrorKind::NotConnected.into()),
         }
     }
@@ -335,6 +354,7 @@ impl Stream {
         match self {
             Stream::Plain(_) | Stream::None => Ok(()),
             Stream::Tls(tls) => tls.flush(),
+            Stream::Nested(nested) => nested.flush(),
         }
     }
 
@@ -343,14 +363,24 @@ impl Stream {
         match self {
             Stream::Plain(_) | Stream::None => false,
             Stream::Tls(tls) => tls.tls.wants_write(),
+            Stream::Nested(nested) => nested.inner.wants_write() || nested.outer.tls.wants_write(),
         }
     }
 
     /// Sends TLS close_notify (best effort) before the socket is closed.
     pub(crate) fn close_notify(&mut self) {
-        if let Stream::Tls(tls) = self {
-            tls.tls.send_close_notify();
-            let _ = tls.flush();
+        match self {
+            Stream::Tls(tls) => {
+                tls.tls.send_close_notify();
+                let _ = tls.flush();
+            }
+            Stream::Nested(nested) => {
+                nested.inner.send_close_notify();
+                let _ = nested.flush();
+                nested.outer.tls.send_close_notify();
+                let _ = nested.outer.flush();
+            }
+            _ => {}
         }
     }
 }
@@ -412,6 +442,90 @@ impl TlsStream {
             }
         }
         Ok(())
+    }
+}
+
+/// The proxy's TLS stream seen as the byte stream the target's TLS runs over.
+struct Carrier<'a>(&'a mut TlsStream);
+
+impl Read for Carrier<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read(buf)
+    }
+}
+
+impl Write for Carrier<'_> {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.0.write(data)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+}
+
+impl NestedTls {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            match self.inner.reader().read(buf) {
+                Ok(n) => return Ok(n),
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
+                Err(err) if err.kind() == io::ErrorKind::UnexpectedEof => return Ok(0),
+                Err(err) => return Err(err),
+            }
+            match self.inner.read_tls(&mut Carrier(&mut self.outer)) {
+                Ok(0) => {
+                    return match self.inner.reader().read(buf) {
+                        Ok(n) => Ok(n),
+                        Err(err)
+                            if matches!(
+                                err.kind(),
+                                io::ErrorKind::WouldBlock | io::ErrorKind::UnexpectedEof
+                            ) =>
+                        {
+                            Ok(0)
+                        }
+                        Err(err) => Err(err),
+                    };
+                }
+                Ok(_) => {
+                    if let Err(err) = self.inner.process_new_packets() {
+                        let _ = self.flush();
+                        return Err(tls_error(err));
+                    }
+                    match self.flush() {
+                        Ok(()) => {}
+                        Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
+                        Err(err) => return Err(err),
+                    }
+                }
+                Err(err) => return Err(err),
+            }
+        }
+    }
+
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        let taken = self.inner.writer().write(data)?;
+        match self.flush() {
+            Ok(()) => {}
+            Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
+            Err(err) => return Err(err),
+        }
+        if taken == 0 && !data.is_empty() {
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        Ok(taken)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        while self.inner.wants_write() {
+            match self.inner.write_tls(&mut Carrier(&mut self.outer)) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(_) => {}
+                Err(err) => return Err(err),
+            }
+        }
+        self.outer.flush()
     }
 }
 

@@ -582,3 +582,58 @@ fn https_proxy_tls_to_the_proxy_and_tls_inside_it_to_the_target() {
         other => panic!("{other:?}"),
     }
 }
+
+/// examples/proxy_client.rs, built with this test's profile (`cargo test` compiles examples but
+/// does not put them where `cargo run --example` would).
+fn proxy_client_example() -> PathBuf {
+    let mut build = Command::new(env!("CARGO"));
+    build
+        .args(["build", "--quiet", "--locked", "--example", "proxy_client"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
+    if !cfg!(debug_assertions) {
+        build.arg("--release");
+    }
+    assert!(
+        build.status().unwrap().success(),
+        "building examples/proxy_client.rs failed"
+    );
+    let test_exe = std::env::current_exe().unwrap();
+    let profile_dir = test_exe.parent().and_then(|deps| deps.parent()).unwrap();
+    profile_dir.join("examples").join("proxy_client")
+}
+
+#[test]
+fn the_rust_example_goes_through_the_proxies() {
+    let p = proxies();
+    let server = WskitServer::start();
+    let example = proxy_client_example();
+    for proxy in [
+        format!("http://127.0.0.1:{}", p.port("TINYPROXY_PORT")),
+        format!("socks5h://127.0.0.1:{}", p.port("DANTE_PORT")),
+    ] {
+        let out = Command::new(&example)
+            .args([&server.url("/"), &proxy, "hi via proxy"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{proxy}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "hi via proxy\n");
+    }
+    let refused = Command::new(&example)
+        .args([
+            &server.url("/"),
+            &format!("http://127.0.0.1:{}", p.port("TINYPROXY_AUTH_PORT")),
+            "x",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success());
+    assert!(
+        err.contains("status: 407") && err.contains("Proxy-Authenticate: Some(\"Basic"),
+        "{err}"
+    );
+}

@@ -6,6 +6,7 @@
  * - tinyproxy with Basic auth: without credentials the ERROR event is WSKIT_ERR_PROXY_AUTH with
  *   the `:status` 407 pseudo-header and Proxy-Authenticate; with wskit_config_set_proxy_credentials
  *   it opens;
+ * - an https:// proxy (stunnel + squid) trusted with wskit_config_set_proxy_ca_file, wss:// inside;
  * - SOCKS5 to a closed port: WSKIT_ERR_SOCKS with `:socks-reply` 5.
  * Under valgrind the target is ws:// (same listener code, no TLS): ring's assembly AES-GCM makes
  * valgrind report uninitialised reads that are not (the shared, static and ASan runs use wss://). */
@@ -91,8 +92,8 @@ static void on_error(void *ud, wskit_ctx *ctx, const wskit_event *ev) {
 }
 
 /* Connects `url` through `proxy` (credentials if `user`), polls until the close. */
-static void run(wskit_ctx *ctx, state_t *st, const char *url, const char *proxy, const char *ca, const char *user,
-                const char *pass) {
+static void run_with(wskit_ctx *ctx, state_t *st, const char *url, const char *proxy, const char *ca,
+                     const char *user, const char *pass, const char *proxy_ca) {
     wskit_config *cfg = NULL;
     memset(st, 0, sizeof *st);
     CHECK_OK(wskit_config_new(&cfg));
@@ -100,9 +101,15 @@ static void run(wskit_ctx *ctx, state_t *st, const char *url, const char *proxy,
     CHECK_OK(wskit_config_set_proxy_timeout_ms(cfg, 5000));
     if (ca) CHECK_OK(wskit_config_set_tls_ca_file(cfg, ca, WSKIT_NTS));
     if (user) CHECK_OK(wskit_config_set_proxy_credentials(cfg, user, WSKIT_NTS, pass, WSKIT_NTS));
+    if (proxy_ca) CHECK_OK(wskit_config_set_proxy_ca_file(cfg, proxy_ca, WSKIT_NTS));
     CHECK_OK(wskit_ctx_connect(ctx, url, WSKIT_NTS, cfg, &st->client));
     wskit_config_free(cfg);
     if (!poll_until(ctx, &st->closed, 20)) fprintf(stderr, "no close for %s via %s\n", url, proxy);
+}
+
+static void run(wskit_ctx *ctx, state_t *st, const char *url, const char *proxy, const char *ca, const char *user,
+                const char *pass) {
+    run_with(ctx, st, url, proxy, ca, user, pass, NULL);
 }
 
 int main(void) {
@@ -166,6 +173,16 @@ int main(void) {
     CHECK(strncmp(st.challenge, "Basic", 5) == 0);
     run(ctx, &st, url, proxy, cert, env_get("PROXY_USER", user, sizeof user), env_get("PROXY_PASS", pass, sizeof pass));
     CHECK(st.opened == 1 && st.echoed && st.errors == 0);
+
+    /* An https:// proxy (stunnel in front of squid), its certificate trusted with
+     * wskit_config_set_proxy_ca_file; the wss:// target's TLS runs inside the proxy's. */
+    if (!under_valgrind) {
+        snprintf(proxy, sizeof proxy, "https://localhost:%s", env_get("HTTPS_PROXY_PORT", port, sizeof port));
+        run_with(ctx, &st, url, proxy, cert, NULL, NULL, cert);
+        CHECK(st.opened == 1 && st.echoed && st.errors == 0);
+        run(ctx, &st, url, proxy, cert, NULL, NULL); /* the proxy's certificate: system roots */
+        CHECK(st.opened == 0 && st.error_code == WSKIT_ERR_TLS);
+    }
 
     /* SOCKS5 to a closed port: reply 5 (connection refused). */
     snprintf(proxy, sizeof proxy, "socks5://127.0.0.1:%s", env_get("DANTE_PORT", port, sizeof port));

@@ -60,6 +60,20 @@ def test_wss_through_the_tunnel_verifies_the_target(proxies: Proxies, tmp_path: 
         server.stop()
 
 
+def test_https_proxy_with_wss_inside(proxies: Proxies, tmp_path: "os.PathLike[str]") -> None:
+    cert, key = openssl_cert(str(tmp_path))
+    server = ServerThread(echo_setup, tls=(cert, key))
+    try:
+        proxy = f"https://localhost:{proxies.ports['HTTPS_PROXY_PORT']}"
+        ca = proxies.ports["HTTPS_PROXY_CA"]
+        url = f"wss://localhost:{server.port}/"
+        assert echo_through(url, proxy=proxy, proxy_ca_file=ca, ca_file=cert) == "through the proxy"
+        with pytest.raises(wskit.TLSError, match="proxy localhost"):  # the proxy's cert: system roots
+            echo_through(url, proxy=proxy, ca_file=cert)
+    finally:
+        server.stop()
+
+
 def test_aio_connect_through_a_proxy(proxies: Proxies, peer_server: PeerServer) -> None:
     async def go() -> str:
         async with wskit.aio.connect(peer_server.url("/"), proxy=proxies.url("http", "TINYPROXY_PORT")) as ws:

@@ -18,7 +18,7 @@ use super::tls::TlsClientConfig;
 /// The choice: [`ProxyOptions::url`] if set; else, with [`ProxyOptions::from_env`] (the
 /// default), `http_proxy` (ws://) or `https_proxy` (wss://), then `all_proxy`, each in lower or
 /// upper case, unless `no_proxy` excludes the target (curl's rules); else no proxy.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ProxyOptions {
     /// The proxy to use, whatever the environment says: `http://[user:pass@]host[:port]`,
     /// `https://...` (TLS to the proxy), `socks5://...` (target resolved here) or `socks5h://...`
@@ -37,6 +37,32 @@ pub struct ProxyOptions {
     /// How an `https://` proxy's certificate is verified. Default (`None`): the system trust
     /// store. (A wss:// target is verified by `ConnectOptions::tls`, end to end.)
     pub tls: Option<TlsClientConfig>,
+}
+
+/// Passwords stay out of logs: the URL's userinfo and the credentials' password are elided.
+impl fmt::Debug for ProxyOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let url = self
+            .url
+            .as_deref()
+            .map(|url| match (url.find("://"), url.rfind('@')) {
+                (Some(scheme), Some(at)) if at > scheme => {
+                    format!("{}***@{}", &url[..scheme + 3], &url[at + 1..])
+                }
+                (None, Some(at)) => format!("***@{}", &url[at + 1..]),
+                _ => url.to_string(),
+            });
+        f.debug_struct("ProxyOptions")
+            .field("url", &url)
+            .field("from_env", &self.from_env)
+            .field(
+                "credentials",
+                &self.credentials.as_ref().map(|(user, _)| (user, "***")),
+            )
+            .field("timeout", &self.timeout)
+            .field("tls", &self.tls)
+            .finish()
+    }
 }
 
 impl Default for ProxyOptions {
@@ -345,6 +371,19 @@ mod tests {
         };
         let p = choose(&with_creds, false, "h", 80, &e).unwrap().unwrap();
         assert_eq!(p.credentials, Some(("a".into(), "b".into())));
+    }
+
+    #[test]
+    fn debug_output_hides_passwords() {
+        let options = ProxyOptions {
+            credentials: Some(("ann".into(), "secret1".into())),
+            ..ProxyOptions::url("http://bob:secret2@proxy:3128")
+        };
+        let text = format!("{options:?}");
+        assert!(
+            !text.contains("secret") && text.contains("ann") && text.contains("proxy:3128"),
+            "{text}"
+        );
     }
 
     #[test]

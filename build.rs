@@ -36,6 +36,7 @@ const FFI_FILES: &[&str] = &[
     "remote.rs",
     "http.rs",
     "unix.rs",
+    "proxy.rs",
 ];
 
 fn main() {

@@ -27,9 +27,6 @@
 /** `length` of wskit_http_begin for a body of unknown length (sent chunked). */
 #define WSKIT_HTTP_UNKNOWN_LENGTH UINT64_MAX
 
-/** `flags` of wskit_ctx_listen_unix: replace a stale socket file (nobody listens on it). */
-#define WSKIT_UNIX_REMOVE_STALE 1u
-
 
 /**
  * The result of every wskit function that can fail. `WSKIT_OK` is 0; values below 100 are
@@ -136,6 +133,36 @@ enum wskit_status
      */
     WSKIT_ERR_TLS = 304,
     /**
+     * The proxy failed: its answer is not HTTP (or not SOCKS5), or it closed the connection.
+     *
+     * Also a bad proxy URL in the environment. `wskit_error_last()` / the ERROR event's text
+     * says what it sent.
+     */
+    WSKIT_ERR_PROXY = 305,
+    /**
+     * The proxy wants (other) credentials: HTTP 407, or SOCKS5 authentication failed.
+     *
+     * The ERROR event's headers: `:status` 407 and the proxy's, `Proxy-Authenticate` among them.
+     */
+    WSKIT_ERR_PROXY_AUTH = 306,
+    /**
+     * The proxy refused the tunnel with an HTTP status (403, 502, 503, ...).
+     *
+     * The ERROR event's headers: `:status` (the proxy's status) and the proxy's headers.
+     */
+    WSKIT_ERR_PROXY_REFUSED = 307,
+    /**
+     * The proxy did not open the tunnel within the proxy timeout.
+     */
+    WSKIT_ERR_PROXY_TIMEOUT = 308,
+    /**
+     * The SOCKS5 proxy answered the connect with a failure reply code.
+     *
+     * The ERROR event's headers: `:socks-reply` (RFC 1928: 1 general failure, 2 not allowed,
+     * 3 network unreachable, 4 host unreachable, 5 connection refused, ...).
+     */
+    WSKIT_ERR_SOCKS = 309,
+    /**
      * Memory could not be allocated.
      */
     WSKIT_ERR_NO_MEMORY = 400,
@@ -217,7 +244,9 @@ enum wskit_event_kind
     /**
      * Something failed: `conn` (0 if not tied to a connection), `conn_user_data`, `code` = the
      * `wskit_status`, `data`/`len` = an English description. For a connection a close event
-     * follows unless the error was a refused send.
+     * follows unless the error was a refused send. Proxy failures (305-309) carry `headers`: a
+     * pseudo-header `:status` (the proxy's HTTP status) or `:socks-reply` (the SOCKS5 reply
+     * code), then the proxy's answer headers (`Proxy-Authenticate` for a 407).
      */
     WSKIT_EVENT_ERROR = 9,
     /**
@@ -1191,8 +1220,7 @@ wskit_status wskit_ctx_local_port(const wskit_ctx *ctx, uint32_t listener, uint1
 wskit_status wskit_ctx_close_listener(wskit_ctx *ctx, uint32_t listener);
 
 /**
- * Opens a client connection to a `ws://` or `wss://host[:port][/path][?query]` URL, or
- * `ws+unix:///path/to.sock:/request/path` over a Unix socket (see `wskit_ctx_connect_unix`)
+ * Opens a client connection to a `ws://` or `wss://host[:port][/path][?query]` URL
  * (`url_len` bytes, or `WSKIT_NTS`; wss://
  * verifies the server against the system trust store unless the config sets a CA or skips
  * verification; a refused certificate is an error event with `WSKIT_ERR_TLS`). Returns at once: name
@@ -1561,8 +1589,7 @@ wskit_status wskit_conn_subprotocol(const wskit_ctx *ctx,
                                     size_t *out_len);
 
 /**
- * The peer's address as `"ip:port"` (`"[v6]:port"` for IPv6; `""` for a Unix socket
- * connection, which has none): `*out` (NUL-terminated, owned
+ * The peer's address as `"ip:port"` (`"[v6]:port"` for IPv6): `*out` (NUL-terminated, owned
  * by the context, valid as long as `wskit_conn_subprotocol`'s string) and `*out_len`
  * (`out_len` may be NULL). Always kept.
  *
@@ -2027,55 +2054,64 @@ wskit_status wskit_remote_http_write(const wskit_remote *remote,
 wskit_status wskit_remote_http_end(const wskit_remote *remote, uint64_t conn);
 
 /**
- * Starts listening on the Unix domain socket `path` (`path_len` bytes, or `WSKIT_NTS`; any
- * bytes but NUL, at most 107). A path starting with `@` is a Linux abstract socket (`@name`,
- * no file). `mode` is the socket file's permission bits (e.g. `0660`: owner and group may
- * connect), set before any process can connect; 0 leaves what the process's umask gives.
- * `flags`: 0 or `WSKIT_UNIX_REMOVE_STALE`. An existing path fails with `WSKIT_ERR_IO`
- * ("address in use") unless the flag is set and it is a stale socket. The socket file is
- * removed when the listener closes (`wskit_ctx_close_listener`, shutdown, `wskit_ctx_free`),
- * if it is still the one this listener created.
+ * Clients: connect through this proxy, whatever the environment says:
+ * `http://[user:pass@]host[:port]` (HTTP CONNECT), `https://...` (HTTP CONNECT over TLS to
+ * the proxy), `socks5://...` (SOCKS5, target resolved here) or `socks5h://...` (SOCKS5,
+ * target resolved by the proxy); no scheme means `http://`; default port 1080 (443 for
+ * `https://`). Userinfo is percent-decoded and used for Basic or SOCKS5 username/password
+ * authentication. An empty string removes the explicit proxy (the environment applies
+ * again, if enabled). The string is copied. Any thread, on a config no other thread uses.
  *
- * `config` may be NULL (defaults); it is copied; TLS settings are refused (no TLS over Unix
- * sockets). The LISTEN event follows at the next poll, with the path as `data` and 0 as
- * `code` (no port). Connections accepted on it have no IP address: their `peer` is empty,
- * in events and from `wskit_conn_peer`. On `WSKIT_OK`, `*out_listener`
- * receives the listener id (never 0). Loop thread only; may be called from a callback.
- *
- * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` (ctx, path, out_listener), `WSKIT_ERR_INVALID_ARG`
- * (empty or too long a path, NUL in it, `@` off Linux, unknown flags, TLS in the config, a
- * path that exists and is not a socket with `WSKIT_UNIX_REMOVE_STALE`) or `WSKIT_ERR_IO`
- * (address in use, no such directory, permission denied).
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_UTF8` or
+ * `WSKIT_ERR_INVALID_ARG` (not a proxy URL; `wskit_error_last()` says why).
  */
-wskit_status wskit_ctx_listen_unix(wskit_ctx *ctx,
-                                   const char *path,
-                                   size_t path_len,
-                                   uint32_t mode,
-                                   uint32_t flags,
-                                   const wskit_config *config,
-                                   uint32_t *out_listener);
+wskit_status wskit_config_set_proxy(wskit_config *config, const char *url, size_t url_len);
 
 /**
- * Opens a client connection over the Unix domain socket `path` (`path_len` bytes, or
- * `WSKIT_NTS`; `@name`: abstract), sending the request of the `ws://` `url` (`url_len` bytes,
- * or `WSKIT_NTS`): its host goes in `Host`, its path and query in the request line (e.g.
- * `"ws://localhost/chat"`). `wskit_ctx_connect` with `"ws+unix:///path/to.sock:/chat"` does
- * the same with `Host: localhost`. Returns at once; a missing socket or a refused connect is
- * an error event (`WSKIT_ERR_CONNECT`, naming the path) then a close event (1006), as for
- * TCP. `config` may be NULL (defaults); it is copied. On `WSKIT_OK`, `*out_conn` receives
- * the connection id (never 0). Loop thread only; may be called from a callback.
+ * Clients: when no proxy is set with `wskit_config_set_proxy`, take it from the environment:
+ * `http_proxy` (ws://) or `https_proxy` (wss://), then `all_proxy`, lower case before upper
+ * case, unless `no_proxy` lists the target (curl's rules: names and their subdomains,
+ * leading dots, `*`, addresses, CIDR ranges, `:port`). The environment is read by each
+ * connect. Default on; `enabled` false connects directly unless a proxy is set.
  *
- * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` (ctx, path, url, out_conn),
- * `WSKIT_ERR_INVALID_UTF8` (url), `WSKIT_ERR_INVALID_ARG` (bad path, bad URL, `wss://`) or
- * `WSKIT_ERR_IO`.
+ * Returns `WSKIT_OK` or `WSKIT_ERR_NULL_ARG`.
  */
-wskit_status wskit_ctx_connect_unix(wskit_ctx *ctx,
-                                    const char *path,
-                                    size_t path_len,
-                                    const char *url,
-                                    size_t url_len,
-                                    const wskit_config *config,
-                                    uint64_t *out_conn);
+wskit_status wskit_config_set_proxy_from_env(wskit_config *config, bool enabled);
+
+/**
+ * Clients: the user name and password for the proxy (HTTP Basic, or SOCKS5
+ * username/password), replacing any in the proxy URL. Both are copied; `user` must not be
+ * empty. Any thread, on a config no other thread uses.
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_UTF8` or
+ * `WSKIT_ERR_INVALID_ARG` (empty user).
+ */
+wskit_status wskit_config_set_proxy_credentials(wskit_config *config,
+                                                const char *user,
+                                                size_t user_len,
+                                                const char *password,
+                                                size_t password_len);
+
+/**
+ * Clients: time allowed from the connect call until the proxy's tunnel is up (resolving and
+ * connecting to the proxy, and its answer), in milliseconds (> 0); past it the connect fails
+ * with `WSKIT_ERR_PROXY_TIMEOUT`. The handshake timeout still bounds the whole opening.
+ * Default 10,000.
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` or `WSKIT_ERR_INVALID_ARG` (0).
+ */
+wskit_status wskit_config_set_proxy_timeout_ms(wskit_config *config, uint32_t value);
+
+/**
+ * Clients with an `https://` proxy: trust only the CA certificates in this PEM file for the
+ * proxy's certificate (default: the system trust store). A wss:// target is verified
+ * separately, end to end (`wskit_config_set_tls_ca_file`). Loaded now.
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_INVALID_UTF8` or `WSKIT_ERR_TLS`.
+ */
+wskit_status wskit_config_set_proxy_ca_file(wskit_config *config,
+                                            const char *ca_path,
+                                            size_t ca_path_len);
 
 #ifdef __cplusplus
 }  // extern "C"

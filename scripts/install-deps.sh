@@ -21,6 +21,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -q >/dev/null
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
 fi
+# Real proxies for the proxy traversal tests (tinyproxy, squid, stunnel4, dante-server).
+bash scripts/proxies.sh install
 cargo fetch --locked >/dev/null
 # Real peers the tests talk to: Python websockets and Node ws (pinned, into .peers/).
 bash scripts/setup-peers.sh

@@ -223,6 +223,48 @@ else
   fail "openssl could not make a test certificate"
 fi
 
+# 8. Proxies (scripts/proxies.sh: tinyproxy, squid, dante): examples/c/proxy_client through each,
+# to the C echo server; a 407 is reported with its detail. (tests/c/proxy.c starts its own.)
+proxy_dir=$(mktemp -d)
+if bash scripts/proxies.sh start "$proxy_dir" >target/c/logs/proxies.log 2>&1; then
+  # shellcheck disable=SC1091
+  . "$proxy_dir/ports.env"
+  start_server target/c/echo_server 127.0.0.1:0
+  proxy_round_trip() { # proxy_round_trip PROXY
+    local got
+    got=$(timeout 60 target/c/proxy_client "$server_url" "$1" "hi via proxy") || return 1
+    [ "$got" = "hi via proxy" ] || { echo "unexpected reply: $got"; return 1; }
+  }
+  proxy_auth_reported() {
+    local err
+    ! err=$(timeout 60 target/c/proxy_client "$server_url" "http://127.0.0.1:$TINYPROXY_AUTH_PORT" x 2>&1) || return 1
+    echo "$err"
+    grep -q WSKIT_ERR_PROXY_AUTH <<<"$err" && grep -q ':status: 407' <<<"$err" && grep -qi 'Proxy-Authenticate: Basic' <<<"$err"
+  }
+  check "proxy_client via tinyproxy (HTTP CONNECT)" proxy_round_trip "http://127.0.0.1:$TINYPROXY_PORT"
+  check "proxy_client via tinyproxy with Basic auth" proxy_round_trip "http://$PROXY_USER:$PROXY_PASS@127.0.0.1:$TINYPROXY_AUTH_PORT"
+  check "proxy_client via squid" proxy_round_trip "http://127.0.0.1:$SQUID_PORT"
+  check "proxy_client via dante (socks5h, username/password)" proxy_round_trip "socks5h://$SOCKS_USER:$SOCKS_PASS@127.0.0.1:$DANTE_AUTH_PORT"
+  check "proxy_client: 407 reported with Proxy-Authenticate" proxy_auth_reported
+  check "echo_server exits 0 after the proxy clients" stop_server
+  # wss:// end to end through the tunnel: the target's certificate (the script's, for localhost)
+  # is the one verified.
+  start_server target/c/echo_server 127.0.0.1:0 --tls "$HTTPS_PROXY_CA" "$proxy_dir/proxy-key.pem"
+  server_url=${server_url/127.0.0.1/localhost}
+  proxy_wss_round_trip() { # proxy_wss_round_trip PROXY
+    local got
+    got=$(timeout 60 target/c/proxy_client "$server_url" "$1" "hi via proxy" --ca "$HTTPS_PROXY_CA") || return 1
+    [ "$got" = "hi via proxy" ] || { echo "unexpected reply: $got"; return 1; }
+  }
+  check "proxy_client wss:// via squid, target verified" proxy_wss_round_trip "http://127.0.0.1:$SQUID_PORT"
+  check "proxy_client wss:// via dante (socks5)" proxy_wss_round_trip "socks5://127.0.0.1:$DANTE_PORT"
+  check "wss echo_server exits 0 after the proxy clients" stop_server
+  bash scripts/proxies.sh stop "$proxy_dir"
+else
+  fail "scripts/proxies.sh start (see target/c/logs/proxies.log)"
+fi
+rm -rf "$proxy_dir"
+
 # 8. Installed like a user would: bindings/c/install.sh into a scratch prefix, then pkg-config and
 # CMake's find_package(wskit) each build the C echo server against it, and it runs.
 need cmake cmake

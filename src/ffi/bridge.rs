@@ -352,7 +352,10 @@ impl Handler for Bridge<'_> {
             self.deliver(ctx, event);
         }
         let status = wskit_status::from(error);
-        let mut event = OwnedEvent::new(WSKIT_EVENT_ERROR).with_data(error.to_string().as_bytes());
+        let proxy_headers = super::proxy::error_headers(error);
+        let mut event = OwnedEvent::new(WSKIT_EVENT_ERROR)
+            .with_data(error.to_string().as_bytes())
+            .with_headers(proxy_headers.iter().map(|(n, v)| (n.as_str(), v.as_str())));
         event.conn = conn;
         event.user_data = user_data;
         event.code = status as u32;

@@ -48,6 +48,8 @@ pub struct wskit_config {
     pub(crate) max_http_body: Option<usize>,
     /// `wskit_config_set_http_keep_alive_ms`.
     pub(crate) http_keep_alive: Option<Duration>,
+    /// `wskit_config_set_proxy*` (src/ffi/proxy.rs).
+    pub(crate) proxy: crate::net::ProxyOptions,
 }
 
 impl wskit_config {
@@ -95,6 +97,7 @@ impl wskit_config {
             // Clients keep every response header (docs/api-0.2.md).
             keep_headers: KeepHeaders::All,
             deflate: self.deflate.apply(defaults.deflate),
+            proxy: self.proxy.clone(),
         }
     }
 }

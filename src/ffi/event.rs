@@ -39,7 +39,9 @@ pub enum wskit_event_kind {
     WSKIT_EVENT_CLOSE = 8,
     /// Something failed: `conn` (0 if not tied to a connection), `conn_user_data`, `code` = the
     /// `wskit_status`, `data`/`len` = an English description. For a connection a close event
-    /// follows unless the error was a refused send.
+    /// follows unless the error was a refused send. Proxy failures (305-309) carry `headers`: a
+    /// pseudo-header `:status` (the proxy's HTTP status) or `:socks-reply` (the SOCKS5 reply
+    /// code), then the proxy's answer headers (`Proxy-Authenticate` for a 407).
     WSKIT_EVENT_ERROR = 9,
     /// Server: an upgrade request (after the Origin allowlist passed): `conn` (the id it will have),
     /// `listener`, `path`, `query`, `peer`, `headers` (the request's), and in `subprotocol` the

@@ -30,6 +30,7 @@ pub mod ctx;
 pub mod deflate;
 pub mod event;
 pub mod http;
+pub mod proxy;
 pub mod queue;
 pub mod remote;
 pub mod send_batch;

@@ -120,6 +120,26 @@ status_codes! {
         ///
         /// `wskit_error_last()` names the reason: unknown issuer, expired, hostname mismatch, ...
         WSKIT_ERR_TLS = 304,
+        /// The proxy failed: its answer is not HTTP (or not SOCKS5), or it closed the connection.
+        ///
+        /// Also a bad proxy URL in the environment. `wskit_error_last()` / the ERROR event's text
+        /// says what it sent.
+        WSKIT_ERR_PROXY = 305,
+        /// The proxy wants (other) credentials: HTTP 407, or SOCKS5 authentication failed.
+        ///
+        /// The ERROR event's headers: `:status` 407 and the proxy's, `Proxy-Authenticate` among them.
+        WSKIT_ERR_PROXY_AUTH = 306,
+        /// The proxy refused the tunnel with an HTTP status (403, 502, 503, ...).
+        ///
+        /// The ERROR event's headers: `:status` (the proxy's status) and the proxy's headers.
+        WSKIT_ERR_PROXY_REFUSED = 307,
+        /// The proxy did not open the tunnel within the proxy timeout.
+        WSKIT_ERR_PROXY_TIMEOUT = 308,
+        /// The SOCKS5 proxy answered the connect with a failure reply code.
+        ///
+        /// The ERROR event's headers: `:socks-reply` (RFC 1928: 1 general failure, 2 not allowed,
+        /// 3 network unreachable, 4 host unreachable, 5 connection refused, ...).
+        WSKIT_ERR_SOCKS = 309,
         /// Memory could not be allocated.
         WSKIT_ERR_NO_MEMORY = 400,
         /// The send buffer is full; wait for the writable event and retry.
@@ -175,6 +195,11 @@ impl From<&net::Error> for wskit_status {
             E::Connect(_) => WSKIT_ERR_CONNECT,
             E::Timeout(_) => WSKIT_ERR_TIMEOUT,
             E::Tls(_) => WSKIT_ERR_TLS,
+            E::Proxy(net::ProxyError::Auth { .. }) => WSKIT_ERR_PROXY_AUTH,
+            E::Proxy(net::ProxyError::Refused { .. }) => WSKIT_ERR_PROXY_REFUSED,
+            E::Proxy(net::ProxyError::Timeout) => WSKIT_ERR_PROXY_TIMEOUT,
+            E::Proxy(net::ProxyError::Socks { .. }) => WSKIT_ERR_SOCKS,
+            E::Proxy(_) => WSKIT_ERR_PROXY,
             // net never produces it (its code, 402, is retired); should it appear it is a bug.
             E::TooManyConnections => WSKIT_ERR_INTERNAL,
             E::Io(io) => match io.kind() {

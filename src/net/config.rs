@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::proxy::ProxyOptions;
 use super::tls::{TlsClientConfig, TlsServerConfig};
 use crate::proto::Config as ProtocolConfig;
 use crate::proto::DeflateConfig;
@@ -223,6 +224,9 @@ pub struct ConnectOptions {
     /// settings); a server that asks for no context takeover makes this end lend its codecs from
     /// the context's pool too. [`DeflateConfig::DISABLED`] offers nothing.
     pub deflate: DeflateConfig,
+    /// The proxy to go through: explicit, from the environment (`http_proxy`, `https_proxy`,
+    /// `all_proxy`, `no_proxy`; the default) or none. See [`ProxyOptions`] and docs/proxy.md.
+    pub proxy: ProxyOptions,
 }
 
 impl Default for ConnectOptions {
@@ -237,6 +241,7 @@ impl Default for ConnectOptions {
             tls: None,
             keep_headers: KeepHeaders::All,
             deflate: DeflateConfig::CLIENT,
+            proxy: ProxyOptions::default(),
         }
     }
 }

@@ -3,6 +3,7 @@
 use std::fmt;
 use std::io;
 
+use super::proxy::ProxyError;
 use crate::proto::handshake::{HandshakeError, UrlError};
 use crate::proto::{ProtocolError, SendError};
 
@@ -51,6 +52,9 @@ pub enum Error {
     TooManyConnections,
     /// A socket operation failed.
     Io(io::Error),
+    /// The proxy did not open the tunnel (see [`ProxyError`]: authentication, refusal, timeout,
+    /// SOCKS5 reply, not a proxy).
+    Proxy(ProxyError),
 }
 
 /// Result of [`crate::net`] calls.
@@ -82,6 +86,7 @@ impl fmt::Display for Error {
             Error::Tls(what) => write!(f, "TLS: {what}"),
             Error::TooManyConnections => f.write_str("connection limit reached"),
             Error::Io(err) => write!(f, "I/O error: {err}"),
+            Error::Proxy(err) => write!(f, "proxy: {err}"),
         }
     }
 }
@@ -94,6 +99,7 @@ impl std::error::Error for Error {
             Error::Handshake(err) => Some(err),
             Error::Url(err) => Some(err),
             Error::Io(err) => Some(err),
+            Error::Proxy(err) => Some(err),
             _ => None,
         }
     }

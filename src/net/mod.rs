@@ -48,6 +48,7 @@ mod context;
 mod error;
 mod handler;
 mod id;
+mod proxy;
 mod remote;
 mod static_files;
 mod timers;
@@ -62,6 +63,7 @@ pub use handler::{
     AcceptRequest, Decision, Fragment, Handler, HttpRequestInfo, Message, NoHandler, OpenInfo,
 };
 pub use id::{ConnId, ListenerId};
+pub use proxy::{ProxyError, ProxyOptions};
 pub use remote::{REMOTE_QUEUE_CAP, Remote};
 pub use tls::{TlsClientConfig, TlsServerConfig};
 pub use trace::{Direction, TraceEvent, Tracer};

@@ -221,6 +221,13 @@ pub(crate) enum Stream {
     Tls(Box<TlsStream>),
     /// A Unix domain socket (`Context::listen_unix`, `ws+unix:` URLs); never with TLS.
     Unix(UnixStream),
+    /// TLS inside TLS: a wss:// target through an https:// proxy.
+    Nested(Box<NestedTls>),
+}
+
+pub(crate) struct NestedTls {
+    outer: TlsStream,
+    inner: rustls::Connection,
 }
 
 pub(crate) struct TlsStream {
@@ -287,6 +294,26 @@ impl Stream {
         })
     }
 
+    /// TLS with a wss:// target inside the TLS of an https:// proxy's tunnel: the target's
+    /// records are the plaintext of the proxy's TLS.
+    pub(crate) fn nested_client(
+        outer: Box<TlsStream>,
+        config: &TlsClientConfig,
+        host: &str,
+    ) -> io::Result<Self> {
+        let name = ServerName::try_from(host.to_owned()).map_err(|e| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("invalid TLS server name {host:?}: {e}"),
+            )
+        })?;
+        let inner = rustls::ClientConnection::new(config.inner.clone(), name).map_err(tls_error)?;
+        Ok(Stream::Nested(Box::new(NestedTls {
+            outer: *outer,
+            inner: inner.into(),
+        })))
+    }
+
     /// Registers the socket with the loop. Only called on a stream that exists (`as_ref`/`as_mut`
     /// give those).
     pub(crate) fn register(
@@ -298,6 +325,7 @@ impl Stream {
         match self {
             Stream::Plain(tcp) => registry.register(tcp, token, interest),
             Stream::Tls(tls) => registry.register(&mut tls.tcp, token, interest),
+            Stream::Nested(nested) => registry.register(&mut nested.outer.tcp, token, interest),
             Stream::Unix(unix) => registry.register(unix, token, interest),
             Stream::None => unreachable!("no socket"),
         }
@@ -313,6 +341,7 @@ impl Stream {
         match self {
             Stream::Plain(tcp) => registry.reregister(tcp, token, interest),
             Stream::Tls(tls) => registry.reregister(&mut tls.tcp, token, interest),
+            Stream::Nested(nested) => registry.reregister(&mut nested.outer.tcp, token, interest),
             Stream::Unix(unix) => registry.reregister(unix, token, interest),
             Stream::None => unreachable!("no socket"),
         }
@@ -323,6 +352,7 @@ impl Stream {
         match self {
             Stream::Plain(tcp) => registry.deregister(tcp),
             Stream::Tls(tls) => registry.deregister(&mut tls.tcp),
+            Stream::Nested(nested) => registry.deregister(&mut nested.outer.tcp),
             Stream::Unix(unix) => registry.deregister(unix),
             Stream::None => Ok(()),
         }
@@ -333,6 +363,7 @@ impl Stream {
         match self {
             Stream::Plain(tcp) => tcp.peer_addr(),
             Stream::Tls(tls) => tls.tcp.peer_addr(),
+            Stream::Nested(nested) => nested.outer.tcp.peer_addr(),
             Stream::Unix(_) => Err(io::Error::new(
                 io::ErrorKind::Unsupported,
                 "a Unix socket connection has no IP address",
@@ -346,6 +377,7 @@ impl Stream {
         let peer = match self {
             Stream::Plain(tcp) => tcp.peer_addr().map(drop),
             Stream::Tls(tls) => tls.tcp.peer_addr().map(drop),
+            Stream::Nested(nested) => nested.outer.tcp.peer_addr().map(drop),
             Stream::Unix(unix) => unix.peer_addr().map(drop),
             Stream::None => return Ok(false),
         };
@@ -361,6 +393,7 @@ impl Stream {
         match self {
             Stream::Plain(tcp) => tcp.take_error(),
             Stream::Tls(tls) => tls.tcp.take_error(),
+            Stream::Nested(nested) => nested.outer.tcp.take_error(),
             Stream::Unix(unix) => unix.take_error(),
             Stream::None => Ok(None),
         }
@@ -371,6 +404,7 @@ impl Stream {
         match self {
             Stream::Plain(tcp) => drop(tcp.set_nodelay(true)),
             Stream::Tls(tls) => drop(tls.tcp.set_nodelay(true)),
+            Stream::Nested(nested) => drop(nested.outer.tcp.set_nodelay(true)),
             Stream::Unix(_) | Stream::None => {}
         }
     }
@@ -380,6 +414,7 @@ impl Stream {
         let _ = match self {
             Stream::Plain(tcp) => tcp.shutdown(how),
             Stream::Tls(tls) => tls.tcp.shutdown(how),
+            Stream::Nested(nested) => nested.outer.tcp.shutdown(how),
             Stream::Unix(unix) => unix.shutdown(how),
             Stream::None => Ok(()),
         };
@@ -396,6 +431,7 @@ impl Stream {
             Stream::Plain(tcp) => tcp.read(buf),
             Stream::Tls(tls) => tls.read(buf),
             Stream::Unix(unix) => unix.read(buf),
+            Stream::Nested(nested) => nested.read(buf),
             Stream::None => Err(io::ErrorKind::NotConnected.into()),
         }
     }
@@ -406,6 +442,7 @@ impl Stream {
             Stream::Plain(tcp) => tcp.write(data),
             Stream::Tls(tls) => tls.write(data),
             Stream::Unix(unix) => unix.write(data),
+            Stream::Nested(nested) => nested.write(data),
             Stream::None => Err(io::ErrorKind::NotConnected.into()),
         }
     }
@@ -416,6 +453,7 @@ impl Stream {
         match self {
             Stream::Plain(_) | Stream::Unix(_) | Stream::None => Ok(()),
             Stream::Tls(tls) => tls.flush(),
+            Stream::Nested(nested) => nested.flush(),
         }
     }
 
@@ -424,14 +462,24 @@ impl Stream {
         match self {
             Stream::Plain(_) | Stream::Unix(_) | Stream::None => false,
             Stream::Tls(tls) => tls.tls.wants_write(),
+            Stream::Nested(nested) => nested.inner.wants_write() || nested.outer.tls.wants_write(),
         }
     }
 
     /// Sends TLS close_notify (best effort) before the socket is closed.
     pub(crate) fn close_notify(&mut self) {
-        if let Stream::Tls(tls) = self {
-            tls.tls.send_close_notify();
-            let _ = tls.flush();
+        match self {
+            Stream::Tls(tls) => {
+                tls.tls.send_close_notify();
+                let _ = tls.flush();
+            }
+            Stream::Nested(nested) => {
+                nested.inner.send_close_notify();
+                let _ = nested.flush();
+                nested.outer.tls.send_close_notify();
+                let _ = nested.outer.flush();
+            }
+            _ => {}
         }
     }
 }
@@ -493,6 +541,90 @@ impl TlsStream {
             }
         }
         Ok(())
+    }
+}
+
+/// The proxy's TLS stream seen as the byte stream the target's TLS runs over.
+struct Carrier<'a>(&'a mut TlsStream);
+
+impl Read for Carrier<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read(buf)
+    }
+}
+
+impl Write for Carrier<'_> {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.0.write(data)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+}
+
+impl NestedTls {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            match self.inner.reader().read(buf) {
+                Ok(n) => return Ok(n),
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
+                Err(err) if err.kind() == io::ErrorKind::UnexpectedEof => return Ok(0),
+                Err(err) => return Err(err),
+            }
+            match self.inner.read_tls(&mut Carrier(&mut self.outer)) {
+                Ok(0) => {
+                    return match self.inner.reader().read(buf) {
+                        Ok(n) => Ok(n),
+                        Err(err)
+                            if matches!(
+                                err.kind(),
+                                io::ErrorKind::WouldBlock | io::ErrorKind::UnexpectedEof
+                            ) =>
+                        {
+                            Ok(0)
+                        }
+                        Err(err) => Err(err),
+                    };
+                }
+                Ok(_) => {
+                    if let Err(err) = self.inner.process_new_packets() {
+                        let _ = self.flush();
+                        return Err(tls_error(err));
+                    }
+                    match self.flush() {
+                        Ok(()) => {}
+                        Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
+                        Err(err) => return Err(err),
+                    }
+                }
+                Err(err) => return Err(err),
+            }
+        }
+    }
+
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        let taken = self.inner.writer().write(data)?;
+        match self.flush() {
+            Ok(()) => {}
+            Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
+            Err(err) => return Err(err),
+        }
+        if taken == 0 && !data.is_empty() {
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        Ok(taken)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        while self.inner.wants_write() {
+            match self.inner.write_tls(&mut Carrier(&mut self.outer)) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(_) => {}
+                Err(err) => return Err(err),
+            }
+        }
+        self.outer.flush()
     }
 }
 

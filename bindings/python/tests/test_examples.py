@@ -255,3 +255,28 @@ def test_unix_echo_example_serves_websockets_unix_connect(tmp_path: "os.PathLike
         _, err = proc.communicate(timeout=20)
     assert proc.returncode == 0, err
     assert not os.path.exists(path)
+# ----- examples/python/proxy_client.py through real proxies (scripts/proxies.sh) -------------
+
+PROXY_CLIENT = os.path.join(REPO, "examples", "python", "proxy_client.py")
+
+
+def test_proxy_client_example(tmp_path: "os.PathLike[str]", echo_server: "object") -> None:
+    from proxy_support import Proxies
+
+    proxies = Proxies(os.path.join(str(tmp_path), "proxies"))
+    try:
+        url = echo_server.url()  # type: ignore[attr-defined]
+        user, password = proxies.ports["PROXY_USER"], proxies.ports["PROXY_PASS"]
+        for proxy in (proxies.url("http", "TINYPROXY_PORT"), proxies.url("http", "SQUID_PORT"),
+                      proxies.url("http", "TINYPROXY_AUTH_PORT", f"{user}:{password}"),
+                      proxies.url("socks5h", "DANTE_PORT")):
+            done = subprocess.run([sys.executable, PROXY_CLIENT, url, proxy, "hi via proxy"], capture_output=True,
+                                  text=True, timeout=60)
+            assert done.returncode == 0 and done.stdout == "hi via proxy\n", (proxy, done.stderr)
+        refused = subprocess.run([sys.executable, PROXY_CLIENT, url, proxies.url("http", "TINYPROXY_AUTH_PORT"), "x"],
+                                 capture_output=True, text=True, timeout=60)
+        assert refused.returncode == 1, refused.stderr
+        assert "ProxyAuthError" in refused.stderr and "status: 407" in refused.stderr
+        assert "Proxy-Authenticate: Basic" in refused.stderr
+    finally:
+        proxies.stop()

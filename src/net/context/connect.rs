@@ -12,10 +12,12 @@ use crate::net::config::ConnectOptions;
 use crate::net::error::{Error, Result};
 use crate::net::handler::{Handler, OpenInfo};
 use crate::net::id::ConnId;
+use crate::net::proxy::{self, Kind, env};
 use crate::net::tls::{Stream, TlsClientConfig};
 use crate::proto::handshake::{WsUrl, url};
 use crate::proto::{Endpoint, Role};
 
+use super::proxy::{Phase, ProxyLink};
 use super::{ClientLink, Conn, Context, Details, Kept, Lost, Origin, WRITABLE_REGISTERED, millis, stamp};
 
 impl Context {
@@ -29,17 +31,45 @@ impl Context {
             return self.connect_unix(&unix.socket, &unix.url, options);
         }
         let url = url::parse(url)?;
-        let literal = url
-            .host
-            .parse::<IpAddr>()
-            .ok()
-            .map(|ip| vec![SocketAddr::new(ip, url.port)]);
-        let host = url.host.clone();
-        let port = url.port;
         let id = self.new_client(url, options, None)?;
-        match literal {
-            Some(addrs) => self.resolved(id, Ok(addrs)),
-            None => {
+        self.resolve_first_hop(id)?;
+        Ok(id)
+    }
+
+    /// Decides where a client connection goes first and starts resolving it: the target, or its
+    /// proxy (the proxy's name is resolved, not the target's; `socks5://` resolves the target
+    /// first, for its address goes in the request, then the proxy). The one place that decides
+    /// the first hop: a connection started again runs it again.
+    pub(super) fn resolve_first_hop(&mut self, id: ConnId) -> Result<()> {
+        let Some(conn) = self.conns.get_mut(id) else {
+            return Ok(());
+        };
+        let Origin::Client(link) = &mut conn.origin else {
+            return Ok(());
+        };
+        link.addrs.clear();
+        link.next_addr = 0;
+        link.connected = false;
+        link.last_error = None;
+        let (host, port) = match link.proxy.as_deref_mut() {
+            None => (link.url.host.clone(), link.url.port),
+            Some(p) if p.needs_target_addr() => {
+                p.phase = Phase::ResolvingTarget;
+                (link.url.host.clone(), link.url.port)
+            }
+            Some(p) => {
+                p.phase = Phase::Connecting;
+                (p.proxy.host.clone(), p.proxy.port)
+            }
+        };
+        self.resolve(id, host, port)
+    }
+
+    /// Resolves `host` on a helper thread (a literal address at once); `resolved` follows.
+    fn resolve(&mut self, id: ConnId, host: String, port: u16) -> Result<()> {
+        match host.parse::<IpAddr>() {
+            Ok(ip) => self.resolved(id, Ok(vec![SocketAddr::new(ip, port)])),
+            Err(_) => {
                 let shared = self.shared.clone();
                 std::thread::Builder::new()
                     .name("wskit-resolve".into())
@@ -56,10 +86,12 @@ impl Context {
                     .map_err(Error::Io)?;
             }
         }
-        Ok(id)
+        Ok(())
     }
 
-    /// A client connection's slot, before its socket exists, with its handshake deadline.
+    /// A client connection's slot, before its socket exists, with its deadline: the handshake
+    /// timeout, or the proxy timeout while a proxy's tunnel opens. A Unix socket never goes
+    /// through a proxy.
     pub(super) fn new_client(
         &mut self,
         url: WsUrl,
@@ -68,8 +100,17 @@ impl Context {
     ) -> Result<ConnId> {
         options.handshake.deflate = options.deflate;
         let endpoint = Endpoint::client(&url, &options.handshake, options.connection.protocol)?;
+        let chosen = match unix {
+            Some(_) => None,
+            None => proxy::choose(&options.proxy, url.secure, &url.host, url.port, &env::process_env)
+                .map_err(Error::Proxy)?,
+        };
         let now = self.now();
-        let deadline = now + millis(options.connection.handshake_timeout);
+        let handshake_deadline = now + millis(options.connection.handshake_timeout);
+        let deadline = match chosen {
+            Some(_) => handshake_deadline.min(now + millis(options.proxy.timeout)),
+            None => handshake_deadline,
+        };
         let link = ClientLink {
             url,
             options,
@@ -78,6 +119,7 @@ impl Context {
             connected: false,
             last_error: None,
             unix,
+            proxy: chosen.map(|p| Box::new(ProxyLink::new(p, handshake_deadline))),
         };
         let id = self.conns.insert_with(|_| Conn {
             socket: Stream::None,
@@ -95,7 +137,7 @@ impl Context {
         Ok(id)
     }
 
-    fn default_client_tls(&mut self) -> Result<TlsClientConfig> {
+    pub(super) fn default_client_tls(&mut self) -> Result<TlsClientConfig> {
         if self.system_tls.is_none() {
             self.system_tls = Some(TlsClientConfig::system_roots()?);
         }
@@ -109,9 +151,22 @@ impl Context {
         let Origin::Client(link) = &mut conn.origin else {
             return;
         };
-        let host = link.url.host.clone();
+        let host = match link.proxy.as_deref() {
+            Some(p) if !matches!(p.phase, Phase::ResolvingTarget) => format!("proxy {}", p.proxy.host),
+            _ => link.url.host.clone(),
+        };
         match result {
             Ok(addrs) if !addrs.is_empty() => {
+                if let Some(p) = link.proxy.as_deref_mut() {
+                    if matches!(p.phase, Phase::ResolvingTarget) {
+                        // socks5://: the target's address is known; now the proxy's.
+                        p.target = Some(addrs[0]);
+                        if let Err(err) = self.resolve_first_hop(id) {
+                            self.fail_client(id, err);
+                        }
+                        return;
+                    }
+                }
                 link.addrs = addrs;
                 self.connect_next(id);
             }
@@ -137,22 +192,32 @@ impl Context {
                     .last_error
                     .take()
                     .unwrap_or_else(|| "no address accepted".into());
-                let msg = match &link.unix {
-                    Some(path) => format!("{}: {detail}", path.display()),
-                    None => format!("{}:{}: {detail}", link.url.host, link.url.port),
+                let msg = match (&link.unix, link.proxy.as_deref()) {
+                    (Some(path), _) => format!("{}: {detail}", path.display()),
+                    (None, Some(p)) => format!("proxy {}:{}: {detail}", p.proxy.host, p.proxy.port),
+                    (None, None) => format!("{}:{}: {detail}", link.url.host, link.url.port),
                 };
                 return self.fail_client(id, Error::Connect(msg));
             };
             link.next_addr += 1;
-            let secure = link.url.secure;
-            let custom_tls = link.options.tls.clone();
-            let tls = if secure {
-                match custom_tls.map_or_else(|| self.default_client_tls(), Ok) {
+            // TLS of the first hop: the target's (wss://), or an https:// proxy's; through any
+            // other proxy the target's TLS starts once the tunnel is up (`proxy.rs`).
+            let (host, hop_tls) = match link.proxy.as_deref() {
+                Some(p) => (
+                    p.proxy.host.clone(),
+                    (p.proxy.kind == Kind::Https).then(|| link.options.proxy.tls.clone()),
+                ),
+                None => (
+                    link.url.host.clone(),
+                    link.url.secure.then(|| link.options.tls.clone()),
+                ),
+            };
+            let tls = match hop_tls {
+                Some(custom_tls) => match custom_tls.map_or_else(|| self.default_client_tls(), Ok) {
                     Ok(config) => Some(config),
                     Err(err) => return self.fail_client(id, err),
-                }
-            } else {
-                None
+                },
+                None => None,
             };
             let Some(conn) = self.conns.get_mut(id) else {
                 return;
@@ -160,8 +225,7 @@ impl Context {
             let Origin::Client(link) = &mut conn.origin else {
                 return;
             };
-            let connected =
-                TcpStream::connect(addr).and_then(|tcp| Stream::client(tcp, tls.as_ref(), &link.url.host));
+            let connected = TcpStream::connect(addr).and_then(|tcp| Stream::client(tcp, tls.as_ref(), &host));
             match connected {
                 Ok(mut socket) => {
                     let token = Token(id.index().unwrap_or(0));

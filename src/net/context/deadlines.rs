@@ -103,7 +103,9 @@ impl Context {
                 continue;
             }
             if !conn.endpoint.is_open() {
-                if matches!(conn.origin, Origin::Client(_)) {
+                if super::proxy::proxy_pending(conn) {
+                    self.fail_client(id, Error::Proxy(crate::net::ProxyError::Timeout));
+                } else if matches!(conn.origin, Origin::Client(_)) {
                     self.fail_client(id, Error::Timeout("opening handshake"));
                 } else {
                     // Slowloris, or an accept decision still pending: reported (1006) only if its

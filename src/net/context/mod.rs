@@ -13,6 +13,7 @@ mod end;
 mod http;
 mod info;
 mod listen;
+mod proxy;
 mod read;
 mod send;
 mod shutdown;
@@ -228,6 +229,8 @@ struct ClientLink {
     last_error: Option<String>,
     /// The socket path of a client over a Unix socket (`Context::connect_unix`).
     unix: Option<std::path::PathBuf>,
+    /// The proxy this connection goes through, and how far its tunnel is (`proxy.rs`).
+    proxy: Option<Box<proxy::ProxyLink>>,
 }
 
 const WRITABLE_REGISTERED: u8 = 1;

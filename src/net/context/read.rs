@@ -60,7 +60,12 @@ impl Context {
                 let Some(socket) = conn.socket.as_mut() else { break };
                 if let Origin::Client(link) = &conn.origin {
                     if !link.connected {
-                        break; // wait for the connect to complete (writable)
+                        // Wait for the connect to complete (writable); an answer of the proxy
+                        // moves its tunnel on (`proxy.rs`).
+                        if super::proxy::proxy_exchanging(conn) {
+                            self.proxy_progress(id);
+                        }
+                        break;
                     }
                 }
                 let n = match socket.read(&mut buf) {

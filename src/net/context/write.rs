@@ -32,6 +32,10 @@ impl Context {
                     }
                 }
                 match socket.connect_done() {
+                    Ok(true) if link.proxy.as_ref().is_some_and(|p| p.pending()) => {
+                        // TCP to the proxy is up: the tunnel comes first (`proxy.rs`).
+                        return self.proxy_progress(id);
+                    }
                     Ok(true) => {
                         link.connected = true;
                         socket.set_nodelay();

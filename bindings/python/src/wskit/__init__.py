@@ -81,7 +81,12 @@ from .errors import (
     NotFound,
     Unavailable,
     ProtocolError,
+    ProxyAuthError,
+    ProxyError,
+    ProxyRefused,
+    ProxyTimeout,
     ReentrantCall,
+    SocksError,
     ResourceError,
     TLSError,
     WouldBlock,
@@ -101,4 +106,6 @@ __all__ = [
     # websockets-style API (wskit.aio.serve / connect, wskit.sync.serve / connect)
     "Close", "ConnectionClosedError", "ConnectionClosedOK", "InvalidHandshake", "InvalidStatus", "InvalidURI",
     "TlsOptions", "sync", "tls_context",
+    # proxy traversal (docs/proxy.md)
+    "ProxyAuthError", "ProxyError", "ProxyRefused", "ProxyTimeout", "SocksError",
 ]

@@ -9,6 +9,7 @@ from typing import Any, Mapping, Optional, Sequence, Tuple, Union
 from . import _native
 from ._deflate import DeflateOptions, apply_deflate
 from ._native import lib
+from ._proxy import ProxyArg, apply_proxy
 
 
 def seconds_to_ms(seconds: Optional[float]) -> int:
@@ -44,7 +45,9 @@ def make_config(*, tls: Optional[Tuple[str, str]] = None, tls_pem: Optional[Tupl
                 keep_headers: Sequence[str] = (), compression: Optional[str] = "deflate",
                 deflate: Optional[DeflateOptions] = None,
                 static_dir: Optional[Union[str, "os.PathLike[str]"]] = None,
-                max_http_body: Optional[int] = None, http_keep_alive: Optional[float] = None) -> Any:
+                max_http_body: Optional[int] = None, http_keep_alive: Optional[float] = None,
+                proxy: ProxyArg = True, proxy_credentials: Optional[Tuple[str, str]] = None,
+                proxy_timeout: Optional[float] = None, proxy_ca_file: Optional[str] = None) -> Any:
     """Builds a ``wskit_config`` (the caller frees it with ``wskit_config_free``). Times are in
     seconds; None keeps the library's default. ``keep_request`` and ``keep_headers`` (names, or
     ``["*"]`` for all) make a listener keep the path and query, and those request headers, for
@@ -52,7 +55,9 @@ def make_config(*, tls: Optional[Tuple[str, str]] = None, tls_pem: Optional[Tupl
     ``compression`` is ``"deflate"`` (permessage-deflate on, the default, as in ``websockets``) or
     None; ``deflate`` tunes it (:class:`DeflateOptions`; None: the role's defaults).
     ``static_dir`` serves that directory to plain HTTP GET/HEAD requests; ``max_http_body``
-    (bytes, 413 beyond) and ``http_keep_alive`` (seconds) bound HTTP requests."""
+    (bytes, 413 beyond) and ``http_keep_alive`` (seconds) bound HTTP requests. Clients:
+    ``proxy`` (True: from the environment, the default; a URL; None: direct),
+    ``proxy_credentials``, ``proxy_timeout`` (seconds), ``proxy_ca_file`` (see ``wskit._proxy``)."""
     config = _native.ConfigP()
     lib.wskit_config_new(byref(config))
     try:
@@ -107,6 +112,7 @@ def make_config(*, tls: Optional[Tuple[str, str]] = None, tls_pem: Optional[Tupl
         for kept in keep_headers:
             lib.wskit_config_keep_header(config, *_s(kept))
         apply_deflate(config, compression, deflate)
+        apply_proxy(config, proxy, proxy_credentials, proxy_timeout, proxy_ca_file)
         if insecure_skip_verify:
             lib.wskit_config_dangerous_skip_tls_verification(config, True)
     except BaseException:

@@ -37,7 +37,8 @@ from ._events import (
     WritableEvent,
 )
 from ._native import EventKind, QueueFlag, Status, TraceDirection, TraceKind, bytes_of, lib, text_of
-from .errors import Error, HandshakeRejected, InvalidState
+from ._proxy import fill_proxy_detail
+from .errors import Error, HandshakeRejected, InvalidState, ProxyError
 
 log = logging.getLogger("wskit")
 
@@ -666,6 +667,8 @@ class Context:
         if conn is not None:
             if isinstance(err, HandshakeRejected) and conn._rejection is not None:
                 err.status, err.headers, err.body = conn._rejection
+            if isinstance(err, ProxyError):
+                fill_proxy_detail(err, _native.header_pairs(e.headers, e.header_count))
             conn.error = err
         return ErrorEvent(conn, err)
 

@@ -297,6 +297,11 @@ _FUNCTIONS: Sequence[Tuple[str, List[Any], Any]] = (
     ("wskit_config_set_static_dir", [ConfigP, _str, c_size_t], STATUS),
     ("wskit_config_set_max_http_body", [ConfigP, c_size_t], STATUS),
     ("wskit_config_set_http_keep_alive_ms", [ConfigP, c_uint32], STATUS),
+    ("wskit_config_set_proxy", [ConfigP, _str, c_size_t], STATUS),
+    ("wskit_config_set_proxy_from_env", [ConfigP, c_bool], STATUS),
+    ("wskit_config_set_proxy_credentials", [ConfigP, _str, c_size_t, _str, c_size_t], STATUS),
+    ("wskit_config_set_proxy_timeout_ms", [ConfigP, c_uint32], STATUS),
+    ("wskit_config_set_proxy_ca_file", [ConfigP, _str, c_size_t], STATUS),
     # context
     ("wskit_ctx_new", [POINTER(CtxP)], STATUS),
     ("wskit_ctx_free", [CtxP], STATUS),
@@ -556,6 +561,11 @@ class Status(enum.IntEnum):
     ERR_CONNECT = _code("WSKIT_ERR_CONNECT")
     ERR_TIMEOUT = _code("WSKIT_ERR_TIMEOUT")
     ERR_TLS = _code("WSKIT_ERR_TLS")
+    ERR_PROXY = _code("WSKIT_ERR_PROXY")
+    ERR_PROXY_AUTH = _code("WSKIT_ERR_PROXY_AUTH")
+    ERR_PROXY_REFUSED = _code("WSKIT_ERR_PROXY_REFUSED")
+    ERR_PROXY_TIMEOUT = _code("WSKIT_ERR_PROXY_TIMEOUT")
+    ERR_SOCKS = _code("WSKIT_ERR_SOCKS")
     ERR_NO_MEMORY = _code("WSKIT_ERR_NO_MEMORY")
     ERR_WOULD_BLOCK = _code("WSKIT_ERR_WOULD_BLOCK")
     ERR_INTERNAL = _code("WSKIT_ERR_INTERNAL")

@@ -80,6 +80,47 @@ class TLSError(NetworkError):
     """WSKIT_ERR_TLS: certificate/key files or a refused TLS handshake (the message says why)."""
 
 
+class ProxyError(NetworkError):
+    """WSKIT_ERR_PROXY and the base of the proxy failures: the proxy did not open the tunnel
+    (its answer is not HTTP or not SOCKS5, it closed the connection, or the proxy URL is bad).
+    ``status`` is the proxy's HTTP status when it sent one (else None), ``headers`` the headers
+    of its answer (a :class:`wskit.Headers`, empty when none)."""
+
+    def __init__(self, code: int, name: str, message: str) -> None:
+        super().__init__(code, name, message)
+        self.status: Optional[int] = None
+        self.headers: Any = {}
+
+
+class ProxyAuthError(ProxyError):
+    """WSKIT_ERR_PROXY_AUTH: the proxy wants (other) credentials: HTTP 407 (``status``; 401
+    from tinyproxy for wrong ones), with its challenge in ``proxy_authenticate``
+    (``Proxy-Authenticate``), or a failed SOCKS5 authentication (``status`` None)."""
+
+    def __init__(self, code: int, name: str, message: str) -> None:
+        super().__init__(code, name, message)
+        self.proxy_authenticate: Optional[str] = None
+
+
+class ProxyRefused(ProxyError):
+    """WSKIT_ERR_PROXY_REFUSED: the proxy refused the tunnel with HTTP ``status`` (403, 502,
+    503, ...)."""
+
+
+class ProxyTimeout(ProxyError, TimeoutError):
+    """WSKIT_ERR_PROXY_TIMEOUT: the tunnel was not up within ``proxy_timeout``."""
+
+
+class SocksError(ProxyError):
+    """WSKIT_ERR_SOCKS: the SOCKS5 proxy answered the connect with ``reply_code`` (RFC 1928: 1
+    general failure, 2 not allowed, 3 network unreachable, 4 host unreachable, 5 connection
+    refused, 6 TTL expired, 7 command not supported, 8 address type not supported)."""
+
+    def __init__(self, code: int, name: str, message: str) -> None:
+        super().__init__(code, name, message)
+        self.reply_code: Optional[int] = None
+
+
 class ResourceError(Error):
     """WSKIT_ERR_NO_MEMORY (and the base of WouldBlock)."""
 
@@ -215,6 +256,11 @@ STATUS_NAME_TO_EXCEPTION: Dict[str, Type[Error]] = {
     "WSKIT_ERR_CONNECT": NetworkError,
     "WSKIT_ERR_TIMEOUT": WskitTimeout,
     "WSKIT_ERR_TLS": TLSError,
+    "WSKIT_ERR_PROXY": ProxyError,
+    "WSKIT_ERR_PROXY_AUTH": ProxyAuthError,
+    "WSKIT_ERR_PROXY_REFUSED": ProxyRefused,
+    "WSKIT_ERR_PROXY_TIMEOUT": ProxyTimeout,
+    "WSKIT_ERR_SOCKS": SocksError,
     "WSKIT_ERR_NO_MEMORY": ResourceError,
     "WSKIT_ERR_WOULD_BLOCK": WouldBlock,
     "WSKIT_ERR_INTERNAL": InternalError,

@@ -35,6 +35,7 @@ const FFI_FILES: &[&str] = &[
     "trace.rs",
     "remote.rs",
     "http.rs",
+    "reconnect.rs",
 ];
 
 fn main() {

@@ -48,6 +48,8 @@ pub struct wskit_config {
     pub(crate) max_http_body: Option<usize>,
     /// `wskit_config_set_http_keep_alive_ms`.
     pub(crate) http_keep_alive: Option<Duration>,
+    /// `wskit_config_set_reconnect*` (src/ffi/reconnect.rs); clients only.
+    pub(crate) reconnect: Option<crate::net::ReconnectOptions>,
 }
 
 impl wskit_config {
@@ -95,6 +97,7 @@ impl wskit_config {
             // Clients keep every response header (docs/api-0.2.md).
             keep_headers: KeepHeaders::All,
             deflate: self.deflate.apply(defaults.deflate),
+            reconnect: self.reconnect,
         }
     }
 }

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::reconnect::ReconnectOptions;
 use super::tls::{TlsClientConfig, TlsServerConfig};
 use crate::proto::Config as ProtocolConfig;
 use crate::proto::DeflateConfig;
@@ -223,6 +224,10 @@ pub struct ConnectOptions {
     /// settings); a server that asks for no context takeover makes this end lend its codecs from
     /// the context's pool too. [`DeflateConfig::DISABLED`] offers nothing.
     pub deflate: DeflateConfig,
+    /// Reconnect automatically when the connection drops or a connect attempt fails (see
+    /// [`ReconnectOptions`] and `docs/reconnect.md`). Default `None`: the connection ends with
+    /// its first drop.
+    pub reconnect: Option<ReconnectOptions>,
 }
 
 impl Default for ConnectOptions {
@@ -237,6 +242,7 @@ impl Default for ConnectOptions {
             tls: None,
             keep_headers: KeepHeaders::All,
             deflate: DeflateConfig::CLIENT,
+            reconnect: None,
         }
     }
 }

@@ -51,6 +51,9 @@ pub enum Error {
     TooManyConnections,
     /// A socket operation failed.
     Io(io::Error),
+    /// A reconnecting client connection is not open (waiting for or making an attempt) and its
+    /// offline queue is off (`ReconnectOptions::offline_queue_bytes` 0): the send was refused.
+    NotConnected,
 }
 
 /// Result of [`crate::net`] calls.
@@ -82,6 +85,10 @@ impl fmt::Display for Error {
             Error::Tls(what) => write!(f, "TLS: {what}"),
             Error::TooManyConnections => f.write_str("connection limit reached"),
             Error::Io(err) => write!(f, "I/O error: {err}"),
+            Error::NotConnected => f.write_str(
+                "not connected: the connection is reconnecting and its offline queue is off \
+                 (ReconnectOptions::offline_queue_bytes)",
+            ),
         }
     }
 }

@@ -48,6 +48,7 @@ mod context;
 mod error;
 mod handler;
 mod id;
+mod reconnect;
 mod remote;
 mod static_files;
 mod timers;
@@ -55,12 +56,13 @@ mod tls;
 mod trace;
 
 pub use config::{ConnectOptions, ConnectionOptions, ContextOptions, KeepHeaders, ListenOptions};
-pub use context::{Context, ContextStats};
+pub use context::{Context, ContextStats, ReconnectState};
 pub use error::{Error, Result};
 pub use handler::{
     AcceptRequest, Decision, Fragment, Handler, HttpRequestInfo, Message, NoHandler, OpenInfo,
 };
 pub use id::{ConnId, ListenerId};
+pub use reconnect::{ReconnectDecision, ReconnectEvent, ReconnectOptions, UndeliveredReason};
 pub use remote::{REMOTE_QUEUE_CAP, Remote};
 pub use tls::{TlsClientConfig, TlsServerConfig};
 pub use trace::{Direction, TraceEvent, Tracer};

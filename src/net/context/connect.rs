@@ -15,7 +15,7 @@ use crate::net::tls::{Stream, TlsClientConfig};
 use crate::proto::handshake::url;
 use crate::proto::{Endpoint, Role};
 
-use super::{ClientLink, Conn, Context, Details, Kept, Lost, Origin, WRITABLE_REGISTERED, millis, stamp};
+use super::{ClientLink, Conn, Context, Details, Kept, Lost, Origin, WRITABLE_REGISTERED, millis, reconnect, stamp};
 
 impl Context {
     /// Opens a client connection to a `ws://` URL. Returns at once: name resolution runs on a helper
@@ -25,15 +25,9 @@ impl Context {
         let url = url::parse(url)?;
         options.handshake.deflate = options.deflate;
         let endpoint = Endpoint::client(&url, &options.handshake, options.connection.protocol)?;
+        let seed = self.start.elapsed().as_nanos() as u64 ^ self.conns.len() as u64;
+        let reconnect = reconnect::Link::new(options.reconnect.as_ref(), seed)?;
         let now = self.now();
-        let deadline = now + millis(options.connection.handshake_timeout);
-        let literal = url
-            .host
-            .parse::<IpAddr>()
-            .ok()
-            .map(|ip| vec![SocketAddr::new(ip, url.port)]);
-        let host = url.host.clone();
-        let port = url.port;
         let link = ClientLink {
             url,
             options,
@@ -41,19 +35,44 @@ impl Context {
             next_addr: 0,
             connected: false,
             last_error: None,
+            reconnect,
         };
         let id = self.conns.insert_with(|_| Conn {
             socket: Stream::None,
             endpoint,
             origin: Origin::Client(Box::new(link)),
             user_data: 0,
-            deadline: stamp(deadline),
+            deadline: 0,
             last_read_ms: now as u32,
             last_message_ms: now as u32,
             details: None,
             flags: 0,
             flow: 0,
         });
+        self.start_connect(id)?;
+        Ok(id)
+    }
+
+    /// Sets the handshake deadline, then resolves (on a helper thread unless the host is an IP
+    /// literal) and connects: the first connect and every reconnect attempt.
+    pub(super) fn start_connect(&mut self, id: ConnId) -> Result<()> {
+        let now = self.now();
+        let Some(conn) = self.conns.get_mut(id) else {
+            return Err(Error::NotFound);
+        };
+        let Origin::Client(link) = &conn.origin else {
+            return Err(Error::NotFound);
+        };
+        let deadline = now + millis(link.options.connection.handshake_timeout);
+        let literal = link
+            .url
+            .host
+            .parse::<IpAddr>()
+            .ok()
+            .map(|ip| vec![SocketAddr::new(ip, link.url.port)]);
+        let host = link.url.host.clone();
+        let port = link.url.port;
+        conn.deadline = stamp(deadline);
         self.timers.push(deadline, id);
         match literal {
             Some(addrs) => self.resolved(id, Ok(addrs)),
@@ -74,7 +93,7 @@ impl Context {
                     .map_err(Error::Io)?;
             }
         }
-        Ok(id)
+        Ok(())
     }
 
     fn default_client_tls(&mut self) -> Result<TlsClientConfig> {
@@ -85,6 +104,9 @@ impl Context {
     }
 
     pub(super) fn resolved(&mut self, id: ConnId, result: io::Result<Vec<SocketAddr>>) {
+        if !self.wants_resolution(id) {
+            return; // a late answer for an attempt that already ended (reconnect)
+        }
         let Some(conn) = self.conns.get_mut(id) else {
             return;
         };
@@ -196,6 +218,7 @@ impl Context {
             Origin::Accepted(_) => (String::from("/"), None),
         };
         self.opened(id);
+        self.link_opened(id);
         let info = OpenInfo {
             role: Role::Client,
             listener: None,

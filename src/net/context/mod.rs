@@ -13,6 +13,7 @@ mod http;
 mod info;
 mod listen;
 mod read;
+mod reconnect;
 mod send;
 mod shutdown;
 mod tracing;
@@ -36,7 +37,9 @@ use super::timers::Timers;
 use super::tls::{Stream, TlsClientConfig};
 use super::trace::Tracer;
 use crate::proto::handshake::{Request, WsUrl};
-use crate::proto::{CloseInfo, DeflateParams, DeflatePool, Endpoint, OutputBuffer};
+use crate::proto::{CloseInfo, DeflateParams, DeflatePool, Endpoint, MessageKind, OutputBuffer};
+
+pub use reconnect::ReconnectState;
 
 const WAKER: Token = Token(usize::MAX);
 /// Drained send buffers kept for reuse (at most this many, each at most this large).
@@ -223,6 +226,8 @@ struct ClientLink {
     next_addr: usize,
     connected: bool,
     last_error: Option<String>,
+    /// Auto-reconnect state (`ConnectOptions::reconnect`); `None` when off.
+    reconnect: Option<Box<reconnect::Link>>,
 }
 
 const WRITABLE_REGISTERED: u8 = 1;
@@ -318,6 +323,10 @@ enum Deferred {
     Writable(ConnId),
     /// A request accepted by `Context::accept` after `on_accept` returned.
     Opened(ConnId, Box<Opening>),
+    /// A reconnecting client dropped: attempt, delay, why (see `reconnect.rs`).
+    Reconnect(ConnId, u32, Duration, String),
+    /// A queued message not delivered, with the connection's user data.
+    Undelivered(ConnId, MessageKind, Vec<u8>, super::reconnect::UndeliveredReason, u64),
 }
 
 /// A close to report; the slot is gone, so it carries the user data.
@@ -688,6 +697,12 @@ impl Context {
                     }
                 }
                 Deferred::Opened(conn, opening) => self.deliver_opened(handler, conn, &opening),
+                Deferred::Reconnect(conn, attempt, delay, error) => {
+                    self.deliver_reconnect(handler, conn, attempt, delay, &error)
+                }
+                Deferred::Undelivered(conn, kind, data, reason, user_data) => {
+                    self.deliver_undelivered(handler, conn, kind, &data, reason, user_data)
+                }
             }
         }
         count
@@ -710,7 +725,7 @@ impl Context {
                 // The same `max_buffered` check as a send on the loop thread.
                 Command::Send(conn, kind, data) => (
                     conn,
-                    self.with_sender(conn, data.len(), true, |s| s.send_message(kind, &data))
+                    self.send(conn, kind, &data)
                         .map_err(|err| match err {
                             Error::WouldBlock => Error::QueueFull { dropped: data.len() },
                             other => other,

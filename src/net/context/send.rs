@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use crate::net::error::{Error, Result};
 use crate::net::id::ConnId;
-use crate::proto::{MessageKind, PreparedMessage, Sender};
+use crate::proto::{MessageKind, PreparedMessage, SendError, Sender};
 
 use super::{
     Context, DIRTY, Lost, Origin, PAUSED, PAUSED_AUTO, PAUSED_MANUAL, WANTS_WRITABLE, millis, not_found,
@@ -15,7 +15,12 @@ impl Context {
     /// Queues a text message (not validated again: a `&str` is UTF-8). See [`Context::send`].
     #[inline]
     pub fn send_text(&mut self, conn: ConnId, text: &str) -> Result<()> {
-        self.with_sender(conn, text.len(), true, |sender| sender.send_text(text))
+        match self.with_sender(conn, text.len(), true, |sender| sender.send_text(text)) {
+            Err(err @ (Error::InvalidState(_) | Error::Send(SendError::Closed))) => {
+                self.send_offline(conn, MessageKind::Text, text.as_bytes(), err)
+            }
+            result => result,
+        }
     }
 
     /// Queues a binary message. See [`Context::send`].
@@ -29,7 +34,12 @@ impl Context {
     /// a closed or unknown id.
     #[inline]
     pub fn send(&mut self, conn: ConnId, kind: MessageKind, data: &[u8]) -> Result<()> {
-        self.with_sender(conn, data.len(), true, |sender| sender.send_message(kind, data))
+        match self.with_sender(conn, data.len(), true, |sender| sender.send_message(kind, data)) {
+            Err(err @ (Error::InvalidState(_) | Error::Send(SendError::Closed))) => {
+                self.send_offline(conn, kind, data, err)
+            }
+            result => result,
+        }
     }
 
     /// Queues a message prepared once for many connections (see [`PreparedMessage`]): server
@@ -91,7 +101,16 @@ impl Context {
     /// Starts the closing handshake with `code` and `reason`. The `on_close` handler runs when the
     /// peer answers, or after `close_timeout`. Before the connection opened, the connection is
     /// dropped instead (a client's connect is cancelled) and `on_close` reports 1006.
+    ///
+    /// A reconnecting client ([`crate::net::ConnectOptions::reconnect`]) stops reconnecting:
+    /// waiting for a retry, it closes at once (1006); queued messages are reported undelivered.
     pub fn close(&mut self, conn: ConnId, code: u16, reason: &str) -> Result<()> {
+        self.stop_reconnecting(conn);
+        self.close_conn(conn, code, reason)
+    }
+
+    /// [`Context::close`] without stopping a reconnecting client (the idle timeout).
+    pub(super) fn close_conn(&mut self, conn: ConnId, code: u16, reason: &str) -> Result<()> {
         let now = self.now();
         let entry = self.conns.get_mut(conn).ok_or_else(not_found)?;
         let Some(connection) = entry.endpoint.connection() else {
@@ -119,10 +138,12 @@ impl Context {
 
     /// Drops the connection at once, without a closing handshake. `on_close` reports 1006 (not
     /// clean) at the next `poll` if the connection had been reported open. The id is invalid after.
+    /// A reconnecting client stops reconnecting.
     pub fn abort(&mut self, conn: ConnId) -> Result<()> {
         if self.conns.get(conn).is_none() {
             return Err(Error::NotFound);
         }
+        self.stop_reconnecting(conn);
         self.drop_conn(
             conn,
             Some(Lost {

@@ -363,6 +363,37 @@ typedef uint32_t wskit_queue_flag;
 #endif // __cplusplus
 
 /**
+ * Why a queued message was not delivered: `code` of an UNDELIVERED event.
+ */
+enum wskit_undelivered_reason
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+    /**
+     * The offline queue was full (`wskit_config_set_offline_queue_bytes`): the oldest queued
+     * messages are dropped to make room for a new one (a message larger than the whole bound is
+     * dropped itself).
+     */
+    WSKIT_UNDELIVERED_QUEUE_FULL = 1,
+    /**
+     * The attempts ran out (`wskit_config_set_reconnect_max_attempts`).
+     */
+    WSKIT_UNDELIVERED_EXHAUSTED = 2,
+    /**
+     * Reconnecting was stopped (close, abort, `wskit_conn_stop_reconnect`, shutdown, free).
+     */
+    WSKIT_UNDELIVERED_STOPPED = 3,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum wskit_undelivered_reason wskit_undelivered_reason;
+#else
+typedef uint32_t wskit_undelivered_reason;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * Options for `wskit_ctx_listen` and `wskit_ctx_connect`: limits, timers, and handshake settings.
  * Opaque: new options are added as new setters, never by changing a struct layout.
  *

@@ -39,7 +39,12 @@ impl Handler for Client {
         println!("open ({conn:?})");
     }
 
-    fn on_reconnect(&mut self, ctx: &mut Context, conn: ConnId, event: &ReconnectEvent<'_>) -> ReconnectDecision {
+    fn on_reconnect(
+        &mut self,
+        ctx: &mut Context,
+        conn: ConnId,
+        event: &ReconnectEvent<'_>,
+    ) -> ReconnectDecision {
         println!(
             "reconnect: attempt {} in {} ms ({})",
             event.attempt,
@@ -62,8 +67,17 @@ impl Handler for Client {
         }
     }
 
-    fn on_undelivered(&mut self, _ctx: &mut Context, _conn: ConnId, message: Message<'_>, reason: UndeliveredReason) {
-        println!("undelivered ({reason:?}): {}", String::from_utf8_lossy(message.as_bytes()));
+    fn on_undelivered(
+        &mut self,
+        _ctx: &mut Context,
+        _conn: ConnId,
+        message: Message<'_>,
+        reason: UndeliveredReason,
+    ) {
+        println!(
+            "undelivered ({reason:?}): {}",
+            String::from_utf8_lossy(message.as_bytes())
+        );
     }
 
     fn on_close(&mut self, _ctx: &mut Context, _conn: ConnId, info: &CloseInfo<'_>) {

@@ -21,7 +21,10 @@ fn repo() -> PathBuf {
 fn python() -> PathBuf {
     let peers = std::env::var("WSKIT_PEERS_DIR").map_or_else(|_| repo().join(".peers"), |d| repo().join(d));
     let python = peers.join("venv/bin/python");
-    assert!(python.exists(), "the peers are not installed: run scripts/setup-peers.sh");
+    assert!(
+        python.exists(),
+        "the peers are not installed: run scripts/setup-peers.sh"
+    );
     python
 }
 
@@ -65,6 +68,9 @@ impl Drop for Server {
     }
 }
 
+/// What a test's `on_reconnect` answers.
+type Decide = dyn FnMut(&ReconnectEvent<'_>) -> ReconnectDecision;
+
 #[derive(Default)]
 struct Recorder {
     opens: Vec<Instant>,
@@ -76,7 +82,7 @@ struct Recorder {
     /// Events in order: "open", "reconnect", "undelivered", "close", "error".
     order: Vec<&'static str>,
     /// What `on_reconnect` answers for each attempt (Proceed when absent).
-    decide: Option<Box<dyn FnMut(&ReconnectEvent<'_>) -> ReconnectDecision>>,
+    decide: Option<Box<Decide>>,
     /// Sent from `on_open` every time it opens.
     greeting: Option<String>,
 }
@@ -95,17 +101,32 @@ impl Handler for Recorder {
             .push(String::from_utf8_lossy(message.as_bytes()).into_owned());
     }
 
-    fn on_reconnect(&mut self, _ctx: &mut Context, _conn: ConnId, event: &ReconnectEvent<'_>) -> ReconnectDecision {
+    fn on_reconnect(
+        &mut self,
+        _ctx: &mut Context,
+        _conn: ConnId,
+        event: &ReconnectEvent<'_>,
+    ) -> ReconnectDecision {
         self.order.push("reconnect");
-        self.attempts
-            .push((event.attempt, event.delay, event.error.to_string(), Instant::now()));
+        self.attempts.push((
+            event.attempt,
+            event.delay,
+            event.error.to_string(),
+            Instant::now(),
+        ));
         match self.decide.as_mut() {
             Some(decide) => decide(event),
             None => ReconnectDecision::Proceed,
         }
     }
 
-    fn on_undelivered(&mut self, _ctx: &mut Context, _conn: ConnId, message: Message<'_>, reason: UndeliveredReason) {
+    fn on_undelivered(
+        &mut self,
+        _ctx: &mut Context,
+        _conn: ConnId,
+        message: Message<'_>,
+        reason: UndeliveredReason,
+    ) {
         self.order.push("undelivered");
         self.undelivered
             .push((String::from_utf8_lossy(message.as_bytes()).into_owned(), reason));
@@ -165,10 +186,14 @@ fn comes_back_after_the_server_is_killed_and_flushes_the_offline_queue_in_order(
     );
     poll_until(&mut ctx, &mut h, Duration::from_secs(10), |h| h.opens.len() == 1);
     ctx.send_text(conn, "before").unwrap();
-    poll_until(&mut ctx, &mut h, Duration::from_secs(10), |h| h.messages.len() == 1);
+    poll_until(&mut ctx, &mut h, Duration::from_secs(10), |h| {
+        h.messages.len() == 1
+    });
 
     server.kill();
-    poll_until(&mut ctx, &mut h, Duration::from_secs(10), |h| !h.attempts.is_empty());
+    poll_until(&mut ctx, &mut h, Duration::from_secs(10), |h| {
+        !h.attempts.is_empty()
+    });
     // Disconnected: sends are queued, in order, and the id is the same connection.
     for text in ["q1", "q2", "q3"] {
         ctx.send_text(conn, text).expect("queued while disconnected");
@@ -177,17 +202,28 @@ fn comes_back_after_the_server_is_killed_and_flushes_the_offline_queue_in_order(
     assert_eq!((state.queued_messages, state.queued_bytes), (3, 6));
     // Keep it down long enough for attempts to fail (connection refused).
     let down = Instant::now();
-    poll_until(&mut ctx, &mut h, Duration::from_secs(10), |_| down.elapsed() > Duration::from_millis(900));
+    poll_until(&mut ctx, &mut h, Duration::from_secs(10), |_| {
+        down.elapsed() > Duration::from_millis(900)
+    });
     let failed = h.attempts.len();
-    assert!(failed >= 3, "attempts while the server was down: {:?}", h.attempts);
+    assert!(
+        failed >= 3,
+        "attempts while the server was down: {:?}",
+        h.attempts
+    );
 
     let server = Server::start(port);
     let restarted = Instant::now();
     poll_until(&mut ctx, &mut h, Duration::from_secs(10), |h| h.opens.len() == 2);
     // Back within the longest delay (plus a connect and handshake on loopback).
     let back = h.opens[1].duration_since(restarted);
-    assert!(back <= max + Duration::from_millis(700), "reconnected {back:?} after the restart");
-    poll_until(&mut ctx, &mut h, Duration::from_secs(10), |h| h.messages.len() == 4);
+    assert!(
+        back <= max + Duration::from_millis(700),
+        "reconnected {back:?} after the restart"
+    );
+    poll_until(&mut ctx, &mut h, Duration::from_secs(10), |h| {
+        h.messages.len() == 4
+    });
     assert_eq!(h.messages, ["before", "q1", "q2", "q3"]);
     assert_eq!(ctx.reconnect_state(conn).unwrap().queued_messages, 0);
     // Attempts are numbered 1, 2, 3, ... and every delay is within [min, max].
@@ -196,28 +232,43 @@ fn comes_back_after_the_server_is_killed_and_flushes_the_offline_queue_in_order(
         assert!(*delay >= min && *delay <= max, "attempt {attempt}: {delay:?}");
         assert!(!error.is_empty());
     }
-    assert!(h.attempts[1..].iter().any(|a| a.2.contains("connect")), "{:?}", h.attempts);
+    assert!(
+        h.attempts[1..].iter().any(|a| a.2.contains("connect")),
+        "{:?}",
+        h.attempts
+    );
     assert!(h.closes.is_empty() && h.errors.is_empty() && h.undelivered.is_empty());
 
     // Up longer than `stable_after`: the next drop starts again at attempt 1.
     let opened = Instant::now();
-    poll_until(&mut ctx, &mut h, Duration::from_secs(5), |_| opened.elapsed() > Duration::from_millis(500));
+    poll_until(&mut ctx, &mut h, Duration::from_secs(5), |_| {
+        opened.elapsed() > Duration::from_millis(500)
+    });
     server.kill();
     let before = h.attempts.len();
-    poll_until(&mut ctx, &mut h, Duration::from_secs(10), |h| h.attempts.len() > before);
-    assert_eq!(h.attempts[before].0, 1, "the count resets after a stable connection");
+    poll_until(&mut ctx, &mut h, Duration::from_secs(10), |h| {
+        h.attempts.len() > before
+    });
+    assert_eq!(
+        h.attempts[before].0, 1,
+        "the count resets after a stable connection"
+    );
     assert_eq!(h.attempts[before].1, min, "attempt 1 waits exactly min_delay");
 
     let _server = Server::start(port);
     poll_until(&mut ctx, &mut h, Duration::from_secs(10), |h| h.opens.len() == 3);
     ctx.close(conn, 1000, "done").unwrap();
-    poll_until(&mut ctx, &mut h, Duration::from_secs(10), |h| !h.closes.is_empty());
+    poll_until(&mut ctx, &mut h, Duration::from_secs(10), |h| {
+        !h.closes.is_empty()
+    });
     assert_eq!(h.closes.len(), 1);
     assert_eq!(h.closes[0].0, 1000);
     // Closed by the application: no further attempt.
     let attempts = h.attempts.len();
     let after = Instant::now();
-    poll_until(&mut ctx, &mut h, Duration::from_secs(5), |_| after.elapsed() > Duration::from_millis(600));
+    poll_until(&mut ctx, &mut h, Duration::from_secs(5), |_| {
+        after.elapsed() > Duration::from_millis(600)
+    });
     assert_eq!(h.attempts.len(), attempts);
     assert_eq!(ctx.connection_count(), 0);
 }
@@ -238,7 +289,9 @@ fn a_clean_close_by_the_server_reconnects_too_and_on_open_runs_again() {
     assert!(h.attempts[0].2.contains("1001 restart"), "{:?}", h.attempts[0]);
     assert!(h.closes.is_empty(), "on_close comes once, at the end");
     ctx.stop_reconnect(conn).unwrap();
-    poll_until(&mut ctx, &mut h, Duration::from_secs(10), |h| !h.closes.is_empty());
+    poll_until(&mut ctx, &mut h, Duration::from_secs(10), |h| {
+        !h.closes.is_empty()
+    });
     // The connection under way was the last: its close is reported as it came.
     let end = Instant::now() + Duration::from_secs(5);
     while ctx.connection_count() > 0 && Instant::now() < end {
@@ -267,14 +320,19 @@ fn exhausted_attempts_report_every_queued_message_then_close() {
     ctx.send_binary(conn, b"bbbb").unwrap();
     ctx.send_text(conn, "cccc").unwrap();
     ctx.send_text(conn, "much too long for the queue").unwrap();
-    poll_until(&mut ctx, &mut h, Duration::from_secs(10), |h| !h.closes.is_empty());
+    poll_until(&mut ctx, &mut h, Duration::from_secs(10), |h| {
+        !h.closes.is_empty()
+    });
     let attempts: Vec<u32> = h.attempts.iter().map(|a| a.0).collect();
     assert_eq!(attempts, [1, 2, 3]);
     assert_eq!(
         h.undelivered,
         [
             ("aaaa".to_string(), UndeliveredReason::QueueFull),
-            ("much too long for the queue".to_string(), UndeliveredReason::QueueFull),
+            (
+                "much too long for the queue".to_string(),
+                UndeliveredReason::QueueFull
+            ),
             ("bbbb".to_string(), UndeliveredReason::Exhausted),
             ("cccc".to_string(), UndeliveredReason::Exhausted),
         ]
@@ -293,11 +351,15 @@ fn without_a_queue_sends_fail_fast_with_not_connected() {
     let mut ctx = Context::new().unwrap();
     let mut h = Recorder::default();
     let conn = connect(&mut ctx, &format!("ws://127.0.0.1:{port}/"), options(5000, 5000));
-    poll_until(&mut ctx, &mut h, Duration::from_secs(10), |h| !h.attempts.is_empty());
+    poll_until(&mut ctx, &mut h, Duration::from_secs(10), |h| {
+        !h.attempts.is_empty()
+    });
     assert!(matches!(ctx.send_text(conn, "x"), Err(Error::NotConnected)));
     assert!(matches!(ctx.send_binary(conn, b"x"), Err(Error::NotConnected)));
     // A client without reconnect keeps its old answer.
-    let plain = ctx.connect(&format!("ws://127.0.0.1:{port}/"), ConnectOptions::default()).unwrap();
+    let plain = ctx
+        .connect(&format!("ws://127.0.0.1:{port}/"), ConnectOptions::default())
+        .unwrap();
     assert!(matches!(ctx.send_text(plain, "x"), Err(Error::InvalidState(_))));
     ctx.abort(plain).unwrap();
     ctx.abort(conn).unwrap();
@@ -315,21 +377,31 @@ fn stop_while_a_retry_is_pending_returns_at_once_from_the_loop_or_another_thread
     };
     // Loop thread: close while the 30 s retry is pending.
     let a = connect(&mut ctx, &url, long);
-    poll_until(&mut ctx, &mut h, Duration::from_secs(10), |h| h.attempts.len() == 1);
+    poll_until(&mut ctx, &mut h, Duration::from_secs(10), |h| {
+        h.attempts.len() == 1
+    });
     assert!(ctx.reconnect_state(a).unwrap().waiting);
     ctx.send_text(a, "pending").unwrap();
     let started = Instant::now();
     ctx.close(a, 1000, "").unwrap();
     assert!(started.elapsed() < Duration::from_millis(100));
     poll_until(&mut ctx, &mut h, Duration::from_secs(2), |h| h.closes.len() == 1);
-    assert_eq!(h.undelivered, [("pending".to_string(), UndeliveredReason::Stopped)]);
+    assert_eq!(
+        h.undelivered,
+        [("pending".to_string(), UndeliveredReason::Stopped)]
+    );
 
     // Another thread: Remote::close wakes the loop; the close comes long before the retry.
     let b = connect(&mut ctx, &url, long);
-    poll_until(&mut ctx, &mut h, Duration::from_secs(10), |h| h.attempts.len() == 2);
+    poll_until(&mut ctx, &mut h, Duration::from_secs(10), |h| {
+        h.attempts.len() == 2
+    });
     let remote = ctx.remote();
     let started = Instant::now();
-    std::thread::spawn(move || remote.close(b, 1000, "")).join().unwrap().unwrap();
+    std::thread::spawn(move || remote.close(b, 1000, ""))
+        .join()
+        .unwrap()
+        .unwrap();
     poll_until(&mut ctx, &mut h, Duration::from_secs(2), |h| h.closes.len() == 2);
     assert!(started.elapsed() < Duration::from_secs(2));
 
@@ -344,7 +416,9 @@ fn stop_while_a_retry_is_pending_returns_at_once_from_the_loop_or_another_thread
     // Shutdown with a retry pending ends promptly too.
     h.decide = None;
     let _d = connect(&mut ctx, &url, long);
-    poll_until(&mut ctx, &mut h, Duration::from_secs(10), |h| h.attempts.len() == 4);
+    poll_until(&mut ctx, &mut h, Duration::from_secs(10), |h| {
+        h.attempts.len() == 4
+    });
     let started = Instant::now();
     ctx.shutdown(&mut h, Duration::from_secs(5)).unwrap();
     assert!(started.elapsed() < Duration::from_secs(1));
@@ -355,17 +429,23 @@ fn stop_while_a_retry_is_pending_returns_at_once_from_the_loop_or_another_thread
 fn on_reconnect_can_reshape_the_delay() {
     let port = free_port();
     let mut ctx = Context::new().unwrap();
-    let mut h = Recorder::default();
     // Options say 30 s; the handler asks for 30 ms, then stops at attempt 4.
-    h.decide = Some(Box::new(|event| {
-        if event.attempt < 4 {
-            ReconnectDecision::Delay(Duration::from_millis(30))
-        } else {
-            ReconnectDecision::Stop
-        }
-    }));
+    let mut h = Recorder {
+        decide: Some(Box::new(|event| {
+            if event.attempt < 4 {
+                ReconnectDecision::Delay(Duration::from_millis(30))
+            } else {
+                ReconnectDecision::Stop
+            }
+        })),
+        ..Recorder::default()
+    };
     let started = Instant::now();
-    let _conn = connect(&mut ctx, &format!("ws://127.0.0.1:{port}/"), options(30_000, 30_000));
+    let _conn = connect(
+        &mut ctx,
+        &format!("ws://127.0.0.1:{port}/"),
+        options(30_000, 30_000),
+    );
     poll_until(&mut ctx, &mut h, Duration::from_secs(5), |h| !h.closes.is_empty());
     assert_eq!(h.attempts.iter().map(|a| a.0).collect::<Vec<_>>(), [1, 2, 3, 4]);
     assert!(h.attempts.iter().all(|a| a.1 == Duration::from_secs(30)));

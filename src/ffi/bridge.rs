@@ -352,14 +352,26 @@ impl Handler for Bridge<'_> {
         self.deliver(ctx, event);
     }
 
-    fn on_reconnect(&mut self, ctx: &mut Context, conn: ConnId, event: &ReconnectEvent<'_>) -> ReconnectDecision {
+    fn on_reconnect(
+        &mut self,
+        ctx: &mut Context,
+        conn: ConnId,
+        event: &ReconnectEvent<'_>,
+    ) -> ReconnectDecision {
         // The callback reshapes or stops through wskit_conn_reconnect_delay / _stop_reconnect.
         self.deliver(ctx, super::reconnect::reconnect_event(ctx, conn, event));
         ReconnectDecision::Proceed
     }
 
-    fn on_undelivered(&mut self, ctx: &mut Context, conn: ConnId, message: Message<'_>, reason: UndeliveredReason) {
-        let event = super::reconnect::undelivered_event(ctx, conn, message.kind(), message.as_bytes(), reason);
+    fn on_undelivered(
+        &mut self,
+        ctx: &mut Context,
+        conn: ConnId,
+        message: Message<'_>,
+        reason: UndeliveredReason,
+    ) {
+        let event =
+            super::reconnect::undelivered_event(ctx, conn, message.kind(), message.as_bytes(), reason);
         self.deliver(ctx, event);
     }
 }

@@ -49,7 +49,8 @@ pub struct wskit_reconnect_state {
 
 /// The RECONNECT event of `conn`.
 pub(crate) fn reconnect_event(ctx: &Context, conn: ConnId, event: &ReconnectEvent<'_>) -> OwnedEvent {
-    let mut owned = OwnedEvent::new(wskit_event_kind::WSKIT_EVENT_RECONNECT).with_data(event.error.as_bytes());
+    let mut owned =
+        OwnedEvent::new(wskit_event_kind::WSKIT_EVENT_RECONNECT).with_data(event.error.as_bytes());
     owned.conn = conn.as_u64();
     owned.user_data = ctx.user_data(conn).unwrap_or(0);
     owned.code = event.attempt;
@@ -81,7 +82,11 @@ pub(crate) fn undelivered_event(
 ///
 /// # Safety
 /// `config` is NULL or a live config (the setters' contract).
-unsafe fn set_enabled(config: *mut wskit_config, problem: Option<&str>, apply: impl FnOnce(&mut ReconnectOptions)) -> wskit_status {
+unsafe fn set_enabled(
+    config: *mut wskit_config,
+    problem: Option<&str>,
+    apply: impl FnOnce(&mut ReconnectOptions),
+) -> wskit_status {
     // SAFETY: the caller's contract is `set`'s.
     unsafe {
         set(config, problem, |c| {

@@ -102,14 +102,26 @@ pub trait Handler {
     /// default), a different delay, or [`ReconnectDecision::Stop`]. (Errors of the dropped
     /// connection are in `event.error`, not reported to `on_error`; `on_close` comes once, when
     /// reconnecting ends.)
-    fn on_reconnect(&mut self, ctx: &mut Context, conn: ConnId, event: &ReconnectEvent<'_>) -> ReconnectDecision {
+    fn on_reconnect(
+        &mut self,
+        ctx: &mut Context,
+        conn: ConnId,
+        event: &ReconnectEvent<'_>,
+    ) -> ReconnectDecision {
         ReconnectDecision::Proceed
     }
 
     /// A message queued while a reconnecting connection was not open was not delivered (see
     /// [`crate::net::ReconnectOptions::offline_queue_bytes`]). For `Exhausted` and `Stopped`
     /// these come right before the connection's `on_close`.
-    fn on_undelivered(&mut self, ctx: &mut Context, conn: ConnId, message: Message<'_>, reason: UndeliveredReason) {}
+    fn on_undelivered(
+        &mut self,
+        ctx: &mut Context,
+        conn: ConnId,
+        message: Message<'_>,
+        reason: UndeliveredReason,
+    ) {
+    }
 }
 
 /// A handler that ignores every event (accepting every request).

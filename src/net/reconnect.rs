@@ -172,7 +172,9 @@ mod tests {
     fn delays_spread_over_the_range() {
         let o = options(100, 1000);
         let mut jitter = Jitter::new(1);
-        let delays: Vec<u64> = (0..1000).map(|_| o.delay(10, jitter.next()).as_millis() as u64).collect();
+        let delays: Vec<u64> = (0..1000)
+            .map(|_| o.delay(10, jitter.next()).as_millis() as u64)
+            .collect();
         assert!(delays.iter().any(|&d| d < 200));
         assert!(delays.iter().any(|&d| d > 900));
     }

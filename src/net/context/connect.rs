@@ -15,7 +15,9 @@ use crate::net::tls::{Stream, TlsClientConfig};
 use crate::proto::handshake::url;
 use crate::proto::{Endpoint, Role};
 
-use super::{ClientLink, Conn, Context, Details, Kept, Lost, Origin, WRITABLE_REGISTERED, millis, reconnect, stamp};
+use super::{
+    ClientLink, Conn, Context, Details, Kept, Lost, Origin, WRITABLE_REGISTERED, millis, reconnect, stamp,
+};
 
 impl Context {
     /// Opens a client connection to a `ws://` URL. Returns at once: name resolution runs on a helper

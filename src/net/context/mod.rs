@@ -326,7 +326,13 @@ enum Deferred {
     /// A reconnecting client dropped: attempt, delay, why (see `reconnect.rs`).
     Reconnect(ConnId, u32, Duration, String),
     /// A queued message not delivered, with the connection's user data.
-    Undelivered(ConnId, MessageKind, Vec<u8>, super::reconnect::UndeliveredReason, u64),
+    Undelivered(
+        ConnId,
+        MessageKind,
+        Vec<u8>,
+        super::reconnect::UndeliveredReason,
+        u64,
+    ),
 }
 
 /// A close to report; the slot is gone, so it carries the user data.
@@ -725,11 +731,10 @@ impl Context {
                 // The same `max_buffered` check as a send on the loop thread.
                 Command::Send(conn, kind, data) => (
                     conn,
-                    self.send(conn, kind, &data)
-                        .map_err(|err| match err {
-                            Error::WouldBlock => Error::QueueFull { dropped: data.len() },
-                            other => other,
-                        }),
+                    self.send(conn, kind, &data).map_err(|err| match err {
+                        Error::WouldBlock => Error::QueueFull { dropped: data.len() },
+                        other => other,
+                    }),
                 ),
                 Command::Ping(conn, data) => (conn, self.ping(conn, &data)),
                 Command::Close(conn, code, reason) => (conn, self.close(conn, code, &reason)),

@@ -16,7 +16,7 @@ use crate::net::id::ConnId;
 use crate::net::reconnect::{Jitter, ReconnectDecision, ReconnectEvent, ReconnectOptions, UndeliveredReason};
 use crate::proto::{Endpoint, MessageKind};
 
-use super::{DIRTY, Context, Deferred, HELD, Lost, Origin, millis, not_found};
+use super::{Context, DIRTY, Deferred, HELD, Lost, Origin, millis, not_found};
 
 /// The reconnect state of one client connection (`ClientLink::reconnect`).
 #[derive(Debug)]
@@ -228,7 +228,13 @@ impl Context {
     /// A send found `conn` not open: queue it if `conn` reconnects with an offline queue.
     #[cold]
     #[inline(never)]
-    pub(super) fn send_offline(&mut self, conn: ConnId, kind: MessageKind, data: &[u8], refused: Error) -> Result<()> {
+    pub(super) fn send_offline(
+        &mut self,
+        conn: ConnId,
+        kind: MessageKind,
+        data: &[u8],
+        refused: Error,
+    ) -> Result<()> {
         let user_data = self.conns.get(conn).map_or(0, |c| c.user_data);
         let Some(link) = self.link_mut(conn) else {
             return Err(refused);
@@ -304,7 +310,11 @@ impl Context {
         }
         let endpoint = match ending {
             Some(_) => None,
-            None => match Endpoint::client(&client.url, &client.options.handshake, client.options.connection.protocol) {
+            None => match Endpoint::client(
+                &client.url,
+                &client.options.handshake,
+                client.options.connection.protocol,
+            ) {
                 Ok(endpoint) => Some(endpoint),
                 Err(_) => {
                     link.stopped = true;
@@ -321,7 +331,8 @@ impl Context {
             }
             if let Some(error) = error {
                 // The errors taken above still belong to this connection's end.
-                self.deferred.push_back(Deferred::Error(Some(id), error, user_data));
+                self.deferred
+                    .push_back(Deferred::Error(Some(id), error, user_data));
             }
             return false;
         }
@@ -361,7 +372,7 @@ impl Context {
     /// Takes the errors queued for `id` (reported in the reconnect event instead); returns the
     /// last one.
     fn take_errors(&mut self, id: ConnId) -> Option<Error> {
-        if !self.link_mut(id).is_some_and(|l| !l.stopped) {
+        if self.link_mut(id).is_none_or(|l| l.stopped) {
             return None;
         }
         let mut last = None;
@@ -390,7 +401,11 @@ impl Context {
             return;
         }
         self.schedule_retry(conn, delay);
-        let event = ReconnectEvent { attempt, delay, error };
+        let event = ReconnectEvent {
+            attempt,
+            delay,
+            error,
+        };
         match handler.on_reconnect(self, conn, &event) {
             ReconnectDecision::Proceed => {}
             ReconnectDecision::Delay(delay) => {

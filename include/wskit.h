@@ -2155,8 +2155,10 @@ wskit_status wskit_config_set_offline_queue_bytes(wskit_config *config, size_t b
  * stable connection) is scheduled after `event->listener` milliseconds (this field, as the
  * event layout cannot grow); `event->data`/`len` says why the last connection or attempt
  * ended. The callback may change the delay (`wskit_conn_reconnect_delay`) or stop
- * (`wskit_conn_stop_reconnect`, `wskit_conn_close`). Same rules and statuses as
- * `wskit_ctx_on_listen`.
+ * (`wskit_conn_stop_reconnect`, `wskit_conn_close`). Strings handed out for the connection
+ * that dropped (`wskit_conn_subprotocol`, `_peer`, `_header`, ...) stay valid until this event
+ * is consumed (as a close event's); ask again after the next OPEN for the new connection's.
+ * Same rules and statuses as `wskit_ctx_on_listen`.
  */
 wskit_status wskit_ctx_on_reconnect(wskit_ctx *ctx, wskit_event_fn cb, void *user_data);
 

@@ -359,7 +359,11 @@ impl Handler for Bridge<'_> {
         event: &ReconnectEvent<'_>,
     ) -> ReconnectDecision {
         // The callback reshapes or stops through wskit_conn_reconnect_delay / _stop_reconnect.
-        self.deliver(ctx, super::reconnect::reconnect_event(ctx, conn, event));
+        let mut event = super::reconnect::reconnect_event(ctx, conn, event);
+        // The strings handed out for the connection that dropped (subprotocol, headers, ...) live
+        // until this event is consumed; the next connection gets fresh copies.
+        event.keep = self.ffi.state.borrow_mut().conn_strings.remove(&conn.as_u64());
+        self.deliver(ctx, event);
         ReconnectDecision::Proceed
     }
 

@@ -200,8 +200,10 @@ crate::ffi_fn! {
     /// stable connection) is scheduled after `event->listener` milliseconds (this field, as the
     /// event layout cannot grow); `event->data`/`len` says why the last connection or attempt
     /// ended. The callback may change the delay (`wskit_conn_reconnect_delay`) or stop
-    /// (`wskit_conn_stop_reconnect`, `wskit_conn_close`). Same rules and statuses as
-    /// `wskit_ctx_on_listen`.
+    /// (`wskit_conn_stop_reconnect`, `wskit_conn_close`). Strings handed out for the connection
+    /// that dropped (`wskit_conn_subprotocol`, `_peer`, `_header`, ...) stay valid until this event
+    /// is consumed (as a close event's); ask again after the next OPEN for the new connection's.
+    /// Same rules and statuses as `wskit_ctx_on_listen`.
     fn wskit_ctx_on_reconnect(ctx: *mut wskit_ctx, cb: wskit_event_fn, user_data: *mut std::ffi::c_void) -> wskit_status {
         register(try_ctx!(ctx), wskit_event_kind::WSKIT_EVENT_RECONNECT, cb, user_data)
     }

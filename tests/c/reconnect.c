@@ -171,6 +171,15 @@ static void killed_and_restarted(void) {
     CHECK(wait_count(ctx, &st.opened, 1, 10));
     CHECK_OK(wskit_conn_send_text(ctx, conn, "before", WSKIT_NTS));
     CHECK(wait_count(ctx, &st.messages, 1, 10));
+    {
+        const char *peer = NULL;
+        size_t peer_len = 0, headers = 0;
+        /* Strings of the first connection: valid until its RECONNECT event was delivered. */
+        CHECK_OK(wskit_conn_peer(ctx, conn, &peer, &peer_len));
+        CHECK(peer_len > 0);
+        CHECK_OK(wskit_conn_header_count(ctx, conn, &headers));
+        CHECK(headers > 0);
+    }
 
     kill_server(server);
     CHECK(wait_count(ctx, &st.attempts, 1, 10));
@@ -197,6 +206,15 @@ static void killed_and_restarted(void) {
     CHECK(st.closed == 0 && st.errors == 0 && st.undelivered == 0);
     CHECK_OK(wskit_conn_reconnect_state(ctx, conn, &rs));
     CHECK(rs.queued_messages == 0 && !rs.waiting);
+    {
+        const char *name = NULL, *value = NULL;
+        size_t name_len = 0, value_len = 0, headers = 0;
+        /* The new connection's response headers, copied afresh. */
+        CHECK_OK(wskit_conn_header_count(ctx, conn, &headers));
+        CHECK(headers > 0);
+        CHECK_OK(wskit_conn_header_at(ctx, conn, 0, &name, &name_len, &value, &value_len));
+        CHECK(name != NULL && name_len > 0);
+    }
 
     CHECK_OK(wskit_conn_close(ctx, conn, 1000, "done", WSKIT_NTS));
     CHECK(wait_count(ctx, &st.closed, 1, 10));

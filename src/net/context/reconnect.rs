@@ -277,6 +277,9 @@ impl Context {
     /// no socket, a fresh handshake) and asks `on_reconnect`; returns true. Otherwise reports what
     /// its offline queue still holds (before the close report) and returns false.
     pub(super) fn reconnect_instead(&mut self, id: ConnId) -> bool {
+        if self.link_mut(id).is_none() {
+            return false; // servers and clients without reconnect: one look-up
+        }
         let now = self.now();
         let error = self.take_errors(id);
         let Some(conn) = self.conns.get_mut(id) else {

@@ -83,17 +83,12 @@ struct Recorder {
     order: Vec<&'static str>,
     /// What `on_reconnect` answers for each attempt (Proceed when absent).
     decide: Option<Box<Decide>>,
-    /// Sent from `on_open` every time it opens.
-    greeting: Option<String>,
 }
 
 impl Handler for Recorder {
-    fn on_open(&mut self, ctx: &mut Context, conn: ConnId, _info: &OpenInfo<'_>) {
+    fn on_open(&mut self, _ctx: &mut Context, _conn: ConnId, _info: &OpenInfo<'_>) {
         self.opens.push(Instant::now());
         self.order.push("open");
-        if let Some(greeting) = &self.greeting {
-            ctx.send_text(conn, greeting).expect("send from on_open");
-        }
     }
 
     fn on_message(&mut self, _ctx: &mut Context, _conn: ConnId, message: Message<'_>) {

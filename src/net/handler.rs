@@ -60,7 +60,9 @@ pub trait Handler {
     /// The connection is open (both roles). Every connection reported here, and every client
     /// connection returned by [`Context::connect`], later gets exactly one `on_close`. A request
     /// accepted later ([`Decision::Defer`], then [`Context::accept`]) is reported at the next
-    /// `poll`, in order with the other events.
+    /// `poll`, in order with the other events. A reconnecting client
+    /// ([`crate::net::ConnectOptions::reconnect`]) is reported open again after each reconnect,
+    /// under the same id; its one `on_close` comes when reconnecting ends.
     fn on_open(&mut self, ctx: &mut Context, conn: ConnId, info: &OpenInfo<'_>) {}
 
     /// A whole message arrived (text is valid UTF-8).

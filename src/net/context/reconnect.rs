@@ -225,16 +225,28 @@ impl Context {
         }
     }
 
-    /// A send found `conn` not open: queue it if `conn` reconnects with an offline queue.
+    /// A send failed with `err`: if `conn` was not open (no connection yet, between two, or
+    /// the peer's close under way), a reconnecting client may queue the message instead. Out of
+    /// line, so the send path pays one test of its result.
     #[cold]
     #[inline(never)]
-    pub(super) fn send_offline(
+    pub(super) fn send_failed(
         &mut self,
         conn: ConnId,
         kind: MessageKind,
         data: &[u8],
-        refused: Error,
+        err: Error,
     ) -> Result<()> {
+        match err {
+            Error::InvalidState(_) | Error::Send(crate::proto::SendError::Closed) => {
+                self.send_offline(conn, kind, data, err)
+            }
+            err => Err(err),
+        }
+    }
+
+    /// Queues a message for `conn` if it reconnects with an offline queue.
+    fn send_offline(&mut self, conn: ConnId, kind: MessageKind, data: &[u8], refused: Error) -> Result<()> {
         let user_data = self.conns.get(conn).map_or(0, |c| c.user_data);
         let Some(link) = self.link_mut(conn) else {
             return Err(refused);

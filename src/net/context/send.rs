@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use crate::net::error::{Error, Result};
 use crate::net::id::ConnId;
-use crate::proto::{MessageKind, PreparedMessage, SendError, Sender};
+use crate::proto::{MessageKind, PreparedMessage, Sender};
 
 use super::{
     Context, DIRTY, Lost, Origin, PAUSED, PAUSED_AUTO, PAUSED_MANUAL, WANTS_WRITABLE, millis, not_found,
@@ -16,10 +16,8 @@ impl Context {
     #[inline]
     pub fn send_text(&mut self, conn: ConnId, text: &str) -> Result<()> {
         match self.with_sender(conn, text.len(), true, |sender| sender.send_text(text)) {
-            Err(err @ (Error::InvalidState(_) | Error::Send(SendError::Closed))) => {
-                self.send_offline(conn, MessageKind::Text, text.as_bytes(), err)
-            }
-            result => result,
+            Ok(()) => Ok(()),
+            Err(err) => self.send_failed(conn, MessageKind::Text, text.as_bytes(), err),
         }
     }
 
@@ -35,10 +33,8 @@ impl Context {
     #[inline]
     pub fn send(&mut self, conn: ConnId, kind: MessageKind, data: &[u8]) -> Result<()> {
         match self.with_sender(conn, data.len(), true, |sender| sender.send_message(kind, data)) {
-            Err(err @ (Error::InvalidState(_) | Error::Send(SendError::Closed))) => {
-                self.send_offline(conn, kind, data, err)
-            }
-            result => result,
+            Ok(()) => Ok(()),
+            Err(err) => self.send_failed(conn, kind, data, err),
         }
     }
 

@@ -74,6 +74,8 @@ fi
 
 tests=()
 for src in tests/c/*.c; do tests+=("$(basename "${src%.c}")"); done
+# tests/c/reconnect.c starts Python websockets (tests/peers/py_server.py) as its server.
+[ -x "${WSKIT_PEERS_DIR:-.peers}/venv/bin/python" ] || bash scripts/setup-peers.sh >target/c/logs/setup-peers.log 2>&1
 
 # 1. Every test, shared and static.
 for t in "${tests[@]}"; do

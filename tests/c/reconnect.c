@@ -188,7 +188,7 @@ static void killed_and_restarted(void) {
     CHECK_OK(wskit_conn_reconnect_state(ctx, conn, &rs));
     CHECK(rs.queued_messages == 2 && rs.queued_bytes == 4 && rs.attempt >= 1);
     poll_for(ctx, 0.9); /* attempts fail meanwhile: connection refused */
-    CHECK(st.attempts >= 3);
+    CHECK(st.attempts >= 2);
     CHECK(st.opened == 1);
 
     server = start_server(port);

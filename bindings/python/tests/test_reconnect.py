@@ -83,7 +83,7 @@ def test_context_client_comes_back_after_sigkill_and_flushes_its_queue(port: int
         assert (state.queued_messages, state.queued_bytes) == (2, 4)
         down = time.monotonic()
         poll_until(ctx, lambda: time.monotonic() - down > 0.9)
-        assert len(attempts) >= 3, attempts
+        assert len(attempts) >= 2, attempts
 
         server = Server(port)
         restarted = time.monotonic()

@@ -37,6 +37,7 @@ const FFI_FILES: &[&str] = &[
     "http.rs",
     "unix.rs",
     "proxy.rs",
+    "reconnect.rs",
 ];
 
 fn main() {

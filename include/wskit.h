@@ -91,6 +91,14 @@ enum wskit_status
      */
     WSKIT_ERR_UNAVAILABLE = 105,
     /**
+     * The connection is reconnecting and sends are not queued meanwhile.
+     *
+     * A client connection with reconnect on (`wskit_config_set_reconnect`) is waiting for or
+     * making an attempt, and its offline queue is off (`wskit_config_set_offline_queue_bytes`
+     * 0, the default).
+     */
+    WSKIT_ERR_NOT_CONNECTED = 106,
+    /**
      * The peer broke the WebSocket protocol.
      */
     WSKIT_ERR_PROTOCOL = 200,
@@ -274,6 +282,20 @@ enum wskit_event_kind
      * default answer (`wskit_http_serve_static`).
      */
     WSKIT_EVENT_HTTP_REQUEST = 12,
+    /**
+     * Client with reconnect on (`wskit_config_set_reconnect`): the connection dropped or an
+     * attempt failed, and the next attempt is scheduled: `conn`, `conn_user_data`, `code` = the
+     * attempt number (1-based, counted since the last stable connection), `listener` = its delay
+     * in milliseconds (this field, as the layout cannot grow), `data`/`len` = why the last
+     * connection or attempt ended. The id stays valid; OPEN follows when an attempt succeeds.
+     */
+    WSKIT_EVENT_RECONNECT = 13,
+    /**
+     * A message queued while a reconnecting connection was not open was dropped: `conn`,
+     * `conn_user_data`, `is_text`, `data`/`len` = the payload, `code` = a
+     * `wskit_undelivered_reason`. For the reasons EXHAUSTED and STOPPED the CLOSE event follows.
+     */
+    WSKIT_EVENT_UNDELIVERED = 14,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -369,6 +391,37 @@ enum wskit_queue_flag
 typedef enum wskit_queue_flag wskit_queue_flag;
 #else
 typedef uint32_t wskit_queue_flag;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * Why a queued message was not delivered: `code` of an UNDELIVERED event.
+ */
+enum wskit_undelivered_reason
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+    /**
+     * The offline queue was full (`wskit_config_set_offline_queue_bytes`): the oldest queued
+     * messages are dropped to make room for a new one (a message larger than the whole bound is
+     * dropped itself).
+     */
+    WSKIT_UNDELIVERED_QUEUE_FULL = 1,
+    /**
+     * The attempts ran out (`wskit_config_set_reconnect_max_attempts`).
+     */
+    WSKIT_UNDELIVERED_EXHAUSTED = 2,
+    /**
+     * Reconnecting was stopped (close, abort, `wskit_conn_stop_reconnect`, shutdown, free).
+     */
+    WSKIT_UNDELIVERED_STOPPED = 3,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum wskit_undelivered_reason wskit_undelivered_reason;
+#else
+typedef uint32_t wskit_undelivered_reason;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
@@ -714,6 +767,29 @@ typedef struct {
  * The tracer callback: `user_data` as given to `wskit_ctx_set_tracer`, and the item.
  */
 typedef void (*wskit_trace_fn)(void *user_data, const wskit_trace *trace);
+
+/**
+ * What `wskit_conn_reconnect_state` reports.
+ */
+typedef struct {
+    /**
+     * Attempts since the last connection that stayed up for the stable time (0 while a stable
+     * connection is open).
+     */
+    uint32_t attempt;
+    /**
+     * A retry is pending: the connection waits, without a socket.
+     */
+    bool waiting;
+    /**
+     * Messages in the offline queue.
+     */
+    size_t queued_messages;
+    /**
+     * Their payload bytes.
+     */
+    size_t queued_bytes;
+} wskit_reconnect_state;
 
 #ifdef __cplusplus
 extern "C" {
@@ -2054,6 +2130,7 @@ wskit_status wskit_remote_http_write(const wskit_remote *remote,
 wskit_status wskit_remote_http_end(const wskit_remote *remote, uint64_t conn);
 
 /**
+<<<<<<< HEAD
  * Clients: connect through this proxy, whatever the environment says:
  * `http://[user:pass@]host[:port]` (HTTP CONNECT), `https://...` (HTTP CONNECT over TLS to
  * the proxy), `socks5://...` (SOCKS5, target resolved here) or `socks5h://...` (SOCKS5,
@@ -2112,6 +2189,110 @@ wskit_status wskit_config_set_proxy_timeout_ms(wskit_config *config, uint32_t va
 wskit_status wskit_config_set_proxy_ca_file(wskit_config *config,
                                             const char *ca_path,
                                             size_t ca_path_len);
+=======
+ * Turns automatic reconnect on for client connections made with this config (listeners
+ * ignore it): when the connection drops, or a connect attempt fails (the first one included),
+ * it waits and connects again, keeping its id. The delay before attempt n is drawn uniformly
+ * from `[min_delay_ms, min(max_delay_ms, min_delay_ms * 2^(n-1))]` (attempt 1 waits exactly
+ * `min_delay_ms`). Each attempt is announced by a RECONNECT event; the OPEN event comes again
+ * after each successful one; the CLOSE event comes once, when reconnecting ends (close,
+ * abort, `wskit_conn_stop_reconnect`, attempts exhausted, shutdown). Errors of a connection
+ * that reconnects are in the RECONNECT event's text, not in ERROR events. A close by the
+ * server (any code) reconnects too. `min_delay_ms` 0 turns reconnect off (the default).
+ * Also resets the other reconnect settings to their defaults: no attempt limit, 10 s stable
+ * time, offline queue off.
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` or `WSKIT_ERR_INVALID_ARG` (`max_delay_ms` below
+ * `min_delay_ms`).
+ */
+wskit_status wskit_config_set_reconnect(wskit_config *config,
+                                        uint32_t min_delay_ms,
+                                        uint32_t max_delay_ms);
+
+/**
+ * Reconnect: give up after `max_attempts` attempts in a row (0: never give up, the
+ * default); the connection then closes (CLOSE event, 1006) after UNDELIVERED events for
+ * what its offline queue held (`WSKIT_UNDELIVERED_EXHAUSTED`).
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` or `WSKIT_ERR_INVALID_STATE` (reconnect is off:
+ * call `wskit_config_set_reconnect` first).
+ */
+wskit_status wskit_config_set_reconnect_max_attempts(wskit_config *config, uint32_t max_attempts);
+
+/**
+ * Reconnect: a connection that stayed open `stable_after_ms` resets the attempt count, so
+ * the next drop starts again at the minimum delay. Default 10,000.
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` or `WSKIT_ERR_INVALID_STATE` (reconnect is off).
+ */
+wskit_status wskit_config_set_reconnect_stable_after_ms(wskit_config *config,
+                                                        uint32_t stable_after_ms);
+
+/**
+ * Reconnect: the send policy while the connection is not open. 0 (the default): sends
+ * (`wskit_conn_send*`, `wskit_remote_send*`) fail at once with `WSKIT_ERR_NOT_CONNECTED`.
+ * Above 0: they are queued, up to `bytes` payload bytes, and written in order right after the
+ * next open (before the OPEN event); when a message does not fit, the oldest queued ones are
+ * dropped, each reported by an UNDELIVERED event (`WSKIT_UNDELIVERED_QUEUE_FULL`). Messages
+ * still queued when reconnecting ends are reported the same way (`_EXHAUSTED`, `_STOPPED`)
+ * before the CLOSE event. Fragmented messages and pings are never queued.
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` or `WSKIT_ERR_INVALID_STATE` (reconnect is off).
+ */
+wskit_status wskit_config_set_offline_queue_bytes(wskit_config *config, size_t bytes);
+
+/**
+ * Sets (or removes) the callback of RECONNECT events: a reconnecting client connection
+ * dropped (or an attempt failed) and attempt `event->code` (1-based, counted since the last
+ * stable connection) is scheduled after `event->listener` milliseconds (this field, as the
+ * event layout cannot grow); `event->data`/`len` says why the last connection or attempt
+ * ended. The callback may change the delay (`wskit_conn_reconnect_delay`) or stop
+ * (`wskit_conn_stop_reconnect`, `wskit_conn_close`). Strings handed out for the connection
+ * that dropped (`wskit_conn_subprotocol`, `_peer`, `_header`, ...) stay valid until this event
+ * is consumed (as a close event's); ask again after the next OPEN for the new connection's.
+ * Same rules and statuses as `wskit_ctx_on_listen`.
+ */
+wskit_status wskit_ctx_on_reconnect(wskit_ctx *ctx, wskit_event_fn cb, void *user_data);
+
+/**
+ * Sets (or removes) the callback of UNDELIVERED events: a message queued while a
+ * reconnecting connection was not open was dropped; `event->data`/`len` is its payload,
+ * `is_text` its kind, `code` a `wskit_undelivered_reason`. Same rules and statuses as
+ * `wskit_ctx_on_listen`.
+ */
+wskit_status wskit_ctx_on_undelivered(wskit_ctx *ctx, wskit_event_fn cb, void *user_data);
+
+/**
+ * Changes the delay of `conn`'s pending retry to `delay_ms` from now: from the RECONNECT
+ * callback, or later while the retry is pending (queue mode: after taking the RECONNECT
+ * event). Loop thread only; never blocks.
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_NOT_FOUND` or
+ * `WSKIT_ERR_INVALID_STATE` (no retry pending).
+ */
+wskit_status wskit_conn_reconnect_delay(wskit_ctx *ctx, uint64_t conn, uint32_t delay_ms);
+
+/**
+ * Stops reconnecting `conn`. Open, it stays open and its next drop ends it (CLOSE event as
+ * usual); waiting for a retry, it closes now: UNDELIVERED events for its offline queue
+ * (`WSKIT_UNDELIVERED_STOPPED`), then the CLOSE event (1006) at the next poll. Returns at
+ * once. Loop thread only (other threads: `wskit_remote_close`).
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_NOT_FOUND` or
+ * `WSKIT_ERR_INVALID_STATE` (the connection does not reconnect).
+ */
+wskit_status wskit_conn_stop_reconnect(wskit_ctx *ctx, uint64_t conn);
+
+/**
+ * The reconnect state of `conn` (see `wskit_reconnect_state`). Loop thread only.
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG`, `WSKIT_ERR_NOT_FOUND` or
+ * `WSKIT_ERR_INVALID_STATE` (the connection does not reconnect).
+ */
+wskit_status wskit_conn_reconnect_state(const wskit_ctx *ctx,
+                                        uint64_t conn,
+                                        wskit_reconnect_state *out);
+>>>>>>> wip-reconnect
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -74,6 +74,8 @@ fi
 
 tests=()
 for src in tests/c/*.c; do tests+=("$(basename "${src%.c}")"); done
+# tests/c/reconnect.c starts Python websockets (tests/peers/py_server.py) as its server.
+[ -x "${WSKIT_PEERS_DIR:-.peers}/venv/bin/python" ] || bash scripts/setup-peers.sh >target/c/logs/setup-peers.log 2>&1
 
 # 1. Every test, shared and static.
 for t in "${tests[@]}"; do
@@ -150,6 +152,21 @@ compression_example() { # examples/c/compression.c: negotiated, 20,100 bytes of 
   grep -q "^client negotiated: no compression" <<<"$out" && grep -q "on the wire: 20100 bytes sent" <<<"$out"
 }
 check "compression example: deflate negotiated and used, or off" compression_example
+reconnect_example() { # examples/c/reconnect_client.c: the server comes up late; queued messages flushed
+  local port out rc
+  port=$(bash scripts/free-port.sh)
+  timeout 60 target/c/reconnect_client "ws://127.0.0.1:$port/" 3 >target/c/logs/reconnect_client.out 2>&1 &
+  local client=$!
+  sleep 0.7
+  start_server target/c/echo_server "127.0.0.1:$port"
+  wait $client
+  rc=$?
+  stop_server
+  out=$(cat target/c/logs/reconnect_client.out)
+  echo "$out"
+  [ $rc -eq 0 ] && grep -q "^reconnect: attempt 2 in" <<<"$out" && grep -q "^echo: message 3$" <<<"$out"
+}
+check "reconnect example: retries until the server is up, flushes its offline queue" reconnect_example
 start_server "${VALGRIND[@]}" target/c/echo_server 127.0.0.1:0
 check "echo: C client vs echo_server under valgrind" echo_round_trip target/c/client
 check "game_loop vs echo_server under valgrind" target/c/game_loop "$server_url" 1

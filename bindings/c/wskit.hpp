@@ -313,6 +313,8 @@ private:
         case WSKIT_EVENT_ERROR: return wskit_ctx_on_error(raw_, fn, ud);
         case WSKIT_EVENT_REJECTED: return wskit_ctx_on_rejected(raw_, fn, ud);
         case WSKIT_EVENT_HTTP_REQUEST: return wskit_ctx_on_http_request(raw_, fn, ud);
+        case WSKIT_EVENT_RECONNECT: return wskit_ctx_on_reconnect(raw_, fn, ud);
+        case WSKIT_EVENT_UNDELIVERED: return wskit_ctx_on_undelivered(raw_, fn, ud);
         }
         return WSKIT_ERR_INVALID_ARG;
     }

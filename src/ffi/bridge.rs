@@ -16,7 +16,7 @@ use std::net::SocketAddr;
 
 use crate::net::{
     self, AcceptRequest, ConnId, Context, Decision, Fragment, Handler, HttpRequestInfo, ListenerId, Message,
-    OpenInfo,
+    OpenInfo, ReconnectDecision, ReconnectEvent, UndeliveredReason,
 };
 use crate::proto::CloseInfo;
 use crate::proto::MessageKind;
@@ -359,6 +359,33 @@ impl Handler for Bridge<'_> {
         event.conn = conn;
         event.user_data = user_data;
         event.code = status as u32;
+        self.deliver(ctx, event);
+    }
+
+    fn on_reconnect(
+        &mut self,
+        ctx: &mut Context,
+        conn: ConnId,
+        event: &ReconnectEvent<'_>,
+    ) -> ReconnectDecision {
+        // The callback reshapes or stops through wskit_conn_reconnect_delay / _stop_reconnect.
+        let mut event = super::reconnect::reconnect_event(ctx, conn, event);
+        // The strings handed out for the connection that dropped (subprotocol, headers, ...) live
+        // until this event is consumed; the next connection gets fresh copies.
+        event.keep = self.ffi.state.borrow_mut().conn_strings.remove(&conn.as_u64());
+        self.deliver(ctx, event);
+        ReconnectDecision::Proceed
+    }
+
+    fn on_undelivered(
+        &mut self,
+        ctx: &mut Context,
+        conn: ConnId,
+        message: Message<'_>,
+        reason: UndeliveredReason,
+    ) {
+        let event =
+            super::reconnect::undelivered_event(ctx, conn, message.kind(), message.as_bytes(), reason);
         self.deliver(ctx, event);
     }
 }

@@ -44,7 +44,7 @@ impl Callbacks {
 }
 
 /// Stores a callback, switching the context to callback mode.
-fn register(
+pub(crate) fn register(
     ctx: &wskit_ctx,
     kind: wskit_event_kind,
     cb: wskit_event_fn,

@@ -50,6 +50,8 @@ pub struct wskit_config {
     pub(crate) http_keep_alive: Option<Duration>,
     /// `wskit_config_set_proxy*` (src/ffi/proxy.rs).
     pub(crate) proxy: crate::net::ProxyOptions,
+    /// `wskit_config_set_reconnect*` (src/ffi/reconnect.rs); clients only.
+    pub(crate) reconnect: Option<crate::net::ReconnectOptions>,
 }
 
 impl wskit_config {
@@ -98,6 +100,7 @@ impl wskit_config {
             keep_headers: KeepHeaders::All,
             deflate: self.deflate.apply(defaults.deflate),
             proxy: self.proxy.clone(),
+            reconnect: self.reconnect,
         }
     }
 }

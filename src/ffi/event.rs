@@ -62,10 +62,20 @@ pub enum wskit_event_kind {
     /// callback, or in queue mode with `WSKIT_QUEUE_HTTP_EVENTS`; otherwise requests get the
     /// default answer (`wskit_http_serve_static`).
     WSKIT_EVENT_HTTP_REQUEST = 12,
+    /// Client with reconnect on (`wskit_config_set_reconnect`): the connection dropped or an
+    /// attempt failed, and the next attempt is scheduled: `conn`, `conn_user_data`, `code` = the
+    /// attempt number (1-based, counted since the last stable connection), `listener` = its delay
+    /// in milliseconds (this field, as the layout cannot grow), `data`/`len` = why the last
+    /// connection or attempt ended. The id stays valid; OPEN follows when an attempt succeeds.
+    WSKIT_EVENT_RECONNECT = 13,
+    /// A message queued while a reconnecting connection was not open was dropped: `conn`,
+    /// `conn_user_data`, `is_text`, `data`/`len` = the payload, `code` = a
+    /// `wskit_undelivered_reason`. For the reasons EXHAUSTED and STOPPED the CLOSE event follows.
+    WSKIT_EVENT_UNDELIVERED = 14,
 }
 
 /// The number of event kinds plus one (kinds are 1-based): the size of per-kind tables.
-pub(crate) const KINDS: usize = 13;
+pub(crate) const KINDS: usize = 15;
 
 /// A header: name and value, each a pointer and a length, each also NUL-terminated after its
 /// length when wskit hands it out. Used in both directions (events; accept and reject).

@@ -98,6 +98,12 @@ status_codes! {
         ///
         /// Ask for it in the config (`wskit_config_keep_request`, `wskit_config_keep_header`).
         WSKIT_ERR_UNAVAILABLE = 105,
+        /// The connection is reconnecting and sends are not queued meanwhile.
+        ///
+        /// A client connection with reconnect on (`wskit_config_set_reconnect`) is waiting for or
+        /// making an attempt, and its offline queue is off (`wskit_config_set_offline_queue_bytes`
+        /// 0, the default).
+        WSKIT_ERR_NOT_CONNECTED = 106,
         /// The peer broke the WebSocket protocol.
         WSKIT_ERR_PROTOCOL = 200,
         /// Text is not valid UTF-8 (sent by the peer, or passed to a text send).
@@ -202,6 +208,7 @@ impl From<&net::Error> for wskit_status {
             E::Proxy(_) => WSKIT_ERR_PROXY,
             // net never produces it (its code, 402, is retired); should it appear it is a bug.
             E::TooManyConnections => WSKIT_ERR_INTERNAL,
+            E::NotConnected => WSKIT_ERR_NOT_CONNECTED,
             E::Io(io) => match io.kind() {
                 std::io::ErrorKind::InvalidInput => WSKIT_ERR_INVALID_ARG,
                 std::io::ErrorKind::OutOfMemory => WSKIT_ERR_NO_MEMORY,

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::proxy::ProxyOptions;
+use super::reconnect::ReconnectOptions;
 use super::tls::{TlsClientConfig, TlsServerConfig};
 use crate::proto::Config as ProtocolConfig;
 use crate::proto::DeflateConfig;
@@ -227,6 +228,10 @@ pub struct ConnectOptions {
     /// The proxy to go through: explicit, from the environment (`http_proxy`, `https_proxy`,
     /// `all_proxy`, `no_proxy`; the default) or none. See [`ProxyOptions`] and docs/proxy.md.
     pub proxy: ProxyOptions,
+    /// Reconnect automatically when the connection drops or a connect attempt fails (see
+    /// [`ReconnectOptions`] and `docs/reconnect.md`). Default `None`: the connection ends with
+    /// its first drop.
+    pub reconnect: Option<ReconnectOptions>,
 }
 
 impl Default for ConnectOptions {
@@ -242,6 +247,7 @@ impl Default for ConnectOptions {
             keep_headers: KeepHeaders::All,
             deflate: DeflateConfig::CLIENT,
             proxy: ProxyOptions::default(),
+            reconnect: None,
         }
     }
 }

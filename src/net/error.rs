@@ -55,6 +55,9 @@ pub enum Error {
     /// The proxy did not open the tunnel (see [`ProxyError`]: authentication, refusal, timeout,
     /// SOCKS5 reply, not a proxy).
     Proxy(ProxyError),
+    /// A reconnecting client connection is not open (waiting for or making an attempt) and its
+    /// offline queue is off (`ReconnectOptions::offline_queue_bytes` 0): the send was refused.
+    NotConnected,
 }
 
 /// Result of [`crate::net`] calls.
@@ -87,6 +90,10 @@ impl fmt::Display for Error {
             Error::TooManyConnections => f.write_str("connection limit reached"),
             Error::Io(err) => write!(f, "I/O error: {err}"),
             Error::Proxy(err) => write!(f, "proxy: {err}"),
+            Error::NotConnected => f.write_str(
+                "not connected: the connection is reconnecting and its offline queue is off \
+                 (ReconnectOptions::offline_queue_bytes)",
+            ),
         }
     }
 }

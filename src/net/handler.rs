@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use super::Context;
 use super::error::Error;
 use super::id::{ConnId, ListenerId};
+use super::reconnect::{ReconnectDecision, ReconnectEvent, UndeliveredReason};
 use crate::proto::handshake::Request;
 use crate::proto::http::HttpRequest;
 use crate::proto::{CloseInfo, DeflateParams, MessageKind, Role};
@@ -62,7 +63,9 @@ pub trait Handler {
     /// The connection is open (both roles). Every connection reported here, and every client
     /// connection returned by [`Context::connect`], later gets exactly one `on_close`. A request
     /// accepted later ([`Decision::Defer`], then [`Context::accept`]) is reported at the next
-    /// `poll`, in order with the other events.
+    /// `poll`, in order with the other events. A reconnecting client
+    /// ([`crate::net::ConnectOptions::reconnect`]) is reported open again after each reconnect,
+    /// under the same id; its one `on_close` comes when reconnecting ends.
     fn on_open(&mut self, ctx: &mut Context, conn: ConnId, info: &OpenInfo<'_>) {}
 
     /// A whole message arrived (text is valid UTF-8).
@@ -97,6 +100,33 @@ pub trait Handler {
     /// connect or handshake of a client connection (followed by `on_close`), or an error not tied to
     /// a connection (`conn` is `None`, e.g. `accept` failing for lack of file descriptors).
     fn on_error(&mut self, ctx: &mut Context, conn: Option<ConnId>, error: &Error) {}
+
+    /// A reconnecting client connection ([`crate::net::ConnectOptions::reconnect`]) dropped, or
+    /// an attempt failed, and attempt `event.attempt` is about to be scheduled after
+    /// `event.delay`. The connection keeps its id. Return [`ReconnectDecision::Proceed`] (the
+    /// default), a different delay, or [`ReconnectDecision::Stop`]. (Errors of the dropped
+    /// connection are in `event.error`, not reported to `on_error`; `on_close` comes once, when
+    /// reconnecting ends.)
+    fn on_reconnect(
+        &mut self,
+        ctx: &mut Context,
+        conn: ConnId,
+        event: &ReconnectEvent<'_>,
+    ) -> ReconnectDecision {
+        ReconnectDecision::Proceed
+    }
+
+    /// A message queued while a reconnecting connection was not open was not delivered (see
+    /// [`crate::net::ReconnectOptions::offline_queue_bytes`]). For `Exhausted` and `Stopped`
+    /// these come right before the connection's `on_close`.
+    fn on_undelivered(
+        &mut self,
+        ctx: &mut Context,
+        conn: ConnId,
+        message: Message<'_>,
+        reason: UndeliveredReason,
+    ) {
+    }
 }
 
 /// A handler that ignores every event (accepting every request).

@@ -49,6 +49,7 @@ mod error;
 mod handler;
 mod id;
 mod proxy;
+mod reconnect;
 mod remote;
 mod static_files;
 mod timers;
@@ -57,13 +58,14 @@ mod trace;
 mod unix;
 
 pub use config::{ConnectOptions, ConnectionOptions, ContextOptions, KeepHeaders, ListenOptions};
-pub use context::{Context, ContextStats};
+pub use context::{Context, ContextStats, ReconnectState};
 pub use error::{Error, Result};
 pub use handler::{
     AcceptRequest, Decision, Fragment, Handler, HttpRequestInfo, Message, NoHandler, OpenInfo,
 };
 pub use id::{ConnId, ListenerId};
 pub use proxy::{ProxyError, ProxyOptions};
+pub use reconnect::{ReconnectDecision, ReconnectEvent, ReconnectOptions, UndeliveredReason};
 pub use remote::{REMOTE_QUEUE_CAP, Remote};
 pub use tls::{TlsClientConfig, TlsServerConfig};
 pub use trace::{Direction, TraceEvent, Tracer};

@@ -137,9 +137,18 @@ int main(void) {
     (void (*)(void))wskit_fn_cast(&wskit_remote_wake),
     (void (*)(void))wskit_fn_cast(&wskit_remote_pause_reading),
     (void (*)(void))wskit_fn_cast(&wskit_remote_resume_reading),
+    (void (*)(void))wskit_fn_cast(&wskit_config_set_reconnect),
+    (void (*)(void))wskit_fn_cast(&wskit_config_set_reconnect_max_attempts),
+    (void (*)(void))wskit_fn_cast(&wskit_config_set_reconnect_stable_after_ms),
+    (void (*)(void))wskit_fn_cast(&wskit_config_set_offline_queue_bytes),
+    (void (*)(void))wskit_fn_cast(&wskit_ctx_on_reconnect),
+    (void (*)(void))wskit_fn_cast(&wskit_ctx_on_undelivered),
+    (void (*)(void))wskit_fn_cast(&wskit_conn_reconnect_delay),
+    (void (*)(void))wskit_fn_cast(&wskit_conn_stop_reconnect),
+    (void (*)(void))wskit_fn_cast(&wskit_conn_reconnect_state),
     };
     static const uint32_t codes[] = {
-        WSKIT_OK, WSKIT_QUEUE_EMPTY, WSKIT_ERR_NULL_ARG, WSKIT_ERR_INVALID_ARG, WSKIT_ERR_INVALID_STATE, WSKIT_ERR_REENTRANT, WSKIT_ERR_NOT_FOUND, WSKIT_ERR_UNAVAILABLE, WSKIT_ERR_PROTOCOL, WSKIT_ERR_INVALID_UTF8, WSKIT_ERR_MESSAGE_TOO_BIG, WSKIT_ERR_HANDSHAKE_REJECTED, WSKIT_ERR_HANDSHAKE, WSKIT_ERR_IO, WSKIT_ERR_RESOLVE, WSKIT_ERR_CONNECT, WSKIT_ERR_TIMEOUT, WSKIT_ERR_TLS, WSKIT_ERR_NO_MEMORY, WSKIT_ERR_WOULD_BLOCK, WSKIT_ERR_INTERNAL, WSKIT_ERR_PANIC,
+        WSKIT_OK, WSKIT_QUEUE_EMPTY, WSKIT_ERR_NULL_ARG, WSKIT_ERR_INVALID_ARG, WSKIT_ERR_INVALID_STATE, WSKIT_ERR_REENTRANT, WSKIT_ERR_NOT_FOUND, WSKIT_ERR_UNAVAILABLE, WSKIT_ERR_NOT_CONNECTED, WSKIT_ERR_PROTOCOL, WSKIT_ERR_INVALID_UTF8, WSKIT_ERR_MESSAGE_TOO_BIG, WSKIT_ERR_HANDSHAKE_REJECTED, WSKIT_ERR_HANDSHAKE, WSKIT_ERR_IO, WSKIT_ERR_RESOLVE, WSKIT_ERR_CONNECT, WSKIT_ERR_TIMEOUT, WSKIT_ERR_TLS, WSKIT_ERR_NO_MEMORY, WSKIT_ERR_WOULD_BLOCK, WSKIT_ERR_INTERNAL, WSKIT_ERR_PANIC,
     };
     size_t i;
     char version[32];
@@ -174,6 +183,10 @@ int main(void) {
         wskit_trace tr;
         wskit_deflate_params dp;
         wskit_send sd;
+        wskit_reconnect_state rs;
+        memset(&rs, 0, sizeof rs);
+        CHECK(rs.attempt == 0 && !rs.waiting && WSKIT_EVENT_RECONNECT == 13 && WSKIT_EVENT_UNDELIVERED == 14);
+        CHECK(WSKIT_ERR_NOT_CONNECTED == 106 && WSKIT_UNDELIVERED_STOPPED == 3);
         memset(&sd, 0, sizeof sd);
         memset(&ev, 0, sizeof ev);
         memset(&hd, 0, sizeof hd);

@@ -79,7 +79,19 @@ static void null_everywhere(void) {
     CHECK_RC(wskit_config_set_static_dir(NULL, ".", WSKIT_NTS), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_config_set_max_http_body(NULL, 1), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_config_set_http_keep_alive_ms(NULL, 1), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_config_set_reconnect(NULL, 100, 200), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_config_set_reconnect_max_attempts(NULL, 1), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_config_set_reconnect_stable_after_ms(NULL, 1), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_config_set_offline_queue_bytes(NULL, 1), WSKIT_ERR_NULL_ARG);
     CHECK_OK(wskit_config_new(&cfg));
+    /* Reconnect details need reconnect on; bad delays are refused. */
+    CHECK_RC(wskit_config_set_reconnect_max_attempts(cfg, 1), WSKIT_ERR_INVALID_STATE);
+    CHECK_RC(wskit_config_set_reconnect_stable_after_ms(cfg, 1), WSKIT_ERR_INVALID_STATE);
+    CHECK_RC(wskit_config_set_offline_queue_bytes(cfg, 1), WSKIT_ERR_INVALID_STATE);
+    CHECK_RC(wskit_config_set_reconnect(cfg, 200, 100), WSKIT_ERR_INVALID_ARG);
+    CHECK_OK(wskit_config_set_reconnect(cfg, 100, 200));
+    CHECK_OK(wskit_config_set_offline_queue_bytes(cfg, 1));
+    CHECK_OK(wskit_config_set_reconnect(cfg, 0, 0));
     CHECK_RC(wskit_config_set_static_dir(cfg, NULL, WSKIT_NTS), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_config_set_http_keep_alive_ms(cfg, 0), WSKIT_ERR_INVALID_ARG);
     CHECK_RC(wskit_config_set_proxy(NULL, "http://p:1", WSKIT_NTS), WSKIT_ERR_NULL_ARG);
@@ -143,6 +155,11 @@ static void null_everywhere(void) {
     CHECK_RC(wskit_ctx_on_error(NULL, NULL, NULL), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_ctx_on_rejected(NULL, NULL, NULL), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_ctx_on_http_request(NULL, NULL, NULL), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_ctx_on_reconnect(NULL, NULL, NULL), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_ctx_on_undelivered(NULL, NULL, NULL), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_conn_reconnect_delay(NULL, 1, 10), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_conn_stop_reconnect(NULL, 1), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_conn_reconnect_state(NULL, 1, NULL), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_http_respond(NULL, 1, 200, NULL, 0, NULL, 0), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_http_begin(NULL, 1, 200, NULL, 0, WSKIT_HTTP_UNKNOWN_LENGTH), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_http_write(NULL, 1, bytes, 1), WSKIT_ERR_NULL_ARG);
@@ -228,6 +245,7 @@ static void null_everywhere(void) {
     CHECK_RC(wskit_conn_pong(ctx, 1, NULL, 1), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_conn_close(ctx, 1, 1000, NULL, 3), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_conn_buffered_amount(ctx, 1, NULL), WSKIT_ERR_NULL_ARG);
+    CHECK_RC(wskit_conn_reconnect_state(ctx, 1, NULL), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_conn_is_reading_paused(ctx, 1, NULL), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_conn_user_data(ctx, 1, NULL), WSKIT_ERR_NULL_ARG);
     CHECK_RC(wskit_conn_subprotocol(ctx, 1, NULL, &sz), WSKIT_ERR_NULL_ARG);
@@ -279,6 +297,8 @@ static void null_everywhere(void) {
     CHECK_RC(wskit_conn_close(ctx, 42, 1000, NULL, 0), WSKIT_ERR_NOT_FOUND);
     CHECK_RC(wskit_conn_abort(ctx, 7), WSKIT_ERR_NOT_FOUND);
     CHECK_RC(wskit_conn_buffered_amount(ctx, 3, &sz), WSKIT_ERR_NOT_FOUND);
+    CHECK_RC(wskit_conn_reconnect_delay(ctx, 3, 10), WSKIT_ERR_NOT_FOUND);
+    CHECK_RC(wskit_conn_stop_reconnect(ctx, 3), WSKIT_ERR_NOT_FOUND);
     CHECK_RC(wskit_conn_pause_reading(ctx, 3), WSKIT_ERR_NOT_FOUND);
     CHECK_RC(wskit_conn_resume_reading(ctx, 3), WSKIT_ERR_NOT_FOUND);
     CHECK_RC(wskit_conn_is_reading_paused(ctx, 3, &flag), WSKIT_ERR_NOT_FOUND);

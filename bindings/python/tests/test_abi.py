@@ -112,6 +112,7 @@ _OPAQUE = {
     "wskit_event": _native.wskit_event,
     "wskit_queue_stats": _native.wskit_queue_stats,
     "wskit_stats": _native.wskit_stats,
+    "wskit_reconnect_state": _native.wskit_reconnect_state,
     "wskit_trace": _native.wskit_trace,
     "wskit_deflate_params": _native.wskit_deflate_params,
     "wskit_send": _native.wskit_send,
@@ -179,7 +180,7 @@ def test_callback_typedefs_match() -> None:
 def test_structs_match() -> None:
     header = parse_structs(TEXT)
     assert set(header) == {"wskit_header", "wskit_event", "wskit_queue_stats", "wskit_stats", "wskit_trace",
-                           "wskit_deflate_params", "wskit_send"}, sorted(header)
+                           "wskit_deflate_params", "wskit_send", "wskit_reconnect_state"}, sorted(header)
     for name in header:
         py_fields = _OPAQUE[name]._fields_
         assert [f for f, _ in header[name]] == [f for f, _ in py_fields], name

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 from websockets.asyncio.client import connect as ws_connect
 
@@ -280,3 +281,33 @@ def test_proxy_client_example(tmp_path: "os.PathLike[str]", echo_server: "object
         assert "Proxy-Authenticate: Basic" in refused.stderr
     finally:
         proxies.stop()
+RECONNECT_CLIENT = os.path.join(REPO, "examples", "python", "reconnect_client.py")
+
+
+def test_reconnect_client_example() -> None:
+    """The server (Python websockets, its own process) is started after the client: the client
+    retries until it is up, then every message it sent is echoed (kills and restarts of a
+    running server are tested in test_reconnect.py)."""
+    from conftest import PY_SERVER
+    from test_reconnect import free_port
+
+    port = free_port()
+    client = subprocess.Popen([sys.executable, RECONNECT_CLIENT, f"ws://127.0.0.1:{port}/echo", "3"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    server = None
+    try:
+        time.sleep(0.7)  # refused meanwhile: the client reconnects
+        server = subprocess.Popen([sys.executable, PY_SERVER, "--port", str(port)], stdout=subprocess.PIPE, text=True)
+        assert server.stdout is not None and server.stdout.readline().strip() == f"READY {port}"
+        out, err = client.communicate(timeout=60)
+    finally:
+        client.kill()
+        if server is not None:
+            server.kill()
+            server.wait()
+    assert client.returncode == 0, err
+    lines = out.splitlines()
+    assert lines[0].startswith("reconnect: attempt 1 in 100 ms"), out
+    assert "open" in lines
+    assert [line for line in lines if line.startswith("echo: ")] == ["echo: message 1", "echo: message 2",
+                                                                    "echo: message 3"]

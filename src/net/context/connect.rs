@@ -18,7 +18,9 @@ use crate::proto::handshake::{WsUrl, url};
 use crate::proto::{Endpoint, Role};
 
 use super::proxy::{Phase, ProxyLink};
-use super::{ClientLink, Conn, Context, Details, Kept, Lost, Origin, WRITABLE_REGISTERED, millis, stamp};
+use super::{
+    ClientLink, Conn, Context, Details, Kept, Lost, Origin, WRITABLE_REGISTERED, millis, reconnect, stamp,
+};
 
 impl Context {
     /// Opens a client connection to a `ws://` URL (or `ws+unix:///path/to.sock:/request/path`: see
@@ -32,8 +34,38 @@ impl Context {
         }
         let url = url::parse(url)?;
         let id = self.new_client(url, options, None)?;
-        self.resolve_first_hop(id)?;
+        self.start_connect(id)?;
         Ok(id)
+    }
+
+    /// Sets the attempt's deadline (the handshake timeout; the proxy timeout first while a
+    /// proxy's tunnel opens), then starts the first hop: the first connect and every reconnect
+    /// attempt.
+    pub(super) fn start_connect(&mut self, id: ConnId) -> Result<()> {
+        let now = self.now();
+        let Some(conn) = self.conns.get_mut(id) else {
+            return Err(Error::NotFound);
+        };
+        let Origin::Client(link) = &mut conn.origin else {
+            return Err(Error::NotFound);
+        };
+        let handshake_deadline = now + millis(link.options.connection.handshake_timeout);
+        let proxy_timeout = link.options.proxy.timeout;
+        let deadline = match link.proxy.as_deref_mut() {
+            Some(p) => {
+                p.handshake_deadline = handshake_deadline;
+                handshake_deadline.min(now + millis(proxy_timeout))
+            }
+            None => handshake_deadline,
+        };
+        let unix = link.unix.is_some();
+        conn.deadline = stamp(deadline);
+        self.timers.push(deadline, id);
+        if unix {
+            self.connect_unix_socket(id);
+            return Ok(());
+        }
+        self.resolve_first_hop(id)
     }
 
     /// Decides where a client connection goes first and starts resolving it: the target, or its
@@ -89,9 +121,8 @@ impl Context {
         Ok(())
     }
 
-    /// A client connection's slot, before its socket exists, with its deadline: the handshake
-    /// timeout, or the proxy timeout while a proxy's tunnel opens. A Unix socket never goes
-    /// through a proxy.
+    /// A client connection's slot, before its socket exists (`start_connect` sets its deadline
+    /// and starts it). A Unix socket never goes through a proxy.
     pub(super) fn new_client(
         &mut self,
         url: WsUrl,
@@ -105,12 +136,9 @@ impl Context {
             None => proxy::choose(&options.proxy, url.secure, &url.host, url.port, &env::process_env)
                 .map_err(Error::Proxy)?,
         };
+        let seed = self.start.elapsed().as_nanos() as u64 ^ self.conns.len() as u64;
+        let reconnect = reconnect::Link::new(options.reconnect.as_ref(), seed)?;
         let now = self.now();
-        let handshake_deadline = now + millis(options.connection.handshake_timeout);
-        let deadline = match chosen {
-            Some(_) => handshake_deadline.min(now + millis(options.proxy.timeout)),
-            None => handshake_deadline,
-        };
         let link = ClientLink {
             url,
             options,
@@ -119,21 +147,21 @@ impl Context {
             connected: false,
             last_error: None,
             unix,
-            proxy: chosen.map(|p| Box::new(ProxyLink::new(p, handshake_deadline))),
+            proxy: chosen.map(|p| Box::new(ProxyLink::new(p, 0))),
+            reconnect,
         };
         let id = self.conns.insert_with(|_| Conn {
             socket: Stream::None,
             endpoint,
             origin: Origin::Client(Box::new(link)),
             user_data: 0,
-            deadline: stamp(deadline),
+            deadline: 0,
             last_read_ms: now as u32,
             last_message_ms: now as u32,
             details: None,
             flags: 0,
             flow: 0,
         });
-        self.timers.push(deadline, id);
         Ok(id)
     }
 
@@ -145,6 +173,9 @@ impl Context {
     }
 
     pub(super) fn resolved(&mut self, id: ConnId, result: io::Result<Vec<SocketAddr>>) {
+        if !self.wants_resolution(id) {
+            return; // a late answer for an attempt that already ended (reconnect)
+        }
         let Some(conn) = self.conns.get_mut(id) else {
             return;
         };
@@ -281,6 +312,7 @@ impl Context {
             Origin::Accepted(_) => (String::from("/"), None),
         };
         self.opened(id);
+        self.link_opened(id);
         let info = OpenInfo {
             role: Role::Client,
             listener: None,

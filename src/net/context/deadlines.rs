@@ -91,6 +91,10 @@ impl Context {
             }
             fired += 1;
             conn.set_deadline(0);
+            if super::reconnect::waiting(&conn.origin) {
+                self.retry_now(id);
+                continue;
+            }
             if conn.endpoint.is_http() {
                 if self.http_timer(id) {
                     self.drop_conn(
@@ -149,7 +153,7 @@ impl Context {
                     Some(id),
                     Error::Timeout("no message from peer within idle_timeout"),
                 );
-                let _ = self.close(id, IDLE_CLOSE_CODE, IDLE_CLOSE_REASON);
+                let _ = self.close_conn(id, IDLE_CLOSE_CODE, IDLE_CLOSE_REASON);
                 continue;
             }
             let mut ping_due = None;

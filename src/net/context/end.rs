@@ -72,6 +72,9 @@ impl Context {
     /// `on_accept`: then it gets its one `on_close` even though it never opened). `report` says how
     /// to report a drop without a closing handshake (unless the protocol layer knows better).
     pub(super) fn drop_conn(&mut self, id: ConnId, report: Option<Lost>) {
+        if self.reconnect_instead(id) {
+            return; // the slot stays, waiting for a retry (see reconnect.rs)
+        }
         let Some(mut conn) = self.conns.remove(id) else {
             return;
         };

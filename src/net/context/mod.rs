@@ -15,6 +15,7 @@ mod info;
 mod listen;
 mod proxy;
 mod read;
+mod reconnect;
 mod send;
 mod shutdown;
 mod tracing;
@@ -38,7 +39,9 @@ use super::timers::Timers;
 use super::tls::{Stream, TlsClientConfig};
 use super::trace::Tracer;
 use crate::proto::handshake::{Request, WsUrl};
-use crate::proto::{CloseInfo, DeflateParams, DeflatePool, Endpoint, OutputBuffer};
+use crate::proto::{CloseInfo, DeflateParams, DeflatePool, Endpoint, MessageKind, OutputBuffer};
+
+pub use reconnect::ReconnectState;
 
 const WAKER: Token = Token(usize::MAX);
 /// Drained send buffers kept for reuse (at most this many, each at most this large).
@@ -231,6 +234,8 @@ struct ClientLink {
     unix: Option<std::path::PathBuf>,
     /// The proxy this connection goes through, and how far its tunnel is (`proxy.rs`).
     proxy: Option<Box<proxy::ProxyLink>>,
+    /// Auto-reconnect state (`ConnectOptions::reconnect`); `None` when off.
+    reconnect: Option<Box<reconnect::Link>>,
 }
 
 const WRITABLE_REGISTERED: u8 = 1;
@@ -327,6 +332,16 @@ enum Deferred {
     Writable(ConnId),
     /// A request accepted by `Context::accept` after `on_accept` returned.
     Opened(ConnId, Box<Opening>),
+    /// A reconnecting client dropped: attempt, delay, why (see `reconnect.rs`).
+    Reconnect(ConnId, u32, Duration, String),
+    /// A queued message not delivered, with the connection's user data.
+    Undelivered(
+        ConnId,
+        MessageKind,
+        Vec<u8>,
+        super::reconnect::UndeliveredReason,
+        u64,
+    ),
 }
 
 /// A close to report; the slot is gone, so it carries the user data.
@@ -698,6 +713,12 @@ impl Context {
                     }
                 }
                 Deferred::Opened(conn, opening) => self.deliver_opened(handler, conn, &opening),
+                Deferred::Reconnect(conn, attempt, delay, error) => {
+                    self.deliver_reconnect(handler, conn, attempt, delay, &error)
+                }
+                Deferred::Undelivered(conn, kind, data, reason, user_data) => {
+                    self.deliver_undelivered(handler, conn, kind, &data, reason, user_data)
+                }
             }
         }
         count
@@ -720,11 +741,10 @@ impl Context {
                 // The same `max_buffered` check as a send on the loop thread.
                 Command::Send(conn, kind, data) => (
                     conn,
-                    self.with_sender(conn, data.len(), true, |s| s.send_message(kind, &data))
-                        .map_err(|err| match err {
-                            Error::WouldBlock => Error::QueueFull { dropped: data.len() },
-                            other => other,
-                        }),
+                    self.send(conn, kind, &data).map_err(|err| match err {
+                        Error::WouldBlock => Error::QueueFull { dropped: data.len() },
+                        other => other,
+                    }),
                 ),
                 Command::Ping(conn, data) => (conn, self.ping(conn, &data)),
                 Command::Close(conn, code, reason) => (conn, self.close(conn, code, &reason)),

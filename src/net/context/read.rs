@@ -268,6 +268,9 @@ impl Context {
                 let deadline = conn.set_deadline(now + millis(close_timeout));
                 self.timers.push(deadline, id);
                 self.mark_dirty(id);
+                if self.close_for_reconnect(id, info.code, info.reason) {
+                    return;
+                }
                 handler.on_close(self, id, &info);
             }
         }

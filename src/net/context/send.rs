@@ -15,7 +15,10 @@ impl Context {
     /// Queues a text message (not validated again: a `&str` is UTF-8). See [`Context::send`].
     #[inline]
     pub fn send_text(&mut self, conn: ConnId, text: &str) -> Result<()> {
-        self.with_sender(conn, text.len(), true, |sender| sender.send_text(text))
+        match self.with_sender(conn, text.len(), true, |sender| sender.send_text(text)) {
+            Ok(()) => Ok(()),
+            Err(err) => self.send_failed(conn, MessageKind::Text, text.as_bytes(), err),
+        }
     }
 
     /// Queues a binary message. See [`Context::send`].
@@ -29,7 +32,10 @@ impl Context {
     /// a closed or unknown id.
     #[inline]
     pub fn send(&mut self, conn: ConnId, kind: MessageKind, data: &[u8]) -> Result<()> {
-        self.with_sender(conn, data.len(), true, |sender| sender.send_message(kind, data))
+        match self.with_sender(conn, data.len(), true, |sender| sender.send_message(kind, data)) {
+            Ok(()) => Ok(()),
+            Err(err) => self.send_failed(conn, kind, data, err),
+        }
     }
 
     /// Queues a message prepared once for many connections (see [`PreparedMessage`]): server
@@ -91,7 +97,16 @@ impl Context {
     /// Starts the closing handshake with `code` and `reason`. The `on_close` handler runs when the
     /// peer answers, or after `close_timeout`. Before the connection opened, the connection is
     /// dropped instead (a client's connect is cancelled) and `on_close` reports 1006.
+    ///
+    /// A reconnecting client ([`crate::net::ConnectOptions::reconnect`]) stops reconnecting:
+    /// waiting for a retry, it closes at once (1006); queued messages are reported undelivered.
     pub fn close(&mut self, conn: ConnId, code: u16, reason: &str) -> Result<()> {
+        self.stop_reconnecting(conn);
+        self.close_conn(conn, code, reason)
+    }
+
+    /// [`Context::close`] without stopping a reconnecting client (the idle timeout).
+    pub(super) fn close_conn(&mut self, conn: ConnId, code: u16, reason: &str) -> Result<()> {
         let now = self.now();
         let entry = self.conns.get_mut(conn).ok_or_else(not_found)?;
         let Some(connection) = entry.endpoint.connection() else {
@@ -119,10 +134,12 @@ impl Context {
 
     /// Drops the connection at once, without a closing handshake. `on_close` reports 1006 (not
     /// clean) at the next `poll` if the connection had been reported open. The id is invalid after.
+    /// A reconnecting client stops reconnecting.
     pub fn abort(&mut self, conn: ConnId) -> Result<()> {
         if self.conns.get(conn).is_none() {
             return Err(Error::NotFound);
         }
+        self.stop_reconnecting(conn);
         self.drop_conn(
             conn,
             Some(Lost {

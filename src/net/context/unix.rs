@@ -150,12 +150,22 @@ impl Context {
             ));
         }
         let id = self.new_client(url, options, Some(path.to_path_buf()))?;
-        let stream = match unix::connect(path) {
+        self.start_connect(id)?;
+        Ok(id)
+    }
+
+    /// Connects a client's Unix socket (its first attempt, and each reconnect attempt): done or
+    /// failed at once, reported as for TCP.
+    pub(super) fn connect_unix_socket(&mut self, id: ConnId) {
+        let Some(path) = self.conns.get(id).and_then(|conn| match &conn.origin {
+            Origin::Client(link) => link.unix.clone(),
+            _ => None,
+        }) else {
+            return;
+        };
+        let stream = match unix::connect(&path) {
             Ok(stream) => stream,
-            Err(err) => {
-                self.fail_client(id, err);
-                return Ok(id);
-            }
+            Err(err) => return self.fail_client(id, err),
         };
         let mut socket = Stream::Unix(stream);
         let token = Token(id.index().unwrap_or(0));
@@ -164,14 +174,12 @@ impl Context {
             token,
             Interest::READABLE | Interest::WRITABLE,
         ) {
-            self.fail_client(id, Error::Io(err));
-            return Ok(id);
+            return self.fail_client(id, Error::Io(err));
         }
         if let Some(conn) = self.conns.get_mut(id) {
             conn.flags |= WRITABLE_REGISTERED;
             conn.socket = socket;
         }
-        Ok(id)
     }
 
     /// The Unix socket path of a connection: the path a client connected to, or the path of the

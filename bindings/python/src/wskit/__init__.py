@@ -53,6 +53,8 @@ from ._events import (
     PingEvent,
     PongEvent,
     QueueStats,
+    ReconnectEvent,
+    UndeliveredEvent,
     Stats,
     Trace,
     WritableEvent,
@@ -60,6 +62,7 @@ from ._events import (
 from ._http import HttpRequest
 from ._loop import Context
 from ._native import EventKind, Status, library_path
+from ._reconnect import ReconnectState
 from ._tls import TlsOptions, tls_context
 from ._native import version_string as library_version
 from .client import ClientConnection, connect
@@ -78,6 +81,7 @@ from .errors import (
     InvalidStatus,
     InvalidURI,
     NetworkError,
+    NotConnected,
     NotFound,
     Unavailable,
     ProtocolError,
@@ -108,4 +112,6 @@ __all__ = [
     "TlsOptions", "sync", "tls_context",
     # proxy traversal (docs/proxy.md)
     "ProxyAuthError", "ProxyError", "ProxyRefused", "ProxyTimeout", "SocksError",
+    # reconnect (docs/reconnect.md)
+    "NotConnected", "ReconnectEvent", "ReconnectState", "UndeliveredEvent",
 ]

@@ -425,7 +425,13 @@ class ServerConnection(Connection):
 
 class ClientConnection(Connection):
     """A client connection from :func:`wskit.aio.connect` (it owns its context). ``response``:
-    the handshake response (status 101 and headers)."""
+    the handshake response (status 101 and headers).
+
+    With ``reconnect=True`` (see :meth:`wskit.Context.connect`) the object outlives drops of the
+    connection: ``recv()`` and ``async for`` keep waiting across reconnects (messages of the
+    next connection follow), ``send()`` raises :class:`~wskit.NotConnected` between connections
+    unless ``offline_queue`` queues it, ``response`` is the latest handshake's, and ``close()``
+    ends it at once, retry pending or not (``async for`` then ends normally)."""
 
     def __init__(self, hub: Hub, conn: WskitConnection, *, max_queue: QueueLimit, write_limit: WriteLimit) -> None:
         super().__init__(hub, conn, max_queue=max_queue, write_limit=write_limit)
@@ -437,6 +443,10 @@ class ClientConnection(Connection):
         _wake(self._open_waiters)
 
     def _on_close(self, code: int, reason: str, clean: bool) -> None:
+        if self._sent_close is not None and self._conn.reconnecting and not clean:
+            # close() between two connections of a reconnecting client (reconnect=True): it ends
+            # at once, with nothing to hand shake with; `async for` ends as after a normal close.
+            code, reason, clean = self._sent_close.code, self._sent_close.reason, True
         super()._on_close(code, reason, clean)
         _wake(self._open_waiters)
 

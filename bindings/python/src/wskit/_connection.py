@@ -13,6 +13,7 @@ from .errors import Error, InvalidState, NotFound, Unavailable
 
 if TYPE_CHECKING:
     from ._loop import Context
+    from ._reconnect import ReconnectOptions, ReconnectState
 
 Data = Union[str, bytes, bytearray, memoryview]
 
@@ -58,6 +59,11 @@ class Connection:
         self._event_info: Optional[Dict[str, Any]] = None
         # (HTTP status, headers, body) of a REJECTED event, for the ERROR event that follows.
         self._rejection: Optional[Tuple[int, Headers, bytes]] = None
+        #: Reconnect (``connect(..., reconnect=True)``): True between connections (after a
+        #: reconnect event, until the next open); ``reconnects`` counts the opens after the first.
+        self.reconnecting = False
+        self.reconnects = 0
+        self._reconnect: Optional["ReconnectOptions"] = None
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else "open" if self.open else "connecting"
@@ -217,6 +223,26 @@ class Connection:
         else:
             raw = _native.as_bytes(data)
             lib.wskit_remote_send_binary(remote, self.id, raw, len(raw))
+
+    # reconnect (client connections made with reconnect=True; see docs/reconnect.md)
+
+    def stop_reconnect(self) -> None:
+        """Stops reconnecting: open, the connection stays open and its next drop ends it;
+        between connections it closes now (the close event, 1006, at the next poll; queued
+        messages reported undelivered). Never blocks. From another thread use
+        :meth:`close_threadsafe`."""
+        lib.wskit_conn_stop_reconnect(self._ptr(), self.id)
+
+    def reconnect_delay(self, seconds: float) -> None:
+        """Changes the delay of the pending retry to ``seconds`` from now (raises
+        :class:`InvalidState` when no retry is pending)."""
+        from ._reconnect import answer
+        answer(self, float(seconds))
+
+    def reconnect_state(self) -> "ReconnectState":
+        """The reconnect state (:class:`wskit.ReconnectState`: attempt, waiting, offline queue)."""
+        from ._reconnect import state_of
+        return state_of(self)
 
     def close_threadsafe(self, code: int = 1000, reason: str = "") -> None:
         """Like :meth:`close`, from any thread."""

@@ -141,6 +141,33 @@ class HttpRequestEvent(Event):
 
 
 @dataclass(frozen=True)
+class ReconnectEvent(Event):
+    """A reconnecting client (``connect(..., reconnect=True)``) dropped, or an attempt failed,
+    and attempt ``attempt`` (1-based, counted since the last stable connection) is scheduled in
+    ``delay`` seconds; ``error`` says why the last connection or attempt ended. ``conn`` stays
+    the same object; an :class:`OpenEvent` follows when an attempt succeeds. Reshape or stop with
+    ``conn.reconnect_delay(seconds)`` / ``conn.stop_reconnect()``."""
+
+    kind: ClassVar[EventKind] = EventKind.RECONNECT
+    conn: "Connection"
+    attempt: int
+    delay: float
+    error: str
+
+
+@dataclass(frozen=True)
+class UndeliveredEvent(Event):
+    """A message queued while a reconnecting client was not open (``offline_queue``) was
+    dropped: ``data`` (``str`` or ``bytes``), ``reason`` ``"queue_full"``, ``"exhausted"`` or
+    ``"stopped"``. For the last two the :class:`CloseEvent` follows."""
+
+    kind: ClassVar[EventKind] = EventKind.UNDELIVERED
+    conn: "Connection"
+    data: Union[str, bytes]
+    reason: str
+
+
+@dataclass(frozen=True)
 class QueueStats:
     """``wskit_ctx_queue_stats``: ``events`` and ``bytes`` queued now, ``peak_bytes`` (the most
     ever queued), ``overflows`` (how many times the byte bound was hit)."""

@@ -18,6 +18,7 @@ from ._connection import Connection
 from ._deflate import negotiated
 from ._batch import Batch
 from ._limits import check_uri
+from ._reconnect import REASONS, ReconnectOptions, answer as _reconnect_answer
 from ._http import HttpRequest, answer_from
 from ._events import (
     AcceptEvent,
@@ -27,6 +28,8 @@ from ._events import (
     FragmentEvent,
     HttpRequestEvent,
     ListenEvent,
+    ReconnectEvent,
+    UndeliveredEvent,
     MessageEvent,
     OpenEvent,
     PingEvent,
@@ -36,7 +39,7 @@ from ._events import (
     Trace,
     WritableEvent,
 )
-from ._native import EventKind, QueueFlag, Status, TraceDirection, TraceKind, bytes_of, lib, text_of
+from ._native import EventKind, QueueFlag, Status, TraceDirection, TraceKind, UndeliveredReason, bytes_of, lib, text_of
 from ._proxy import fill_proxy_detail
 from .errors import Error, HandshakeRejected, InvalidState, ProxyError
 
@@ -44,7 +47,8 @@ log = logging.getLogger("wskit")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_EVENTS = ("listen", "accept", "open", "message", "fragment", "ping", "pong", "writable", "close", "error", "http")
+_EVENTS = ("listen", "accept", "open", "message", "fragment", "ping", "pong", "writable", "close", "error", "http",
+           "reconnect", "undelivered")
 
 #: Handler name -> the C setter of its event kind. REJECTED has no handler of its own: its data
 #: ends up in the HandshakeRejected given to the error handler (the ERROR event follows it).
@@ -85,7 +89,9 @@ class Context:
     ``request.respond(...)`` or return ``bytes``/``str``/``(status, body[, headers])``; returning
     None without answering gives the default answer, the listener's ``static_dir``, unless the
     handler called ``request.defer()`` to answer later, e.g. from a thread with
-    ``request.respond_threadsafe(...)``).
+    ``request.respond_threadsafe(...)``), ``reconnect(conn, attempt, delay, error) -> None |
+    seconds | False`` and ``undelivered(conn, data, reason)`` (clients connected with
+    ``reconnect=True``: see :meth:`connect`).
 
     Queue mode (``Context(queue=max_bytes)``): no handlers; :meth:`poll` queues events, bounded
     by ``max_bytes`` bytes of their data, and :meth:`next_event` / :meth:`events` take them as
@@ -194,6 +200,8 @@ class Context:
     on_close = _decorator("close")
     on_error = _decorator("error")
     on_http = _decorator("http")
+    on_reconnect = _decorator("reconnect")
+    on_undelivered = _decorator("undelivered")
     del _decorator
 
     # ----- lifetime ----------------------------------------------------------------------
@@ -453,17 +461,35 @@ class Context:
         as for :meth:`listen` (``max_message_size``, ``handshake_timeout``, ``streaming``,
         ``compression``, ``deflate``, ...). A client offers permessage-deflate by default (context
         takeover, 12-bit windows); ``compression=None`` does not.
+
+        Reconnect (off by default; docs/reconnect.md): ``reconnect=True`` reconnects when the
+        connection drops or an attempt fails (the first included), keeping this
+        :class:`Connection`: the delay before attempt n is random in ``[reconnect_min_delay,
+        min(reconnect_max_delay, reconnect_min_delay * 2**(n-1))]`` seconds (0.5 and 30 by
+        default), ``reconnect_max_attempts`` in a row (None: no limit), the count reset by a
+        connection that stayed up ``reconnect_stable_after`` seconds (10). The open event comes
+        again after each reconnect, the close event once, at the end. While not open, sends raise
+        :class:`NotConnected` unless ``offline_queue`` (bytes) > 0: then they are queued and sent
+        in order after the next open, the oldest dropped when it is full. ``on_reconnect(conn,
+        attempt, delay, error)`` runs before each attempt (return None to go on, a number of
+        seconds for another delay, False to stop); ``on_undelivered(conn, data, reason)`` for each
+        queued message dropped (``"queue_full"``, ``"exhausted"``, ``"stopped"``). The context's
+        own ``reconnect`` / ``undelivered`` handlers, when set, run instead of these.
         """
         check_uri(url)  # InvalidURI (an InvalidArgument) before anything is set up
+        reconnect = ReconnectOptions.take(options)
         config = make_config(subprotocols=subprotocols, headers=headers, origin=origin, ca_file=ca_file,
                              ca_pem=ca_pem, insecure_skip_verify=insecure_skip_verify, **options)
         conn_id = c_uint64()
         try:
+            if reconnect is not None:
+                reconnect.apply(config)
             raw = url.encode()
             lib.wskit_ctx_connect(self._checked_ptr(), raw, len(raw), config, byref(conn_id))
         finally:
             lib.wskit_config_free(config)
         conn = Connection(self, conn_id.value, is_client=True, url=url)
+        conn._reconnect = reconnect
         conn.user_data = user_data
         self._conns[conn.id] = conn
         return conn
@@ -626,6 +652,10 @@ class Context:
                 conn = Connection(self, e.conn, is_client=False, listener=e.listener)
                 self._conns[e.conn] = conn
             conn.subprotocol = text_of(e.subprotocol, e.subprotocol_len) if e.subprotocol else None
+            if conn.reconnecting:
+                conn.reconnecting = False
+                conn.reconnects += 1
+                conn._info.clear()  # what was read of the previous connection (headers, ...)
             conn._info["deflate"] = negotiated(self._ptr, e.conn)
             conn.open = conn.was_opened = True
             return OpenEvent(conn, text_of(e.path, e.path_len) or "/",
@@ -655,6 +685,14 @@ class Context:
             return PongEvent(conn, bytes_of(e.data, e.len))
         if kind == EventKind.WRITABLE:
             return WritableEvent(conn)
+        if kind == EventKind.RECONNECT:
+            conn.open = False
+            conn.reconnecting = True
+            return ReconnectEvent(conn, e.code, e.listener / 1000.0, text_of(e.data, e.len))
+        if kind == EventKind.UNDELIVERED:
+            raw = bytes_of(e.data, e.len)
+            return UndeliveredEvent(conn, raw.decode("utf-8") if e.is_text else raw,
+                                    REASONS.get(UndeliveredReason(e.code), "stopped"))
         if kind == EventKind.REJECTED:
             conn._rejection = (e.code, Headers(_native.header_pairs(e.headers, e.header_count)),
                                bytes_of(e.data, e.len))
@@ -695,6 +733,16 @@ class Context:
             self._call("writable", event.conn)
         elif isinstance(event, ListenEvent):
             self._call("listen", event.listener, event.address, event.port)
+        elif isinstance(event, ReconnectEvent):
+            options = event.conn._reconnect
+            fn = self._handlers["reconnect"] or (options.on_reconnect if options is not None else None)
+            if fn is not None:
+                _reconnect_answer(event.conn, fn(event.conn, event.attempt, event.delay, event.error))
+        elif isinstance(event, UndeliveredEvent):
+            options = event.conn._reconnect
+            fn = self._handlers["undelivered"] or (options.on_undelivered if options is not None else None)
+            if fn is not None:
+                fn(event.conn, event.data, event.reason)
         elif isinstance(event, ErrorEvent):
             if self._handlers["error"] is not None:
                 self._call("error", event.conn, event.error)

@@ -65,6 +65,8 @@ class EventKind(enum.IntEnum):
     ACCEPT = 10
     REJECTED = 11
     HTTP_REQUEST = 12
+    RECONNECT = 13
+    UNDELIVERED = 14
 
 
 class TraceKind(enum.IntEnum):
@@ -90,12 +92,21 @@ class QueueFlag(enum.IntFlag):
     HTTP_EVENTS = 4
 
 
+class UndeliveredReason(enum.IntEnum):
+    """``enum wskit_undelivered_reason``: why a queued message was not delivered."""
+
+    QUEUE_FULL = 1
+    EXHAUSTED = 2
+    STOPPED = 3
+
+
 #: Enum name in the header -> (Python enum, prefix of its constants): checked by tests/test_abi.py.
 ENUMS = {
     "wskit_event_kind": (EventKind, "WSKIT_EVENT_"),
     "wskit_trace_kind": (TraceKind, "WSKIT_TRACE_"),
     "wskit_trace_direction": (TraceDirection, "WSKIT_TRACE_"),
     "wskit_queue_flag": (QueueFlag, "WSKIT_QUEUE_"),
+    "wskit_undelivered_reason": (UndeliveredReason, "WSKIT_UNDELIVERED_"),
 }
 
 
@@ -221,6 +232,17 @@ class wskit_send(Structure):
     ]
 
 
+class wskit_reconnect_state(Structure):
+    """``wskit_reconnect_state``: what ``wskit_conn_reconnect_state`` reports."""
+
+    _fields_ = [
+        ("attempt", c_uint32),
+        ("waiting", c_bool),
+        ("queued_messages", c_size_t),
+        ("queued_bytes", c_size_t),
+    ]
+
+
 CtxP = POINTER(wskit_ctx)
 ConfigP = POINTER(wskit_config)
 RemoteP = POINTER(wskit_remote)
@@ -302,6 +324,10 @@ _FUNCTIONS: Sequence[Tuple[str, List[Any], Any]] = (
     ("wskit_config_set_proxy_credentials", [ConfigP, _str, c_size_t, _str, c_size_t], STATUS),
     ("wskit_config_set_proxy_timeout_ms", [ConfigP, c_uint32], STATUS),
     ("wskit_config_set_proxy_ca_file", [ConfigP, _str, c_size_t], STATUS),
+    ("wskit_config_set_reconnect", [ConfigP, c_uint32, c_uint32], STATUS),
+    ("wskit_config_set_reconnect_max_attempts", [ConfigP, c_uint32], STATUS),
+    ("wskit_config_set_reconnect_stable_after_ms", [ConfigP, c_uint32], STATUS),
+    ("wskit_config_set_offline_queue_bytes", [ConfigP, c_size_t], STATUS),
     # context
     ("wskit_ctx_new", [POINTER(CtxP)], STATUS),
     ("wskit_ctx_free", [CtxP], STATUS),
@@ -330,6 +356,8 @@ _FUNCTIONS: Sequence[Tuple[str, List[Any], Any]] = (
     ("wskit_ctx_on_error", [CtxP, wskit_event_fn, c_void_p], STATUS),
     ("wskit_ctx_on_rejected", [CtxP, wskit_event_fn, c_void_p], STATUS),
     ("wskit_ctx_on_http_request", [CtxP, wskit_event_fn, c_void_p], STATUS),
+    ("wskit_ctx_on_reconnect", [CtxP, wskit_event_fn, c_void_p], STATUS),
+    ("wskit_ctx_on_undelivered", [CtxP, wskit_event_fn, c_void_p], STATUS),
     ("wskit_ctx_use_event_queue", [CtxP, c_size_t, c_uint32], STATUS),
     ("wskit_ctx_next_event", [CtxP, EventP], STATUS),
     ("wskit_ctx_next_events", [CtxP, EventP, c_size_t, POINTER(c_size_t)], STATUS),
@@ -360,6 +388,9 @@ _FUNCTIONS: Sequence[Tuple[str, List[Any], Any]] = (
     ("wskit_conn_close", [CtxP, c_uint64, c_uint16, _str, c_size_t], STATUS),
     ("wskit_conn_abort", [CtxP, c_uint64], STATUS),
     ("wskit_conn_buffered_amount", [CtxP, c_uint64, POINTER(c_size_t)], STATUS),
+    ("wskit_conn_reconnect_delay", [CtxP, c_uint64, c_uint32], STATUS),
+    ("wskit_conn_stop_reconnect", [CtxP, c_uint64], STATUS),
+    ("wskit_conn_reconnect_state", [CtxP, c_uint64, POINTER(wskit_reconnect_state)], STATUS),
     ("wskit_conn_pause_reading", [CtxP, c_uint64], STATUS),
     ("wskit_conn_resume_reading", [CtxP, c_uint64], STATUS),
     ("wskit_conn_is_reading_paused", [CtxP, c_uint64, POINTER(c_bool)], STATUS),
@@ -551,6 +582,7 @@ class Status(enum.IntEnum):
     ERR_REENTRANT = _code("WSKIT_ERR_REENTRANT")
     ERR_NOT_FOUND = _code("WSKIT_ERR_NOT_FOUND")
     ERR_UNAVAILABLE = _code("WSKIT_ERR_UNAVAILABLE")
+    ERR_NOT_CONNECTED = _code("WSKIT_ERR_NOT_CONNECTED")
     ERR_PROTOCOL = _code("WSKIT_ERR_PROTOCOL")
     ERR_INVALID_UTF8 = _code("WSKIT_ERR_INVALID_UTF8")
     ERR_MESSAGE_TOO_BIG = _code("WSKIT_ERR_MESSAGE_TOO_BIG")

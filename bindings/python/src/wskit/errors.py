@@ -41,6 +41,12 @@ class Unavailable(Error, LookupError):
     listening: ``keep_request=True``, ``keep_headers=[...]``)."""
 
 
+class NotConnected(Error, ConnectionError):
+    """WSKIT_ERR_NOT_CONNECTED: a reconnecting client is between connections and its offline
+    queue is off (``offline_queue=0``, the default): the send was refused. Not an
+    :class:`InvalidState`: the connection is alive and will be open again."""
+
+
 class ProtocolError(Error):
     """WSKIT_ERR_PROTOCOL / INVALID_UTF8 / MESSAGE_TOO_BIG: the peer broke RFC 6455."""
 
@@ -246,6 +252,7 @@ STATUS_NAME_TO_EXCEPTION: Dict[str, Type[Error]] = {
     "WSKIT_ERR_REENTRANT": ReentrantCall,
     "WSKIT_ERR_NOT_FOUND": NotFound,
     "WSKIT_ERR_UNAVAILABLE": Unavailable,
+    "WSKIT_ERR_NOT_CONNECTED": NotConnected,
     "WSKIT_ERR_PROTOCOL": ProtocolError,
     "WSKIT_ERR_INVALID_UTF8": ProtocolError,
     "WSKIT_ERR_MESSAGE_TOO_BIG": ProtocolError,

@@ -27,6 +27,9 @@
 /** `length` of wskit_http_begin for a body of unknown length (sent chunked). */
 #define WSKIT_HTTP_UNKNOWN_LENGTH UINT64_MAX
 
+/** `flags` of wskit_ctx_listen_unix: replace a stale socket file (nobody listens on it). */
+#define WSKIT_UNIX_REMOVE_STALE 1u
+
 
 /**
  * The result of every wskit function that can fail. `WSKIT_OK` is 0; values below 100 are
@@ -1296,7 +1299,8 @@ wskit_status wskit_ctx_local_port(const wskit_ctx *ctx, uint32_t listener, uint1
 wskit_status wskit_ctx_close_listener(wskit_ctx *ctx, uint32_t listener);
 
 /**
- * Opens a client connection to a `ws://` or `wss://host[:port][/path][?query]` URL
+ * Opens a client connection to a `ws://` or `wss://host[:port][/path][?query]` URL, or
+ * `ws+unix:///path/to.sock:/request/path` over a Unix socket (see `wskit_ctx_connect_unix`)
  * (`url_len` bytes, or `WSKIT_NTS`; wss://
  * verifies the server against the system trust store unless the config sets a CA or skips
  * verification; a refused certificate is an error event with `WSKIT_ERR_TLS`). Returns at once: name
@@ -1665,7 +1669,8 @@ wskit_status wskit_conn_subprotocol(const wskit_ctx *ctx,
                                     size_t *out_len);
 
 /**
- * The peer's address as `"ip:port"` (`"[v6]:port"` for IPv6): `*out` (NUL-terminated, owned
+ * The peer's address as `"ip:port"` (`"[v6]:port"` for IPv6; `""` for a Unix socket
+ * connection, which has none): `*out` (NUL-terminated, owned
  * by the context, valid as long as `wskit_conn_subprotocol`'s string) and `*out_len`
  * (`out_len` may be NULL). Always kept.
  *
@@ -2130,7 +2135,57 @@ wskit_status wskit_remote_http_write(const wskit_remote *remote,
 wskit_status wskit_remote_http_end(const wskit_remote *remote, uint64_t conn);
 
 /**
-<<<<<<< HEAD
+ * Starts listening on the Unix domain socket `path` (`path_len` bytes, or `WSKIT_NTS`; any
+ * bytes but NUL, at most 107). A path starting with `@` is a Linux abstract socket (`@name`,
+ * no file). `mode` is the socket file's permission bits (e.g. `0660`: owner and group may
+ * connect), set before any process can connect; 0 leaves what the process's umask gives.
+ * `flags`: 0 or `WSKIT_UNIX_REMOVE_STALE`. An existing path fails with `WSKIT_ERR_IO`
+ * ("address in use") unless the flag is set and it is a stale socket. The socket file is
+ * removed when the listener closes (`wskit_ctx_close_listener`, shutdown, `wskit_ctx_free`),
+ * if it is still the one this listener created.
+ *
+ * `config` may be NULL (defaults); it is copied; TLS settings are refused (no TLS over Unix
+ * sockets). The LISTEN event follows at the next poll, with the path as `data` and 0 as
+ * `code` (no port). Connections accepted on it have no IP address: their `peer` is empty,
+ * in events and from `wskit_conn_peer`. On `WSKIT_OK`, `*out_listener`
+ * receives the listener id (never 0). Loop thread only; may be called from a callback.
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` (ctx, path, out_listener), `WSKIT_ERR_INVALID_ARG`
+ * (empty or too long a path, NUL in it, `@` off Linux, unknown flags, TLS in the config, a
+ * path that exists and is not a socket with `WSKIT_UNIX_REMOVE_STALE`) or `WSKIT_ERR_IO`
+ * (address in use, no such directory, permission denied).
+ */
+wskit_status wskit_ctx_listen_unix(wskit_ctx *ctx,
+                                   const char *path,
+                                   size_t path_len,
+                                   uint32_t mode,
+                                   uint32_t flags,
+                                   const wskit_config *config,
+                                   uint32_t *out_listener);
+
+/**
+ * Opens a client connection over the Unix domain socket `path` (`path_len` bytes, or
+ * `WSKIT_NTS`; `@name`: abstract), sending the request of the `ws://` `url` (`url_len` bytes,
+ * or `WSKIT_NTS`): its host goes in `Host`, its path and query in the request line (e.g.
+ * `"ws://localhost/chat"`). `wskit_ctx_connect` with `"ws+unix:///path/to.sock:/chat"` does
+ * the same with `Host: localhost`. Returns at once; a missing socket or a refused connect is
+ * an error event (`WSKIT_ERR_CONNECT`, naming the path) then a close event (1006), as for
+ * TCP. `config` may be NULL (defaults); it is copied. On `WSKIT_OK`, `*out_conn` receives
+ * the connection id (never 0). Loop thread only; may be called from a callback.
+ *
+ * Returns `WSKIT_OK`, `WSKIT_ERR_NULL_ARG` (ctx, path, url, out_conn),
+ * `WSKIT_ERR_INVALID_UTF8` (url), `WSKIT_ERR_INVALID_ARG` (bad path, bad URL, `wss://`) or
+ * `WSKIT_ERR_IO`.
+ */
+wskit_status wskit_ctx_connect_unix(wskit_ctx *ctx,
+                                    const char *path,
+                                    size_t path_len,
+                                    const char *url,
+                                    size_t url_len,
+                                    const wskit_config *config,
+                                    uint64_t *out_conn);
+
+/**
  * Clients: connect through this proxy, whatever the environment says:
  * `http://[user:pass@]host[:port]` (HTTP CONNECT), `https://...` (HTTP CONNECT over TLS to
  * the proxy), `socks5://...` (SOCKS5, target resolved here) or `socks5h://...` (SOCKS5,
@@ -2189,7 +2244,8 @@ wskit_status wskit_config_set_proxy_timeout_ms(wskit_config *config, uint32_t va
 wskit_status wskit_config_set_proxy_ca_file(wskit_config *config,
                                             const char *ca_path,
                                             size_t ca_path_len);
-=======
+
+/**
  * Turns automatic reconnect on for client connections made with this config (listeners
  * ignore it): when the connection drops, or a connect attempt fails (the first one included),
  * it waits and connects again, keeping its id. The delay before attempt n is drawn uniformly
@@ -2292,7 +2348,6 @@ wskit_status wskit_conn_stop_reconnect(wskit_ctx *ctx, uint64_t conn);
 wskit_status wskit_conn_reconnect_state(const wskit_ctx *ctx,
                                         uint64_t conn,
                                         wskit_reconnect_state *out);
->>>>>>> wip-reconnect
 
 #ifdef __cplusplus
 }  // extern "C"

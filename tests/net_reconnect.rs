@@ -465,3 +465,63 @@ fn bad_options_are_refused_at_connect() {
     ));
     assert_eq!(ctx.connection_count(), 0);
 }
+
+/// Python `websockets`' `unix_serve` (tests/peers/py_unix.py) on a socket path, in its own process.
+struct UnixServer(Child);
+
+impl UnixServer {
+    fn start(path: &std::path::Path) -> Self {
+        let mut child = Command::new(python())
+            .current_dir(repo())
+            .args(["tests/peers/py_unix.py", "serve", path.to_str().expect("utf-8 path")])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start the unix_serve peer");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("piped"))
+            .read_line(&mut line)
+            .expect("ready line");
+        assert_eq!(line.trim(), "ready", "unix_serve did not start");
+        UnixServer(child)
+    }
+}
+
+impl Drop for UnixServer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn reconnects_over_a_unix_socket_to_a_restarted_server() {
+    let dir = std::env::temp_dir().join(format!("wskit-reconnect-unix-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("ws.sock");
+    let server = UnixServer::start(&path);
+    let mut ctx = Context::new().unwrap();
+    let mut h = Recorder::default();
+    let conn = connect(
+        &mut ctx,
+        &format!("ws+unix://{}:/again", path.display()),
+        options(100, 200),
+    );
+    // unix_serve's first message to a client names the request it saw.
+    poll_until(&mut ctx, &mut h, Duration::from_secs(10), |h| h.messages.len() == 1);
+    assert!(h.messages[0].contains("/again"), "{:?}", h.messages);
+    drop(server); // SIGKILL
+    poll_until(&mut ctx, &mut h, Duration::from_secs(10), |h| !h.attempts.is_empty());
+    let _server = UnixServer::start(&path);
+    let restarted = Instant::now();
+    poll_until(&mut ctx, &mut h, Duration::from_secs(10), |h| h.messages.len() == 2);
+    assert_eq!(h.opens.len(), 2, "{:?}", h.order);
+    // Attempts wait at most max_delay (200 ms) each: back soon after the restart.
+    assert!(restarted.elapsed() < Duration::from_secs(3), "{:?}", restarted.elapsed());
+    assert!(h.messages[1].contains("/again"), "{:?}", h.messages);
+    assert!(h.closes.is_empty(), "{:?}", h.order);
+    ctx.close(conn, 1000, "done").unwrap();
+    poll_until(&mut ctx, &mut h, Duration::from_secs(10), |h| h.closes.len() == 1);
+    let _ = std::fs::remove_dir_all(&dir);
+}

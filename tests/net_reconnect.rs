@@ -473,7 +473,11 @@ impl UnixServer {
     fn start(path: &std::path::Path) -> Self {
         let mut child = Command::new(python())
             .current_dir(repo())
-            .args(["tests/peers/py_unix.py", "serve", path.to_str().expect("utf-8 path")])
+            .args([
+                "tests/peers/py_unix.py",
+                "serve",
+                path.to_str().expect("utf-8 path"),
+            ])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -509,16 +513,26 @@ fn reconnects_over_a_unix_socket_to_a_restarted_server() {
         options(100, 200),
     );
     // unix_serve's first message to a client names the request it saw.
-    poll_until(&mut ctx, &mut h, Duration::from_secs(10), |h| h.messages.len() == 1);
+    poll_until(&mut ctx, &mut h, Duration::from_secs(10), |h| {
+        h.messages.len() == 1
+    });
     assert!(h.messages[0].contains("/again"), "{:?}", h.messages);
     drop(server); // SIGKILL
-    poll_until(&mut ctx, &mut h, Duration::from_secs(10), |h| !h.attempts.is_empty());
+    poll_until(&mut ctx, &mut h, Duration::from_secs(10), |h| {
+        !h.attempts.is_empty()
+    });
     let _server = UnixServer::start(&path);
     let restarted = Instant::now();
-    poll_until(&mut ctx, &mut h, Duration::from_secs(10), |h| h.messages.len() == 2);
+    poll_until(&mut ctx, &mut h, Duration::from_secs(10), |h| {
+        h.messages.len() == 2
+    });
     assert_eq!(h.opens.len(), 2, "{:?}", h.order);
     // Attempts wait at most max_delay (200 ms) each: back soon after the restart.
-    assert!(restarted.elapsed() < Duration::from_secs(3), "{:?}", restarted.elapsed());
+    assert!(
+        restarted.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        restarted.elapsed()
+    );
     assert!(h.messages[1].contains("/again"), "{:?}", h.messages);
     assert!(h.closes.is_empty(), "{:?}", h.order);
     ctx.close(conn, 1000, "done").unwrap();

@@ -225,15 +225,18 @@ pub(crate) enum Stream {
     Nested(Box<NestedTls>),
 }
 
-pub(crate) struct NestedTls {
-    outer: TlsStream,
-    inner: rustls::Connection,
-}
-
-pub(crate) struct TlsStream {
-    tcp: TcpStream,
+/// A rustls connection over a byte transport: the TCP socket, or (for TLS inside an https://
+/// proxy's tunnel) the proxy's own TLS stream.
+pub(crate) struct TlsOver<T> {
+    transport: T,
     tls: rustls::Connection,
 }
+
+/// TLS over the TCP socket (wss://).
+pub(crate) type TlsStream = TlsOver<TcpStream>;
+
+/// A wss:// target's TLS whose records are the plaintext of an https:// proxy's TLS.
+pub(crate) type NestedTls = TlsOver<TlsStream>;
 
 impl Stream {
     /// The stream, if there is one.
@@ -267,7 +270,10 @@ impl Stream {
             (stream, None) => stream,
             (Stream::Plain(tcp), Some(config)) => {
                 let tls = rustls::ServerConnection::new(config.inner.clone()).map_err(tls_error)?;
-                Stream::Tls(Box::new(TlsStream { tcp, tls: tls.into() }))
+                Stream::Tls(Box::new(TlsStream {
+                    transport: tcp,
+                    tls: tls.into(),
+                }))
             }
             _ => {
                 return Err(io::Error::new(
@@ -289,7 +295,10 @@ impl Stream {
                     )
                 })?;
                 let tls = rustls::ClientConnection::new(config.inner.clone(), name).map_err(tls_error)?;
-                Stream::Tls(Box::new(TlsStream { tcp, tls: tls.into() }))
+                Stream::Tls(Box::new(TlsStream {
+                    transport: tcp,
+                    tls: tls.into(),
+                }))
             }
         })
     }
@@ -309,8 +318,8 @@ impl Stream {
         })?;
         let inner = rustls::ClientConnection::new(config.inner.clone(), name).map_err(tls_error)?;
         Ok(Stream::Nested(Box::new(NestedTls {
-            outer: *outer,
-            inner: inner.into(),
+            transport: *outer,
+            tls: inner.into(),
         })))
     }
 
@@ -324,8 +333,8 @@ impl Stream {
     ) -> io::Result<()> {
         match self {
             Stream::Plain(tcp) => registry.register(tcp, token, interest),
-            Stream::Tls(tls) => registry.register(&mut tls.tcp, token, interest),
-            Stream::Nested(nested) => registry.register(&mut nested.outer.tcp, token, interest),
+            Stream::Tls(tls) => registry.register(&mut tls.transport, token, interest),
+            Stream::Nested(nested) => registry.register(&mut nested.transport.transport, token, interest),
             Stream::Unix(unix) => registry.register(unix, token, interest),
             Stream::None => unreachable!("no socket"),
         }
@@ -340,8 +349,8 @@ impl Stream {
     ) -> io::Result<()> {
         match self {
             Stream::Plain(tcp) => registry.reregister(tcp, token, interest),
-            Stream::Tls(tls) => registry.reregister(&mut tls.tcp, token, interest),
-            Stream::Nested(nested) => registry.reregister(&mut nested.outer.tcp, token, interest),
+            Stream::Tls(tls) => registry.reregister(&mut tls.transport, token, interest),
+            Stream::Nested(nested) => registry.reregister(&mut nested.transport.transport, token, interest),
             Stream::Unix(unix) => registry.reregister(unix, token, interest),
             Stream::None => unreachable!("no socket"),
         }
@@ -351,8 +360,8 @@ impl Stream {
     pub(crate) fn deregister(&mut self, registry: &Registry) -> io::Result<()> {
         match self {
             Stream::Plain(tcp) => registry.deregister(tcp),
-            Stream::Tls(tls) => registry.deregister(&mut tls.tcp),
-            Stream::Nested(nested) => registry.deregister(&mut nested.outer.tcp),
+            Stream::Tls(tls) => registry.deregister(&mut tls.transport),
+            Stream::Nested(nested) => registry.deregister(&mut nested.transport.transport),
             Stream::Unix(unix) => registry.deregister(unix),
             Stream::None => Ok(()),
         }
@@ -362,8 +371,8 @@ impl Stream {
     pub(crate) fn peer_addr(&self) -> io::Result<std::net::SocketAddr> {
         match self {
             Stream::Plain(tcp) => tcp.peer_addr(),
-            Stream::Tls(tls) => tls.tcp.peer_addr(),
-            Stream::Nested(nested) => nested.outer.tcp.peer_addr(),
+            Stream::Tls(tls) => tls.transport.peer_addr(),
+            Stream::Nested(nested) => nested.transport.transport.peer_addr(),
             Stream::Unix(_) => Err(io::Error::new(
                 io::ErrorKind::Unsupported,
                 "a Unix socket connection has no IP address",
@@ -376,8 +385,8 @@ impl Stream {
     pub(crate) fn connect_done(&self) -> io::Result<bool> {
         let peer = match self {
             Stream::Plain(tcp) => tcp.peer_addr().map(drop),
-            Stream::Tls(tls) => tls.tcp.peer_addr().map(drop),
-            Stream::Nested(nested) => nested.outer.tcp.peer_addr().map(drop),
+            Stream::Tls(tls) => tls.transport.peer_addr().map(drop),
+            Stream::Nested(nested) => nested.transport.transport.peer_addr().map(drop),
             Stream::Unix(unix) => unix.peer_addr().map(drop),
             Stream::None => return Ok(false),
         };
@@ -392,8 +401,8 @@ impl Stream {
     pub(crate) fn take_error(&self) -> io::Result<Option<io::Error>> {
         match self {
             Stream::Plain(tcp) => tcp.take_error(),
-            Stream::Tls(tls) => tls.tcp.take_error(),
-            Stream::Nested(nested) => nested.outer.tcp.take_error(),
+            Stream::Tls(tls) => tls.transport.take_error(),
+            Stream::Nested(nested) => nested.transport.transport.take_error(),
             Stream::Unix(unix) => unix.take_error(),
             Stream::None => Ok(None),
         }
@@ -403,8 +412,8 @@ impl Stream {
     pub(crate) fn set_nodelay(&self) {
         match self {
             Stream::Plain(tcp) => drop(tcp.set_nodelay(true)),
-            Stream::Tls(tls) => drop(tls.tcp.set_nodelay(true)),
-            Stream::Nested(nested) => drop(nested.outer.tcp.set_nodelay(true)),
+            Stream::Tls(tls) => drop(tls.transport.set_nodelay(true)),
+            Stream::Nested(nested) => drop(nested.transport.transport.set_nodelay(true)),
             Stream::Unix(_) | Stream::None => {}
         }
     }
@@ -413,8 +422,8 @@ impl Stream {
     pub(crate) fn shutdown(&self, how: std::net::Shutdown) {
         let _ = match self {
             Stream::Plain(tcp) => tcp.shutdown(how),
-            Stream::Tls(tls) => tls.tcp.shutdown(how),
-            Stream::Nested(nested) => nested.outer.tcp.shutdown(how),
+            Stream::Tls(tls) => tls.transport.shutdown(how),
+            Stream::Nested(nested) => nested.transport.transport.shutdown(how),
             Stream::Unix(unix) => unix.shutdown(how),
             Stream::None => Ok(()),
         };
@@ -462,7 +471,7 @@ impl Stream {
         match self {
             Stream::Plain(_) | Stream::Unix(_) | Stream::None => false,
             Stream::Tls(tls) => tls.tls.wants_write(),
-            Stream::Nested(nested) => nested.inner.wants_write() || nested.outer.tls.wants_write(),
+            Stream::Nested(nested) => nested.tls.wants_write() || nested.transport.tls.wants_write(),
         }
     }
 
@@ -474,17 +483,17 @@ impl Stream {
                 let _ = tls.flush();
             }
             Stream::Nested(nested) => {
-                nested.inner.send_close_notify();
+                nested.tls.send_close_notify();
                 let _ = nested.flush();
-                nested.outer.tls.send_close_notify();
-                let _ = nested.outer.flush();
+                nested.transport.tls.send_close_notify();
+                let _ = nested.transport.flush();
             }
             _ => {}
         }
     }
 }
 
-impl TlsStream {
+impl<T: Read + Write> TlsOver<T> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         loop {
             match self.tls.reader().read(buf) {
@@ -493,9 +502,9 @@ impl TlsStream {
                 Err(err) if err.kind() == io::ErrorKind::UnexpectedEof => return Ok(0),
                 Err(err) => return Err(err),
             }
-            match self.tls.read_tls(&mut self.tcp) {
+            match self.tls.read_tls(&mut self.transport) {
                 Ok(0) => {
-                    // TCP closed: let the reader say whether it was clean; nothing more will come.
+                    // Transport closed: let the reader say whether it was clean; nothing more will come.
                     return match self.tls.reader().read(buf) {
                         Ok(n) => Ok(n),
                         Err(err) if err.kind() == io::ErrorKind::WouldBlock => Ok(0),
@@ -532,99 +541,34 @@ impl TlsStream {
         Ok(taken)
     }
 
+    /// Writes pending records into the transport, then flushes the transport itself (a no-op for
+    /// TCP; for the proxy's TLS, its own records).
     fn flush(&mut self) -> io::Result<()> {
         while self.tls.wants_write() {
-            match self.tls.write_tls(&mut self.tcp) {
+            match self.tls.write_tls(&mut self.transport) {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                 Ok(_) => {}
                 Err(err) => return Err(err),
             }
         }
-        Ok(())
+        self.transport.flush()
     }
 }
 
-/// The proxy's TLS stream seen as the byte stream the target's TLS runs over.
-struct Carrier<'a>(&'a mut TlsStream);
-
-impl Read for Carrier<'_> {
+/// A TLS stream is itself a byte transport: the proxy's TLS carries the target's records.
+impl<T: Read + Write> Read for TlsOver<T> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.0.read(buf)
+        TlsOver::read(self, buf)
     }
 }
 
-impl Write for Carrier<'_> {
+impl<T: Read + Write> Write for TlsOver<T> {
     fn write(&mut self, data: &[u8]) -> io::Result<usize> {
-        self.0.write(data)
+        TlsOver::write(self, data)
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.0.flush()
-    }
-}
-
-impl NestedTls {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        loop {
-            match self.inner.reader().read(buf) {
-                Ok(n) => return Ok(n),
-                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
-                Err(err) if err.kind() == io::ErrorKind::UnexpectedEof => return Ok(0),
-                Err(err) => return Err(err),
-            }
-            match self.inner.read_tls(&mut Carrier(&mut self.outer)) {
-                Ok(0) => {
-                    return match self.inner.reader().read(buf) {
-                        Ok(n) => Ok(n),
-                        Err(err)
-                            if matches!(
-                                err.kind(),
-                                io::ErrorKind::WouldBlock | io::ErrorKind::UnexpectedEof
-                            ) =>
-                        {
-                            Ok(0)
-                        }
-                        Err(err) => Err(err),
-                    };
-                }
-                Ok(_) => {
-                    if let Err(err) = self.inner.process_new_packets() {
-                        let _ = self.flush();
-                        return Err(tls_error(err));
-                    }
-                    match self.flush() {
-                        Ok(()) => {}
-                        Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
-                        Err(err) => return Err(err),
-                    }
-                }
-                Err(err) => return Err(err),
-            }
-        }
-    }
-
-    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
-        let taken = self.inner.writer().write(data)?;
-        match self.flush() {
-            Ok(()) => {}
-            Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
-            Err(err) => return Err(err),
-        }
-        if taken == 0 && !data.is_empty() {
-            return Err(io::ErrorKind::WouldBlock.into());
-        }
-        Ok(taken)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        while self.inner.wants_write() {
-            match self.inner.write_tls(&mut Carrier(&mut self.outer)) {
-                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                Ok(_) => {}
-                Err(err) => return Err(err),
-            }
-        }
-        self.outer.flush()
+        TlsOver::flush(self)
     }
 }
 

@@ -434,8 +434,18 @@ impl Stream {
         matches!(self, Stream::Plain(_))
     }
 
-    /// Reads plaintext. `Ok(0)` is the end of the stream.
+    /// Reads plaintext. `Ok(0)` is the end of the stream. Plain TCP is inlined into the read
+    /// loop; the other transports take one call more.
+    #[inline]
     pub(crate) fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Stream::Plain(tcp) => tcp.read(buf),
+            other => other.read_other(buf),
+        }
+    }
+
+    #[inline(never)]
+    fn read_other(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match self {
             Stream::Plain(tcp) => tcp.read(buf),
             Stream::Tls(tls) => tls.read(buf),
@@ -445,8 +455,17 @@ impl Stream {
         }
     }
 
-    /// Writes plaintext; returns how much was taken.
+    /// Writes plaintext; returns how much was taken. Plain TCP inlined, as for [`Stream::read`].
+    #[inline]
     pub(crate) fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        match self {
+            Stream::Plain(tcp) => tcp.write(data),
+            other => other.write_other(data),
+        }
+    }
+
+    #[inline(never)]
+    fn write_other(&mut self, data: &[u8]) -> io::Result<usize> {
         match self {
             Stream::Plain(tcp) => tcp.write(data),
             Stream::Tls(tls) => tls.write(data),
@@ -458,7 +477,16 @@ impl Stream {
 
     /// Writes pending TLS records (handshake messages, alerts, encrypted data) as far as the socket
     /// takes them.
+    #[inline]
     pub(crate) fn flush_tls(&mut self) -> io::Result<()> {
+        match self {
+            Stream::Plain(_) | Stream::Unix(_) | Stream::None => Ok(()),
+            Stream::Tls(_) | Stream::Nested(_) => self.flush_records(),
+        }
+    }
+
+    #[inline(never)]
+    fn flush_records(&mut self) -> io::Result<()> {
         match self {
             Stream::Plain(_) | Stream::Unix(_) | Stream::None => Ok(()),
             Stream::Tls(tls) => tls.flush(),

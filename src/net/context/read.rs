@@ -115,7 +115,11 @@ impl Context {
                     Some(conn) => lend_deflate(&mut conn.endpoint, &mut self.deflate_pool),
                     None => false,
                 };
-            let (count, alive) = self.process_input(handler, id, &mut buf[..n], compressed);
+            let (count, alive) = if compressed {
+                self.process_compressed_input(handler, id, &mut buf[..n])
+            } else {
+                self.process_input::<false>(handler, id, &mut buf[..n])
+            };
             if deflated {
                 if let Some(conn) = self.conns.get_mut(id) {
                     return_deflate(&mut conn.endpoint, &mut self.deflate_pool);
@@ -136,23 +140,26 @@ impl Context {
 
     /// Decodes `input` and delivers its events. Returns the event count and whether the connection
     /// is still there to read from.
-    /// With `inflates` (permessage-deflate negotiated) [`Handler::should_pause`] is asked before
+    /// With `INFLATES` (permessage-deflate negotiated) [`Handler::should_pause`] is asked before
     /// each event too, so that a paused host's queue grows by at most one inflated message past
     /// its bound rather than by everything one read inflates to; the rest of the read is held.
-    fn process_input(
+    /// `INFLATES` is a constant so that the uncompressed loop carries no test of it; each
+    /// instance has one call, so the uncompressed one stays inlined into [`Context::readable`].
+    fn process_input<const INFLATES: bool>(
         &mut self,
         handler: &mut dyn Handler,
         id: ConnId,
         input: &mut [u8],
-        inflates: bool,
     ) -> (usize, bool) {
         let mut feed = Feed::new(input);
         let mut delivered = 0;
+        // The clock does not move while one read is decoded (`now_ms` is set once per poll).
+        let now_ms = self.now_ms as u32;
         loop {
             let Some(conn) = self.conns.get_mut(id) else {
                 return (delivered, false);
             };
-            if conn.flow & PAUSED != 0 || (inflates && handler.should_pause()) {
+            if conn.flow & PAUSED != 0 || (INFLATES && handler.should_pause()) {
                 // A handler's send passed the high-water mark (or it paused reading), or the
                 // host's queue is full: deliver nothing more; keep the rest of this read for when
                 // reading resumes.
@@ -164,7 +171,7 @@ impl Context {
             // The steady state, kept lean: a whole message that changed nothing else (no output,
             // no frame record; a traced connection never takes this path).
             if let Some(event) = feed.fast_endpoint(&mut conn.endpoint) {
-                conn.last_message_ms = self.now_ms as u32;
+                conn.last_message_ms = now_ms;
                 delivered += 1;
                 self.deliver(handler, id, event);
                 continue;
@@ -192,7 +199,7 @@ impl Context {
             ) = fed
             {
                 // Activity for `idle_timeout`: a whole data message (pings and pieces are not).
-                conn.last_message_ms = self.now_ms as u32;
+                conn.last_message_ms = now_ms;
             }
             if !conn.endpoint.output().is_empty() {
                 self.mark_dirty(id);
@@ -219,6 +226,17 @@ impl Context {
                 }
             }
         }
+    }
+
+    /// [`Context::process_input`] for a permessage-deflate connection, out of line.
+    #[inline(never)]
+    fn process_compressed_input(
+        &mut self,
+        handler: &mut dyn Handler,
+        id: ConnId,
+        input: &mut [u8],
+    ) -> (usize, bool) {
+        self.process_input::<true>(handler, id, input)
     }
 
     #[inline(always)]

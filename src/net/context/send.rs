@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use crate::net::error::{Error, Result};
 use crate::net::id::ConnId;
-use crate::proto::{MessageKind, PreparedMessage, Sender};
+use crate::proto::{Connection, DeflatePool, MessageKind, PreparedMessage, Sender};
 
 use super::{
     Context, DIRTY, Lost, Origin, PAUSED, PAUSED_AUTO, PAUSED_MANUAL, WANTS_WRITABLE, millis, not_found,
@@ -241,20 +241,29 @@ impl Context {
             // so its drain lifts the pause.
             entry.flow |= u8::from(after > high_water.wrapping_sub(1));
         }
-        let result = if deflated {
-            // permessage-deflate: a compressor from the loop's pool for this message, back after.
-            connection.lend_deflate_state(&mut self.deflate_pool);
-            let result = send(connection.sender());
-            connection.return_deflate_state(&mut self.deflate_pool);
-            result
+        if deflated {
+            send_compressed(connection, &mut self.deflate_pool, send)?;
         } else {
-            send(sender)
-        };
-        result?;
+            send(connection.sender())?;
+        }
         if !entry.has(DIRTY) {
             entry.flags |= DIRTY;
             self.dirty.push(conn);
         }
         Ok(())
     }
+}
+
+/// permessage-deflate: a compressor from the loop's pool for this one message, back after. Kept
+/// out of line so that the uncompressed path of [`Context::with_sender`] stays one inlined call.
+#[inline(never)]
+fn send_compressed(
+    connection: &mut Connection,
+    pool: &mut DeflatePool,
+    send: impl FnOnce(&mut Sender) -> std::result::Result<(), crate::proto::SendError>,
+) -> std::result::Result<(), crate::proto::SendError> {
+    connection.lend_deflate_state(pool);
+    let result = send(connection.sender());
+    connection.return_deflate_state(pool);
+    result
 }

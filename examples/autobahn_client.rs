@@ -11,14 +11,18 @@ use std::time::{Duration, Instant};
 use wskit::net::{ConnId, ConnectOptions, Context, Handler, Message};
 use wskit::proto::CloseInfo;
 
-#[derive(Default)]
+/// One case: its own connection, so a close or a message of any other connection never ends it.
 struct Case {
+    conn: ConnId,
     closed: bool,
     last_text: Option<String>,
 }
 
 impl Handler for Case {
     fn on_message(&mut self, ctx: &mut Context, conn: ConnId, message: Message<'_>) {
+        if conn != self.conn {
+            return;
+        }
         if let Message::Text(text) = message {
             self.last_text = Some(text.to_owned());
         }
@@ -26,24 +30,42 @@ impl Handler for Case {
         let _ = ctx.send(conn, message.kind(), message.as_bytes());
     }
 
-    fn on_close(&mut self, _ctx: &mut Context, _conn: ConnId, _info: &CloseInfo<'_>) {
-        self.closed = true;
+    fn on_close(&mut self, _ctx: &mut Context, conn: ConnId, _info: &CloseInfo<'_>) {
+        self.closed |= conn == self.conn;
     }
 }
 
-/// Connects to `url`, echoes until the connection closes (or 60 s pass), returns the last text.
+/// How long one case may run. The suite's slowest cases (12.*/13.* with 128 KiB messages) take
+/// minutes on a busy machine; the suite itself fails a case that stalls.
+const CASE_LIMIT: Duration = Duration::from_secs(600);
+
+/// Connects to `url`, echoes until the connection closes, returns the last text. A case still
+/// open after [`CASE_LIMIT`] is aborted (and reported), never left running beside the next one.
 fn run(ctx: &mut Context, url: &str) -> Option<String> {
     let mut options = ConnectOptions::default();
     options.connection.protocol.max_message_size = 64 << 20;
     options.connection.protocol.max_frame_size = 64 << 20;
     options.connection.max_buffered = 128 << 20;
-    if let Err(err) = ctx.connect(url, options) {
-        eprintln!("autobahn_client: {url}: {err}");
-        return None;
-    }
-    let mut case = Case::default();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !case.closed && Instant::now() < deadline {
+    let conn = match ctx.connect(url, options) {
+        Ok(conn) => conn,
+        Err(err) => {
+            eprintln!("autobahn_client: {url}: {err}");
+            return None;
+        }
+    };
+    let mut case = Case {
+        conn,
+        closed: false,
+        last_text: None,
+    };
+    let deadline = Instant::now() + CASE_LIMIT;
+    while !case.closed {
+        if Instant::now() >= deadline {
+            eprintln!("autobahn_client: {url}: still open after {CASE_LIMIT:?}; aborted");
+            if ctx.abort(conn).is_err() {
+                break; // already gone: its close was reported
+            }
+        }
         if let Err(err) = ctx.poll(&mut case, Some(Duration::from_millis(100))) {
             eprintln!("autobahn_client: {err}");
             break;
